@@ -1,0 +1,1 @@
+"""Dispatch: nearest on-duty station, escalation, linkage commands, ledger, duty console."""

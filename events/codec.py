@@ -1,0 +1,101 @@
+"""Bytes <-> models, and the error classification that names why a payload was rejected.
+
+Parsing happens once, at the edge (the ingest bridge). The fast path is pydantic-core's JSON
+validator; the reasons are worked out only when it fails.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from events.deadletter import DeadLetterReason
+from events.errors import ContractViolation
+from events.readings import Reading
+
+SCHEMA_VERSION = "1"
+
+_READING = TypeAdapter[Reading](Reading)
+
+# pydantic error types -> our reason codes. Order matters: the first error decides.
+_REASON_BY_ERROR_TYPE: dict[str, DeadLetterReason] = {
+    "missing": DeadLetterReason.MISSING_FIELD,
+    "union_tag_not_found": DeadLetterReason.MISSING_FIELD,
+    "union_tag_invalid": DeadLetterReason.UNKNOWN_KIND,
+    "finite_number": DeadLetterReason.NON_FINITE_NUMBER,
+    "greater_than": DeadLetterReason.OUT_OF_RANGE,
+    "greater_than_equal": DeadLetterReason.OUT_OF_RANGE,
+    "less_than": DeadLetterReason.OUT_OF_RANGE,
+    "less_than_equal": DeadLetterReason.OUT_OF_RANGE,
+    "model_attributes_type": DeadLetterReason.NOT_AN_OBJECT,
+    "model_type": DeadLetterReason.NOT_AN_OBJECT,
+    "dict_type": DeadLetterReason.NOT_AN_OBJECT,
+}
+
+
+def event_id(device_id: str, seq: int) -> str:
+    """The id every consumer deduplicates by: a device never reuses a seq."""
+    return f"{device_id}:{seq}"
+
+
+def decode_reading(payload: bytes) -> Reading:
+    """Validate one device payload; raise ContractViolation with a reason code on any fault."""
+    try:
+        return _READING.validate_json(payload)
+    except ValidationError as exc:
+        raise _classify(payload, exc) from None
+
+
+def _classify(payload: bytes, exc: ValidationError) -> ContractViolation:
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return ContractViolation(
+            DeadLetterReason.NOT_UTF8, f"payload is not UTF-8 (byte {err.start}: {err.reason})"
+        )
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    if first["type"] == "json_invalid":
+        return _classify_json(text, str(first.get("ctx", {}).get("error", first["msg"])))
+    reason = _REASON_BY_ERROR_TYPE.get(first["type"], DeadLetterReason.WRONG_TYPE)
+    if first["type"] == "union_tag_not_found":
+        return ContractViolation(reason, "field 'kind' is missing")
+    parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5]]
+    more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
+    return ContractViolation(reason, "; ".join(parts) + more)
+
+
+def _classify_json(text: str, detail: str) -> ContractViolation:
+    # Python's json accepts NaN/Infinity: if it parses, the JSON was valid except for them.
+    try:
+        json.loads(text)
+    except ValueError:
+        return ContractViolation(DeadLetterReason.INVALID_JSON, f"invalid JSON: {detail}")
+    return ContractViolation(
+        DeadLetterReason.NON_FINITE_NUMBER, "NaN or Infinity is not a measurement"
+    )
+
+
+def encode_model(model: BaseModel) -> bytes:
+    """Compact JSON, no None fields: what goes on Kafka and MQTT."""
+    return model.model_dump_json(exclude_none=True).encode("utf-8")
+
+
+def kafka_headers(schema: str, event: str, producer: str) -> list[tuple[str, bytes]]:
+    """Headers on every Kafka record (ARCHITECTURE.md, contracts). Never a Python import path."""
+    return [
+        ("schema", schema.encode()),
+        ("schema_version", SCHEMA_VERSION.encode()),
+        ("event_id", event.encode()),
+        ("producer", producer.encode()),
+    ]
+
+
+def header_value(headers: Any, name: str) -> str | None:
+    """Read one header from aiokafka's sequence of (key, bytes) pairs."""
+    for key, value in headers or ():
+        if key == name:
+            return bytes(value).decode() if value is not None else None
+    return None

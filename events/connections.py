@@ -1,0 +1,62 @@
+"""How to reach the brokers: plain settings shared by every stage (no client library here).
+
+The composition root (`firewatch/`) builds these from the environment and the command line;
+stages receive them as arguments and never read the environment themselves.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class MqttConnection(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=1883, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    tls_ca_file: Path | None = None
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    tls_insecure: bool = False  # skip host-name check: only for self-signed test brokers
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.tls_ca_file is not None
+
+    @property
+    def endpoint(self) -> str:
+        scheme = "mqtts" if self.uses_tls else "mqtt"
+        return f"{scheme}://{self.host}:{self.port}"
+
+
+class KafkaFlavour(StrEnum):
+    """Which broker we talk to; decides features the embedded broker lacks."""
+
+    APACHE = "apache"  # Apache Kafka: idempotent producer, acks=all
+    TANSU = "tansu"  # embedded broker: no idempotent producer (STACK-NOTES.md)
+
+
+class KafkaConnection(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    bootstrap: str = "127.0.0.1:9092"
+    flavour: KafkaFlavour = KafkaFlavour.APACHE
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    # Tansu holds every group join for half the session timeout: keep it short
+    # (STACK-NOTES.md); Apache Kafka is fine with it too.
+    session_timeout_ms: int = Field(default=10_000, ge=6_000)
+    heartbeat_interval_ms: int = Field(default=1_000, ge=100)
+
+    @property
+    def is_idempotent(self) -> bool:
+        """Idempotent producer only where the broker supports it."""
+        return self.flavour is KafkaFlavour.APACHE

@@ -1,0 +1,183 @@
+"""Where messages travel: the Kafka topic table and the MQTT topic scheme. The only place.
+
+MQTT (devices -> broker):
+    fw/v1/{compound}/{gateway}/{device}/{channel}   channel: telemetry | event | status
+    fw/v1/{compound}/{gateway}/status               gateway liveness, retained, last will
+MQTT (dispatch -> devices):
+    fw/v1/{compound}/{gateway}/{device}/cmd
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from events.deadletter import DeadLetterReason
+from events.errors import TopicError
+
+MQTT_ROOT = "fw/v1"
+_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+class Channel(StrEnum):
+    TELEMETRY = "telemetry"
+    EVENT = "event"
+    STATUS = "status"
+    CMD = "cmd"
+
+
+UPLINK_CHANNELS: tuple[Channel, ...] = (Channel.TELEMETRY, Channel.EVENT, Channel.STATUS)
+
+
+@dataclass(frozen=True, slots=True)
+class MqttTopic:
+    """A parsed MQTT topic. `device_id` is None on the gateway's own status topic."""
+
+    compound_id: str
+    gateway_id: str
+    device_id: str | None
+    channel: Channel
+
+    def render(self) -> str:
+        if self.device_id is None:
+            return f"{MQTT_ROOT}/{self.compound_id}/{self.gateway_id}/{self.channel.value}"
+        return (
+            f"{MQTT_ROOT}/{self.compound_id}/{self.gateway_id}/{self.device_id}/"
+            f"{self.channel.value}"
+        )
+
+    @classmethod
+    def device(cls, compound_id: str, gateway_id: str, device_id: str, channel: Channel) -> str:
+        return cls(compound_id, gateway_id, device_id, channel).render()
+
+    @classmethod
+    def gateway_status(cls, compound_id: str, gateway_id: str) -> str:
+        return cls(compound_id, gateway_id, None, Channel.STATUS).render()
+
+    @classmethod
+    def command(cls, compound_id: str, gateway_id: str, device_id: str) -> str:
+        return cls(compound_id, gateway_id, device_id, Channel.CMD).render()
+
+    @classmethod
+    def parse(cls, topic: str) -> MqttTopic:
+        """Parse an uplink or command topic; raise TopicError naming what is wrong."""
+        parts = topic.split("/")
+        if len(parts) not in (5, 6) or "/".join(parts[:2]) != MQTT_ROOT:
+            raise TopicError(
+                DeadLetterReason.BAD_TOPIC,
+                f"topic {topic!r} is not {MQTT_ROOT}/{{compound}}/{{gateway}}/"
+                "[{{device}}/]{{channel}}",
+            )
+        ids = parts[2:-1]
+        for level in ids:
+            if not _ID.match(level):
+                raise TopicError(
+                    DeadLetterReason.BAD_TOPIC, f"topic level {level!r} is not a valid id"
+                )
+        try:
+            channel = Channel(parts[-1])
+        except ValueError:
+            raise TopicError(
+                DeadLetterReason.BAD_TOPIC, f"unknown channel {parts[-1]!r} in topic {topic!r}"
+            ) from None
+        if len(parts) == 5 and channel is not Channel.STATUS:
+            raise TopicError(
+                DeadLetterReason.BAD_TOPIC, f"gateway-level topic {topic!r} must end in /status"
+            )
+        device_id = ids[2] if len(ids) == 3 else None
+        return cls(ids[0], ids[1], device_id, channel)
+
+
+def uplink_subscriptions(share_group: str | None = None) -> list[str]:
+    """The MQTT filters the ingest bridge subscribes to (never the command topics).
+
+    With `share_group`, they are shared subscriptions (`$share/{group}/...`): N bridges split
+    the load (MQTT v5 §4.8.2).
+    """
+    filters = [f"{MQTT_ROOT}/+/+/+/{ch.value}" for ch in UPLINK_CHANNELS]
+    filters.append(f"{MQTT_ROOT}/+/+/{Channel.STATUS.value}")
+    if share_group:
+        return [f"$share/{share_group}/{f}" for f in filters]
+    return filters
+
+
+DEVICE_PUBLISH_PATTERN = f"{MQTT_ROOT}/{{compound}}/{{gateway}}/{{device}}/{{channel}}"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """One Kafka topic: its name, what it carries, its key and partition count."""
+
+    name: str
+    carries: str
+    key: str
+    partitions: int
+    retention_ms: int | None = None
+
+
+_DAY_MS = 24 * 3600 * 1000
+
+
+class Topics:
+    """Kafka topic names. Versioned: a breaking change makes a `.v2` topic."""
+
+    READINGS = "fw.readings.v1"
+    PRIORITY = "fw.priority.v1"
+    DEAD_LETTER = "fw.deadletter.v1"
+    SEQUENCE = "fw.sequence.v1"
+    ALERTS = "fw.alerts.v1"
+    COMMANDS = "fw.commands.v1"
+    INCIDENTS = "fw.incidents.v1"
+
+
+KAFKA_TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(
+        Topics.READINGS, "device readings, heartbeats, gateway status", "device_id", 12, 7 * _DAY_MS
+    ),
+    TopicSpec(
+        Topics.PRIORITY,
+        "device-side alarm events (never behind telemetry)",
+        "device_id",
+        3,
+        30 * _DAY_MS,
+    ),
+    TopicSpec(
+        Topics.DEAD_LETTER,
+        "rejected MQTT messages: original bytes + reason",
+        "mqtt_topic",
+        3,
+        30 * _DAY_MS,
+    ),
+    TopicSpec(
+        Topics.SEQUENCE,
+        "per-device sequence gaps and duplicates seen by ingest",
+        "device_id",
+        3,
+        30 * _DAY_MS,
+    ),
+    TopicSpec(
+        Topics.ALERTS, "alerts raised and updated by the detectors", "compound_id", 6, 365 * _DAY_MS
+    ),
+    TopicSpec(
+        Topics.COMMANDS,
+        "linkage commands to devices (power cut, lock release)",
+        "compound_id",
+        6,
+        30 * _DAY_MS,
+    ),
+    TopicSpec(
+        Topics.INCIDENTS,
+        "incident lifecycle transitions from dispatch",
+        "compound_id",
+        6,
+        365 * _DAY_MS,
+    ),
+)
+
+
+def topic_spec(name: str) -> TopicSpec:
+    for spec in KAFKA_TOPICS:
+        if spec.name == name:
+            return spec
+    raise KeyError(name)

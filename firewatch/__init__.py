@@ -1,0 +1,1 @@
+"""Composition root: the command line, settings, and the embedded local stack."""

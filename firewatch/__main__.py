@@ -1,0 +1,3 @@
+from firewatch.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The embedded stack: real brokers as child processes on loopback, for one machine and tests."""

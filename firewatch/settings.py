@@ -1,0 +1,38 @@
+"""Settings: frozen, built once per process from the environment (FIREWATCH_*) and flags.
+
+Nested fields use `__`: FIREWATCH_MQTT__PORT=1883, FIREWATCH_KAFKA__FLAVOUR=tansu.
+Library code never reads the environment; it receives these objects.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from events.connections import KafkaConnection, MqttConnection
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FIREWATCH_", env_nested_delimiter="__", frozen=True, extra="ignore"
+    )
+
+    mqtt: MqttConnection = MqttConnection()
+    kafka: KafkaConnection = KafkaConnection()
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    def with_overrides(self, **sections: dict[str, Any]) -> Settings:
+        """A copy with some fields of some sections replaced (from command-line flags)."""
+        data = self.model_dump()
+        for section, values in sections.items():
+            current = data.get(section)
+            if isinstance(current, dict):
+                current.update({k: v for k, v in values.items() if v is not None})
+        return type(self).model_validate(data)
+
+    def masked_json(self) -> str:
+        """The effective configuration with secrets masked, for the start-up log line."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True)

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the system packages Firewatch runs against, when they are missing:
+#   mosquitto         the MQTT broker (embedded stack and tests)
+#   victoria-metrics  a real server for the InfluxDB v2 write API (telemetry tests)
+#   chromium          headless browser for the duty-console tests
+#   chromium-driver   (ships with chromium on Debian; kept for Selenium users)
+# As root it uses apt-get, otherwise sudo when available; otherwise it says what to install.
+set -euo pipefail
+
+need=()
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+command -v victoria-metrics >/dev/null 2>&1 || [ -x /usr/bin/victoria-metrics ] || need+=(victoria-metrics)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+
+[ ${#need[@]} -eq 0 ] && exit 0
+
+echo "setup: installing system packages: ${need[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then
+  apt_get=(apt-get)
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  apt_get=(sudo apt-get)
+else
+  echo "setup: please install these Debian packages first: sudo apt-get install ${need[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${apt_get[@]}" update -qq
+"${apt_get[@]}" install -y -qq --no-install-recommends "${need[@]}" >/dev/null

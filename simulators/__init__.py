@@ -1,0 +1,1 @@
+"""Stand-ins for the devices: seeded fleet, scenarios with ground truth, recorder, replayer."""

@@ -1,0 +1,1 @@
+"""Stream detection (Faust): per-device state, detectors, timers, alerts as incidents."""
