@@ -1,7 +1,7 @@
 """Where messages travel: the Kafka topic table and the MQTT topic scheme. The only place.
 
 MQTT (devices -> broker):
-    fw/v1/{compound}/{gateway}/{device}/{channel}   channel: telemetry | event | status
+    fw/v1/{compound}/{gateway}/{device}/{channel}   channel: telemetry | event | status | alarm
     fw/v1/{compound}/{gateway}/status               gateway liveness, retained, last will
 MQTT (dispatch -> devices):
     fw/v1/{compound}/{gateway}/{device}/cmd
@@ -24,10 +24,19 @@ class Channel(StrEnum):
     TELEMETRY = "telemetry"
     EVENT = "event"
     STATUS = "status"
+    # Device-side alarm events travel on their own channel so the bridge can read them on a
+    # separate MQTT session: never queued behind telemetry (GB 26875.1 §4.1.2.3).
+    ALARM = "alarm"
     CMD = "cmd"
 
 
-UPLINK_CHANNELS: tuple[Channel, ...] = (Channel.TELEMETRY, Channel.EVENT, Channel.STATUS)
+UPLINK_CHANNELS: tuple[Channel, ...] = (
+    Channel.TELEMETRY,
+    Channel.EVENT,
+    Channel.STATUS,
+    Channel.ALARM,
+)
+PRIORITY_CHANNELS: tuple[Channel, ...] = (Channel.ALARM,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,17 +98,30 @@ class MqttTopic:
         return cls(ids[0], ids[1], device_id, channel)
 
 
-def uplink_subscriptions(share_group: str | None = None) -> list[str]:
-    """The MQTT filters the ingest bridge subscribes to (never the command topics).
-
-    With `share_group`, they are shared subscriptions (`$share/{group}/...`): N bridges split
-    the load (MQTT v5 §4.8.2).
-    """
-    filters = [f"{MQTT_ROOT}/+/+/+/{ch.value}" for ch in UPLINK_CHANNELS]
-    filters.append(f"{MQTT_ROOT}/+/+/{Channel.STATUS.value}")
+def _shared(filters: list[str], share_group: str | None) -> list[str]:
+    # Shared subscriptions (`$share/{group}/...`, MQTT v5 §4.8.2): N bridges split the load.
     if share_group:
         return [f"$share/{share_group}/{f}" for f in filters]
     return filters
+
+
+def priority_subscriptions(share_group: str | None = None) -> list[str]:
+    """Filters of the priority lane: device-side alarms only."""
+    return _shared([f"{MQTT_ROOT}/+/+/+/{ch.value}" for ch in PRIORITY_CHANNELS], share_group)
+
+
+def telemetry_subscriptions(share_group: str | None = None) -> list[str]:
+    """Filters of the telemetry lane: everything uplink except the alarm channel."""
+    filters = [
+        f"{MQTT_ROOT}/+/+/+/{ch.value}" for ch in UPLINK_CHANNELS if ch not in PRIORITY_CHANNELS
+    ]
+    filters.append(f"{MQTT_ROOT}/+/+/{Channel.STATUS.value}")
+    return _shared(filters, share_group)
+
+
+def uplink_subscriptions(share_group: str | None = None) -> list[str]:
+    """Every filter the ingest bridge subscribes to (never the command topics)."""
+    return priority_subscriptions(share_group) + telemetry_subscriptions(share_group)
 
 
 DEVICE_PUBLISH_PATTERN = f"{MQTT_ROOT}/{{compound}}/{{gateway}}/{{device}}/{{channel}}"

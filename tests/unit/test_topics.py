@@ -3,7 +3,12 @@ from __future__ import annotations
 import pytest
 
 from events import KAFKA_TOPICS, DeadLetterReason, MqttTopic, TopicError
-from events.topics import Channel, uplink_subscriptions
+from events.topics import (
+    Channel,
+    priority_subscriptions,
+    telemetry_subscriptions,
+    uplink_subscriptions,
+)
 
 
 def test_device_topic_round_trips() -> None:
@@ -45,3 +50,8 @@ def test_topic_names_are_unique_and_versioned() -> None:
     names = [spec.name for spec in KAFKA_TOPICS]
     assert len(names) == len(set(names))
     assert all(name.endswith(".v1") for name in names)
+
+
+def test_alarm_channel_is_the_priority_lane_only() -> None:
+    assert priority_subscriptions() == ["fw/v1/+/+/+/alarm"]
+    assert not any(f.endswith("/alarm") for f in telemetry_subscriptions())
