@@ -1,0 +1,347 @@
+"""One lane of the bridge: an MQTT session, a Kafka producer, and ack-after-write in order.
+
+Flow: the socket becomes readable -> paho parses PUBLISHes -> `_on_message` runs the pure core
+and appends to the current batch -> the batch goes to the writer (Kafka sends, in receive
+order) -> the confirmer awaits the writes, retries failures forever, then PUBACKs the batch.
+In-flight is bounded by MQTT v5 Receive Maximum (§3.1.2.11.3): the broker itself stops
+sending while that many messages are unacknowledged, so a slow Kafka stops the reading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from events.codec import encode_model, kafka_headers
+from events.connections import MqttConnection
+from events.deadletter import DeadLetterReason
+from events.sequence import SequenceAnomaly
+from events.topics import Topics
+from ingest.clock import Clock
+from ingest.core import Accepted, InboundMessage, IngestCore, OutboundRecord, Outcome
+from ingest.mqtt_client import AsyncioDriver, BufferedClient
+from ingest.sequence import SequenceTracker
+from ingest.stats import BridgeStats
+
+log = logging.getLogger(__name__)
+
+_MAX_PACKETS_PER_WAKE = 512
+
+
+@dataclass
+class LaneSpec:
+    name: str
+    client_id: str
+    subscriptions: list[str]
+    receive_maximum: int
+    session_expiry_s: int
+    retry_backoff_s: float
+
+
+@dataclass
+class _Batch:
+    generation: int
+    mids: list[int] = field(default_factory=list)
+    records: list[OutboundRecord] = field(default_factory=list)
+    published: int = 0
+    dead_lettered: int = 0
+    futures: list[asyncio.Future[Any]] = field(default_factory=list)
+
+
+class Lane:
+    def __init__(
+        self,
+        *,
+        spec: LaneSpec,
+        mqtt_conn: MqttConnection,
+        producer: AIOKafkaProducer,
+        core: IngestCore,
+        tracker: SequenceTracker,
+        stats: BridgeStats,
+        clock: Clock,
+    ) -> None:
+        self.spec = spec
+        self.mqtt_conn = mqtt_conn
+        self.producer = producer
+        self.core = core
+        self.tracker = tracker
+        self.stats = stats
+        self.lane_stats = stats.lane(spec.name)
+        self.clock = clock
+        self.client = _make_client(spec, mqtt_conn)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self.subscribed = asyncio.Event()
+        self._generation = 0
+        self._batch = _Batch(0)
+        self._now = clock.now()
+        self._now_iso = self._now.isoformat().encode()
+        self._writes: asyncio.Queue[_Batch] = asyncio.Queue()
+        self._confirms: asyncio.Queue[_Batch] = asyncio.Queue()
+        self._stopping = False
+        self._idle = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._driver: AsyncioDriver | None = None
+        self._reconnect: asyncio.Task[None] | None = None
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._driver = AsyncioDriver(loop, self.client, self._on_readable)
+        self._tasks = [
+            loop.create_task(self._writer(), name=f"{self.spec.name}-writer"),
+            loop.create_task(self._confirmer(), name=f"{self.spec.name}-confirmer"),
+        ]
+        self._reconnect = loop.create_task(self._connect_loop(first=True))
+
+    async def drain(self, timeout_s: float) -> bool:
+        """Stop reading, then wait until every message read so far is written and acked."""
+        self._stopping = True
+        if self._driver is not None:
+            self._driver.pause_reading()
+        self._flush_batch()
+        if self.lane_stats.in_flight > 0:
+            self._idle.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), timeout_s)
+        return self.lane_stats.in_flight == 0
+
+    async def close(self) -> None:
+        self._stopping = True
+        if self._reconnect is not None:
+            self._reconnect.cancel()
+        # Session kept (expiry > 0): the broker queues for us until we come back.
+        self.client.disconnect()
+        for _ in range(100):  # let the loop write the DISCONNECT packet
+            if self.client.socket() is None:
+                break
+            await asyncio.sleep(0.01)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # --- MQTT callbacks (all on the event-loop thread) ----------------------------------------
+
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        if reason.is_failure:
+            log.error("%s: broker refused the connection: %s", self.spec.name, reason)
+            return
+        self.lane_stats.connects += 1
+        # Re-subscribe on every connect, session present or not: a broker that lost the
+        # session (restart without persistence) would otherwise never send again.
+        options = SubscribeOptions(qos=1)
+        client.subscribe([(f, options) for f in self.spec.subscriptions])
+        log.info(
+            "%s: connected (session present: %s), subscribed %s",
+            self.spec.name,
+            flags.session_present,
+            self.spec.subscriptions,
+        )
+        self.subscribed.set()
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        # Unacked messages of the old connection will be redelivered (same packet ids,
+        # v5 §4.4); acking them on the new connection could ack a different message.
+        self._generation += 1
+        self._batch = _Batch(self._generation)
+        self.lane_stats.in_flight = 0
+        self._idle.set()
+        self.subscribed.clear()
+        if self._stopping:
+            return
+        log.warning("%s: disconnected (%s); reconnecting", self.spec.name, reason)
+        self._reconnect = asyncio.get_running_loop().create_task(self._connect_loop(first=False))
+
+    def _on_readable(self) -> None:
+        self._now = now = self.clock.now()
+        self._now_iso = now.isoformat().encode()
+        client = self.client
+        for _ in range(_MAX_PACKETS_PER_WAKE):
+            if client.loop_read() != mqtt.MQTT_ERR_SUCCESS or not client.has_buffered():
+                break
+        else:
+            # Bytes left in our buffer will not make the socket readable again.
+            asyncio.get_running_loop().call_soon(self._on_readable)
+        self._flush_batch()
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        self.lane_stats.received += 1
+        if msg.qos > 0:
+            self._batch.mids.append(msg.mid)
+            self.lane_stats.in_flight += 1
+        try:
+            topic = msg.topic
+        except UnicodeDecodeError:
+            topic = None
+        inbound = InboundMessage(
+            topic if topic is not None else repr(msg._topic),
+            bytes(msg.payload),
+            msg.qos,
+            bool(msg.retain),
+            bool(msg.dup),
+        )
+        outcome = self._outcome(inbound, is_topic_utf8=topic is not None)
+        batch = self._batch
+        batch.records.append(outcome.record)
+        if isinstance(outcome, Accepted):
+            batch.published += 1
+            if outcome.is_sequence_checked:
+                for anomaly in self.tracker.observe(outcome.reading, self._now):
+                    self.stats.anomalies[anomaly.anomaly] += 1
+                    batch.records.append(_anomaly_record(anomaly, self.core.config.bridge_id))
+        else:
+            batch.dead_lettered += 1
+            self.stats.dead_letter_reasons[outcome.dead_letter.reason] += 1
+
+    def _outcome(self, inbound: InboundMessage, is_topic_utf8: bool) -> Outcome:
+        if not is_topic_utf8:
+            return self.core.reject(
+                inbound, DeadLetterReason.BAD_TOPIC, "topic is not UTF-8", self._now
+            )
+        try:
+            return self.core.process(inbound, self._now, self._now_iso)
+        except Exception as exc:
+            # A bug of ours must not lose the message (its ack is already counted on) nor
+            # crash the bridge on every redelivery: dead-letter it, loudly.
+            log.exception("%s: core failed on %s", self.spec.name, inbound.topic)
+            return self.core.reject(
+                inbound, DeadLetterReason.BRIDGE_ERROR, f"bridge error: {exc!r}", self._now
+            )
+
+    def _flush_batch(self) -> None:
+        if self._batch.records or self._batch.mids:
+            self._writes.put_nowait(self._batch)
+            self._batch = _Batch(self._generation)
+
+    # --- Kafka side ---------------------------------------------------------------------------
+
+    async def _writer(self) -> None:
+        # One writer, batches in receive order: a device's records reach its partition in order.
+        while True:
+            batch = await self._writes.get()
+            batch.futures = [await self._send(r) for r in batch.records]
+            self._confirms.put_nowait(batch)
+
+    async def _send(self, record: OutboundRecord) -> asyncio.Future[Any]:
+        while True:
+            try:
+                fut: asyncio.Future[Any] = await self.producer.send(
+                    record.topic, record.value, key=record.key, headers=record.headers
+                )
+                return fut
+            except KafkaError as exc:  # no metadata / buffer full while Kafka is away
+                self.stats.kafka_retries += 1
+                log.warning("%s: Kafka send failed (%r); retrying", self.spec.name, exc)
+                await asyncio.sleep(self.spec.retry_backoff_s)
+
+    async def _confirmer(self) -> None:
+        while True:
+            batch = await self._confirms.get()
+            for i, fut in enumerate(batch.futures):
+                await self._until_written(batch.records[i], fut)
+            self.lane_stats.published += batch.published
+            self.lane_stats.dead_lettered += batch.dead_lettered
+            self._ack(batch)
+
+    async def _until_written(self, record: OutboundRecord, fut: asyncio.Future[Any]) -> None:
+        # Never drop, never ack: a write that failed is sent again until Kafka takes it.
+        while True:
+            try:
+                await fut
+                return
+            except KafkaError as exc:
+                self.stats.kafka_retries += 1
+                log.warning("%s: Kafka write failed (%r); retrying", self.spec.name, exc)
+                await asyncio.sleep(self.spec.retry_backoff_s)
+                fut = await self._send(record)
+
+    def _ack(self, batch: _Batch) -> None:
+        if batch.generation != self._generation or not batch.mids:
+            return  # written, but its connection is gone: the broker redelivers (dup downstream)
+        self.client.ack_many(batch.mids)
+        self.lane_stats.acked += len(batch.mids)
+        self.lane_stats.in_flight -= len(batch.mids)
+        if self.lane_stats.in_flight == 0:
+            self._idle.set()
+
+    # --- connecting ---------------------------------------------------------------------------
+
+    async def _connect_loop(self, first: bool) -> None:
+        delay_s = 0.1
+        while not self._stopping:
+            try:
+                conn = self.mqtt_conn
+                if first:
+                    self.client.connect(
+                        conn.host,
+                        conn.port,
+                        conn.keepalive_s,
+                        clean_start=False,
+                        properties=_connect_properties(self.spec),
+                    )
+                else:
+                    self.client.reconnect()
+                return
+            except OSError as exc:
+                log.warning(
+                    "%s: MQTT connect failed (%s); retry in %.1f s", self.spec.name, exc, delay_s
+                )
+                await asyncio.sleep(delay_s)
+                delay_s = min(delay_s * 2, 5.0)
+
+
+def _connect_properties(spec: LaneSpec) -> Properties:
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    props.SessionExpiryInterval = spec.session_expiry_s
+    props.ReceiveMaximum = spec.receive_maximum
+    return props
+
+
+def _make_client(spec: LaneSpec, conn: MqttConnection) -> BufferedClient:
+    client = BufferedClient(
+        CallbackAPIVersion.VERSION2,
+        client_id=spec.client_id,
+        protocol=mqtt.MQTTv5,
+        manual_ack=True,
+    )
+    if conn.username is not None:
+        password = conn.password.get_secret_value() if conn.password is not None else None
+        client.username_pw_set(conn.username, password)
+    if conn.uses_tls:
+        client.tls_set(
+            ca_certs=str(conn.tls_ca_file),
+            certfile=str(conn.tls_cert_file) if conn.tls_cert_file else None,
+            keyfile=str(conn.tls_key_file) if conn.tls_key_file else None,
+        )
+        client.tls_insecure_set(conn.tls_insecure)
+    return client
+
+
+def _anomaly_record(anomaly: SequenceAnomaly, bridge_id: str) -> OutboundRecord:
+    return OutboundRecord(
+        topic=Topics.SEQUENCE,
+        key=anomaly.device_id.encode(),
+        value=encode_model(anomaly),
+        headers=kafka_headers(
+            "sequence_anomaly",
+            f"seq:{anomaly.device_id}:{anomaly.anomaly.value}:{anomaly.received_seq}",
+            bridge_id,
+        ),
+    )

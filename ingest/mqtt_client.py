@@ -1,0 +1,119 @@
+"""paho-mqtt driven by the asyncio loop (no network thread), with two hot-path shortcuts.
+
+Why no `loop_start()` thread: the bridge's Kafka writes and its MQTT acknowledgements then live
+on one thread, so nothing waits on a lock and nothing can block the thread that writes acks.
+
+The shortcuts lean on paho 2.x internals (pinned `<3` in pyproject; tests cover both):
+- reads are buffered: paho reads each packet with three recv() calls (type, length, body);
+  one 64 KiB recv() serves many packets.
+- acknowledgements are coalesced: PUBACKs of a batch go out as one write, still in receive
+  order (MQTT 3.1.1 §4.6, v5 §4.6: PUBACKs in the order the PUBLISHes arrived).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import struct
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+log = logging.getLogger(__name__)
+
+_PUBACK = struct.Struct("!BBH")
+_PUBACK_TYPE = 0x40
+_READ_CHUNK_BYTES = 64 * 1024
+
+
+class BufferedClient(mqtt.Client):
+    """A paho Client whose reads come from a user-space buffer and whose acks batch."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._rbuf = b""
+        self._rpos = 0
+        self._rbuf_sock: object = None
+
+    def has_buffered(self) -> bool:
+        return self._rpos < len(self._rbuf)
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        if self._rbuf_sock is not self._sock:  # a new connection: old bytes are void
+            self._rbuf, self._rpos, self._rbuf_sock = b"", 0, self._sock
+        if self._rpos >= len(self._rbuf):
+            data = super()._sock_recv(_READ_CHUNK_BYTES)
+            pending = getattr(self._sock, "pending", None)
+            # TLS: decrypted bytes held by the SSL object never make the socket readable.
+            while data and pending is not None and pending() > 0:
+                data += super()._sock_recv(_READ_CHUNK_BYTES)
+            self._rbuf, self._rpos = data, 0
+            if not data:
+                return data
+        end = self._rpos + bufsize
+        chunk = self._rbuf[self._rpos : end]
+        self._rpos += len(chunk)
+        return chunk
+
+    def ack_many(self, mids: Iterable[int]) -> None:
+        """PUBACK (reason Success, v5 §3.4.2.1: may be omitted) for each mid, one write."""
+        packet = b"".join(_PUBACK.pack(_PUBACK_TYPE, 2, mid) for mid in mids)
+        if packet:
+            self._packet_queue(_PUBACK_TYPE, packet, 0, 0)
+
+
+class AsyncioDriver:
+    """Wires a paho client's socket into the asyncio loop (paho's external-loop API)."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        client: BufferedClient,
+        on_readable: Callable[[], None],
+    ) -> None:
+        self.loop = loop
+        self.client = client
+        self._on_readable = on_readable
+        self._misc: asyncio.Task[None] | None = None
+        self._sock: socket.socket | None = None
+        client.on_socket_open = self._socket_open
+        client.on_socket_close = self._socket_close
+        client.on_socket_register_write = self._register_write
+        client.on_socket_unregister_write = self._unregister_write
+
+    def _socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        self._sock = sock
+        self.loop.add_reader(sock, self._on_readable)
+        self._misc = self.loop.create_task(self._misc_loop())
+
+    def _socket_close(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        self.loop.remove_reader(sock)
+        self.loop.remove_writer(sock)
+        self._sock = None
+        if self._misc is not None:
+            self._misc.cancel()
+            self._misc = None
+
+    def _register_write(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        self.loop.add_writer(sock, self._writable)
+
+    def _unregister_write(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        self.loop.remove_writer(sock)
+
+    def _writable(self) -> None:
+        self.client.loop_write()
+
+    def pause_reading(self) -> None:
+        if self._sock is not None:
+            self.loop.remove_reader(self._sock)
+
+    async def _misc_loop(self) -> None:
+        # Keepalive pings and dead-connection detection (paho's loop_misc), once a second.
+        with contextlib.suppress(asyncio.CancelledError):
+            while True:
+                if self.client.loop_misc() != mqtt.MQTT_ERR_SUCCESS:
+                    return
+                await asyncio.sleep(1.0)
