@@ -19,6 +19,9 @@ log = logging.getLogger("firewatch")
 COMMANDS: tuple[str, ...] = (
     "topics",
     "schemas",
+    "ingest",
+    "up",
+    "bench",
 )
 
 

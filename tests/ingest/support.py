@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import paho.mqtt.client as mqtt
 from aiokafka import AIOKafkaConsumer
-from paho.mqtt.enums import CallbackAPIVersion
 
 from events.topics import Channel, MqttTopic
 
@@ -63,43 +60,6 @@ def stream(devices: int, per_device: int, first_seq: int = 0) -> list[tuple[str,
         for s in range(first_seq, first_seq + per_device)
         for d in range(devices)
     ]
-
-
-def publish_all(port: int, messages: Iterable[tuple[str, bytes]], timeout_s: float = 60.0) -> int:
-    """Publish QoS1 and wait until the broker acknowledged every one (PUBACK)."""
-    done = threading.Event()
-    acked = 0
-    total = 0
-    lock = threading.Lock()
-    sent_all = False
-
-    def on_publish(client: Any, userdata: Any, mid: int, rc: Any, props: Any) -> None:
-        nonlocal acked
-        with lock:
-            acked += 1
-            if sent_all and acked == total:
-                done.set()
-
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    client.on_publish = on_publish
-    client.max_inflight_messages_set(1000)
-    client.max_queued_messages_set(0)
-    client.connect("127.0.0.1", port)
-    client.loop_start()
-    try:
-        for topic, payload in messages:
-            client.publish(topic, payload, qos=1)
-            total += 1
-        with lock:
-            sent_all = True
-            if acked == total:
-                done.set()
-        if not done.wait(timeout_s):
-            raise TimeoutError(f"broker acked {acked}/{total} publishes")
-    finally:
-        client.disconnect()
-        client.loop_stop()
-    return total
 
 
 async def wait_for(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
