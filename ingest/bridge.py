@@ -70,6 +70,7 @@ class Bridge:
         self.clock = clock or SystemClock()
         self.lanes: list[Lane] = []
         self._producers: list[AIOKafkaProducer] = []
+        self._stopped = False
 
     def _lane_specs(self) -> list[LaneSpec]:
         cfg = self.options.config
@@ -124,6 +125,9 @@ class Bridge:
 
     async def stop(self, drain_timeout_s: float = 10.0) -> None:
         """Stop reading, finish and ack what was read, keep the sessions, close producers."""
+        if self._stopped:
+            return
+        self._stopped = True
         drained = await asyncio.gather(*(lane.drain(drain_timeout_s) for lane in self.lanes))
         if not all(drained):
             log.warning("stopped with messages in flight: the broker redelivers them")
