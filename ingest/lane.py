@@ -82,7 +82,7 @@ class Lane:
         self.client = _make_client(spec, mqtt_conn)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
+        self.client.on_publish_fast = self._on_publish
         self.subscribed = asyncio.Event()
         self._generation = 0
         self._batch = _Batch(0)
@@ -181,21 +181,19 @@ class Lane:
             asyncio.get_running_loop().call_soon(self._on_readable)
         self._flush_batch()
 
-    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+    def _on_publish(  # noqa: PLR0917 - the per-message hook: positional, no wrapper object
+        self, topic_b: bytes, payload: bytes, qos: int, is_retained: bool, is_dup: bool, mid: int
+    ) -> None:
         self.lane_stats.received += 1
-        if msg.qos > 0:
-            self._batch.mids.append(msg.mid)
+        if qos > 0:
+            self._batch.mids.append(mid)
             self.lane_stats.in_flight += 1
         try:
-            topic = msg.topic
+            topic: str | None = topic_b.decode("utf-8")
         except UnicodeDecodeError:
             topic = None
         inbound = InboundMessage(
-            topic if topic is not None else repr(msg._topic),
-            bytes(msg.payload),
-            msg.qos,
-            bool(msg.retain),
-            bool(msg.dup),
+            topic if topic is not None else repr(topic_b), payload, qos, is_retained, is_dup
         )
         outcome = self._outcome(inbound, is_topic_utf8=topic is not None)
         batch = self._batch

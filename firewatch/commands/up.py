@@ -31,7 +31,6 @@ def register(sub: Any) -> None:
     parser.add_argument("--kafka-port", type=int, default=None, help="default: a free port")
     parser.add_argument("--data-dir", type=Path, default=None, help="default: a temp dir")
     parser.add_argument("--demo", action="store_true", help="publish a small demo stream")
-    parser.add_argument("--metrics-port", type=int, default=0, help="unused by up itself")
     parser.set_defaults(func=run)
 
 
