@@ -7,8 +7,8 @@ fire alarms pre-empt other traffic).
 Shared subscriptions (`share_group`) let N bridges split the load. The broker then picks a
 bridge per message, so per-device order across bridges is only kept when the broker routes
 by topic: EMQX `shared_subscription_strategy = hash_topic`. Mosquitto distributes round-robin;
-with Mosquitto, give each bridge its own compounds instead (per-compound filters) and leave
-`share_group` unset. Downstream deduplicates by event id either way.
+with Mosquitto, give each bridge its own compounds instead (`compounds`: per-compound
+filters) and leave `share_group` unset. Downstream deduplicates by event id either way.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from events.connections import KafkaConnection, MqttConnection
-from events.topics import priority_subscriptions, telemetry_subscriptions
+from events.topics import MQTT_ROOT, priority_subscriptions, telemetry_subscriptions
 from ingest.clock import Clock, SystemClock
 from ingest.config import IngestConfig
 from ingest.core import IngestCore
@@ -38,8 +38,6 @@ class BridgeOptions:
     kafka: KafkaConnection
     config: IngestConfig
     registry: frozenset[str] | None = None
-    # Per-compound filters instead of the wildcard ones (Mosquitto scale-out, see above).
-    telemetry_filters: tuple[str, ...] | None = None
 
 
 def make_producer(kafka: KafkaConnection, config: IngestConfig, lane: str) -> AIOKafkaProducer:
@@ -74,16 +72,13 @@ class Bridge:
 
     def _lane_specs(self) -> list[LaneSpec]:
         cfg = self.options.config
-        telemetry = (
-            list(self.options.telemetry_filters)
-            if self.options.telemetry_filters
-            else telemetry_subscriptions(cfg.share_group)
-        )
+        telemetry = _only(telemetry_subscriptions(cfg.share_group), cfg.compounds)
+        priority = _only(priority_subscriptions(cfg.share_group), cfg.compounds)
         return [
             LaneSpec(
                 "priority",
                 f"{cfg.bridge_id}-priority",
-                priority_subscriptions(cfg.share_group),
+                priority,
                 cfg.priority_receive_maximum,
                 cfg.session_expiry_s,
                 cfg.retry_backoff_s,
@@ -143,6 +138,14 @@ class Bridge:
         finally:
             await self.stop()
         return self.stats
+
+
+def _only(filters: list[str], compounds: tuple[str, ...]) -> list[str]:
+    """Narrow `.../fw/v1/+/...` filters to the given compounds (none given: all)."""
+    if not compounds:
+        return filters
+    wildcard = f"{MQTT_ROOT}/+/"
+    return [f.replace(wildcard, f"{MQTT_ROOT}/{c}/", 1) for c in compounds for f in filters]
 
 
 async def _start_producer(producer: AIOKafkaProducer, lane: str, backoff_s: float) -> None:

@@ -26,6 +26,9 @@ class IngestConfig(BaseModel):
     registry_path: Path | None = None
     # Shared subscription group (`$share/<group>/...`, MQTT v5 §4.8.2): N bridges split load.
     share_group: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    # Only these compounds (per-compound filters): how N bridges split load on Mosquitto
+    # while keeping per-device order (Mosquitto's shared subscriptions round-robin).
+    compounds: tuple[str, ...] = ()
     # MQTT v5 Receive Maximum (§3.1.2.11.3): the broker stops sending once this many QoS1
     # messages are unacknowledged. This is the bridge's bounded in-flight window per lane.
     receive_maximum: int = Field(default=2000, ge=1, le=65535)

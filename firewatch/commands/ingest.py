@@ -31,6 +31,9 @@ def register(sub: Any) -> None:
     parser.add_argument("--kafka-flavour", choices=["apache", "tansu"], default=None)
     parser.add_argument("--bridge-id", default=None, help="also the MQTT client-id prefix")
     parser.add_argument("--share-group", default=None, help="$share/<group>/... (N bridges)")
+    parser.add_argument(
+        "--compound", action="append", default=None, help="only this compound (repeatable)"
+    )
     parser.add_argument("--registry", type=Path, default=None, help="file of known device ids")
     parser.add_argument("--max-payload-bytes", type=int, default=None)
     parser.add_argument("--receive-maximum", type=int, default=None, help="in-flight per lane")
@@ -49,6 +52,7 @@ def effective_settings(args: argparse.Namespace, settings: Settings) -> Settings
             "registry_path": args.registry,
             "max_payload_bytes": args.max_payload_bytes,
             "receive_maximum": args.receive_maximum,
+            "compounds": tuple(args.compound) if args.compound else None,
         },
     )
 

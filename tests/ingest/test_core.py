@@ -112,3 +112,15 @@ def test_a_redelivered_reject_has_the_same_event_id() -> None:
     assert header_value(first.record.headers, "event_id") == header_value(
         second.record.headers, "event_id"
     )
+
+
+def test_per_compound_filters_narrow_both_lanes() -> None:
+    from ingest.bridge import _only  # noqa: PLC0415
+
+    assert _only(["fw/v1/+/+/+/alarm", "$share/g/fw/v1/+/+/status"], ("c1", "c2")) == [
+        "fw/v1/c1/+/+/alarm",
+        "$share/g/fw/v1/c1/+/status",
+        "fw/v1/c2/+/+/alarm",
+        "$share/g/fw/v1/c2/+/status",
+    ]
+    assert _only(["fw/v1/+/+/+/alarm"], ()) == ["fw/v1/+/+/+/alarm"]
