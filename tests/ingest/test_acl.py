@@ -31,7 +31,7 @@ def secured_port() -> Iterator[int]:
     # Started as root, Mosquitto drops to the `mosquitto` user before reading the password
     # file: pytest's private tmp dir (0700) would be unreadable to it.
     with tempfile.TemporaryDirectory(prefix="fw-acl-") as tmp:
-        os.chmod(tmp, 0o755)  # noqa: S103 - test credentials, readable by the broker user
+        os.chmod(tmp, 0o755)
         yield from _secured(Path(tmp))
 
 
