@@ -174,6 +174,7 @@ class Lane:
         self._now_iso = now.isoformat().encode()
         client = self.client
         for _ in range(_MAX_PACKETS_PER_WAKE):
+            client.drain_publishes()
             if client.loop_read() != mqtt.MQTT_ERR_SUCCESS or not client.has_buffered():
                 break
         else:

@@ -6,6 +6,8 @@ on one thread, so nothing waits on a lock and nothing can block the thread that 
 The shortcuts lean on paho 2.x internals (pinned `<3` in pyproject; tests cover both):
 - reads are buffered: paho reads each packet with three recv() calls (type, length, body);
   one 64 KiB recv() serves many packets.
+- complete PUBLISH packets already in the buffer are handed over in one loop
+  (`drain_publishes`), skipping paho's per-packet read state machine.
 - PUBLISH is decoded here, not by paho: paho builds a v5 Properties object per message (the
   largest single cost in a profile); the bridge needs none of them. QoS 2 and anything
   unexpected fall back to paho's own handler.
@@ -20,6 +22,7 @@ import contextlib
 import logging
 import socket
 import struct
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -30,6 +33,7 @@ log = logging.getLogger(__name__)
 
 _PUBACK = struct.Struct("!BBH")
 _PUBACK_TYPE = 0x40
+_PUBLISH_TYPE = 0x30
 _QOS_MASK = 0x06
 _RETAIN = 0x01
 _DUP = 0x08
@@ -69,6 +73,40 @@ class BufferedClient(mqtt.Client):
         self._rpos += len(chunk)
         return chunk
 
+    def drain_publishes(self) -> int:
+        """Hand every complete QoS 0/1 PUBLISH in the buffer to the hook; stop at anything
+        else (paho handles it). Returns how many were handed over."""
+        hook = self.on_publish_fast
+        if hook is None or self._in_packet["command"] != 0:
+            return 0  # paho is in the middle of a packet: let it finish
+        buf, pos, count = self._rbuf, self._rpos, 0
+        end = len(buf)
+        is_v5 = self._protocol == mqtt.MQTTv5
+        while pos < end:
+            header = buf[pos]
+            qos = (header & _QOS_MASK) >> 1
+            if header & 0xF0 != _PUBLISH_TYPE or qos > 1:
+                break
+            body, length = _remaining_length(buf, pos + 1, end)
+            if body < 0 or body + length > end:
+                break  # incomplete (or malformed: paho will say so)
+            payload_at, topic, mid = _publish_head(buf, body, qos, is_v5)
+            packet_end = body + length
+            hook(
+                topic,
+                buf[payload_at:packet_end],
+                qos,
+                bool(header & _RETAIN),
+                bool(header & _DUP),
+                mid,
+            )
+            pos = packet_end
+            count += 1
+        self._rpos = pos
+        if count:
+            self._last_bytes_received = time.monotonic()  # paho keepalive bookkeeping
+        return count
+
     def _handle_publish(self) -> MQTTErrorCode:
         hook = self.on_publish_fast
         header = self._in_packet["command"]
@@ -77,7 +115,7 @@ class BufferedClient(mqtt.Client):
             return super()._handle_publish()
         packet = self._in_packet["packet"]
         try:
-            pos, topic, mid = _publish_head(packet, qos, self._protocol == mqtt.MQTTv5)
+            pos, topic, mid = _publish_head(packet, 0, qos, self._protocol == mqtt.MQTTv5)
         except IndexError:
             return MQTTErrorCode.MQTT_ERR_PROTOCOL
         hook(topic, bytes(packet[pos:]), qos, bool(header & _RETAIN), bool(header & _DUP), mid)
@@ -90,10 +128,25 @@ class BufferedClient(mqtt.Client):
             self._packet_queue(_PUBACK_TYPE, packet, 0, 0)
 
 
-def _publish_head(packet: bytes | bytearray, qos: int, is_v5: bool) -> tuple[int, bytes, int]:
+def _remaining_length(buf: bytes, pos: int, end: int) -> tuple[int, int]:
+    """(offset after the length, length) of a fixed header's Remaining Length (v5 §1.5.5);
+    offset -1 when the bytes are not all there yet or the length is malformed."""
+    length, mult = 0, 1
+    for i in range(pos, min(pos + 4, end)):
+        byte = buf[i]
+        length += (byte & 0x7F) * mult
+        if not byte & 0x80:
+            return i + 1, length
+        mult *= 128
+    return -1, 0
+
+
+def _publish_head(
+    packet: bytes | bytearray, start: int, qos: int, is_v5: bool
+) -> tuple[int, bytes, int]:
     """Offset of the payload, the topic and the packet id of a PUBLISH (MQTT v5 §3.3.2)."""
-    pos = 2 + int.from_bytes(packet[0:2], "big")
-    topic = bytes(packet[2:pos])
+    pos = start + 2 + int.from_bytes(packet[start : start + 2], "big")
+    topic = bytes(packet[start + 2 : pos])
     mid = 0
     if qos:
         mid = int.from_bytes(packet[pos : pos + 2], "big")
