@@ -21,6 +21,7 @@ from ingest.config import IngestConfig
 
 READING_SCHEMA = "reading"
 DEAD_LETTER_SCHEMA = "dead_letter"
+_TOPIC_CACHE_SIZE = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,9 @@ class IngestCore:
         self.registry = registry
         self._max_future = timedelta(seconds=config.max_future_skew_s)
         self._max_age = timedelta(seconds=config.max_age_s)
+        # Topics repeat (one per device and channel): parse each once. Bounded, cleared when
+        # full, so a flood of distinct topics costs memory only up to the bound.
+        self._topics: dict[str, MqttTopic] = {}
 
     def process(self, msg: InboundMessage, now: datetime, now_iso: bytes | None = None) -> Outcome:
         """`now_iso` (now.isoformat() as bytes) may be passed in to share it across a batch."""
@@ -94,7 +98,12 @@ class IngestCore:
                 DeadLetterReason.OVERSIZED,
                 f"payload is {size} bytes, limit {self.config.max_payload_bytes}",
             )
-        topic = MqttTopic.parse(msg.topic)
+        topic = self._topics.get(msg.topic)
+        if topic is None:
+            topic = MqttTopic.parse(msg.topic)
+            if len(self._topics) >= _TOPIC_CACHE_SIZE:
+                self._topics.clear()
+            self._topics[msg.topic] = topic
         reading = decode_reading(msg.payload)
         _check_identity(topic, reading)
         if self.registry is not None and reading.device_id not in self.registry:

@@ -18,6 +18,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.partitioner import murmur2
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -95,6 +96,7 @@ class Lane:
         self._tasks: list[asyncio.Task[None]] = []
         self._driver: AsyncioDriver | None = None
         self._reconnect: asyncio.Task[None] | None = None
+        self._partitions: dict[tuple[str, bytes], int] = {}
 
     # --- life cycle -------------------------------------------------------------------------
 
@@ -238,11 +240,28 @@ class Lane:
             batch.futures = [await self._send(r) for r in batch.records]
             self._confirms.put_nowait(batch)
 
+    def _partition(self, topic: str, key: bytes) -> int | None:
+        # Same choice as aiokafka's default partitioner (murmur2, Java-compatible), computed
+        # once per device instead of per record. None until metadata is known.
+        cached = self._partitions.get((topic, key))
+        if cached is None:
+            parts = self.producer.client.cluster.partitions_for_topic(topic)
+            if not parts:
+                return None
+            ordered = sorted(parts)
+            cached = ordered[(murmur2(key) & 0x7FFFFFFF) % len(ordered)]
+            self._partitions[(topic, key)] = cached
+        return cached
+
     async def _send(self, record: OutboundRecord) -> asyncio.Future[Any]:
         while True:
             try:
                 fut: asyncio.Future[Any] = await self.producer.send(
-                    record.topic, record.value, key=record.key, headers=record.headers
+                    record.topic,
+                    record.value,
+                    key=record.key,
+                    headers=record.headers,
+                    partition=self._partition(record.topic, record.key),
                 )
                 return fut
             except KafkaError as exc:  # no metadata / buffer full while Kafka is away

@@ -8,9 +8,10 @@ import json
 from datetime import timedelta
 
 import pytest
+from aiokafka.partitioner import DefaultPartitioner
 
 from events.deadletter import DeadLetterReason
-from events.topics import Topics
+from events.topics import Topics, topic_spec
 from firewatch.embedded.mosquitto import MosquittoBroker
 from firewatch.embedded.tansu import TansuBroker
 from ingest.clock import FakeClock
@@ -50,6 +51,12 @@ async def test_10k_qos1_messages_all_arrive_and_counts_reconcile(
         assert _complete(reader, 100, range(100))
         first = json.loads(reader.records[Topics.READINGS][0].value)
         assert "received_at" in first
+        # Key = device id, partition as Kafka's default partitioner puts it (murmur2).
+        partitions = list(range(topic_spec(Topics.READINGS).partitions))
+        assert all(
+            r.partition == DefaultPartitioner()(r.key, partitions, partitions)
+            for r in reader.records[Topics.READINGS]
+        )
 
 
 async def test_bad_input_is_dead_lettered_with_reason_and_original_bytes(
