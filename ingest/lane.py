@@ -160,7 +160,9 @@ class Lane:
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
     ) -> None:
         # Unacked messages of the old connection will be redelivered (same packet ids,
-        # v5 §4.4); acking them on the new connection could ack a different message.
+        # v5 §4.4); acking them on the new connection could ack a different message. What
+        # was read is still written (counters reconcile; the redelivery is a duplicate).
+        self._flush_batch()
         self._generation += 1
         self._batch = _Batch(self._generation)
         self.lane_stats.in_flight = 0
@@ -204,7 +206,7 @@ class Lane:
         if isinstance(outcome, Accepted):
             batch.published += 1
             if outcome.is_sequence_checked:
-                for anomaly in self.tracker.observe(outcome.reading, self._now):
+                for anomaly in self.tracker.observe(outcome.reading, self._now, is_dup):
                     self.stats.anomalies[anomaly.anomaly] += 1
                     batch.records.append(_anomaly_record(anomaly, self.core.config.bridge_id))
         else:

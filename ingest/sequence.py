@@ -53,7 +53,10 @@ class SequenceTracker:
         self.counts: Counter[AnomalyType] = Counter()
         self.missing_reported = 0
 
-    def observe(self, reading: Reading, now: datetime) -> list[SequenceAnomaly]:
+    def observe(
+        self, reading: Reading, now: datetime, is_dup: bool = False
+    ) -> list[SequenceAnomaly]:
+        """`is_dup`: the MQTT DUP flag (a redelivery), never a counter reset."""
         seq = reading.seq
         dev = self._devices.get(reading.device_id)
         if dev is None:
@@ -66,7 +69,7 @@ class SequenceTracker:
                 dev.prune(seq - self.window)
             return []
         expected = dev.last_seq + 1
-        kind, missing = self._classify(dev, seq)
+        kind, missing = self._classify(dev, seq, is_dup)
         self.counts[kind] += 1
         return [
             SequenceAnomaly(
@@ -82,7 +85,7 @@ class SequenceTracker:
             )
         ]
 
-    def _classify(self, dev: _Device, seq: int) -> tuple[AnomalyType, int]:
+    def _classify(self, dev: _Device, seq: int, is_dup: bool) -> tuple[AnomalyType, int]:
         if seq > dev.last_seq:
             gap = seq - dev.last_seq - 1
             dev.missing.append([max(dev.last_seq + 1, seq - self.window), seq - 1])
@@ -95,7 +98,7 @@ class SequenceTracker:
             return AnomalyType.LATE, dev.missing_count()
         # Devices count from 0 after a restart; anything older than the window is a restart
         # too (a redelivery that late would have been acknowledged long ago).
-        if seq == 0 or seq < dev.last_seq - self.window:
+        if not is_dup and (seq == 0 or seq < dev.last_seq - self.window):
             dev.last_seq = seq
             dev.missing.clear()
             return AnomalyType.RESET, 0

@@ -73,3 +73,11 @@ def test_devices_are_tracked_apart_and_counted() -> None:
     assert tracker.device_count == 2
     assert tracker.counts == {AnomalyType.GAP: 1, AnomalyType.DUPLICATE: 1}
     assert tracker.missing_reported == 1
+
+
+def test_a_redelivered_seq_0_is_a_duplicate_not_a_reset() -> None:
+    tracker = SequenceTracker("b")
+    _feed(tracker, [0, 1, 2])
+    got = [a.anomaly for a in tracker.observe(_r(0), NOW, is_dup=True)]
+    assert got == [AnomalyType.DUPLICATE]
+    assert [a.anomaly for a in tracker.observe(_r(0), NOW)] == [AnomalyType.RESET]
