@@ -48,7 +48,13 @@ def run_demo(endpoints: Endpoints, timeout_s: float = 30.0) -> int:
         client.loop_stop()
     log.info("demo: published %d readings and 1 alarm over MQTT", len(messages) - 1)
     arrived = asyncio.run(_read_back(endpoints.kafka_bootstrap, len(messages), timeout_s))
-    log.info("demo: %d/%d arrived on Kafka (%s)", arrived, len(messages), Topics.PRIORITY)
+    log.info(
+        "demo: %d/%d arrived on Kafka (%s, %s)",
+        arrived,
+        len(messages),
+        Topics.READINGS,
+        Topics.PRIORITY,
+    )
     return arrived
 
 
