@@ -15,8 +15,11 @@ class IngestConfig(BaseModel):
 
     bridge_id: str = Field(default="ingest-1", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     # Payloads above this are dead-lettered unread: a reading is a few hundred bytes, so
-    # 64 KiB is generous and still bounds the work one message can cost.
-    max_payload_bytes: int = Field(default=64 * 1024, ge=256)
+    # 64 KiB is generous and still bounds the work one message can cost. The upper bound
+    # keeps every Kafka record (dead letters carry base64) inside one producer batch
+    # (kafka_max_batch_bytes) and far below Kafka's 1 MiB request limit: a record Kafka
+    # refuses could never be written, and the bridge never acks what it did not write.
+    max_payload_bytes: int = Field(default=64 * 1024, ge=256, le=128 * 1024)
     # Device clocks drift; a gateway that buffered through an outage replays old readings.
     # 5 min ahead is more than any NTP-synced clock drifts; 7 days covers a long outage.
     max_future_skew_s: float = Field(default=300.0, gt=0)

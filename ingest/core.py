@@ -96,7 +96,8 @@ class IngestCore:
         if size > self.config.max_payload_bytes:
             raise ContractViolation(
                 DeadLetterReason.OVERSIZED,
-                f"payload is {size} bytes, limit {self.config.max_payload_bytes}",
+                f"payload is {size} bytes, limit {self.config.max_payload_bytes} "
+                "(the dead letter keeps the first limit bytes)",
             )
         topic = self._topics.get(msg.topic)
         if topic is None:
@@ -133,17 +134,22 @@ class IngestCore:
     def reject(
         self, msg: InboundMessage, reason: DeadLetterReason, message: str, now: datetime
     ) -> Rejected:
+        # An oversized payload is kept up to the limit: the record must stay writable.
+        limit = self.config.max_payload_bytes
+        kept = msg.payload[:limit] if reason is DeadLetterReason.OVERSIZED else msg.payload
         letter = DeadLetter.of(
             reason=reason,
             message=message,
             mqtt_topic=msg.topic,
-            payload=msg.payload,
+            payload=kept,
             qos=msg.qos,
             is_retained=msg.is_retained,
             is_dup=msg.is_dup,
             received_at=now,
             bridge_id=self.config.bridge_id,
         )
+        if len(kept) != len(msg.payload):
+            letter = letter.model_copy(update={"payload_size_bytes": len(msg.payload)})
         # Same bytes on the same topic -> same id: a redelivered reject deduplicates.
         digest = hashlib.blake2b(msg.topic.encode() + b"\0" + msg.payload, digest_size=8)
         return Rejected(
