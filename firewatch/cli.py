@@ -19,6 +19,11 @@ log = logging.getLogger("firewatch")
 COMMANDS: tuple[str, ...] = (
     "topics",
     "schemas",
+    "simulate",
+    "record",
+    "replay",
+    "eval",
+    "bench",
 )
 
 

@@ -81,6 +81,7 @@ async def run_simulation(
     client_prefix: str = "fwsim",
     stop: asyncio.Event | None = None,
     progress: Progress | None = None,
+    max_outstanding: int = 5000,
 ) -> RunResult:
     """Publish the simulation up to simulated time `until_s`, paced by `clock`."""
     clock = clock or VirtualClock()
@@ -89,6 +90,7 @@ async def run_simulation(
         conn,
         client_prefix=client_prefix,
         on_command=commands,
+        max_outstanding=max_outstanding,
         will_for=lambda gw: (f"fw/v1/{gw[0]}/{gw[1]}/status", sim.wills[gw]),
     )
     started = time.monotonic()
@@ -142,9 +144,10 @@ async def replay(
     client_prefix: str = "fwreplay",
     progress: Progress | None = None,
     monotonic: Callable[[], float] = time.monotonic,
+    max_outstanding: int = 5000,
 ) -> RunResult:
     """Republish planned records on one client per gateway, keeping the planned offsets."""
-    pool = GatewayPool(conn, client_prefix=client_prefix)
+    pool = GatewayPool(conn, client_prefix=client_prefix, max_outstanding=max_outstanding)
     origin = monotonic()
     count = 0
     last_at = 0.0

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints JSON with rates and ratios against a raw baseline of the same run."""
