@@ -87,6 +87,11 @@ class Recorder:
                 last = self.count
             return self.count
 
+    def flush(self) -> None:
+        """Make everything recorded so far readable from the file."""
+        with self._lock:
+            self.writer.flush()
+
     def stop(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()

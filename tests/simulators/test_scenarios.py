@@ -18,10 +18,22 @@ NAMES = [p.stem for p in scenarios.shipped()]
 
 def test_the_issue_list_of_scenarios_is_shipped() -> None:
     assert set(NAMES) >= {
-        "flat_fire", "smouldering_fire", "cooking_smoke", "thermal_runaway", "power_after_full",
-        "long_charge", "propped_fire_door", "forced_door", "gateway_outage", "stuck_sensor",
-        "low_battery", "tamper", "clock_skew", "qos1_redelivery", "out_of_order",
-    }  # fmt: skip
+        "flat_fire",
+        "smouldering_fire",
+        "cooking_smoke",
+        "thermal_runaway",
+        "power_after_full",
+        "long_charge",
+        "propped_fire_door",
+        "forced_door",
+        "gateway_outage",
+        "stuck_sensor",
+        "low_battery",
+        "tamper",
+        "clock_skew",
+        "qos1_redelivery",
+        "out_of_order",
+    }
 
 
 @pytest.mark.parametrize("name", NAMES)
