@@ -21,6 +21,10 @@ COMMANDS: tuple[str, ...] = (
     "schemas",
     "ingest",
     "up",
+    "simulate",
+    "record",
+    "replay",
+    "eval",
     "bench",
 )
 

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.connections import KafkaConnection, MqttConnection
 from ingest.config import IngestConfig
+from simulators.config import SimulatorConfig
 
 
 class Settings(BaseSettings):
@@ -25,6 +26,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
     ingest: IngestConfig = IngestConfig()
+    simulator: SimulatorConfig = SimulatorConfig()
 
     def with_overrides(self, **sections: dict[str, Any]) -> Settings:
         """A copy with some fields of some sections replaced (from command-line flags)."""

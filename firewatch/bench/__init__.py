@@ -1,1 +1,1 @@
-"""Benchmarks: each prints JSON with its rates and the ratios against a raw baseline."""
+"""Benchmarks: each prints JSON with rates and ratios against a raw baseline of the same run."""

@@ -40,6 +40,15 @@ log = logging.getLogger(__name__)
 _RAW_FILTER = "fw/v1/+/+/+/telemetry"
 
 
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "ingest", help="MQTT -> Kafka bridge vs raw paho and aiokafka"
+    )
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--devices", type=int, default=1_000)
+    parser.set_defaults(func=run)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     result = asyncio.run(_bench(args.messages, args.devices))
     print(json.dumps(result, indent=2))
