@@ -19,6 +19,7 @@ log = logging.getLogger("firewatch")
 COMMANDS: tuple[str, ...] = (
     "topics",
     "schemas",
+    "sink",
 )
 
 

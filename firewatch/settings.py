@@ -12,6 +12,7 @@ from typing import Any
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.connections import KafkaConnection, MqttConnection
+from streams.telemetry.config import SinkConfig
 
 
 class Settings(BaseSettings):
@@ -23,6 +24,8 @@ class Settings(BaseSettings):
     kafka: KafkaConnection = KafkaConnection()
     log_level: str = "INFO"
     log_json: bool = False
+    # Telemetry sink to InfluxDB (FIREWATCH_SINK__URL, __ORG, __BUCKET, __TOKEN); off without URL.
+    sink: SinkConfig = SinkConfig()
 
     def with_overrides(self, **sections: dict[str, Any]) -> Settings:
         """A copy with some fields of some sections replaced (from command-line flags)."""
