@@ -9,18 +9,16 @@ import time
 from collections.abc import Callable, Sequence
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry
 
-from events.codec import encode_model
 from events.connections import KafkaConnection, KafkaFlavour
-from events.topics import Topics
 from firewatch.embedded.tansu import TansuBroker
 from streams.telemetry.config import SinkConfig
 from streams.telemetry.lines import to_point
 from streams.telemetry.metrics import SinkMetrics
 from streams.telemetry.service import run_sink
 from tests.telemetry.conftest import VictoriaMetrics
+from tests.telemetry.producing import produce_readings
 from tests.telemetry.scenario import AnyReading, compound_telemetry
 
 pytestmark = pytest.mark.integration
@@ -55,19 +53,6 @@ def _stored(victoria: VictoriaMetrics, expected: dict[Sample, float]) -> dict[Sa
             assert key not in out, f"duplicate sample {key}"
             out[key] = float(value)
     return out
-
-
-async def _produce(bootstrap: str, readings: Sequence[AnyReading]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        for reading in readings:
-            await producer.send(
-                Topics.READINGS, encode_model(reading), key=reading.device_id.encode()
-            )
-        await producer.flush()
-    finally:
-        await producer.stop()
 
 
 async def _until(condition: Callable[[], bool], what: str, timeout_s: float = 60.0) -> None:
@@ -111,12 +96,12 @@ async def test_scenario_round_trips_and_survives_a_database_restart(
     stop = asyncio.Event()
     sink_task = asyncio.create_task(run_sink(config, connection, stop, metrics))
     try:
-        await _produce(kafka.bootstrap, first)
+        await produce_readings(kafka.bootstrap, first)
         await _until(lambda: _written(metrics) >= len(first), "the first half written")
         assert _stored(victoria, _expected(first)) == pytest.approx(_expected(first))
 
         victoria.stop()  # the database goes away mid-stream
-        await _produce(kafka.bootstrap, second)
+        await produce_readings(kafka.bootstrap, second)
         await _until(lambda: _sample(metrics, "firewatch_sink_stalled") == 1, "the sink to stall")
         await _until(
             lambda: _sample(metrics, "firewatch_sink_write_retries_total", error="connection") >= 3,
