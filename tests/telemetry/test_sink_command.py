@@ -17,7 +17,7 @@ import pytest
 
 from firewatch.embedded.process import free_port
 from firewatch.embedded.tansu import TansuBroker
-from tests.telemetry.conftest import VictoriaMetrics
+from firewatch.embedded.victoria import VictoriaMetrics
 from tests.telemetry.producing import produce_readings
 from tests.telemetry.scenario import compound_telemetry
 

@@ -13,11 +13,11 @@ from prometheus_client import CollectorRegistry
 
 from events.connections import KafkaConnection, KafkaFlavour
 from firewatch.embedded.tansu import TansuBroker
+from firewatch.embedded.victoria import VictoriaMetrics
 from streams.telemetry.config import SinkConfig
 from streams.telemetry.lines import to_point
 from streams.telemetry.metrics import SinkMetrics
 from streams.telemetry.service import run_sink
-from tests.telemetry.conftest import VictoriaMetrics
 from tests.telemetry.producing import produce_readings
 from tests.telemetry.scenario import AnyReading, compound_telemetry
 
