@@ -20,6 +20,7 @@ COMMANDS: tuple[str, ...] = (
     "topics",
     "schemas",
     "sink",
+    "bench",
 )
 
 

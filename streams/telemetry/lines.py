@@ -10,10 +10,12 @@ Formatting follows influxdb-client's `Point.to_line_protocol()` (a unit test hol
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -40,6 +42,10 @@ _WHITESPACE_ESCAPES = {" ": r"\ ", "\n": r"\n", "\t": r"\t", "\r": r"\r"}
 _KEY_ESCAPES = str.maketrans({",": r"\,", "=": r"\=", **_WHITESPACE_ESCAPES})
 _MEASUREMENT_ESCAPES = str.maketrans({",": r"\,", **_WHITESPACE_ESCAPES})
 _STRING_ESCAPES = str.maketrans({'"': r"\"", "\\": r"\\"})
+_NEEDS_ESCAPE = re.compile(r"[,= \t\r\n\\]")
+_TRANSIT = "transit_ms"
+_MICROSECOND = timedelta(microseconds=1)
+_MILLISECOND = timedelta(milliseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,58 +59,122 @@ class TelemetryPoint:
 
     def to_line(self) -> str:
         head = self.measurement.translate(_MEASUREMENT_ESCAPES)
-        tags = "".join(f",{k.translate(_KEY_ESCAPES)}={_tag_value(v)}" for k, v in self.tags)
-        fields = ",".join(f"{k.translate(_KEY_ESCAPES)}={_field_value(v)}" for k, v in self.fields)
+        tags = "".join(f",{_key(k)}={_tag_value(v)}" for k, v in self.tags)
+        fields = ",".join(f"{_key(k)}={_field_value(v)}" for k, v in self.fields)
         return f"{head}{tags} {fields} {self.time_ns}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Per model class, worked out once: which attributes become tags, which fields, in order."""
+
+    head: str  # the escaped measurement: the model's `kind`
+    tags: tuple[tuple[str, str], ...]  # (attribute, tag key), sorted by tag key
+    fields: tuple[str, ...]  # attribute names sorted, with the computed `transit_ms`
+
+
+_LAYOUTS: dict[type[BaseModel], _Layout] = {}
+
+
+def _layout(model: type[BaseModel]) -> _Layout:
+    layout = _LAYOUTS.get(model)
+    if layout is None:
+        names = [n for n in model.model_fields if n not in _SKIPPED]
+        tags = sorted(((n, TAG_KEYS[n]) for n in names if n in TAG_KEYS), key=lambda t: t[1])
+        fields = sorted([n for n in names if n not in TAG_KEYS] + [_TRANSIT])
+        head = str(model.model_fields["kind"].default).translate(_MEASUREMENT_ESCAPES)
+        layout = _LAYOUTS[model] = _Layout(head, tuple(tags), tuple(fields))
+    return layout
 
 
 def time_ns(moment: datetime) -> int:
     """Exact nanoseconds since the epoch (no float rounding of microseconds)."""
-    return ((moment - _EPOCH) // timedelta(microseconds=1)) * 1_000
+    return ((moment - _EPOCH) // _MICROSECOND) * 1_000
+
+
+def _field_values(values: dict[str, Any], layout: _Layout) -> Iterator[tuple[str, FieldValue]]:
+    for name in layout.fields:
+        if name == _TRANSIT:
+            received_at: datetime | None = values.get("received_at")
+            if received_at is not None:
+                # Device -> bridge delay; negative values reveal device clock skew (DOMAIN.md §6).
+                yield _TRANSIT, (received_at - values["observed_at"]) / _MILLISECOND
+            continue
+        value = values[name]
+        if value is not None:
+            yield name, _plain(value) if isinstance(value, Enum) else value
 
 
 def to_point(reading: BaseModel) -> TelemetryPoint:
     """The point of one reading (any model of `events.readings`)."""
-    tags: dict[str, str] = {}
-    fields: dict[str, FieldValue] = {}
-    for name, value in reading:
-        if value is None or name in _SKIPPED:
-            continue
-        if name in TAG_KEYS:
-            tags[TAG_KEYS[name]] = str(value.value if isinstance(value, Enum) else value)
-        elif isinstance(value, Enum):
-            fields[name] = str(value.value)
-        elif isinstance(value, float | int | bool | str):
-            fields[name] = value
-    observed_at: datetime = getattr(reading, "observed_at")  # noqa: B009 - every reading has it
-    received_at: datetime | None = getattr(reading, "received_at", None)
-    if received_at is not None:
-        # Device -> bridge delay; negative values reveal device clock skew (DOMAIN.md §6).
-        fields["transit_ms"] = (received_at - observed_at) / timedelta(milliseconds=1)
+    layout = _layout(type(reading))
+    values = reading.__dict__
     return TelemetryPoint(
-        measurement=str(getattr(reading, "kind")),  # noqa: B009 - discriminator of the union
-        tags=tuple(sorted(tags.items())),
-        fields=tuple(sorted(fields.items())),
-        time_ns=time_ns(observed_at),
+        measurement=values["kind"],
+        tags=tuple(
+            (key, _plain(values[name])) for name, key in layout.tags if values[name] is not None
+        ),
+        fields=tuple(_field_values(values, layout)),
+        time_ns=time_ns(values["observed_at"]),
     )
 
 
 def to_line(reading: BaseModel) -> str:
-    return to_point(reading).to_line()
+    """The same text as `to_point(reading).to_line()`, without the intermediate point: this is
+    the sink's hot path, written out by hand (a test holds the two equal)."""
+    layout = _layout(type(reading))
+    values = reading.__dict__
+    parts = [layout.head]
+    for name, key in layout.tags:
+        tag = values[name]
+        if tag is not None:
+            parts.append(f",{key}={_tag_value(tag if type(tag) is str else _plain(tag))}")
+    separator = " "
+    for name in layout.fields:
+        if name == _TRANSIT:
+            received_at = values.get("received_at")
+            if received_at is None:
+                continue
+            value: Any = (received_at - values["observed_at"]) / _MILLISECOND
+        else:
+            value = values[name]
+            if value is None:
+                continue
+        if type(value) is float:  # most fields: formatted inline
+            text = str(value)
+            parts.append(f"{separator}{name}={text[:-2] if text.endswith('.0') else text}")
+        else:
+            parts.append(f"{separator}{name}={_field_value(value)}")
+        separator = ","
+    parts.append(f" {time_ns(values['observed_at'])}")
+    return "".join(parts)
+
+
+def _plain(value: object) -> str:
+    return str(value.value) if isinstance(value, Enum) else str(value)
+
+
+def _key(key: str) -> str:
+    return key.translate(_KEY_ESCAPES) if _NEEDS_ESCAPE.search(key) else key
 
 
 def _tag_value(value: str) -> str:
+    if not _NEEDS_ESCAPE.search(value):
+        return value  # identifiers (the usual case) need no escaping
     escaped = value.translate(_KEY_ESCAPES)
     # A trailing backslash would escape the separator that follows it.
     return escaped + " " if escaped.endswith("\\") else escaped
 
 
 def _field_value(value: FieldValue) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return f"{value}i"
-    if isinstance(value, float):
+    kind = type(value)
+    if kind is float:  # most fields: checked first
         text = str(value)
         return text[:-2] if text.endswith(".0") else text
-    return f'"{value.translate(_STRING_ESCAPES)}"'
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return f"{value}i"
+    if isinstance(value, Enum):
+        value = value.value
+    return f'"{str(value).translate(_STRING_ESCAPES)}"'

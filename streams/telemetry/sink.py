@@ -121,8 +121,8 @@ class TelemetrySink:
 
     def _take(self, records: Mapping[Any, Sequence[ConsumerRecord]]) -> None:
         for batch in records.values():
+            self._metrics.records_consumed.inc(len(batch))
             for record in batch:
-                self._metrics.records_consumed.inc()
                 self._next_offsets[(record.topic, record.partition)] = record.offset + 1
                 try:
                     line: str | None = line_of(record)

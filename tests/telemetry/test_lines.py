@@ -37,6 +37,7 @@ def test_every_reading_of_a_scenario_encodes_like_the_library() -> None:
     for reading in readings:
         point = to_point(reading)
         assert point.to_line() == _library_line(point)
+        assert to_line(reading) == point.to_line()  # the hot path says the same
 
 
 def test_awkward_strings_are_escaped_like_the_library() -> None:
