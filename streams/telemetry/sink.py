@@ -2,9 +2,11 @@
 
 Invariants:
 - offsets are committed only after the batch holding those records was written;
-- while the database refuses writes, every assigned partition is paused and the loop keeps
-  polling (so the group keeps the member) without taking records; it resumes and catches up
-  from the uncommitted offsets when a write succeeds again;
+- one batch is written (in the background) while the next one fills: writes and commits happen
+  in batch order, never two at once, so a commit never passes an unwritten record;
+- while the database refuses writes (or is slower than the stream), the next batch fills, then
+  every assigned partition is paused and the loop keeps polling (so the group keeps the member)
+  without taking records; it resumes and catches up when a write succeeds again;
 - a record that is not a reading is named (log with topic/partition/offset, metric by reason)
   and stays in Kafka; it is never written half-parsed.
 """
@@ -16,7 +18,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from aiokafka.errors import KafkaError
@@ -86,6 +88,7 @@ class TelemetrySink:
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         topic_partition: Callable[[str, int], Any] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._config = config
         self._consumer = consumer
@@ -96,19 +99,42 @@ class TelemetrySink:
         self._backoff = Backoff(config.retry_initial_s, config.retry_max_s, rng or random.Random(0))
         self._next_offsets: dict[tuple[str, int], int] = {}
         self._tp = topic_partition or (lambda topic, partition: (topic, partition))
+        self._sleep = sleep
+        self._in_flight: asyncio.Task[bool] | None = None
+        self._is_paused = False
         self.is_stalled = False
         self.last_tick_s = clock()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Until `stop` is set; then flush what is pending (commit only if written)."""
+        """Until `stop` is set; then finish the write in flight and flush what is pending, each
+        committed only if written."""
         while not stop.is_set():
             await self.step(stop)
-        if len(self._batcher):
-            await self._flush(stop=None)
+        if self._in_flight is not None:
+            is_written = await self._in_flight
+            self._in_flight = None
+            if not is_written:
+                # Later records must not be committed past the unwritten ones.
+                log.warning("stopping with a batch unwritten: not committed, re-read on restart")
+                return
+        if len(self._batcher) and not await self._write_and_commit(self._batcher.take(), None):
+            log.warning("stopping with the last batch unwritten: re-read on restart")
 
     async def step(self, stop: asyncio.Event | None = None) -> None:
-        """One poll, and a flush when the batch is due."""
+        """One poll. A due batch starts writing in the background while the next one fills;
+        when the next is due too and the write is still going (slow or down database), the
+        partitions are paused until it ends: at most two batches in memory."""
         self.last_tick_s = self._clock()
+        self._reap()
+        if self._batcher.is_due(self.last_tick_s):
+            if self._in_flight is None:
+                self._in_flight = asyncio.create_task(
+                    self._write_and_commit(self._batcher.take(), stop)
+                )
+            else:
+                await self._wait_for_writer()
+                return
+        self._set_paused(False)
         wait_s = self._batcher.seconds_until_due(self.last_tick_s)
         wait_s = self._config.flush_interval_s if wait_s is None else wait_s
         records = await self._consumer.getmany(
@@ -116,8 +142,28 @@ class TelemetrySink:
         )
         self._take(records)
         self._update_lag()
-        if self._batcher.is_due(self._clock()):
-            await self._flush(stop)
+
+    def _reap(self) -> None:
+        if self._in_flight is not None and self._in_flight.done():
+            task, self._in_flight = self._in_flight, None
+            task.result()  # re-raises what the write task did not handle: never swallowed
+
+    async def _wait_for_writer(self) -> None:
+        self._set_paused(True)
+        assert self._in_flight is not None
+        await asyncio.wait({self._in_flight}, timeout=_STALLED_POLL_S)
+        # Still a poll (the group keeps the member: max.poll.interval.ms); paused partitions
+        # give nothing, but records fetched before the pause took hold are kept, not lost.
+        self._take(await self._consumer.getmany(timeout_ms=0, max_records=None))
+
+    def _set_paused(self, is_paused: bool) -> None:
+        partitions = self._consumer.assignment()
+        if is_paused:
+            # Every time: a rebalance hands over partitions unpaused.
+            self._consumer.pause(*partitions)
+        elif self._is_paused:
+            self._consumer.resume(*partitions)
+        self._is_paused = is_paused
 
     def _take(self, records: Mapping[Any, Sequence[ConsumerRecord]]) -> None:
         for batch in records.values():
@@ -148,17 +194,14 @@ class TelemetrySink:
                 lag += max(0, high - consumed)
         self._metrics.consumer_lag.set(lag)
 
-    async def _flush(self, stop: asyncio.Event | None) -> None:
-        batch = self._batcher.take()
+    async def _write_and_commit(self, batch: Batch, stop: asyncio.Event | None) -> bool:
         if batch.lines and not await self._write_until_done(batch, stop):
-            log.warning(
-                "stopping with %d records unwritten: not committed, re-read on restart",
-                batch.record_count,
-            )
-            return
+            return False
         await self._commit(batch)
+        return True
 
     async def _write_until_done(self, batch: Batch, stop: asyncio.Event | None) -> bool:
+        """Retry with back-off until written or `stop` (None: one attempt)."""
         while True:
             started_s = self._clock()
             try:
@@ -173,30 +216,20 @@ class TelemetrySink:
             return True
 
     async def _stall(self, exc: WriteFailed, stop: asyncio.Event) -> None:
-        """Pause every partition and wait out one backoff delay, still polling."""
+        """Wait out one back-off delay (the poll loop pauses the partitions meanwhile)."""
         if not self.is_stalled:
             log.warning("database refuses writes (%s): pausing consumption", exc)
             self.is_stalled = True
             self._metrics.stalled.set(1)
         deadline_s = self._clock() + self._backoff.next_delay_s()
-        while not stop.is_set():
-            self.last_tick_s = self._clock()
-            remaining_s = deadline_s - self.last_tick_s
-            if remaining_s <= 0:
-                return
-            # Re-pause on every poll: a rebalance hands over partitions unpaused.
-            self._consumer.pause(*self._consumer.assignment())
-            late = await self._consumer.getmany(
-                timeout_ms=_ms(min(remaining_s, _STALLED_POLL_S)), max_records=None
-            )
-            self._take(late)  # fetched before the pause took hold: kept for the next batch
+        while not stop.is_set() and (remaining_s := deadline_s - self._clock()) > 0:
+            await self._sleep(min(remaining_s, _STALLED_POLL_S))
 
     def _record_written(self, batch: Batch, elapsed_s: float) -> None:
         if self.is_stalled:
             log.info("database takes writes again: resuming consumption")
             self.is_stalled = False
             self._metrics.stalled.set(0)
-            self._consumer.resume(*self._consumer.assignment())
         self._backoff.reset()
         for measurement, count in batch.points_by_measurement.items():
             self._metrics.points_written.labels(measurement).inc(count)

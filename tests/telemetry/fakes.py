@@ -30,6 +30,10 @@ class FakeClock:
     def __call__(self) -> float:
         return self.now_s
 
+    async def sleep(self, seconds: float) -> None:
+        self.now_s += seconds
+        await asyncio.sleep(0)
+
 
 @dataclass
 class FakeConsumer:

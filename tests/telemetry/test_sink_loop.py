@@ -34,7 +34,13 @@ def _setup(failures: int = 0) -> tuple[FakeConsumer, FlakyDatabase, list[str], S
 
 def _sink(consumer: FakeConsumer, database: FlakyDatabase, metrics: SinkMetrics) -> TelemetrySink:
     return TelemetrySink(
-        CONFIG, consumer, database, metrics, clock=consumer.clock, rng=random.Random(2)
+        CONFIG,
+        consumer,
+        database,
+        metrics,
+        clock=consumer.clock,
+        rng=random.Random(2),
+        sleep=consumer.clock.sleep,
     )
 
 
@@ -82,6 +88,9 @@ async def test_stop_while_down_commits_nothing_unwritten() -> None:
         await asyncio.sleep(0)
     assert sink.is_stalled
     assert _value(metrics, "firewatch_sink_stalled") == 1
+    # Bounded while down: the batch being retried and the next one, no more.
+    assert sum(consumer.positions.values()) <= 2 * CONFIG.batch_size
+    assert consumer.paused == consumer.assignment()
     database.stop.set()
     await asyncio.wait_for(task, 10)
     assert database.lines == []
