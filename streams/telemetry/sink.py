@@ -102,6 +102,7 @@ class TelemetrySink:
         self._sleep = sleep
         self._in_flight: asyncio.Task[bool] | None = None
         self._is_paused = False
+        self._has_unwritten = False  # a batch was given up (stopping): commit nothing more
         self.is_stalled = False
         self.last_tick_s = clock()
 
@@ -111,16 +112,12 @@ class TelemetrySink:
         while not stop.is_set():
             await self.step(stop)
         if self._in_flight is not None:
-            is_written = await self._in_flight
+            self._has_unwritten |= not await self._in_flight
             self._in_flight = None
-            if not is_written:
-                # Later records must not be committed past the unwritten ones.
-                log.warning("stopping with a batch unwritten: not committed, re-read on restart")
-                return
         if len(self._batcher) and not await self._write_and_commit(self._batcher.take(), None):
-            log.warning("stopping with the last batch unwritten: re-read on restart")
+            log.warning("stopping with batches unwritten: not committed, re-read on restart")
 
-    async def step(self, stop: asyncio.Event | None = None) -> None:
+    async def step(self, stop: asyncio.Event) -> None:
         """One poll. A due batch starts writing in the background while the next one fills;
         when the next is due too and the write is still going (slow or down database), the
         partitions are paused until it ends: at most two batches in memory."""
@@ -146,7 +143,8 @@ class TelemetrySink:
     def _reap(self) -> None:
         if self._in_flight is not None and self._in_flight.done():
             task, self._in_flight = self._in_flight, None
-            task.result()  # re-raises what the write task did not handle: never swallowed
+            # result() re-raises what the write task did not handle: never swallowed.
+            self._has_unwritten |= not task.result()
 
     async def _wait_for_writer(self) -> None:
         self._set_paused(True)
@@ -195,7 +193,10 @@ class TelemetrySink:
         self._metrics.consumer_lag.set(lag)
 
     async def _write_and_commit(self, batch: Batch, stop: asyncio.Event | None) -> bool:
+        if self._has_unwritten:
+            return False  # a later commit would pass the records of the unwritten batch
         if batch.lines and not await self._write_until_done(batch, stop):
+            self._has_unwritten = True
             return False
         await self._commit(batch)
         return True

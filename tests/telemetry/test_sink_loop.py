@@ -107,3 +107,21 @@ async def test_a_record_that_is_not_a_reading_is_named_and_passed() -> None:
     assert consumer.committed[tp] == len(consumer.logs[tp])
     assert _value(metrics, "firewatch_sink_records_skipped_total", {"reason": "invalid_json"}) == 1
     assert _value(metrics, "firewatch_sink_records_skipped_total", {"reason": "empty"}) == 1
+
+
+async def test_a_batch_given_up_at_stop_blocks_every_later_commit() -> None:
+    consumer, database, _, metrics = _setup(failures=10**6)
+    sink = _sink(consumer, database, metrics)
+    task = asyncio.create_task(sink.run(database.stop))
+    for _ in range(10_000):
+        if database.attempts >= 3:
+            break
+        await asyncio.sleep(0)
+    # The database fails the in-flight batch's last attempt, then would take the next batch:
+    # writing and committing that one would commit past the records of the first.
+    database.failures_left = 1
+    database.stop.set()
+    await asyncio.wait_for(task, 10)
+    assert database.failures_left == 0
+    assert database.lines == []
+    assert consumer.committed == {}
