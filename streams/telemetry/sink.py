@@ -153,6 +153,7 @@ class TelemetrySink:
         # Still a poll (the group keeps the member: max.poll.interval.ms); paused partitions
         # give nothing, but records fetched before the pause took hold are kept, not lost.
         self._take(await self._consumer.getmany(timeout_ms=0, max_records=None))
+        self._update_lag()  # the lag grows while the database is down: show it
 
     def _set_paused(self, is_paused: bool) -> None:
         partitions = self._consumer.assignment()
