@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "record",
     "replay",
     "eval",
+    "sink",
     "bench",
 )
 

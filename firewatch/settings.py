@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from events.connections import KafkaConnection, MqttConnection
 from ingest.config import IngestConfig
 from simulators.config import SimulatorConfig
+from streams.telemetry.config import SinkConfig
 
 
 class Settings(BaseSettings):
@@ -27,6 +28,8 @@ class Settings(BaseSettings):
     log_json: bool = False
     ingest: IngestConfig = IngestConfig()
     simulator: SimulatorConfig = SimulatorConfig()
+    # Telemetry sink to InfluxDB (FIREWATCH_SINK__URL, __ORG, __BUCKET, __TOKEN); off without URL.
+    sink: SinkConfig = SinkConfig()
 
     def with_overrides(self, **sections: dict[str, Any]) -> Settings:
         """A copy with some fields of some sections replaced (from command-line flags)."""
