@@ -274,23 +274,38 @@ class Lane:
     async def _confirmer(self) -> None:
         while True:
             batch = await self._confirms.get()
-            for i, fut in enumerate(batch.futures):
-                await self._until_written(batch.records[i], fut)
+            await self._until_written(batch.records, batch.futures)
             self.lane_stats.published += batch.published
             self.lane_stats.dead_lettered += batch.dead_lettered
             self._ack(batch)
 
-    async def _until_written(self, record: OutboundRecord, fut: asyncio.Future[Any]) -> None:
-        # Never drop, never ack: a write that failed is sent again until Kafka takes it.
+    async def _until_written(
+        self, records: list[OutboundRecord], futures: list[asyncio.Future[Any]]
+    ) -> None:
+        # Never drop, never ack: writes that failed are sent again, in their original order,
+        # until Kafka takes them. One back-off per round, not per record.
         while True:
-            try:
-                await fut
+            results = await asyncio.gather(*futures, return_exceptions=True)
+            failed = [
+                (r, e)
+                for r, e in zip(records, results, strict=True)
+                if isinstance(e, BaseException)
+            ]
+            if not failed:
                 return
-            except KafkaError as exc:
-                self.stats.kafka_retries += 1
-                log.warning("%s: Kafka write failed (%r); retrying", self.spec.name, exc)
-                await asyncio.sleep(self.spec.retry_backoff_s)
-                fut = await self._send(record)
+            for _, exc in failed:
+                if not isinstance(exc, KafkaError):
+                    raise exc
+            self.stats.kafka_retries += len(failed)
+            log.warning(
+                "%s: %d Kafka writes failed (%r); retrying",
+                self.spec.name,
+                len(failed),
+                failed[0][1],
+            )
+            await asyncio.sleep(self.spec.retry_backoff_s)
+            records = [r for r, _ in failed]
+            futures = [await self._send(r) for r in records]
 
     def _ack(self, batch: _Batch) -> None:
         if batch.generation != self._generation or not batch.mids:
