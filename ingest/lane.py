@@ -57,7 +57,23 @@ class _Batch:
     records: list[OutboundRecord] = field(default_factory=list)
     published: int = 0
     dead_lettered: int = 0
-    futures: list[asyncio.Future[Any]] = field(default_factory=list)
+    sends: list[_Send] = field(default_factory=list)
+
+
+@dataclass
+class _Send:
+    """Records submitted as one Kafka batch, and the future of that batch."""
+
+    records: list[OutboundRecord]
+    future: asyncio.Future[Any]
+
+
+def _append(builder: Any, record: OutboundRecord) -> bool:
+    """False when the batch is full (aiokafka closes it then)."""
+    meta = builder.append(
+        key=record.key, value=record.value, timestamp=None, headers=record.headers
+    )
+    return meta is not None
 
 
 class Lane:
@@ -239,34 +255,58 @@ class Lane:
         # One writer, batches in receive order: a device's records reach its partition in order.
         while True:
             batch = await self._writes.get()
-            batch.futures = [await self._send(r) for r in batch.records]
+            batch.sends = await self._send_all(batch.records)
             self._confirms.put_nowait(batch)
 
-    def _partition(self, topic: str, key: bytes) -> int | None:
+    async def _partition(self, topic: str, key: bytes) -> int:
         # Same choice as aiokafka's default partitioner (murmur2, Java-compatible), computed
-        # once per device instead of per record. None until metadata is known.
+        # once per device instead of per record.
         cached = self._partitions.get((topic, key))
         if cached is None:
-            parts = self.producer.client.cluster.partitions_for_topic(topic)
-            if not parts:
-                return None
-            ordered = sorted(parts)
+            ordered = sorted(await self._metadata(topic))
             cached = ordered[(murmur2(key) & 0x7FFFFFFF) % len(ordered)]
             self._partitions[(topic, key)] = cached
         return cached
 
-    async def _send(self, record: OutboundRecord) -> asyncio.Future[Any]:
+    async def _metadata(self, topic: str) -> set[int]:
         while True:
             try:
-                fut: asyncio.Future[Any] = await self.producer.send(
-                    record.topic,
-                    record.value,
-                    key=record.key,
-                    headers=record.headers,
-                    partition=self._partition(record.topic, record.key),
+                parts: set[int] = await self.producer.partitions_for(topic)
+                return parts
+            except KafkaError as exc:  # Kafka away at start: wait for it, read nothing new
+                self.stats.kafka_retries += 1
+                log.warning("%s: no metadata for %s (%r); retrying", self.spec.name, topic, exc)
+                await asyncio.sleep(self.spec.retry_backoff_s)
+
+    async def _send_all(self, records: list[OutboundRecord]) -> list[_Send]:
+        """Records -> one Kafka batch per partition (more if full), in record order per
+        partition: aiokafka's batch API costs a fraction of `send()` per record."""
+        groups: dict[tuple[str, int], list[OutboundRecord]] = {}
+        for record in records:
+            part = await self._partition(record.topic, record.key)
+            groups.setdefault((record.topic, part), []).append(record)
+        sends: list[_Send] = []
+        for (topic, part), group in groups.items():
+            builder = self.producer.create_batch()
+            chunk: list[OutboundRecord] = []
+            for record in group:
+                if chunk and not _append(builder, record):
+                    sends.append(_Send(chunk, await self._send_batch(builder, topic, part)))
+                    builder, chunk = self.producer.create_batch(), []
+                if not chunk and not _append(builder, record):
+                    raise ValueError(f"a {len(record.value)}-byte record exceeds a Kafka batch")
+                chunk.append(record)
+            sends.append(_Send(chunk, await self._send_batch(builder, topic, part)))
+        return sends
+
+    async def _send_batch(self, builder: Any, topic: str, part: int) -> asyncio.Future[Any]:
+        while True:
+            try:
+                fut: asyncio.Future[Any] = await self.producer.send_batch(
+                    builder, topic, partition=part
                 )
                 return fut
-            except KafkaError as exc:  # no metadata / buffer full while Kafka is away
+            except KafkaError as exc:  # buffer full / no metadata while Kafka is away
                 self.stats.kafka_retries += 1
                 log.warning("%s: Kafka send failed (%r); retrying", self.spec.name, exc)
                 await asyncio.sleep(self.spec.retry_backoff_s)
@@ -274,38 +314,34 @@ class Lane:
     async def _confirmer(self) -> None:
         while True:
             batch = await self._confirms.get()
-            await self._until_written(batch.records, batch.futures)
+            await self._until_written(batch.sends)
             self.lane_stats.published += batch.published
             self.lane_stats.dead_lettered += batch.dead_lettered
             self._ack(batch)
 
-    async def _until_written(
-        self, records: list[OutboundRecord], futures: list[asyncio.Future[Any]]
-    ) -> None:
+    async def _until_written(self, sends: list[_Send]) -> None:
         # Never drop, never ack: writes that failed are sent again, in their original order,
         # until Kafka takes them. One back-off per round, not per record.
         while True:
-            results = await asyncio.gather(*futures, return_exceptions=True)
+            results = await asyncio.gather(*(s.future for s in sends), return_exceptions=True)
             failed = [
-                (r, e)
-                for r, e in zip(records, results, strict=True)
-                if isinstance(e, BaseException)
+                (s, e) for s, e in zip(sends, results, strict=True) if isinstance(e, BaseException)
             ]
             if not failed:
                 return
             for _, exc in failed:
                 if not isinstance(exc, KafkaError):
                     raise exc
-            self.stats.kafka_retries += len(failed)
+            retry = [record for s, _ in failed for record in s.records]
+            self.stats.kafka_retries += len(retry)
             log.warning(
                 "%s: %d Kafka writes failed (%r); retrying",
                 self.spec.name,
-                len(failed),
+                len(retry),
                 failed[0][1],
             )
             await asyncio.sleep(self.spec.retry_backoff_s)
-            records = [r for r, _ in failed]
-            futures = [await self._send(r) for r in records]
+            sends = await self._send_all(retry)
 
     def _ack(self, batch: _Batch) -> None:
         if batch.generation != self._generation or not batch.mids:
