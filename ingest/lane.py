@@ -1,6 +1,6 @@
 """One lane of the bridge: an MQTT session, a Kafka producer, and ack-after-write in order.
 
-Flow: the socket becomes readable -> paho parses PUBLISHes -> `_on_message` runs the pure core
+Flow: the socket becomes readable -> paho parses PUBLISHes -> `_on_publish` runs the pure core
 and appends to the current batch -> the batch goes to the writer (Kafka sends, in receive
 order) -> the confirmer awaits the writes, retries failures forever, then PUBACKs the batch.
 In-flight is bounded by MQTT v5 Receive Maximum (§3.1.2.11.3): the broker itself stops
@@ -17,21 +17,21 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
-from aiokafka.partitioner import murmur2
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from events.codec import encode_model, kafka_headers
 from events.connections import MqttConnection
 from events.deadletter import DeadLetterReason
-from events.sequence import SequenceAnomaly
-from events.topics import Topics
 from ingest.clock import Clock
-from ingest.core import Accepted, InboundMessage, IngestCore, OutboundRecord, Outcome
-from ingest.mqtt_client import AsyncioDriver, BufferedClient
+from ingest.core import (
+    Accepted,
+    InboundMessage,
+    IngestCore,
+    OutboundRecord,
+    Outcome,
+    anomaly_record,
+)
+from ingest.kafka_writer import KafkaWriter, Send
+from ingest.mqtt_client import AsyncioDriver, connect_properties, make_client
 from ingest.sequence import SequenceTracker
 from ingest.stats import BridgeStats
 
@@ -57,23 +57,7 @@ class _Batch:
     records: list[OutboundRecord] = field(default_factory=list)
     published: int = 0
     dead_lettered: int = 0
-    sends: list[_Send] = field(default_factory=list)
-
-
-@dataclass
-class _Send:
-    """Records submitted as one Kafka batch, and the future of that batch."""
-
-    records: list[OutboundRecord]
-    future: asyncio.Future[Any]
-
-
-def _append(builder: Any, record: OutboundRecord) -> bool:
-    """False when the batch is full (aiokafka closes it then)."""
-    meta = builder.append(
-        key=record.key, value=record.value, timestamp=None, headers=record.headers
-    )
-    return meta is not None
+    sends: list[Send] = field(default_factory=list)
 
 
 class Lane:
@@ -96,7 +80,8 @@ class Lane:
         self.stats = stats
         self.lane_stats = stats.lane(spec.name)
         self.clock = clock
-        self.client = _make_client(spec, mqtt_conn)
+        self.kafka = KafkaWriter(spec.name, producer, stats, spec.retry_backoff_s)
+        self.client = make_client(spec.client_id, mqtt_conn)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish_fast = self._on_publish
@@ -112,7 +97,6 @@ class Lane:
         self._tasks: list[asyncio.Task[None]] = []
         self._driver: AsyncioDriver | None = None
         self._reconnect: asyncio.Task[None] | None = None
-        self._partitions: dict[tuple[str, bytes], int] = {}
 
     # --- life cycle -------------------------------------------------------------------------
 
@@ -224,7 +208,7 @@ class Lane:
             if outcome.is_sequence_checked:
                 for anomaly in self.tracker.observe(outcome.reading, self._now, is_dup):
                     self.stats.anomalies[anomaly.anomaly] += 1
-                    batch.records.append(_anomaly_record(anomaly, self.core.config.bridge_id))
+                    batch.records.append(anomaly_record(anomaly, self.core.config.bridge_id))
         else:
             batch.dead_lettered += 1
             self.stats.dead_letter_reasons[outcome.dead_letter.reason] += 1
@@ -255,93 +239,16 @@ class Lane:
         # One writer, batches in receive order: a device's records reach its partition in order.
         while True:
             batch = await self._writes.get()
-            batch.sends = await self._send_all(batch.records)
+            batch.sends = await self.kafka.send_all(batch.records)
             self._confirms.put_nowait(batch)
-
-    async def _partition(self, topic: str, key: bytes) -> int:
-        # Same choice as aiokafka's default partitioner (murmur2, Java-compatible), computed
-        # once per device instead of per record.
-        cached = self._partitions.get((topic, key))
-        if cached is None:
-            ordered = sorted(await self._metadata(topic))
-            cached = ordered[(murmur2(key) & 0x7FFFFFFF) % len(ordered)]
-            self._partitions[(topic, key)] = cached
-        return cached
-
-    async def _metadata(self, topic: str) -> set[int]:
-        while True:
-            try:
-                parts: set[int] = await self.producer.partitions_for(topic)
-                return parts
-            except KafkaError as exc:  # Kafka away at start: wait for it, read nothing new
-                self.stats.kafka_retries += 1
-                log.warning("%s: no metadata for %s (%r); retrying", self.spec.name, topic, exc)
-                await asyncio.sleep(self.spec.retry_backoff_s)
-
-    async def _send_all(self, records: list[OutboundRecord]) -> list[_Send]:
-        """Records -> one Kafka batch per partition (more if full), in record order per
-        partition: aiokafka's batch API costs a fraction of `send()` per record."""
-        groups: dict[tuple[str, int], list[OutboundRecord]] = {}
-        for record in records:
-            part = await self._partition(record.topic, record.key)
-            groups.setdefault((record.topic, part), []).append(record)
-        sends: list[_Send] = []
-        for (topic, part), group in groups.items():
-            builder = self.producer.create_batch()
-            chunk: list[OutboundRecord] = []
-            for record in group:
-                if chunk and not _append(builder, record):
-                    sends.append(_Send(chunk, await self._send_batch(builder, topic, part)))
-                    builder, chunk = self.producer.create_batch(), []
-                if not chunk and not _append(builder, record):
-                    raise ValueError(f"a {len(record.value)}-byte record exceeds a Kafka batch")
-                chunk.append(record)
-            sends.append(_Send(chunk, await self._send_batch(builder, topic, part)))
-        return sends
-
-    async def _send_batch(self, builder: Any, topic: str, part: int) -> asyncio.Future[Any]:
-        while True:
-            try:
-                fut: asyncio.Future[Any] = await self.producer.send_batch(
-                    builder, topic, partition=part
-                )
-                return fut
-            except KafkaError as exc:  # buffer full / no metadata while Kafka is away
-                self.stats.kafka_retries += 1
-                log.warning("%s: Kafka send failed (%r); retrying", self.spec.name, exc)
-                await asyncio.sleep(self.spec.retry_backoff_s)
 
     async def _confirmer(self) -> None:
         while True:
             batch = await self._confirms.get()
-            await self._until_written(batch.sends)
+            await self.kafka.until_written(batch.sends)
             self.lane_stats.published += batch.published
             self.lane_stats.dead_lettered += batch.dead_lettered
             self._ack(batch)
-
-    async def _until_written(self, sends: list[_Send]) -> None:
-        # Never drop, never ack: writes that failed are sent again, in their original order,
-        # until Kafka takes them. One back-off per round, not per record.
-        while True:
-            results = await asyncio.gather(*(s.future for s in sends), return_exceptions=True)
-            failed = [
-                (s, e) for s, e in zip(sends, results, strict=True) if isinstance(e, BaseException)
-            ]
-            if not failed:
-                return
-            for _, exc in failed:
-                if not isinstance(exc, KafkaError):
-                    raise exc
-            retry = [record for s, _ in failed for record in s.records]
-            self.stats.kafka_retries += len(retry)
-            log.warning(
-                "%s: %d Kafka writes failed (%r); retrying",
-                self.spec.name,
-                len(retry),
-                failed[0][1],
-            )
-            await asyncio.sleep(self.spec.retry_backoff_s)
-            sends = await self._send_all(retry)
 
     def _ack(self, batch: _Batch) -> None:
         if batch.generation != self._generation or not batch.mids:
@@ -365,7 +272,9 @@ class Lane:
                         conn.port,
                         conn.keepalive_s,
                         clean_start=False,
-                        properties=_connect_properties(self.spec),
+                        properties=connect_properties(
+                            self.spec.session_expiry_s, self.spec.receive_maximum
+                        ),
                     )
                 else:
                     self.client.reconnect()
@@ -376,43 +285,3 @@ class Lane:
                 )
                 await asyncio.sleep(delay_s)
                 delay_s = min(delay_s * 2, 5.0)
-
-
-def _connect_properties(spec: LaneSpec) -> Properties:
-    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-    props.SessionExpiryInterval = spec.session_expiry_s
-    props.ReceiveMaximum = spec.receive_maximum
-    return props
-
-
-def _make_client(spec: LaneSpec, conn: MqttConnection) -> BufferedClient:
-    client = BufferedClient(
-        CallbackAPIVersion.VERSION2,
-        client_id=spec.client_id,
-        protocol=mqtt.MQTTv5,
-        manual_ack=True,
-    )
-    if conn.username is not None:
-        password = conn.password.get_secret_value() if conn.password is not None else None
-        client.username_pw_set(conn.username, password)
-    if conn.uses_tls:
-        client.tls_set(
-            ca_certs=str(conn.tls_ca_file),
-            certfile=str(conn.tls_cert_file) if conn.tls_cert_file else None,
-            keyfile=str(conn.tls_key_file) if conn.tls_key_file else None,
-        )
-        client.tls_insecure_set(conn.tls_insecure)
-    return client
-
-
-def _anomaly_record(anomaly: SequenceAnomaly, bridge_id: str) -> OutboundRecord:
-    return OutboundRecord(
-        topic=Topics.SEQUENCE,
-        key=anomaly.device_id.encode(),
-        value=encode_model(anomaly),
-        headers=kafka_headers(
-            "sequence_anomaly",
-            f"seq:{anomaly.device_id}:{anomaly.anomaly.value}:{anomaly.received_seq}",
-            bridge_id,
-        ),
-    )

@@ -33,8 +33,9 @@ from firewatch.embedded.mosquitto import start_mosquitto
 from firewatch.embedded.tansu import start_tansu
 from firewatch.kafka_admin import ensure_topics
 from firewatch.settings import Settings
-from ingest.bridge import Bridge, BridgeOptions, make_producer
+from ingest.bridge import Bridge, BridgeOptions
 from ingest.config import IngestConfig
+from ingest.kafka_writer import make_producer
 
 log = logging.getLogger(__name__)
 _RAW_FILTER = "fw/v1/+/+/+/telemetry"
