@@ -98,6 +98,15 @@ class Bridge:
             self.lanes.append(lane)
             await lane.start()
 
+    async def wait_failed(self) -> None:
+        """Returns when a lane's writer or confirmer died (a bug): stop and exit non-zero."""
+        waits = [asyncio.ensure_future(lane.failed.wait()) for lane in self.lanes]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+
     async def wait_subscribed(self) -> None:
         await asyncio.gather(*(lane.subscribed.wait() for lane in self.lanes))
 

@@ -86,6 +86,7 @@ class Lane:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish_fast = self._on_publish
         self.subscribed = asyncio.Event()
+        self.failed = asyncio.Event()
         self._generation = 0
         self._batch = _Batch(0)
         self._now = clock.now()
@@ -107,7 +108,19 @@ class Lane:
             loop.create_task(self._writer(), name=f"{self.spec.name}-writer"),
             loop.create_task(self._confirmer(), name=f"{self.spec.name}-confirmer"),
         ]
+        for task in self._tasks:
+            task.add_done_callback(self._task_done)
         self._reconnect = loop.create_task(self._connect_loop(first=True))
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        # A writer or confirmer that died would leave the lane reading nothing, acking
+        # nothing, looking alive. Say so: the process exits and its supervisor restarts it
+        # (nothing is lost: what was not acknowledged is redelivered).
+        if not task.cancelled() and task.exception() is not None:
+            log.critical(
+                "%s: %s failed", self.spec.name, task.get_name(), exc_info=task.exception()
+            )
+            self.failed.set()
 
     async def drain(self, timeout_s: float) -> bool:
         """Stop reading, then wait until every message read so far is written and acked."""
