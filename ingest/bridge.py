@@ -25,6 +25,7 @@ from events.topics import MQTT_ROOT, priority_subscriptions, telemetry_subscript
 from ingest.clock import Clock, SystemClock
 from ingest.config import IngestConfig
 from ingest.core import IngestCore
+from ingest.kafka_writer import make_producer
 from ingest.lane import Lane, LaneSpec
 from ingest.sequence import SequenceTracker
 from ingest.stats import BridgeStats
@@ -38,24 +39,6 @@ class BridgeOptions:
     kafka: KafkaConnection
     config: IngestConfig
     registry: frozenset[str] | None = None
-
-
-def make_producer(kafka: KafkaConnection, config: IngestConfig, lane: str) -> AIOKafkaProducer:
-    password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
-    return AIOKafkaProducer(
-        bootstrap_servers=kafka.bootstrap,
-        client_id=f"{config.bridge_id}-{lane}",
-        # acks=all everywhere (Tansu accepts it); idempotence only where the broker has it.
-        acks="all",
-        enable_idempotence=kafka.is_idempotent,
-        linger_ms=config.kafka_linger_ms if lane == "telemetry" else 0,
-        max_batch_size=config.kafka_max_batch_bytes,
-        request_timeout_ms=config.kafka_request_timeout_ms,
-        security_protocol=kafka.security_protocol,
-        sasl_mechanism=kafka.sasl_mechanism or "PLAIN",
-        sasl_plain_username=kafka.sasl_username,
-        sasl_plain_password=password,
-    )
 
 
 class Bridge:
@@ -114,6 +97,15 @@ class Bridge:
             )
             self.lanes.append(lane)
             await lane.start()
+
+    async def wait_failed(self) -> None:
+        """Returns when a lane's writer or confirmer died (a bug): stop and exit non-zero."""
+        waits = [asyncio.ensure_future(lane.failed.wait()) for lane in self.lanes]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     async def wait_subscribed(self) -> None:
         await asyncio.gather(*(lane.subscribed.wait() for lane in self.lanes))

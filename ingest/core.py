@@ -16,11 +16,13 @@ from events.codec import decode_reading, encode_model, kafka_headers
 from events.deadletter import DeadLetter, DeadLetterReason
 from events.errors import ContractViolation
 from events.readings import PRIORITY_KINDS, GatewayStatus, Reading
+from events.sequence import SequenceAnomaly
 from events.topics import Channel, MqttTopic, Topics
 from ingest.config import IngestConfig
 
 READING_SCHEMA = "reading"
 DEAD_LETTER_SCHEMA = "dead_letter"
+SEQUENCE_SCHEMA = "sequence_anomaly"
 _TOPIC_CACHE_SIZE = 200_000
 
 
@@ -205,3 +207,17 @@ def _with_received_at(
             return body[:-1] + b',"received_at":"' + stamp + b'"}'
     # The device sent its own received_at: the bridge's clock wins.
     return encode_model(reading.model_copy(update={"received_at": now}))
+
+
+def anomaly_record(anomaly: SequenceAnomaly, bridge_id: str) -> OutboundRecord:
+    """A sequence anomaly as a Kafka record, keyed by device like the readings."""
+    return OutboundRecord(
+        topic=Topics.SEQUENCE,
+        key=anomaly.device_id.encode(),
+        value=encode_model(anomaly),
+        headers=kafka_headers(
+            SEQUENCE_SCHEMA,
+            f"seq:{anomaly.device_id}:{anomaly.anomaly.value}:{anomaly.received_seq}",
+            bridge_id,
+        ),
+    )

@@ -1,6 +1,6 @@
 """One lane of the bridge: an MQTT session, a Kafka producer, and ack-after-write in order.
 
-Flow: the socket becomes readable -> paho parses PUBLISHes -> `_on_message` runs the pure core
+Flow: the socket becomes readable -> paho parses PUBLISHes -> `_on_publish` runs the pure core
 and appends to the current batch -> the batch goes to the writer (Kafka sends, in receive
 order) -> the confirmer awaits the writes, retries failures forever, then PUBACKs the batch.
 In-flight is bounded by MQTT v5 Receive Maximum (§3.1.2.11.3): the broker itself stops
@@ -17,21 +17,21 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
-from aiokafka.partitioner import murmur2
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from events.codec import encode_model, kafka_headers
 from events.connections import MqttConnection
 from events.deadletter import DeadLetterReason
-from events.sequence import SequenceAnomaly
-from events.topics import Topics
 from ingest.clock import Clock
-from ingest.core import Accepted, InboundMessage, IngestCore, OutboundRecord, Outcome
-from ingest.mqtt_client import AsyncioDriver, BufferedClient
+from ingest.core import (
+    Accepted,
+    InboundMessage,
+    IngestCore,
+    OutboundRecord,
+    Outcome,
+    anomaly_record,
+)
+from ingest.kafka_writer import KafkaWriter, Send
+from ingest.mqtt_client import AsyncioDriver, connect_properties, make_client
 from ingest.sequence import SequenceTracker
 from ingest.stats import BridgeStats
 
@@ -57,7 +57,7 @@ class _Batch:
     records: list[OutboundRecord] = field(default_factory=list)
     published: int = 0
     dead_lettered: int = 0
-    futures: list[asyncio.Future[Any]] = field(default_factory=list)
+    sends: list[Send] = field(default_factory=list)
 
 
 class Lane:
@@ -80,11 +80,13 @@ class Lane:
         self.stats = stats
         self.lane_stats = stats.lane(spec.name)
         self.clock = clock
-        self.client = _make_client(spec, mqtt_conn)
+        self.kafka = KafkaWriter(spec.name, producer, stats, spec.retry_backoff_s)
+        self.client = make_client(spec.client_id, mqtt_conn)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish_fast = self._on_publish
         self.subscribed = asyncio.Event()
+        self.failed = asyncio.Event()
         self._generation = 0
         self._batch = _Batch(0)
         self._now = clock.now()
@@ -96,7 +98,6 @@ class Lane:
         self._tasks: list[asyncio.Task[None]] = []
         self._driver: AsyncioDriver | None = None
         self._reconnect: asyncio.Task[None] | None = None
-        self._partitions: dict[tuple[str, bytes], int] = {}
 
     # --- life cycle -------------------------------------------------------------------------
 
@@ -107,7 +108,19 @@ class Lane:
             loop.create_task(self._writer(), name=f"{self.spec.name}-writer"),
             loop.create_task(self._confirmer(), name=f"{self.spec.name}-confirmer"),
         ]
+        for task in self._tasks:
+            task.add_done_callback(self._task_done)
         self._reconnect = loop.create_task(self._connect_loop(first=True))
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        # A writer or confirmer that died would leave the lane reading nothing, acking
+        # nothing, looking alive. Say so: the process exits and its supervisor restarts it
+        # (nothing is lost: what was not acknowledged is redelivered).
+        if not task.cancelled() and task.exception() is not None:
+            log.critical(
+                "%s: %s failed", self.spec.name, task.get_name(), exc_info=task.exception()
+            )
+            self.failed.set()
 
     async def drain(self, timeout_s: float) -> bool:
         """Stop reading, then wait until every message read so far is written and acked."""
@@ -208,7 +221,7 @@ class Lane:
             if outcome.is_sequence_checked:
                 for anomaly in self.tracker.observe(outcome.reading, self._now, is_dup):
                     self.stats.anomalies[anomaly.anomaly] += 1
-                    batch.records.append(_anomaly_record(anomaly, self.core.config.bridge_id))
+                    batch.records.append(anomaly_record(anomaly, self.core.config.bridge_id))
         else:
             batch.dead_lettered += 1
             self.stats.dead_letter_reasons[outcome.dead_letter.reason] += 1
@@ -239,58 +252,16 @@ class Lane:
         # One writer, batches in receive order: a device's records reach its partition in order.
         while True:
             batch = await self._writes.get()
-            batch.futures = [await self._send(r) for r in batch.records]
+            batch.sends = await self.kafka.send_all(batch.records)
             self._confirms.put_nowait(batch)
-
-    def _partition(self, topic: str, key: bytes) -> int | None:
-        # Same choice as aiokafka's default partitioner (murmur2, Java-compatible), computed
-        # once per device instead of per record. None until metadata is known.
-        cached = self._partitions.get((topic, key))
-        if cached is None:
-            parts = self.producer.client.cluster.partitions_for_topic(topic)
-            if not parts:
-                return None
-            ordered = sorted(parts)
-            cached = ordered[(murmur2(key) & 0x7FFFFFFF) % len(ordered)]
-            self._partitions[(topic, key)] = cached
-        return cached
-
-    async def _send(self, record: OutboundRecord) -> asyncio.Future[Any]:
-        while True:
-            try:
-                fut: asyncio.Future[Any] = await self.producer.send(
-                    record.topic,
-                    record.value,
-                    key=record.key,
-                    headers=record.headers,
-                    partition=self._partition(record.topic, record.key),
-                )
-                return fut
-            except KafkaError as exc:  # no metadata / buffer full while Kafka is away
-                self.stats.kafka_retries += 1
-                log.warning("%s: Kafka send failed (%r); retrying", self.spec.name, exc)
-                await asyncio.sleep(self.spec.retry_backoff_s)
 
     async def _confirmer(self) -> None:
         while True:
             batch = await self._confirms.get()
-            for i, fut in enumerate(batch.futures):
-                await self._until_written(batch.records[i], fut)
+            await self.kafka.until_written(batch.sends)
             self.lane_stats.published += batch.published
             self.lane_stats.dead_lettered += batch.dead_lettered
             self._ack(batch)
-
-    async def _until_written(self, record: OutboundRecord, fut: asyncio.Future[Any]) -> None:
-        # Never drop, never ack: a write that failed is sent again until Kafka takes it.
-        while True:
-            try:
-                await fut
-                return
-            except KafkaError as exc:
-                self.stats.kafka_retries += 1
-                log.warning("%s: Kafka write failed (%r); retrying", self.spec.name, exc)
-                await asyncio.sleep(self.spec.retry_backoff_s)
-                fut = await self._send(record)
 
     def _ack(self, batch: _Batch) -> None:
         if batch.generation != self._generation or not batch.mids:
@@ -314,7 +285,9 @@ class Lane:
                         conn.port,
                         conn.keepalive_s,
                         clean_start=False,
-                        properties=_connect_properties(self.spec),
+                        properties=connect_properties(
+                            self.spec.session_expiry_s, self.spec.receive_maximum
+                        ),
                     )
                 else:
                     self.client.reconnect()
@@ -325,43 +298,3 @@ class Lane:
                 )
                 await asyncio.sleep(delay_s)
                 delay_s = min(delay_s * 2, 5.0)
-
-
-def _connect_properties(spec: LaneSpec) -> Properties:
-    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-    props.SessionExpiryInterval = spec.session_expiry_s
-    props.ReceiveMaximum = spec.receive_maximum
-    return props
-
-
-def _make_client(spec: LaneSpec, conn: MqttConnection) -> BufferedClient:
-    client = BufferedClient(
-        CallbackAPIVersion.VERSION2,
-        client_id=spec.client_id,
-        protocol=mqtt.MQTTv5,
-        manual_ack=True,
-    )
-    if conn.username is not None:
-        password = conn.password.get_secret_value() if conn.password is not None else None
-        client.username_pw_set(conn.username, password)
-    if conn.uses_tls:
-        client.tls_set(
-            ca_certs=str(conn.tls_ca_file),
-            certfile=str(conn.tls_cert_file) if conn.tls_cert_file else None,
-            keyfile=str(conn.tls_key_file) if conn.tls_key_file else None,
-        )
-        client.tls_insecure_set(conn.tls_insecure)
-    return client
-
-
-def _anomaly_record(anomaly: SequenceAnomaly, bridge_id: str) -> OutboundRecord:
-    return OutboundRecord(
-        topic=Topics.SEQUENCE,
-        key=anomaly.device_id.encode(),
-        value=encode_model(anomaly),
-        headers=kafka_headers(
-            "sequence_anomaly",
-            f"seq:{anomaly.device_id}:{anomaly.anomaly.value}:{anomaly.received_seq}",
-            bridge_id,
-        ),
-    )

@@ -27,7 +27,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import MQTTErrorCode
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from events.connections import MqttConnection
 
 log = logging.getLogger(__name__)
 
@@ -218,3 +222,31 @@ class AsyncioDriver:
                 if self.client.loop_misc() != mqtt.MQTT_ERR_SUCCESS:
                     return
                 await asyncio.sleep(1.0)
+
+
+def connect_properties(session_expiry_s: int, receive_maximum: int) -> Properties:
+    """CONNECT properties of a persistent, flow-controlled session (MQTT v5 §3.1.2.11)."""
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    props.SessionExpiryInterval = session_expiry_s
+    props.ReceiveMaximum = receive_maximum
+    return props
+
+
+def make_client(client_id: str, conn: MqttConnection) -> BufferedClient:
+    client = BufferedClient(
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=mqtt.MQTTv5,
+        manual_ack=True,
+    )
+    if conn.username is not None:
+        password = conn.password.get_secret_value() if conn.password is not None else None
+        client.username_pw_set(conn.username, password)
+    if conn.uses_tls:
+        client.tls_set(
+            ca_certs=str(conn.tls_ca_file),
+            certfile=str(conn.tls_cert_file) if conn.tls_cert_file else None,
+            keyfile=str(conn.tls_key_file) if conn.tls_key_file else None,
+        )
+        client.tls_insecure_set(conn.tls_insecure)
+    return client

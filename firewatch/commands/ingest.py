@@ -68,25 +68,32 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.metrics_port:
         REGISTRY.register(StatsCollector(bridge.stats))
         start_http_server(args.metrics_port)
-    asyncio.run(_serve(bridge, args.ready_file))
+    is_failed = asyncio.run(_serve(bridge, args.ready_file))
     print(bridge.stats.json_line(), flush=True)
-    return 0
+    return 1 if is_failed else 0
 
 
-async def _serve(bridge: Bridge, ready_file: Path | None) -> None:
+async def _serve(bridge: Bridge, ready_file: Path | None) -> bool:
+    """Run until SIGINT/SIGTERM (False) or until a lane fails (True)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await bridge.start()
+    stopped = loop.create_task(stop.wait())
+    failed = loop.create_task(bridge.wait_failed())
     try:
-        waiter = loop.create_task(bridge.wait_subscribed())
-        await asyncio.wait([waiter, loop.create_task(stop.wait())], return_when="FIRST_COMPLETED")
-        if waiter.done() and ready_file is not None:
-            await asyncio.to_thread(ready_file.write_text, "ready\n", encoding="utf-8")
-        log.info("bridge ready: %s", [lane.spec.subscriptions for lane in bridge.lanes])
-        await stop.wait()
-        waiter.cancel()
+        subscribed = loop.create_task(bridge.wait_subscribed())
+        await asyncio.wait([subscribed, stopped, failed], return_when="FIRST_COMPLETED")
+        if subscribed.done():
+            log.info("bridge ready: %s", [lane.spec.subscriptions for lane in bridge.lanes])
+            if ready_file is not None:
+                await asyncio.to_thread(ready_file.write_text, "ready\n", encoding="utf-8")
+        await asyncio.wait([stopped, failed], return_when="FIRST_COMPLETED")
+        subscribed.cancel()
+        return failed.done()
     finally:
+        stopped.cancel()
+        failed.cancel()
         log.info("stopping: draining in-flight writes")
         await bridge.stop()

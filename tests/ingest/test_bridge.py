@@ -170,3 +170,35 @@ async def test_a_broker_restart_with_writes_in_flight_loses_nothing(
     finally:
         await bridge.stop()
         restarted.process.stop()
+
+
+async def test_two_bridges_in_a_share_group_split_the_load_and_miss_nothing(
+    mosquitto: MosquittoBroker, kafka: TansuBroker, make_bridge: BridgeFactory
+) -> None:
+    first = await make_bridge(bridge_id="shared-a", share_group="ingest")
+    second = await make_bridge(bridge_id="shared-b", share_group="ingest")
+    assert first.lanes[1].spec.subscriptions[0].startswith("$share/ingest/")
+    await asyncio.to_thread(publish_all, mosquitto.port, stream(20, 100))
+    await wait_for(lambda: first.stats.acked + second.stats.acked == 2000, 60, "2000 acked")
+    # Each message went to exactly one bridge, and both took a share.
+    assert first.stats.received + second.stats.received == 2000
+    assert first.stats.received > 0
+    assert second.stats.received > 0
+    async with KafkaReader(kafka.bootstrap, Topics.READINGS) as reader:
+        await wait_for(lambda: _complete(reader, 20, range(100)), 30, "every seq on Kafka")
+
+
+async def test_a_dead_confirmer_is_reported_and_nothing_is_acked(
+    mosquitto: MosquittoBroker, make_bridge: BridgeFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bridge = await make_bridge()
+    telemetry_lane = bridge.lanes[1]
+
+    async def broken(sends: object) -> None:
+        raise RuntimeError("a bug in the writer")
+
+    monkeypatch.setattr(telemetry_lane.kafka, "until_written", broken)
+    await asyncio.to_thread(publish_all, mosquitto.port, stream(1, 1))
+    await asyncio.wait_for(bridge.wait_failed(), 10)
+    assert bridge.stats.acked == 0
+    await bridge.stop(drain_timeout_s=0.1)  # the message stays unacked: nothing to wait for
