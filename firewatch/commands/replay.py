@@ -10,11 +10,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from prometheus_client import Gauge
+
 from firewatch.commands.mqtt_args import add_mqtt_flags, mqtt_connection, parse_speed
 from firewatch.settings import Settings
 from simulators import runner
 from simulators.recording import read_records
 from simulators.replay import IdMap, plan
+
+REPLAYED = Gauge("firewatch_replay_messages", "messages published by `firewatch replay`")
 
 
 def register(sub: Any) -> None:
@@ -43,6 +47,7 @@ class ProgressBar:
         self.total, self.enabled = max(1, total), enabled
 
     def __call__(self, count: int, at_s: float) -> None:
+        REPLAYED.set(count)
         if not self.enabled:
             return
         filled = int(30 * count / self.total)

@@ -17,13 +17,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 from events.alerts import LinkageAction
 from events.commands import Command
 from events.connections import MqttConnection
+from firewatch.cli import main
 from firewatch.embedded.mosquitto import MosquittoBroker
 from simulators import runner, scenarios
 from simulators.clock import PacedClock
 from simulators.engine import Simulation
 from simulators.fleet import load_fleet
 from simulators.mqtt.recorder import Recorder
-from simulators.recording import Record, RecordingWriter, read_records
+from simulators.recording import Record, RecordingWriter, read_records, write_recording
 from simulators.replay import plan
 
 pytestmark = pytest.mark.integration
@@ -170,3 +171,17 @@ async def test_replay_max_speed_publishes_everything_with_qos_and_retain(
     topic = "fw/v1/c1/g1/d1/telemetry"
     sent = [r.payload for r in records if r.topic == topic and r.qos == 1]
     assert [r.payload for r in got if r.topic == topic and r.qos == 1] == sent
+
+
+def test_cli_replay_prints_progress_and_summary(
+    mosquitto: MosquittoBroker, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rec = tmp_path / "in.jsonl.gz"
+    write_recording(rec, _timed_records(), None)
+    args = ["replay", str(rec), "--speed", "max", "--port", str(mosquitto.port), "--remap", "c1=c9"]
+    assert main(args) == 0
+    out = capsys.readouterr()
+    summary = json.loads(out.out.strip().splitlines()[-1])
+    assert summary["published"] == 41
+    assert summary["speed"] == "max"
+    assert "41/41" in out.err
