@@ -28,6 +28,7 @@ def register(sub: Any) -> None:
     p.add_argument("--remap", action="append", default=[], help="OLD=NEW id prefix rewrite")
     p.add_argument("--id-prefix", default="", help="prefix for every id")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--paho", action="store_true", help="paho clients instead of the fast publisher")
     add_mqtt_flags(p)
     p.set_defaults(func=run)
 
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     records = list(read_records(args.file))
     schedule = plan(records, args.speed, id_map(args.remap, args.id_prefix))
     bar = ProgressBar(len(records), not args.quiet)
-    result = asyncio.run(runner.replay(schedule, conn, progress=bar))
+    result = asyncio.run(runner.replay(schedule, conn, progress=bar, is_fast=not args.paho))
     span_s = records[-1].t - records[0].t if records else 0.0
     print(
         json.dumps(

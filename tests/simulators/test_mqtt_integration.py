@@ -178,7 +178,17 @@ def test_cli_replay_prints_progress_and_summary(
 ) -> None:
     rec = tmp_path / "in.jsonl.gz"
     write_recording(rec, _timed_records(), None)
-    args = ["replay", str(rec), "--speed", "max", "--port", str(mosquitto.port), "--remap", "c1=c9"]
+    args = [
+        "replay",
+        str(rec),
+        "--speed",
+        "max",
+        "--port",
+        str(mosquitto.port),
+        "--remap",
+        "c1=c9",
+        "--paho",
+    ]
     assert main(args) == 0
     out = capsys.readouterr()
     summary = json.loads(out.out.strip().splitlines()[-1])
