@@ -12,4 +12,4 @@ class SimulatorConfig(BaseModel):
     seed: int = 1
     # Unacknowledged QoS1 messages across all gateway clients before publishing waits.
     max_outstanding: int = Field(default=5000, ge=1)
-    max_inflight_per_client: int = Field(default=1000, ge=1, le=65535)
+    max_inflight_per_client: int = Field(default=64, ge=1, le=65535)

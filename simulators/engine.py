@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import random
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -53,10 +54,7 @@ class Simulation:
         ]
         self.index = {m.spec.device_id: i for i, m in enumerate(self.models)}
         self.gateways: list[GatewayKey] = fleet.gateways
-        self.gw_devices = {
-            gw: sum(1 for d in fleet.devices if (d.compound_id, d.gateway_id) == gw)
-            for gw in self.gateways
-        }
+        self.gw_devices = Counter((d.compound_id, d.gateway_id) for d in fleet.devices)
         self.seq: dict[str, int] = {}
         self.skew: dict[str, list[tuple[float, float, float]]] = {}
         self.delivery = Delivery()

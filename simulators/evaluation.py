@@ -40,6 +40,7 @@ class Incident(_Frozen):
     compound_id: str
     device_id: str | None
     area_id: str | None
+    gateway_id: str | None = None
     t_s: float
 
 
@@ -83,6 +84,7 @@ def incidents(alerts: Iterable[Alert], truth: GroundTruth) -> list[Incident]:
             compound_id=a.compound_id,
             device_id=a.device_id,
             area_id=a.area_id,
+            gateway_id=a.gateway_id,
             t_s=(a.raised_at - truth.start_at).total_seconds(),
         )
         for a in first.values()
@@ -93,7 +95,9 @@ def incidents(alerts: Iterable[Alert], truth: GroundTruth) -> list[Incident]:
 def _place_matches(
     dev: str | None, area: str | None, devices: tuple[str, ...], i: Incident
 ) -> bool:
-    if dev is not None and i.device_id != dev:
+    # A gateway alert may name the gateway only in `gateway_id` (device_id None).
+    is_gateway = i.device_id is None and i.gateway_id == dev
+    if dev is not None and i.device_id != dev and not is_gateway:
         return False
     return area is None or i.area_id == area or (i.device_id is not None and i.device_id in devices)
 

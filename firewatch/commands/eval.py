@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from events.alerts import Alert
 from events.connections import KafkaConnection
-from events.topics import Topics
+from events.topics import Topics, topic_spec
 from firewatch.settings import Settings
 from simulators import evaluation, scenarios
 from simulators.recording import read_header
@@ -67,8 +67,10 @@ async def read_kafka_alerts(conn: KafkaConnection, idle_s: float) -> list[Alert]
     await consumer.start()
     alerts: list[Alert] = []
     try:
-        parts = await consumer.partitions_for_topic(Topics.ALERTS) or set()
-        tps = [TopicPartition(Topics.ALERTS, p) for p in sorted(parts)]
+        # Partitions from the topic table (events.topics), not from possibly stale metadata.
+        tps = [
+            TopicPartition(Topics.ALERTS, p) for p in range(topic_spec(Topics.ALERTS).partitions)
+        ]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         while True:

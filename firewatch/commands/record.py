@@ -11,10 +11,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from prometheus_client import Gauge
+
 from firewatch.commands.mqtt_args import add_mqtt_flags, mqtt_connection
 from firewatch.settings import Settings
 from simulators.mqtt.recorder import Recorder
 from simulators.recording import RecordingWriter
+
+RECORDED = Gauge("firewatch_recorder_messages", "messages written by `firewatch record`")
 
 
 def register(sub: Any) -> None:
@@ -37,6 +41,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         rec = Recorder(conn, writer, filters=args.filter or ["fw/v1/#"])
         rec.start()
         while not stop.is_set():
+            RECORDED.set(rec.count)
             if args.count and rec.wait_for(args.count, 0.5):
                 break
             if args.duration_s and time.monotonic() - started >= args.duration_s:

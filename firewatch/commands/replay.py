@@ -10,11 +10,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from prometheus_client import Gauge
+
 from firewatch.commands.mqtt_args import add_mqtt_flags, mqtt_connection, parse_speed
 from firewatch.settings import Settings
 from simulators import runner
 from simulators.recording import read_records
 from simulators.replay import IdMap, plan
+
+REPLAYED = Gauge("firewatch_replay_messages", "messages published by `firewatch replay`")
 
 
 def register(sub: Any) -> None:
@@ -24,6 +28,7 @@ def register(sub: Any) -> None:
     p.add_argument("--remap", action="append", default=[], help="OLD=NEW id prefix rewrite")
     p.add_argument("--id-prefix", default="", help="prefix for every id")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--paho", action="store_true", help="paho clients instead of the fast publisher")
     add_mqtt_flags(p)
     p.set_defaults(func=run)
 
@@ -43,6 +48,7 @@ class ProgressBar:
         self.total, self.enabled = max(1, total), enabled
 
     def __call__(self, count: int, at_s: float) -> None:
+        REPLAYED.set(count)
         if not self.enabled:
             return
         filled = int(30 * count / self.total)
@@ -58,7 +64,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     records = list(read_records(args.file))
     schedule = plan(records, args.speed, id_map(args.remap, args.id_prefix))
     bar = ProgressBar(len(records), not args.quiet)
-    result = asyncio.run(runner.replay(schedule, conn, progress=bar))
+    result = asyncio.run(runner.replay(schedule, conn, progress=bar, is_fast=not args.paho))
     span_s = records[-1].t - records[0].t if records else 0.0
     print(
         json.dumps(

@@ -125,6 +125,7 @@ async def _live(
         progress=progress,
         client_prefix=settings.simulator.client_prefix,
         max_outstanding=settings.simulator.max_outstanding,
+        max_inflight=settings.simulator.max_inflight_per_client,
     )
     summary = {
         "messages": result.messages,
@@ -135,6 +136,7 @@ async def _live(
         "gateways": len(sim.gateways),
         "devices": len(sim.models),
         "realtime_factor": round(result.sim_s / result.wall_s, 3) if result.wall_s else None,
+        "max_lag_s": round(result.max_lag_s, 3),
     }
     print(json.dumps(summary))
     return 0

@@ -46,14 +46,18 @@ class GatewayPool:
         will_for: WillProvider | None = None,
         on_command: CommandHandler | None = None,
         max_outstanding: int = 5000,
-        max_inflight: int = 1000,
+        max_inflight: int = 64,
+        is_v5: bool = True,
     ) -> None:
         self.conn = conn
         self.client_prefix = client_prefix
         self.will_for = will_for
         self.on_command = on_command
         self.max_outstanding = max_outstanding
+        # Small per-client windows: paho scans its in-flight table on every PUBACK, so a deep
+        # window costs O(window) per message; depth comes from many clients and paho's queue.
         self.max_inflight = max_inflight
+        self.is_v5 = is_v5
         self.gateways: dict[GatewayKey, _Gateway] = {}
         self.outstanding = 0
         self.published = 0
@@ -66,7 +70,7 @@ class GatewayPool:
     # --- connections ---------------------------------------------------------------------
     def _make(self, gw: GatewayKey) -> _Gateway:
         loop = asyncio.get_running_loop()
-        client = new_client(f"{self.client_prefix}-{gw[0]}-{gw[1]}", self.conn)
+        client = new_client(f"{self.client_prefix}-{gw[0]}-{gw[1]}", self.conn, is_v5=self.is_v5)
         client.max_inflight_messages_set(self.max_inflight)
         client.max_queued_messages_set(0)
         state = _Gateway(client, AsyncioDriver(loop, client))
@@ -95,9 +99,12 @@ class GatewayPool:
         if will is not None:
             state.client.will_set(will[0], will[1], qos=1, retain=True)
         state.connected = asyncio.get_running_loop().create_future()
-        state.client.connect(
-            self.conn.host, self.conn.port, self.conn.keepalive_s, clean_start=True
-        )
+        if self.is_v5:
+            state.client.connect(
+                self.conn.host, self.conn.port, self.conn.keepalive_s, clean_start=True
+            )
+        else:
+            state.client.connect(self.conn.host, self.conn.port, self.conn.keepalive_s)
         await asyncio.wait_for(state.connected, timeout_s)
 
     async def drop(self, gw: GatewayKey) -> None:

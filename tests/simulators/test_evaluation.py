@@ -121,3 +121,23 @@ def test_eval_from_a_recording_header(tmp_path: Path) -> None:
     good = _write(tmp_path / "a.jsonl", [alert(AlertKind.FIRE, 610, area="c001-b1-f3-u2")])
     assert main(["eval", "--recording", str(rec), "--alerts", str(good)]) == 0
     assert to_json(evaluate(TRUTH, [])).count('"missed"') == 1
+
+
+def test_a_gateway_alert_naming_only_the_gateway_matches() -> None:
+    truth = scenarios.load_named("gateway_outage").ground_truth()
+    at = truth.start_at + timedelta(seconds=420)
+    gw = Alert(
+        incident_key="c001/-/gateway_offline/c001-gw1",
+        revision=1,
+        kind=AlertKind.GATEWAY_OFFLINE,
+        severity=Severity.P3,
+        status=AlertStatus.RAISED,
+        compound_id="c001",
+        gateway_id="c001-gw1",
+        onset_at=at,
+        raised_at=at,
+        summary="gateway offline",
+    )
+    report = evaluate(truth, [gw])
+    assert report.expectations[0].outcome is Outcome.DETECTED
+    assert report.expectations[0].latency_s == 120.0

@@ -6,7 +6,6 @@ import asyncio
 import itertools
 import json
 import statistics
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,13 +17,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 from events.alerts import LinkageAction
 from events.commands import Command
 from events.connections import MqttConnection
+from firewatch.cli import main
 from firewatch.embedded.mosquitto import MosquittoBroker
 from simulators import runner, scenarios
 from simulators.clock import PacedClock
 from simulators.engine import Simulation
 from simulators.fleet import load_fleet
 from simulators.mqtt.recorder import Recorder
-from simulators.recording import Record, RecordingWriter, read_records
+from simulators.recording import Record, RecordingWriter, read_records, write_recording
 from simulators.replay import plan
 
 pytestmark = pytest.mark.integration
@@ -116,11 +116,12 @@ def _timed_records() -> list[Record]:
     return out
 
 
+@pytest.mark.parametrize("is_fast", [True, False], ids=["fastpub", "paho"])
 async def test_replay_at_speed_10_keeps_scaled_gaps_and_order(
-    conn: MqttConnection, recorder: Recorder, tmp_path: Path
+    conn: MqttConnection, recorder: Recorder, tmp_path: Path, is_fast: bool
 ) -> None:
     records = _timed_records()
-    await runner.replay(plan(records, 10.0), conn)
+    await runner.replay(plan(records, 10.0), conn, is_fast=is_fast)
     assert recorder.wait_for(len(records), 10)
     recorder.flush()
     got = list(read_records(tmp_path / "rec.jsonl"))
@@ -151,4 +152,46 @@ def test_recorder_marks_retained_messages(conn: MqttConnection, tmp_path: Path) 
     (record,) = read_records(tmp_path / "r.jsonl.gz")
     assert record.retain is True
     assert record.qos == 1
-    assert threading.active_count() >= 1
+
+
+async def test_replay_max_speed_publishes_everything_with_qos_and_retain(
+    conn: MqttConnection, recorder: Recorder, tmp_path: Path
+) -> None:
+    records = [
+        Record(float(i), f"fw/v1/c{i % 3}/g1/d{i % 7}/telemetry", f"m{i}".encode(), qos=i % 2)
+        for i in range(3000)
+    ]
+    result = await runner.replay(plan(records, None), conn)
+    assert result.messages == 3000
+    assert recorder.wait_for(3000, 20)
+    recorder.flush()
+    got = list(read_records(tmp_path / "rec.jsonl"))
+    assert sorted(r.payload for r in got) == sorted(r.payload for r in records)
+    # MQTT orders per topic and QoS level (MQTT 3.1.1 §4.6): check exactly that.
+    topic = "fw/v1/c1/g1/d1/telemetry"
+    sent = [r.payload for r in records if r.topic == topic and r.qos == 1]
+    assert [r.payload for r in got if r.topic == topic and r.qos == 1] == sent
+
+
+def test_cli_replay_prints_progress_and_summary(
+    mosquitto: MosquittoBroker, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rec = tmp_path / "in.jsonl.gz"
+    write_recording(rec, _timed_records(), None)
+    args = [
+        "replay",
+        str(rec),
+        "--speed",
+        "max",
+        "--port",
+        str(mosquitto.port),
+        "--remap",
+        "c1=c9",
+        "--paho",
+    ]
+    assert main(args) == 0
+    out = capsys.readouterr()
+    summary = json.loads(out.out.strip().splitlines()[-1])
+    assert summary["published"] == 41
+    assert summary["speed"] == "max"
+    assert "41/41" in out.err

@@ -1,0 +1,176 @@
+"""A minimal MQTT 3.1.1 publisher on asyncio streams, for replays at full speed.
+
+paho spends most of its CPU per message on bookkeeping (a PUBACK costs it a properties object,
+a reason code and a scan of its in-flight table); a replay only needs PUBLISH out and PUBACK
+counted. QoS 0 and 1, retain, username/password and TLS; a window bounds the unacknowledged
+messages. A lost connection is an error (never a silent drop): the replay reports it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import struct
+
+from events.connections import MqttConnection
+
+CONNECT, CONNACK, PUBLISH, PUBACK, PINGREQ, DISCONNECT = 0x10, 0x20, 0x30, 0x40, 0xC0, 0xE0
+
+
+class FastPublishError(RuntimeError):
+    """The broker refused the connection or closed it with messages unacknowledged."""
+
+
+def _remaining(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n % 128, n // 128
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _string(b: bytes) -> bytes:
+    return struct.pack("!H", len(b)) + b
+
+
+def connect_packet(client_id: str, conn: MqttConnection, keepalive_s: int) -> bytes:
+    flags = 0x02  # clean session
+    payload = _string(client_id.encode())
+    if conn.username:
+        flags |= 0x80
+        payload += _string(conn.username.encode())
+        if conn.password is not None:
+            flags |= 0x40
+            payload += _string(conn.password.get_secret_value().encode())
+    body = _string(b"MQTT") + bytes([4, flags]) + struct.pack("!H", keepalive_s) + payload
+    return bytes([CONNECT]) + _remaining(len(body)) + body
+
+
+def publish_packet(topic: str, payload: bytes, qos: int, retain: bool, mid: int) -> bytes:
+    body = _string(topic.encode()) + (struct.pack("!H", mid) if qos else b"") + payload
+    return bytes([PUBLISH | (qos << 1) | int(retain)]) + _remaining(len(body)) + body
+
+
+class FastPublisher:
+    def __init__(self, conn: MqttConnection, client_id: str, *, window: int = 2000) -> None:
+        self.conn, self.client_id, self.window = conn, client_id, window
+        self.inflight = 0
+        self.acked = 0
+        self._mid = 0
+        self._room = asyncio.Event()
+        self._room.set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._error: BaseException | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def connect(self, timeout_s: float = 10.0) -> None:
+        ctx = (
+            ssl.create_default_context(cafile=str(self.conn.tls_ca_file))
+            if self.conn.uses_tls
+            else None
+        )
+        self.reader, self.writer = await asyncio.wait_for(
+            asyncio.open_connection(self.conn.host, self.conn.port, ssl=ctx), timeout_s
+        )
+        self.writer.write(connect_packet(self.client_id, self.conn, self.conn.keepalive_s))
+        ack = await asyncio.wait_for(self.reader.readexactly(4), timeout_s)
+        if ack[0] != CONNACK or ack[3] != 0:
+            raise FastPublishError(f"{self.client_id}: CONNACK refused (code {ack[3]})")
+        self._tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._ping())]
+
+    async def _read(self) -> None:
+        buf = b""
+        try:
+            while True:
+                chunk = await self.reader.read(65536)
+                if not chunk:
+                    raise FastPublishError(f"{self.client_id}: broker closed the connection")
+                buf = self._parse(buf + chunk)
+        except (OSError, FastPublishError) as exc:
+            self._fail(exc)
+
+    def _parse(self, buf: bytes) -> bytes:
+        # Only PUBACK (4 bytes) and PINGRESP (2 bytes) come back to a pure publisher.
+        while len(buf) >= 2:
+            size = 2 + buf[1]
+            if len(buf) < size:
+                break
+            if buf[0] == PUBACK:
+                self.inflight -= 1
+                self.acked += 1
+            buf = buf[size:]
+        if self.inflight < self.window:
+            self._room.set()
+        if self.inflight == 0:
+            self._idle.set()
+        return buf
+
+    def _fail(self, exc: BaseException) -> None:
+        self._error = exc
+        self._room.set()
+        self._idle.set()
+
+    async def _ping(self) -> None:
+        while True:
+            await asyncio.sleep(self.conn.keepalive_s / 2)
+            self.writer.write(bytes([PINGREQ, 0]))
+
+    async def publish(
+        self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False
+    ) -> None:
+        if self.inflight >= self.window:
+            self._room.clear()
+            await self._room.wait()
+        if self._error is not None:
+            raise FastPublishError(f"{self.client_id}: {self._error}")
+        mid = 0
+        if qos:
+            self._mid = self._mid % 65535 + 1
+            mid = self._mid
+            self.inflight += 1
+            self._idle.clear()
+        self.writer.write(publish_packet(topic, payload, min(qos, 1), retain, mid))
+        if self.writer.transport.get_write_buffer_size() > 1 << 20:
+            await self.writer.drain()
+
+    async def drain(self, timeout_s: float = 60.0) -> None:
+        await self.writer.drain()
+        await asyncio.wait_for(self._idle.wait(), timeout_s)
+        if self._error is not None and self.inflight:
+            raise FastPublishError(
+                f"{self.client_id}: {self.inflight} unacknowledged: {self._error}"
+            )
+
+    async def close(self) -> None:
+        await self.drain()
+        for task in self._tasks:
+            task.cancel()
+        self.writer.write(bytes([DISCONNECT, 0]))
+        self.writer.close()
+        await self.writer.wait_closed()
+
+
+class FastPool:
+    """One FastPublisher per gateway, connected on first use (same shape as GatewayPool)."""
+
+    def __init__(self, conn: MqttConnection, *, client_prefix: str, window: int = 2000) -> None:
+        self.conn, self.client_prefix, self.window = conn, client_prefix, window
+        self.clients: dict[tuple[str, str], FastPublisher] = {}
+
+    async def publish(
+        self, gw: tuple[str, str], topic: str, payload: bytes, *, qos: int = 1, retain: bool = False
+    ) -> None:
+        client = self.clients.get(gw)
+        if client is None:
+            client = FastPublisher(
+                self.conn, f"{self.client_prefix}-{gw[0]}-{gw[1]}", window=self.window
+            )
+            await client.connect()
+            self.clients[gw] = client
+        await client.publish(topic, payload, qos=qos, retain=retain)
+
+    async def close(self) -> None:
+        for client in self.clients.values():
+            await client.close()
