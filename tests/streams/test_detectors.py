@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from events.alerts import AlertKind, LinkageAction
-from events.readings import DoorEventType, DoorType, PortState
+from events.readings import DoorEventType, DoorType, PortState, Reading
 from streams.detectors.engine import DeviceEngine
 from streams.detectors.model import Finding
 from streams.detectors.state import DeviceState
@@ -26,7 +27,9 @@ ENGINE = DeviceEngine()
 UL = "ulfsri-residential-gasburner-2016/Two_Story"
 
 
-def feed(readings: list, state: DeviceState | None = None) -> tuple[DeviceState, list[Finding]]:
+def feed(
+    readings: Sequence[Reading], state: DeviceState | None = None
+) -> tuple[DeviceState, list[Finding]]:
     state = state or DeviceState(device_id=readings[0].device_id)
     found: list[Finding] = []
     for r in readings:

@@ -3,8 +3,11 @@ and the incident manager (one incident, revisions, latching, no second page)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from events.alerts import AlertKind, AlertStatus, LinkageAction, Severity
-from events.readings import DoorEventType, DoorType
+from events.readings import DoorEventType, DoorType, Reading
 from streams.detectors.area import CompoundEngine, new_compound_state
 from streams.detectors.engine import DeviceEngine
 from streams.detectors.model import Finding, Place, Signal, SignalKind, evidence
@@ -16,7 +19,7 @@ DEVICES = DeviceEngine()
 COMPOUND = CompoundEngine()
 
 
-def signals_of(readings: list) -> list[Signal]:
+def signals_of(readings: Sequence[Reading]) -> list[Signal]:
     states: dict[str, DeviceState] = {}
     out: list[Signal] = []
     for r in readings:
@@ -144,7 +147,7 @@ def _finding(
 
 
 def test_incident_revisions_latch_and_no_second_page() -> None:
-    store: dict = {}
+    store: dict[str, dict[str, Any]] = {}
     first = apply_finding(store, _finding("confirmed", "s1:1"), T0)
     assert first
     assert first.status is AlertStatus.RAISED
@@ -162,7 +165,7 @@ def test_incident_revisions_latch_and_no_second_page() -> None:
 
 
 def test_p3_clears_and_reraises_with_a_new_revision() -> None:
-    store: dict = {}
+    store: dict[str, dict[str, Any]] = {}
     kind = AlertKind.LOW_BATTERY
     a = apply_finding(store, _finding("raised", "s1:1", kind=kind), T0)
     b = apply_finding(store, _finding("cleared", "s1:2", kind=kind, active=False), T0)
