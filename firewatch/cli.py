@@ -19,6 +19,8 @@ log = logging.getLogger("firewatch")
 COMMANDS: tuple[str, ...] = (
     "topics",
     "schemas",
+    "worker",
+    "bench",
 )
 
 

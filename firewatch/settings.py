@@ -12,6 +12,7 @@ from typing import Any
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.connections import KafkaConnection, MqttConnection
+from streams.config import StreamsConfig
 
 
 class Settings(BaseSettings):
@@ -22,6 +23,7 @@ class Settings(BaseSettings):
     mqtt: MqttConnection = MqttConnection()
     kafka: KafkaConnection = KafkaConnection()
     log_level: str = "INFO"
+    streams: StreamsConfig = StreamsConfig()
     log_json: bool = False
 
     def with_overrides(self, **sections: dict[str, Any]) -> Settings:

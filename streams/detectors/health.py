@@ -7,6 +7,8 @@ needs a later event (ARCHITECTURE.md, known traps).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from events.alerts import AlertKind
@@ -27,9 +29,12 @@ def edge(
     *,
     out: Outcome,
     summary: str,
-    ev: tuple[Any, ...] = (),
+    ev: tuple[Any, ...] | Callable[[], tuple[Any, ...]] = (),
 ) -> None:
+    """Evidence may be a callable: built only on an edge, never on the hot path."""
     if state.set_active(kind, is_now):
+        if callable(ev):
+            ev = ev()
         out.findings.append(
             Finding(
                 kind,
@@ -79,7 +84,7 @@ def check_health(
     *,
     out: Outcome,
 ) -> None:
-    ev = evidence(r.event_id, r.device_id, obs_s)
+    ev = partial(evidence, r.event_id, r.device_id, obs_s)
     battery = r.battery_pct
     if battery is not None:
         edge(
@@ -138,7 +143,7 @@ def check_clock(
     if received_s is None:
         return
     skew_s = obs_s - received_s
-    ev = evidence(event_id, state.device_id, obs_s, skew_s=round(skew_s, 1))
+    ev = partial(evidence, event_id, state.device_id, obs_s, skew_s=round(skew_s, 1))
     edge(
         state,
         AlertKind.CLOCK_SKEW,
@@ -147,7 +152,7 @@ def check_clock(
         obs_s,
         out=out,
         summary=f"device clock {skew_s:+.0f} s off the bridge clock",
-        ev=ev if abs(skew_s) else (),
+        ev=ev,
     )
 
 

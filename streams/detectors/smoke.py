@@ -22,7 +22,7 @@ from streams.detectors.model import (
 )
 from streams.detectors.state import DeviceState
 
-_MAX_HEAT_SAMPLES = 32
+_MAX_HEAT_SAMPLES = 8  # the rate needs only the oldest and newest; caps state per device
 
 
 def rate_of_rise_c_per_min(state: DeviceState, t_s: float, temp_c: float, window_s: float) -> float:

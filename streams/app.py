@@ -1,0 +1,297 @@
+"""The Faust app: agents over the readings, priority and sequence topics, the compound stage,
+timers, and the changelog tables behind the in-memory state.
+
+Device stage (keyed by device): readings (12 partitions), priority and sequence (3 each) each
+have their own processor and table, co-partitioned with their topic. Compound stage: signals
+keyed by compound. Alerts go to Topics.ALERTS keyed by compound. At least once (Tansu has no
+transactions; STACK-NOTES.md): replays are dropped by seq and incidents are idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+
+from events.codec import encode_model, kafka_headers
+from events.connections import KafkaConnection
+from events.errors import ContractViolation
+from events.topics import KAFKA_TOPICS, Topics
+from streams import codec, metrics
+from streams.clock import Clock, SystemClock
+from streams.config import StreamsConfig
+from streams.detectors.area import CompoundEngine
+from streams.detectors.engine import DeviceEngine
+from streams.processor import CompoundProcessor, DeviceProcessor, Emitted, partition_for
+
+log = logging.getLogger(__name__)
+_PARTITIONS = {spec.name: spec.partitions for spec in KAFKA_TOPICS}
+
+
+class TableStore:
+    """StateStore over a Faust table: local store + explicit changelog record, raw JSON bytes.
+
+    Writing through `table.data` and `send_changelog(partition, ...)` lets timers persist
+    state too (Faust's own `table[key] = v` needs a current event to pick the partition).
+    Keys and values are raw bytes, as recovery from the changelog restores them.
+    """
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        raw = self.table.data.get(key.encode())
+        return None if raw is None else _loads(raw)
+
+    def put(self, key: str, value: dict[str, Any], partition: int) -> None:
+        raw = json.dumps(value, separators=(",", ":")).encode()
+        self.table.data[key.encode()] = raw
+        self.table.send_changelog(partition, key.encode(), raw)
+
+    def items(self) -> Iterable[tuple[str, dict[str, Any]]]:
+        return [(k.decode(), _loads(v)) for k, v in list(self.table.data.items())]
+
+
+def _loads(raw: bytes) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(raw)
+    return value
+
+
+@dataclass
+class Worker:
+    app: faust.App
+    readings: DeviceProcessor
+    priority: DeviceProcessor
+    sequence: DeviceProcessor
+    compound: CompoundProcessor
+    agents: dict[str, Any]
+    topics: dict[str, Any]
+
+
+def build_app(
+    cfg: StreamsConfig,
+    kafka: KafkaConnection,
+    *,
+    clock: Clock | None = None,
+    web_port: int | None = None,
+) -> Worker:
+    clock = clock or SystemClock()
+    app = faust.App(
+        cfg.app_id,
+        broker=f"kafka://{kafka.bootstrap}",
+        value_serializer="raw",
+        key_serializer="raw",
+        store="memory://",
+        datadir=cfg.data_dir,
+        topic_partitions=cfg.signals_partitions,
+        broker_session_timeout=cfg.session_timeout_s,
+        broker_heartbeat_interval=cfg.heartbeat_interval_s,
+        table_standby_replicas=0,  # standbys were not kept current on Tansu (STACK-NOTES.md)
+        consumer_auto_offset_reset="earliest",
+        web_enabled=web_port is not None,
+        web_port=web_port or 6066,
+        web_in_thread=False,
+    )
+    return _wire(app, cfg, clock)
+
+
+def _table(app: faust.App, name: str, partitions: int) -> Any:
+    return app.Table(name, default=None, partitions=partitions)
+
+
+def _wire(app: Any, cfg: StreamsConfig, clock: Clock) -> Worker:
+    engine = DeviceEngine(cfg.detectors)
+    tables = {
+        "readings": _table(app, "device-state", _PARTITIONS[Topics.READINGS]),
+        "priority": _table(app, "priority-state", _PARTITIONS[Topics.PRIORITY]),
+        "sequence": _table(app, "sequence-state", _PARTITIONS[Topics.SEQUENCE]),
+        "compound": _table(app, "compound-state", cfg.signals_partitions),
+    }
+    procs = {
+        name: DeviceProcessor(engine, clock, TableStore(tables[name]), _PARTITIONS[topic])
+        for name, topic in (
+            ("readings", Topics.READINGS),
+            ("priority", Topics.PRIORITY),
+            ("sequence", Topics.SEQUENCE),
+        )
+    }
+    compound = CompoundProcessor(
+        CompoundEngine(cfg.detectors), clock, TableStore(tables["compound"]), cfg.signals_partitions
+    )
+    alerts_topic = app.topic(Topics.ALERTS, internal=False)
+    dead_letters = app.topic(Topics.DEAD_LETTER, internal=False)
+    signals_topic = app.topic(cfg.signals_topic, partitions=cfg.signals_partitions, internal=True)
+
+    async def publish(emitted: Emitted) -> None:
+        for alert in emitted.alerts:
+            await alerts_topic.send(
+                key=alert.compound_id.encode(),
+                value=encode_model(alert),
+                headers=kafka_headers("alert", alert.alert_id, cfg.app_id),
+            )
+            metrics.ALERTS.labels(alert.kind.value, alert.status.value).inc()
+        for signal in emitted.signals:
+            await signals_topic.send(
+                key=signal.place.compound_id.encode(), value=codec.write_signal(signal)
+            )
+
+    agents = {
+        "readings": _device_agent(
+            app,
+            cfg,
+            Topics.READINGS,
+            procs["readings"],
+            publish=publish,
+            clock=clock,
+            dead_letters=dead_letters,
+        ),
+        "priority": _device_agent(
+            app,
+            cfg,
+            Topics.PRIORITY,
+            procs["priority"],
+            publish=publish,
+            clock=clock,
+            dead_letters=dead_letters,
+        ),
+        "sequence": _device_agent(
+            app,
+            cfg,
+            Topics.SEQUENCE,
+            procs["sequence"],
+            publish=publish,
+            clock=clock,
+            dead_letters=dead_letters,
+        ),
+    }
+
+    async def compound_agent(stream: Any) -> None:
+        async for payload in stream:
+            emitted = Emitted()
+            compound.on_signal(codec.read_signal(payload), emitted)
+            await publish(emitted)
+
+    compound_agent = app.agent(signals_topic, name="compound")(compound_agent)
+
+    agents["compound"] = compound_agent
+    _timers(app, cfg, procs["readings"], compound, tables=tables, publish=publish)
+    topics = {
+        "alerts": alerts_topic,
+        "signals": signals_topic,
+        "dead_letter": dead_letters,
+    }
+    return Worker(
+        app, procs["readings"], procs["priority"], procs["sequence"], compound, agents, topics
+    )
+
+
+def _device_agent(
+    app: Any,
+    cfg: StreamsConfig,
+    topic_name: str,
+    proc: DeviceProcessor,
+    *,
+    publish: Callable[[Emitted], Awaitable[None]],
+    clock: Clock,
+    dead_letters: Any,
+) -> Any:
+    topic = app.topic(topic_name, internal=False)
+    is_sequence = topic_name == Topics.SEQUENCE
+    counter = metrics.EVENTS.labels(topic_name)
+
+    async def agent(stream: Any) -> None:
+        async for events in stream.take_events(cfg.batch_max, within=cfg.batch_within_s):
+            emitted = Emitted()
+            for event in events:
+                payload: bytes = event.value
+                try:
+                    if is_sequence:
+                        proc.on_sequence(codec.read_anomaly(payload), emitted)
+                    else:
+                        proc.on_reading(codec.read(payload), emitted)
+                except (ContractViolation, ValueError) as err:
+                    msg = event.message
+                    where = f"kafka:{msg.topic}/{msg.partition}@{msg.offset}"
+                    now = datetime.fromtimestamp(clock.now_s(), tz=UTC)
+                    await dead_letters.send(
+                        key=where.encode(),
+                        value=codec.dead_letter(err, payload, where, cfg.app_id, now),
+                    )
+                    metrics.DEAD_LETTERS.labels(topic_name).inc()
+            counter.inc(len(events))
+            await publish(emitted)
+
+    return app.agent(topic, name=topic_name.replace(".", "-"))(agent)
+
+
+def _timers(
+    app: Any,
+    cfg: StreamsConfig,
+    devices: DeviceProcessor,
+    compound: CompoundProcessor,
+    *,
+    tables: dict[str, Any],
+    publish: Callable[[Emitted], Awaitable[None]],
+) -> None:
+    state = {"reload": False}
+
+    async def on_revoked(app: Any, revoked: Any, **_: Any) -> None:
+        # Forget revoked devices at once: their new owner's timers take over (no double page).
+        lost = {tp.partition for tp in revoked if tp.topic == Topics.READINGS}
+        devices.cache = {
+            k: v for k, v in devices.cache.items() if _partition(k, devices) not in lost
+        }
+        compound.cache = {}
+        state["reload"] = True
+
+    app.on_partitions_revoked.connect(on_revoked)
+
+    async def on_assigned(app: Any, assigned: Any, **_: Any) -> None:
+        state["reload"] = True
+
+    app.on_partitions_assigned.connect(on_assigned)
+
+    def reload() -> None:
+        recovery = app.tables.recovery
+        if app.rebalancing or not recovery.completed.is_set():
+            return
+        state["reload"] = False
+        active = recovery.active_tps
+        for proc, table in ((devices, tables["readings"]), (compound, tables["compound"])):
+            name = table.changelog_topic.get_topic_name()
+            proc.keep_only({tp.partition for tp in active if tp.topic == name})
+        log.info("state reloaded after rebalance: %d devices", len(devices.cache))
+
+    async def tick() -> None:
+        # An exception escaping a Faust timer kills the worker (STACK-NOTES.md): report it.
+        try:
+            if state["reload"]:
+                reload()
+            emitted = Emitted()
+            devices.tick(emitted)
+            compound.tick(emitted)
+            metrics.DEVICES.set(len(devices.cache))
+            await publish(emitted)
+        except Exception:
+            log.exception("tick timer failed; next tick retries")
+            metrics.TIMER_ERRORS.labels("tick").inc()
+
+    tick = app.timer(interval=cfg.tick_interval_s)(tick)
+
+    async def flush() -> None:
+        try:
+            devices.flush()
+        except Exception:
+            log.exception("flush timer failed; next flush retries")
+            metrics.TIMER_ERRORS.labels("flush").inc()
+
+    flush = app.timer(interval=cfg.flush_interval_s)(flush)
+
+
+def _partition(key: str, proc: DeviceProcessor) -> int:
+    return partition_for(key, proc.partitions)
