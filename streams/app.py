@@ -9,6 +9,7 @@ transactions; STACK-NOTES.md): replays are dropped by seq and incidents are idem
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -43,6 +44,7 @@ class TableStore:
 
     def __init__(self, table: Any) -> None:
         self.table = table
+        self.pending: list[tuple[bytes, bytes, int]] = []
 
     def get(self, key: str) -> dict[str, Any] | None:
         raw = self.table.data.get(key.encode())
@@ -51,7 +53,24 @@ class TableStore:
     def put(self, key: str, value: dict[str, Any], partition: int) -> None:
         raw = json.dumps(value, separators=(",", ":")).encode()
         self.table.data[key.encode()] = raw
-        self.table.send_changelog(partition, key.encode(), raw)
+        self.pending.append((key.encode(), raw, partition))
+
+    async def drain(self) -> list[Any]:
+        """Send the pending changelog records now (Faust's own send_soon buffer holds 100
+        records and flushes them one by one: it stalled the worker). Returns the futures."""
+        pending, self.pending = self.pending, []
+        topic = self.table.changelog_topic
+        return [
+            await topic.send(
+                key=k,
+                value=v,
+                partition=p,
+                key_serializer="raw",
+                value_serializer="raw",
+                force=True,
+            )
+            for k, v, p in pending
+        ]
 
     def items(self) -> Iterable[tuple[str, dict[str, Any]]]:
         return [(k.decode(), _loads(v)) for k, v in list(self.table.data.items())]
@@ -112,8 +131,9 @@ def _wire(app: Any, cfg: StreamsConfig, clock: Clock) -> Worker:
         "sequence": _table(app, "sequence-state", _PARTITIONS[Topics.SEQUENCE]),
         "compound": _table(app, "compound-state", cfg.signals_partitions),
     }
+    stores = {name: TableStore(table) for name, table in tables.items()}
     procs = {
-        name: DeviceProcessor(engine, clock, TableStore(tables[name]), _PARTITIONS[topic])
+        name: DeviceProcessor(engine, clock, stores[name], _PARTITIONS[topic])
         for name, topic in (
             ("readings", Topics.READINGS),
             ("priority", Topics.PRIORITY),
@@ -121,24 +141,40 @@ def _wire(app: Any, cfg: StreamsConfig, clock: Clock) -> Worker:
         )
     }
     compound = CompoundProcessor(
-        CompoundEngine(cfg.detectors), clock, TableStore(tables["compound"]), cfg.signals_partitions
+        CompoundEngine(cfg.detectors), clock, stores["compound"], cfg.signals_partitions
     )
     alerts_topic = app.topic(Topics.ALERTS, internal=False)
     dead_letters = app.topic(Topics.DEAD_LETTER, internal=False)
     signals_topic = app.topic(cfg.signals_topic, partitions=cfg.signals_partitions, internal=True)
 
     async def publish(emitted: Emitted) -> None:
+        """Send alerts, signals and changelog records now (force: not attached to the event,
+        which Faust would publish only at the next commit, ~3 s later) and wait until the
+        broker has them, so the source offsets are acknowledged only after (at least once)."""
+        futures = []
         for alert in emitted.alerts:
-            await alerts_topic.send(
-                key=alert.compound_id.encode(),
-                value=encode_model(alert),
-                headers=kafka_headers("alert", alert.alert_id, cfg.app_id),
+            futures.append(
+                await alerts_topic.send(
+                    key=alert.compound_id.encode(),
+                    value=encode_model(alert),
+                    headers=kafka_headers("alert", alert.alert_id, cfg.app_id),
+                    force=True,
+                )
             )
             metrics.ALERTS.labels(alert.kind.value, alert.status.value).inc()
         for signal in emitted.signals:
-            await signals_topic.send(
-                key=signal.place.compound_id.encode(), value=codec.write_signal(signal)
+            futures.append(
+                await signals_topic.send(
+                    key=signal.place.compound_id.encode(),
+                    value=codec.write_signal(signal),
+                    force=True,
+                )
             )
+        for store in stores.values():
+            if store.pending:
+                futures.extend(await store.drain())
+        if futures:
+            await asyncio.gather(*futures)
 
     agents = {
         "readings": _device_agent(
@@ -218,10 +254,12 @@ def _device_agent(
                     msg = event.message
                     where = f"kafka:{msg.topic}/{msg.partition}@{msg.offset}"
                     now = datetime.fromtimestamp(clock.now_s(), tz=UTC)
-                    await dead_letters.send(
+                    sent = await dead_letters.send(
                         key=where.encode(),
                         value=codec.dead_letter(err, payload, where, cfg.app_id, now),
+                        force=True,
                     )
+                    await sent  # durable before the bad record's offset is acknowledged
                     metrics.DEAD_LETTERS.labels(topic_name).inc()
             counter.inc(len(events))
             await publish(emitted)
@@ -286,6 +324,7 @@ def _timers(
     async def flush() -> None:
         try:
             devices.flush()
+            await publish(Emitted())
         except Exception:
             log.exception("flush timer failed; next flush retries")
             metrics.TIMER_ERRORS.labels("flush").inc()

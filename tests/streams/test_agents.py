@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
-from unittest.mock import AsyncMock, MagicMock, patch
+from unittest.mock import AsyncMock, patch
 
 import pytest
 
@@ -36,7 +36,7 @@ def worker() -> Iterator[Worker]:
     ]
     with ExitStack() as stack:
         for store in stores:
-            stack.enter_context(patch.object(store.table, "send_changelog", MagicMock()))  # type: ignore[attr-defined]
+            stack.enter_context(patch.object(store, "drain", AsyncMock(return_value=[])))
         yield built
 
 
@@ -48,8 +48,11 @@ def _signalling_mock() -> tuple[AsyncMock, asyncio.Event]:
     """An AsyncMock that sets an event on every call: tests wait on it with a deadline."""
     called = asyncio.Event()
 
-    def _record(*_: Any, **__: Any) -> None:
+    def _record(*_: Any, **__: Any) -> asyncio.Future[None]:
         called.set()
+        delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        delivered.set_result(None)
+        return delivered  # what Faust's send returns: a future of the broker's ack
 
     return AsyncMock(side_effect=_record), called
 
@@ -61,7 +64,7 @@ async def _wait(event: asyncio.Event) -> None:
 
 
 async def test_readings_agent_raises_one_incident_and_drops_replays(worker: Worker) -> None:
-    (alerts_send, alerted), signals_send = _signalling_mock(), AsyncMock()
+    (alerts_send, alerted), (signals_send, _) = _signalling_mock(), _signalling_mock()
     dl_send, dead_lettered = _signalling_mock()
     with (
         patch.object(worker.topics["alerts"], "send", alerts_send),
@@ -92,7 +95,7 @@ async def test_compound_agent_confirms_two_detectors(worker: Worker) -> None:
         out = engine.on_reading(DeviceState(device_id=dev), smoke(dev, 0, 0.0, obs=0.1), T0)
         assert out
         signals.extend(out.signals)
-    alerts_send = AsyncMock()
+    alerts_send, _ = _signalling_mock()
     with patch.object(worker.topics["alerts"], "send", alerts_send):
         async with worker.agents["compound"].test_context() as ctx:
             for s in signals:
