@@ -9,7 +9,6 @@ transactions; STACK-NOTES.md): replays are dropped by seq and incidents are idem
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -23,7 +22,7 @@ from events.codec import encode_model, kafka_headers
 from events.connections import KafkaConnection
 from events.errors import ContractViolation
 from events.topics import KAFKA_TOPICS, Topics
-from streams import codec, metrics
+from streams import codec, fast_consumer, metrics
 from streams.clock import Clock, SystemClock
 from streams.config import StreamsConfig
 from streams.detectors.area import CompoundEngine
@@ -32,6 +31,28 @@ from streams.processor import CompoundProcessor, DeviceProcessor, Emitted, parti
 
 log = logging.getLogger(__name__)
 _PARTITIONS = {spec.name: spec.partitions for spec in KAFKA_TOPICS}
+
+
+class Sender:
+    """Straight to Faust's producer (raw bytes, no per-record schema work): returns the
+    delivery future; the producer is flushed by Faust before every offset commit."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def send(
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes,
+        *,
+        partition: int | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> Any:
+        producer = self.app.producer
+        if not producer.started:
+            await self.app.maybe_start_producer()
+        return await producer.send(topic, key, value, partition, None, headers)
 
 
 class TableStore:
@@ -55,22 +76,13 @@ class TableStore:
         self.table.data[key.encode()] = raw
         self.pending.append((key.encode(), raw, partition))
 
-    async def drain(self) -> list[Any]:
+    async def drain(self, sender: Sender) -> None:
         """Send the pending changelog records now (Faust's own send_soon buffer holds 100
-        records and flushes them one by one: it stalled the worker). Returns the futures."""
+        records and flushes them one by one: it stalled the worker)."""
         pending, self.pending = self.pending, []
-        topic = self.table.changelog_topic
-        return [
-            await topic.send(
-                key=k,
-                value=v,
-                partition=p,
-                key_serializer="raw",
-                value_serializer="raw",
-                force=True,
-            )
-            for k, v, p in pending
-        ]
+        name = self.table.changelog_topic.get_topic_name()
+        for key, value, partition in pending:
+            await sender.send(name, key, value, partition=partition)
 
     def items(self) -> Iterable[tuple[str, dict[str, Any]]]:
         return [(k.decode(), _loads(v)) for k, v in list(self.table.data.items())]
@@ -90,6 +102,7 @@ class Worker:
     compound: CompoundProcessor
     agents: dict[str, Any]
     topics: dict[str, Any]
+    sender: Sender
 
 
 def build_app(
@@ -116,6 +129,7 @@ def build_app(
         web_port=web_port or 6066,
         web_in_thread=False,
     )
+    fast_consumer.install(app)
     return _wire(app, cfg, clock)
 
 
@@ -143,38 +157,30 @@ def _wire(app: Any, cfg: StreamsConfig, clock: Clock) -> Worker:
     compound = CompoundProcessor(
         CompoundEngine(cfg.detectors), clock, stores["compound"], cfg.signals_partitions
     )
-    alerts_topic = app.topic(Topics.ALERTS, internal=False)
-    dead_letters = app.topic(Topics.DEAD_LETTER, internal=False)
     signals_topic = app.topic(cfg.signals_topic, partitions=cfg.signals_partitions, internal=True)
 
+    sender = Sender(app)
+
     async def publish(emitted: Emitted) -> None:
-        """Send alerts, signals and changelog records now (force: not attached to the event,
-        which Faust would publish only at the next commit, ~3 s later) and wait until the
-        broker has them, so the source offsets are acknowledged only after (at least once)."""
-        futures = []
+        """Hand alerts, signals and changelog records to the producer now. Not Faust's
+        `topic.send` inside an agent: that attaches them to the event and publishes only at
+        the next commit (~3 s). At least once holds: Faust flushes the producer before it
+        commits offsets (faust/transport/consumer.py, commit)."""
         for alert in emitted.alerts:
-            futures.append(
-                await alerts_topic.send(
-                    key=alert.compound_id.encode(),
-                    value=encode_model(alert),
-                    headers=kafka_headers("alert", alert.alert_id, cfg.app_id),
-                    force=True,
-                )
+            await sender.send(
+                Topics.ALERTS,
+                alert.compound_id.encode(),
+                encode_model(alert),
+                headers=kafka_headers("alert", alert.alert_id, cfg.app_id),
             )
             metrics.ALERTS.labels(alert.kind.value, alert.status.value).inc()
         for signal in emitted.signals:
-            futures.append(
-                await signals_topic.send(
-                    key=signal.place.compound_id.encode(),
-                    value=codec.write_signal(signal),
-                    force=True,
-                )
+            await sender.send(
+                cfg.signals_topic, signal.place.compound_id.encode(), codec.write_signal(signal)
             )
         for store in stores.values():
             if store.pending:
-                futures.extend(await store.drain())
-        if futures:
-            await asyncio.gather(*futures)
+                await store.drain(sender)
 
     agents = {
         "readings": _device_agent(
@@ -184,7 +190,7 @@ def _wire(app: Any, cfg: StreamsConfig, clock: Clock) -> Worker:
             procs["readings"],
             publish=publish,
             clock=clock,
-            dead_letters=dead_letters,
+            sender=sender,
         ),
         "priority": _device_agent(
             app,
@@ -193,7 +199,7 @@ def _wire(app: Any, cfg: StreamsConfig, clock: Clock) -> Worker:
             procs["priority"],
             publish=publish,
             clock=clock,
-            dead_letters=dead_letters,
+            sender=sender,
         ),
         "sequence": _device_agent(
             app,
@@ -202,7 +208,7 @@ def _wire(app: Any, cfg: StreamsConfig, clock: Clock) -> Worker:
             procs["sequence"],
             publish=publish,
             clock=clock,
-            dead_letters=dead_letters,
+            sender=sender,
         ),
     }
 
@@ -216,13 +222,16 @@ def _wire(app: Any, cfg: StreamsConfig, clock: Clock) -> Worker:
 
     agents["compound"] = compound_agent
     _timers(app, cfg, procs["readings"], compound, tables=tables, publish=publish)
-    topics = {
-        "alerts": alerts_topic,
-        "signals": signals_topic,
-        "dead_letter": dead_letters,
-    }
+    topics = {"signals": signals_topic}
     return Worker(
-        app, procs["readings"], procs["priority"], procs["sequence"], compound, agents, topics
+        app,
+        procs["readings"],
+        procs["priority"],
+        procs["sequence"],
+        compound,
+        agents,
+        topics,
+        sender,
     )
 
 
@@ -234,7 +243,7 @@ def _device_agent(
     *,
     publish: Callable[[Emitted], Awaitable[None]],
     clock: Clock,
-    dead_letters: Any,
+    sender: Sender,
 ) -> Any:
     topic = app.topic(topic_name, internal=False)
     is_sequence = topic_name == Topics.SEQUENCE
@@ -254,12 +263,11 @@ def _device_agent(
                     msg = event.message
                     where = f"kafka:{msg.topic}/{msg.partition}@{msg.offset}"
                     now = datetime.fromtimestamp(clock.now_s(), tz=UTC)
-                    sent = await dead_letters.send(
-                        key=where.encode(),
-                        value=codec.dead_letter(err, payload, where, cfg.app_id, now),
-                        force=True,
+                    await sender.send(
+                        Topics.DEAD_LETTER,
+                        where.encode(),
+                        codec.dead_letter(err, payload, where, cfg.app_id, now),
                     )
-                    await sent  # durable before the bad record's offset is acknowledged
                     metrics.DEAD_LETTERS.labels(topic_name).inc()
             counter.inc(len(events))
             await publish(emitted)

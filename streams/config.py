@@ -21,7 +21,7 @@ class StreamsConfig(BaseModel):
     # Per-device state lives in memory and is mirrored to the changelog table at once when it
     # changes meaningfully (alarm stages, deadlines, incidents), else at most this often: one
     # table write per event would cap a worker near 3.3k events/s (STACK-NOTES.md).
-    flush_interval_s: float = Field(default=2.0, gt=0)
+    flush_interval_s: float = Field(default=5.0, gt=0)
     # Batching: up to this many events per agent step, waiting at most `batch_within_s`.
     batch_max: int = Field(default=1000, ge=1)
     batch_within_s: float = Field(default=0.005, gt=0)

@@ -13,6 +13,7 @@ import pytest
 from events.alerts import Alert, AlertKind, AlertStatus
 from events.codec import encode_model
 from events.connections import KafkaConnection
+from events.topics import Topics
 from streams.app import Worker, build_app
 from streams.clock import FakeClock
 from streams.codec import write_signal
@@ -36,25 +37,28 @@ def worker() -> Iterator[Worker]:
     ]
     with ExitStack() as stack:
         for store in stores:
-            stack.enter_context(patch.object(store, "drain", AsyncMock(return_value=[])))
+            stack.enter_context(patch.object(store, "drain", AsyncMock(return_value=None)))
         yield built
 
 
+def _sent(send: AsyncMock, topic: str) -> list[bytes]:
+    return [c.args[2] for c in send.call_args_list if c.args[0] == topic]
+
+
 def _alerts(send: AsyncMock) -> list[Alert]:
-    return [Alert.model_validate_json(c.kwargs["value"]) for c in send.call_args_list]
+    return [Alert.model_validate_json(v) for v in _sent(send, Topics.ALERTS)]
 
 
-def _signalling_mock() -> tuple[AsyncMock, asyncio.Event]:
-    """An AsyncMock that sets an event on every call: tests wait on it with a deadline."""
-    called = asyncio.Event()
+def _signalling_mock() -> tuple[AsyncMock, dict[str, asyncio.Event]]:
+    """A recording sender that sets a per-topic event on every send: tests wait on it."""
+    sent: dict[str, asyncio.Event] = {}
 
-    def _record(*_: Any, **__: Any) -> asyncio.Future[None]:
-        called.set()
-        delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        delivered.set_result(None)
-        return delivered  # what Faust's send returns: a future of the broker's ack
+    def _record(topic: str, *_: Any, **__: Any) -> None:
+        sent.setdefault(topic, asyncio.Event()).set()
 
-    return AsyncMock(side_effect=_record), called
+    for topic in (Topics.ALERTS, Topics.DEAD_LETTER):
+        sent[topic] = asyncio.Event()
+    return AsyncMock(side_effect=_record), sent
 
 
 async def _wait(event: asyncio.Event) -> None:
@@ -64,27 +68,24 @@ async def _wait(event: asyncio.Event) -> None:
 
 
 async def test_readings_agent_raises_one_incident_and_drops_replays(worker: Worker) -> None:
-    (alerts_send, alerted), (signals_send, _) = _signalling_mock(), _signalling_mock()
-    dl_send, dead_lettered = _signalling_mock()
-    with (
-        patch.object(worker.topics["alerts"], "send", alerts_send),
-        patch.object(worker.topics["signals"], "send", signals_send),
-        patch.object(worker.topics["dead_letter"], "send", dl_send),
-    ):
+    send, sent = _signalling_mock()
+    with patch.object(worker.sender, "send", send):
         agent = worker.agents["readings"]
         async with agent.test_context() as ctx:
             hot = encode_model(smoke("a1", 7, 0.0, temp_c=80.0))
             await ctx.put(hot, key=b"a1", wait=False)
-            await _wait(alerted)
+            await _wait(sent[Topics.ALERTS])
             await ctx.put(hot, key=b"a1", wait=False)  # the replay
             await ctx.put(b'{"kind": "smoke"}', key=b"a1", wait=False)  # bad input
-            await _wait(dead_lettered)  # records are handled in order: the replay went first
-    fires = [a for a in _alerts(alerts_send) if a.kind is AlertKind.FIRE]
+            await _wait(
+                sent[Topics.DEAD_LETTER]
+            )  # records are handled in order: the replay went first
+    fires = [a for a in _alerts(send) if a.kind is AlertKind.FIRE]
     assert len(fires) == 1
     assert fires[0].status is AlertStatus.RAISED
     assert fires[0].evidence[0].event_id == "a1:7"
     assert worker.readings.duplicates == 1
-    assert signals_send.await_count == 1  # the fire level went to the compound stage
+    assert len(_sent(send, "fw.streams.signals.v1")) == 1  # fire level to the compound stage
     assert worker.readings.store.get("a1") is not None  # mirrored to the table at once
 
 
@@ -95,10 +96,10 @@ async def test_compound_agent_confirms_two_detectors(worker: Worker) -> None:
         out = engine.on_reading(DeviceState(device_id=dev), smoke(dev, 0, 0.0, obs=0.1), T0)
         assert out
         signals.extend(out.signals)
-    alerts_send, _ = _signalling_mock()
-    with patch.object(worker.topics["alerts"], "send", alerts_send):
+    send, _ = _signalling_mock()
+    with patch.object(worker.sender, "send", send):
         async with worker.agents["compound"].test_context() as ctx:
             for s in signals:
                 await ctx.put(write_signal(s), key=b"c1")
-    fires = [a for a in _alerts(alerts_send) if a.kind is AlertKind.FIRE]
+    fires = [a for a in _alerts(send) if a.kind is AlertKind.FIRE]
     assert [a.incident_key for a in fires] == ["c1/b1/fire/area:a1"]
