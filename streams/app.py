@@ -129,7 +129,7 @@ def build_app(
         web_port=web_port or 6066,
         web_in_thread=False,
     )
-    fast_consumer.install(app)
+    fast_consumer.install(app, cfg.fetch_max_wait_ms)
     return _wire(app, cfg, clock)
 
 

@@ -174,8 +174,13 @@ async def _worker_rate(worker: ManagedProcess, port: int, expected: int) -> floa
 
 
 async def _latency(bootstrap: str, args: argparse.Namespace) -> dict[str, Any]:
+    # The measuring client polls like a dispatch service should on Tansu (see fast_consumer).
     consumer = AIOKafkaConsumer(
-        Topics.ALERTS, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+        Topics.ALERTS,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+        fetch_max_wait_ms=20,
     )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
     await consumer.start()
