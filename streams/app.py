@@ -9,6 +9,7 @@ transactions; STACK-NOTES.md): replays are dropped by seq and incidents are idem
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -19,7 +20,7 @@ from typing import Any
 import faust
 
 from events.codec import encode_model, kafka_headers
-from events.connections import KafkaConnection
+from events.connections import KafkaConnection, KafkaFlavour
 from events.errors import ContractViolation
 from events.topics import KAFKA_TOPICS, Topics
 from streams import codec, fast_consumer, metrics
@@ -125,6 +126,7 @@ def build_app(
         broker_heartbeat_interval=cfg.heartbeat_interval_s,
         table_standby_replicas=0,  # standbys were not kept current on Tansu (STACK-NOTES.md)
         consumer_auto_offset_reset="earliest",
+        **_flavour_settings(kafka),
         web_enabled=web_port is not None,
         web_port=web_port or 6066,
         web_in_thread=False,
@@ -133,8 +135,31 @@ def build_app(
     return _wire(app, cfg, clock)
 
 
+def _flavour_settings(kafka: KafkaConnection) -> dict[str, Any]:
+    """Tansu reports a partition's end offset as the base offset of its last batch + 1
+    (STACK-NOTES.md): with multi-record changelog batches, table recovery waits forever for
+    offsets that never come. One record per batch keeps its end offsets true."""
+    if kafka.flavour is KafkaFlavour.TANSU:
+        return {"producer_max_batch_size": 1}
+    return {}
+
+
 def _table(app: faust.App, name: str, partitions: int) -> Any:
-    return app.Table(name, default=None, partitions=partitions)
+    # Raw bytes in the changelog, as TableStore writes them, so recovery restores bytes
+    # (a table's own changelog topic would decode them as json).
+    changelog = app.topic(
+        f"{app.conf.id}-{name}-changelog",
+        partitions=partitions,
+        key_serializer="raw",
+        value_serializer="raw",
+        internal=True,
+        compacting=True,
+        deleting=False,
+        acks=False,
+    )
+    table = app.Table(name, default=None, partitions=partitions, changelog_topic=changelog)
+    table.key_serializer = table.value_serializer = "raw"
+    return table
 
 
 def _wire(app: Any, cfg: StreamsConfig, clock: Clock) -> Worker:
@@ -166,14 +191,21 @@ def _wire(app: Any, cfg: StreamsConfig, clock: Clock) -> Worker:
         `topic.send` inside an agent: that attaches them to the event and publishes only at
         the next commit (~3 s). At least once holds: Faust flushes the producer before it
         commits offsets (faust/transport/consumer.py, commit)."""
+        delivered = []
         for alert in emitted.alerts:
-            await sender.send(
-                Topics.ALERTS,
-                alert.compound_id.encode(),
-                encode_model(alert),
-                headers=kafka_headers("alert", alert.alert_id, cfg.app_id),
+            delivered.append(
+                await sender.send(
+                    Topics.ALERTS,
+                    alert.compound_id.encode(),
+                    encode_model(alert),
+                    headers=kafka_headers("alert", alert.alert_id, cfg.app_id),
+                )
             )
             metrics.ALERTS.labels(alert.kind.value, alert.status.value).inc()
+        if delivered:
+            # The alert must be durable before the state that says "raised" is: else a crash
+            # between the two would leave a replay dropped as a duplicate and the page lost.
+            await asyncio.gather(*delivered)
         for signal in emitted.signals:
             await sender.send(
                 cfg.signals_topic, signal.place.compound_id.encode(), codec.write_signal(signal)
