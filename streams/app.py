@@ -144,7 +144,7 @@ def _flavour_settings(kafka: KafkaConnection) -> dict[str, Any]:
     return {}
 
 
-def _table(app: faust.App, name: str, partitions: int) -> Any:
+def _table(app: Any, name: str, partitions: int) -> Any:
     # Raw bytes in the changelog, as TableStore writes them, so recovery restores bytes
     # (a table's own changelog topic would decode them as json).
     changelog = app.topic(

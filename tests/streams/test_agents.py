@@ -53,8 +53,11 @@ def _signalling_mock() -> tuple[AsyncMock, dict[str, asyncio.Event]]:
     """A recording sender that sets a per-topic event on every send: tests wait on it."""
     sent: dict[str, asyncio.Event] = {}
 
-    def _record(topic: str, *_: Any, **__: Any) -> None:
+    def _record(topic: str, *_: Any, **__: Any) -> asyncio.Future[None]:
         sent.setdefault(topic, asyncio.Event()).set()
+        delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        delivered.set_result(None)
+        return delivered  # what the producer returns: the future of the broker's ack
 
     for topic in (Topics.ALERTS, Topics.DEAD_LETTER):
         sent[topic] = asyncio.Event()
