@@ -26,6 +26,7 @@ class DeadLetterReason(StrEnum):
     TIMESTAMP_IN_FUTURE = "timestamp_in_future"
     TIMESTAMP_TOO_OLD = "timestamp_too_old"
     UNKNOWN_DEVICE = "unknown_device"
+    BRIDGE_ERROR = "bridge_error"  # the bridge failed on this message: a bug, kept not lost
 
 
 class DeadLetter(BaseModel):

@@ -15,6 +15,7 @@ class AnomalyType(StrEnum):
     GAP = "gap"  # seq jumped forward: readings between were never seen (yet)
     DUPLICATE = "duplicate"  # seq seen before (QoS1 redelivery, replay): passed on, flagged
     RESET = "reset"  # seq went far backwards: the device restarted its counter
+    LATE = "late"  # a seq reported missing by an earlier gap arrived after all: gap healed
 
 
 class SequenceAnomaly(BaseModel):

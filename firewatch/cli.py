@@ -19,6 +19,13 @@ log = logging.getLogger("firewatch")
 COMMANDS: tuple[str, ...] = (
     "topics",
     "schemas",
+    "ingest",
+    "up",
+    "simulate",
+    "record",
+    "replay",
+    "eval",
+    "sink",
     "worker",
     "bench",
 )

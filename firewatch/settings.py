@@ -12,7 +12,10 @@ from typing import Any
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.connections import KafkaConnection, MqttConnection
+from ingest.config import IngestConfig
+from simulators.config import SimulatorConfig
 from streams.config import StreamsConfig
+from streams.telemetry.config import SinkConfig
 
 
 class Settings(BaseSettings):
@@ -25,6 +28,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     streams: StreamsConfig = StreamsConfig()
     log_json: bool = False
+    ingest: IngestConfig = IngestConfig()
+    simulator: SimulatorConfig = SimulatorConfig()
+    # Telemetry sink to InfluxDB (FIREWATCH_SINK__URL, __ORG, __BUCKET, __TOKEN); off without URL.
+    sink: SinkConfig = SinkConfig()
 
     def with_overrides(self, **sections: dict[str, Any]) -> Settings:
         """A copy with some fields of some sections replaced (from command-line flags)."""

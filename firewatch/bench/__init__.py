@@ -1,1 +1,1 @@
-"""Benchmarks behind `firewatch bench`."""
+"""Benchmarks: each prints JSON with rates and ratios against a raw baseline of the same run."""

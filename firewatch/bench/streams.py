@@ -35,6 +35,24 @@ from firewatch.settings import Settings
 _SINK = "bench.raw.sink"
 
 
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "streams", help="stream worker (all detectors) vs a raw aiokafka consume->produce loop"
+    )
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--devices", type=int, default=2_000)
+    parser.add_argument(
+        "--idle-s",
+        type=float,
+        default=600.0,
+        help="idle before each first-alarm latency probe (10 min by default)",
+    )
+    parser.add_argument("--probes", type=int, default=20, help="latency probes after idle")
+    parser.add_argument("--state-devices", type=int, default=100_000)
+    parser.add_argument("--skip", default="", help="comma list of: throughput,latency,state")
+    parser.set_defaults(func=run)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     skip = set(filter(None, args.skip.split(",")))
     result: dict[str, Any] = {"bench": "streams"}

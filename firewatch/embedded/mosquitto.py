@@ -7,6 +7,7 @@ slow or absent subscriber are dropped after the publisher already had its PUBACK
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,11 @@ def render_config(port: int, data_dir: Path, password_file: Path | None = None) 
         "log_type warning",
         "log_dest stderr",
     ]
+    if os.geteuid() == 0:
+        # Started as root, Mosquitto drops to the `mosquitto` user and then cannot write its
+        # persistence file in our data dir ("Error: Permission denied" in its log): sessions
+        # and queued QoS1 messages would be lost on restart. Stay the user that owns the dir.
+        lines.append("user root")
     if password_file is None:
         lines.append("allow_anonymous true")
     else:

@@ -1,0 +1,119 @@
+"""`firewatch bench replay`: replay a recording with --speed max into a broker and compare with a
+raw paho publish loop (one client, QoS 1, same messages) measured in the same run.
+
+Prints JSON: replay msg/s, raw msg/s, ratio, and the target (>= 20,000 msg/s on 2 cores).
+Rates count messages until the last PUBACK, so nothing is counted that the broker did not take.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+
+from events.connections import MqttConnection
+from firewatch.embedded.mosquitto import start_mosquitto
+from firewatch.settings import Settings
+from simulators import runner
+from simulators.engine import Simulation
+from simulators.generator import synthetic_fleet
+from simulators.recording import Record, emissions_to_records, read_records
+from simulators.replay import plan
+
+TARGET_MSG_S = 20_000
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser("replay", help="replay --speed max throughput")
+    p.add_argument("--recording", type=Path, default=None, help="default: a synthetic fleet")
+    p.add_argument("--messages", type=int, default=100_000)
+    p.add_argument("--host", default=None, help="use this broker instead of starting one")
+    p.add_argument("--port", type=int, default=None)
+    p.set_defaults(func=run)
+
+
+def synthetic_records(messages: int) -> list[Record]:
+    """A deterministic recording: 20 compounds simulated until `messages` were produced."""
+    sim = Simulation(synthetic_fleet(20, seed=3), 3, datetime(2026, 1, 1, tzinfo=UTC))
+    emissions = list(sim.start())
+    t_s = 0.0
+    while len(emissions) < messages:
+        t_s += 600.0
+        emissions += sim.run_until(t_s)
+    return list(emissions_to_records(emissions[:messages], sim.start_at))
+
+
+def raw_paho(conn: MqttConnection, records: list[Record]) -> float:
+    """The baseline: publish every record from one client as fast as paho allows."""
+    done = threading.Event()
+    acked = [0]
+
+    def on_publish(c: mqtt.Client, u: Any, mid: int, rc: Any, p: Any) -> None:
+        acked[0] += 1
+        if acked[0] == len(records):
+            done.set()
+
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2, "fwbench-raw", protocol=MQTTProtocolVersion.MQTTv5
+    )
+    client.max_inflight_messages_set(1000)
+    client.max_queued_messages_set(0)
+    client.on_publish = on_publish
+    client.connect(conn.host, conn.port)
+    client.loop_start()
+    started = time.perf_counter()
+    for r in records:
+        client.publish(r.topic, r.payload, qos=1)
+    done.wait(300)
+    elapsed = time.perf_counter() - started
+    client.disconnect()
+    client.loop_stop()
+    return acked[0] / elapsed
+
+
+def measure(conn: MqttConnection, records: list[Record]) -> dict[str, Any]:
+    raw = raw_paho(conn, records)
+    result = asyncio.run(runner.replay(plan(records, None), conn, client_prefix="fwbench"))
+    gateways = len({tuple(r.topic.split("/")[2:4]) for r in records})
+    return {
+        "bench": "replay",
+        "messages": len(records),
+        "gateways": gateways,
+        "replay_msg_s": round(result.rate_msg_s),
+        "raw_paho_msg_s": round(raw),
+        "ratio_vs_raw": round(result.rate_msg_s / raw, 3),
+        "target_msg_s": TARGET_MSG_S,
+        "meets_target": result.rate_msg_s >= TARGET_MSG_S,
+    }
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.recording:
+        records = list(read_records(args.recording))[: args.messages]
+    else:
+        records = synthetic_records(args.messages)
+    if args.host or args.port:
+        conn = settings.mqtt.model_copy(
+            update={
+                "host": args.host or settings.mqtt.host,
+                "port": args.port or settings.mqtt.port,
+            }
+        )
+        print(json.dumps(measure(conn, records)))
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        broker = start_mosquitto(Path(tmp) / "mosquitto")
+        try:
+            print(json.dumps(measure(MqttConnection(host=broker.host, port=broker.port), records)))
+        finally:
+            broker.process.stop()
+    return 0

@@ -1,0 +1,174 @@
+"""Prometheus metrics for every service: the HTTP endpoint, the naming guide, the catalogue.
+
+Each service command takes `--metrics-port` (0 = off) and calls `start_metrics_server`, which
+serves `/metrics` (Prometheus text format), `/healthz` (liveness) and `/readyz` (readiness) on
+one port, so Kubernetes probes and Prometheus scrapes share it.
+
+Naming guide (follows https://prometheus.io/docs/practices/naming/):
+- `firewatch_<service>_<what>_<unit>`; service is `ingest`, `worker`, `dispatch`, `sink`.
+- Counters end in `_total`; durations are histograms in `_seconds`; sizes in `_bytes`; record
+  counts in a gauge end in `_records`; a 0/1 state gauge is a plain adjective (`_stalled`).
+- Labels take a handful of values (`reason`, `severity`, `kind`, `lane`, `channel`,
+  `measurement`): never a device, gateway or compound id (millions of series at city scale);
+  per-device detail goes to logs, Kafka topics and InfluxDB.
+- A reason label uses the stable codes of the contract (`DeadLetterReason`, `Severity`, ...).
+
+`METRICS` below is the catalogue every service is expected to expose; deploy/ dashboards and
+alert rules may only use names listed here (a test checks it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Literal
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+
+log = logging.getLogger(__name__)
+
+MetricKind = Literal["counter", "gauge", "histogram"]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    name: str
+    kind: MetricKind
+    labels: tuple[str, ...]
+    help: str
+
+
+def _m(name: str, kind: MetricKind, labels: str, help_text: str) -> MetricSpec:
+    return MetricSpec(name, kind, tuple(labels.split()), help_text)
+
+
+METRICS: tuple[MetricSpec, ...] = (
+    # ingest: MQTT -> Kafka bridge
+    _m("firewatch_ingest_received_total", "counter", "lane", "MQTT messages received"),
+    _m("firewatch_ingest_published_total", "counter", "topic", "Kafka records acknowledged"),
+    _m("firewatch_ingest_dead_lettered_total", "counter", "reason", "messages dead-lettered"),
+    _m("firewatch_ingest_sequence_gaps_total", "counter", "", "sequence gaps detected"),
+    _m("firewatch_ingest_missing_readings_total", "counter", "", "readings missing in gaps"),
+    _m("firewatch_ingest_in_flight", "gauge", "lane", "received, not yet acknowledged to MQTT"),
+    _m("firewatch_ingest_mqtt_connected", "gauge", "lane", "1 while the MQTT session is up"),
+    # worker: Faust detectors
+    _m("firewatch_worker_readings_processed_total", "counter", "kind", "readings processed"),
+    _m("firewatch_worker_consumer_lag_records", "gauge", "topic", "records behind high water"),
+    _m("firewatch_worker_alerts_total", "counter", "severity kind", "alerts raised or updated"),
+    _m("firewatch_worker_device_to_alert_seconds", "histogram", "severity", "observed -> alert"),
+    _m("firewatch_worker_devices_offline", "gauge", "", "devices past their heartbeat deadline"),
+    _m("firewatch_worker_gateways_offline", "gauge", "", "gateways offline (last will or silent)"),
+    # dispatch: incidents, escalation, notifications, linkage commands
+    _m("firewatch_dispatch_alerts_received_total", "counter", "severity", "alerts consumed"),
+    _m("firewatch_dispatch_incidents_open", "gauge", "severity", "incidents not closed"),
+    _m("firewatch_dispatch_escalations_total", "counter", "level", "escalation steps taken"),
+    _m("firewatch_dispatch_notifications_total", "counter", "channel", "notifications sent"),
+    _m("firewatch_dispatch_notification_failures_total", "counter", "channel", "sends failed"),
+    _m(
+        "firewatch_dispatch_alert_to_notification_seconds",
+        "histogram",
+        "channel",
+        "alert created -> notification sent",
+    ),
+    _m("firewatch_dispatch_commands_total", "counter", "action", "linkage commands issued"),
+    _m(
+        "firewatch_dispatch_commands_unconfirmed_total",
+        "counter",
+        "action",
+        "commands whose read-back deadline passed",
+    ),
+    _m("firewatch_dispatch_consumer_lag_records", "gauge", "topic", "records behind high water"),
+    # sink: telemetry to InfluxDB (streams/telemetry/metrics.py)
+    _m("firewatch_sink_records_consumed_total", "counter", "", "Kafka records read"),
+    _m("firewatch_sink_points_written_total", "counter", "measurement", "points accepted"),
+    _m("firewatch_sink_batches_total", "counter", "", "batches written"),
+    _m("firewatch_sink_write_retries_total", "counter", "error", "failed writes, retried"),
+    _m("firewatch_sink_records_skipped_total", "counter", "reason", "records not readings"),
+    _m("firewatch_sink_commit_failures_total", "counter", "", "offset commits refused"),
+    _m("firewatch_sink_batch_points", "histogram", "", "points per batch"),
+    _m("firewatch_sink_write_seconds", "histogram", "", "duration of a batch write"),
+    _m("firewatch_sink_consumer_lag_records", "gauge", "", "records behind high water"),
+    _m("firewatch_sink_stalled", "gauge", "", "1 while writes fail and consumption is paused"),
+    _m("firewatch_sink_last_write_timestamp_seconds", "gauge", "", "time of the last write"),
+)
+
+METRIC_NAMES: frozenset[str] = frozenset(spec.name for spec in METRICS)
+
+Probe = Callable[[], bool]
+_NOT_FOUND = (404, b"not found\n", "text/plain")
+
+
+class MetricsServer:
+    """`/metrics`, `/healthz`, `/readyz` on one port, served from a daemon thread."""
+
+    def __init__(
+        self,
+        port: int,
+        host: str = "0.0.0.0",  # noqa: S104 - scraped and probed from outside the container
+        registry: CollectorRegistry = REGISTRY,
+        is_live: Probe = lambda: True,
+        is_ready: Probe = lambda: True,
+    ) -> None:
+        routes: dict[str, Callable[[], tuple[int, bytes, str]]] = {
+            "/metrics": lambda: (200, generate_latest(registry), CONTENT_TYPE_LATEST),
+            "/healthz": lambda: _probe(is_live),
+            "/readyz": lambda: _probe(is_ready),
+        }
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                route = routes.get(self.path.split("?", 1)[0])
+                status, body, content_type = route() if route else _NOT_FOUND
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                return  # probes every few seconds would flood the log
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> MetricsServer:
+        self._thread.start()
+        log.info("metrics on :%d (/metrics, /healthz, /readyz)", self.port)
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _probe(check: Probe) -> tuple[int, bytes, str]:
+    return (200, b"ok\n", "text/plain") if check() else (503, b"unavailable\n", "text/plain")
+
+
+def start_metrics_server(
+    port: int,
+    host: str = "0.0.0.0",  # noqa: S104 - see MetricsServer
+    registry: CollectorRegistry = REGISTRY,
+    is_live: Probe = lambda: True,
+    is_ready: Probe = lambda: True,
+) -> MetricsServer | None:
+    """Start the endpoint; `port` 0 means metrics are off (returns None)."""
+    if port == 0:
+        return None
+    return MetricsServer(port, host, registry, is_live, is_ready).start()
+
+
+def add_metrics_argument(parser: argparse.ArgumentParser) -> None:
+    """The `--metrics-port` flag every service command takes."""
+    parser.add_argument(
+        "--metrics-port", type=int, default=0, help="/metrics, /healthz, /readyz port (0 = off)"
+    )

@@ -1,0 +1,151 @@
+"""The bridge: two lanes (priority and telemetry) sharing one core, tracker and counters.
+
+The priority lane has its own MQTT session and its own Kafka producer, so a device alarm
+never waits behind telemetry in a broker queue or a producer buffer (GB 26875.1 §4.1.2.3:
+fire alarms pre-empt other traffic).
+
+Shared subscriptions (`share_group`) let N bridges split the load. The broker then picks a
+bridge per message, so per-device order across bridges is only kept when the broker routes
+by topic: EMQX `shared_subscription_strategy = hash_topic`. Mosquitto distributes round-robin;
+with Mosquitto, give each bridge its own compounds instead (`compounds`: per-compound
+filters) and leave `share_group` unset. Downstream deduplicates by event id either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from events.connections import KafkaConnection, MqttConnection
+from events.topics import MQTT_ROOT, priority_subscriptions, telemetry_subscriptions
+from ingest.clock import Clock, SystemClock
+from ingest.config import IngestConfig
+from ingest.core import IngestCore
+from ingest.kafka_writer import make_producer
+from ingest.lane import Lane, LaneSpec
+from ingest.sequence import SequenceTracker
+from ingest.stats import BridgeStats
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BridgeOptions:
+    mqtt: MqttConnection
+    kafka: KafkaConnection
+    config: IngestConfig
+    registry: frozenset[str] | None = None
+
+
+class Bridge:
+    def __init__(self, options: BridgeOptions, clock: Clock | None = None) -> None:
+        cfg = options.config
+        self.options = options
+        self.stats = BridgeStats()
+        self.core = IngestCore(cfg, options.registry)
+        self.tracker = SequenceTracker(cfg.bridge_id, cfg.sequence_window)
+        self.clock = clock or SystemClock()
+        self.lanes: list[Lane] = []
+        self._producers: list[AIOKafkaProducer] = []
+        self._stopped = False
+
+    def _lane_specs(self) -> list[LaneSpec]:
+        cfg = self.options.config
+        telemetry = _only(telemetry_subscriptions(cfg.share_group), cfg.compounds)
+        priority = _only(priority_subscriptions(cfg.share_group), cfg.compounds)
+        return [
+            LaneSpec(
+                "priority",
+                f"{cfg.bridge_id}-priority",
+                priority,
+                cfg.priority_receive_maximum,
+                cfg.session_expiry_s,
+                cfg.retry_backoff_s,
+            ),
+            LaneSpec(
+                "telemetry",
+                f"{cfg.bridge_id}-telemetry",
+                telemetry,
+                cfg.receive_maximum,
+                cfg.session_expiry_s,
+                cfg.retry_backoff_s,
+            ),
+        ]
+
+    async def start(self) -> None:
+        log.info(
+            "kafka producer: acks=all, idempotent=%s (flavour %s)",
+            self.options.kafka.is_idempotent,
+            self.options.kafka.flavour.value,
+        )
+        for spec in self._lane_specs():
+            producer = make_producer(self.options.kafka, self.options.config, spec.name)
+            await _start_producer(producer, spec.name, self.options.config.retry_backoff_s)
+            self._producers.append(producer)
+            lane = Lane(
+                spec=spec,
+                mqtt_conn=self.options.mqtt,
+                producer=producer,
+                core=self.core,
+                tracker=self.tracker,
+                stats=self.stats,
+                clock=self.clock,
+            )
+            self.lanes.append(lane)
+            await lane.start()
+
+    async def wait_failed(self) -> None:
+        """Returns when a lane's writer or confirmer died (a bug): stop and exit non-zero."""
+        waits = [asyncio.ensure_future(lane.failed.wait()) for lane in self.lanes]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+
+    async def wait_subscribed(self) -> None:
+        await asyncio.gather(*(lane.subscribed.wait() for lane in self.lanes))
+
+    async def stop(self, drain_timeout_s: float = 10.0) -> None:
+        """Stop reading, finish and ack what was read, keep the sessions, close producers."""
+        if self._stopped:
+            return
+        self._stopped = True
+        drained = await asyncio.gather(*(lane.drain(drain_timeout_s) for lane in self.lanes))
+        if not all(drained):
+            log.warning("stopped with messages in flight: the broker redelivers them")
+        for lane in self.lanes:
+            await lane.close()
+        for producer in self._producers:
+            await producer.stop()
+
+    async def run(self, stop: asyncio.Event) -> BridgeStats:
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()
+        return self.stats
+
+
+def _only(filters: list[str], compounds: tuple[str, ...]) -> list[str]:
+    """Narrow `.../fw/v1/+/...` filters to the given compounds (none given: all)."""
+    if not compounds:
+        return filters
+    wildcard = f"{MQTT_ROOT}/+/"
+    return [f.replace(wildcard, f"{MQTT_ROOT}/{c}/", 1) for c in compounds for f in filters]
+
+
+async def _start_producer(producer: AIOKafkaProducer, lane: str, backoff_s: float) -> None:
+    # Kafka may come up after us: wait for it rather than crash (nothing is read before).
+    while True:
+        try:
+            await producer.start()
+            return
+        except KafkaError as exc:
+            log.warning("%s: Kafka not reachable (%r); retrying", lane, exc)
+            await asyncio.sleep(backoff_s)

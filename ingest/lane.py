@@ -1,0 +1,300 @@
+"""One lane of the bridge: an MQTT session, a Kafka producer, and ack-after-write in order.
+
+Flow: the socket becomes readable -> paho parses PUBLISHes -> `_on_publish` runs the pure core
+and appends to the current batch -> the batch goes to the writer (Kafka sends, in receive
+order) -> the confirmer awaits the writes, retries failures forever, then PUBACKs the batch.
+In-flight is bounded by MQTT v5 Receive Maximum (§3.1.2.11.3): the broker itself stops
+sending while that many messages are unacknowledged, so a slow Kafka stops the reading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from aiokafka import AIOKafkaProducer
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from events.connections import MqttConnection
+from events.deadletter import DeadLetterReason
+from ingest.clock import Clock
+from ingest.core import (
+    Accepted,
+    InboundMessage,
+    IngestCore,
+    OutboundRecord,
+    Outcome,
+    anomaly_record,
+)
+from ingest.kafka_writer import KafkaWriter, Send
+from ingest.mqtt_client import AsyncioDriver, connect_properties, make_client
+from ingest.sequence import SequenceTracker
+from ingest.stats import BridgeStats
+
+log = logging.getLogger(__name__)
+
+_MAX_PACKETS_PER_WAKE = 512
+
+
+@dataclass
+class LaneSpec:
+    name: str
+    client_id: str
+    subscriptions: list[str]
+    receive_maximum: int
+    session_expiry_s: int
+    retry_backoff_s: float
+
+
+@dataclass
+class _Batch:
+    generation: int
+    mids: list[int] = field(default_factory=list)
+    records: list[OutboundRecord] = field(default_factory=list)
+    published: int = 0
+    dead_lettered: int = 0
+    sends: list[Send] = field(default_factory=list)
+
+
+class Lane:
+    def __init__(
+        self,
+        *,
+        spec: LaneSpec,
+        mqtt_conn: MqttConnection,
+        producer: AIOKafkaProducer,
+        core: IngestCore,
+        tracker: SequenceTracker,
+        stats: BridgeStats,
+        clock: Clock,
+    ) -> None:
+        self.spec = spec
+        self.mqtt_conn = mqtt_conn
+        self.producer = producer
+        self.core = core
+        self.tracker = tracker
+        self.stats = stats
+        self.lane_stats = stats.lane(spec.name)
+        self.clock = clock
+        self.kafka = KafkaWriter(spec.name, producer, stats, spec.retry_backoff_s)
+        self.client = make_client(spec.client_id, mqtt_conn)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_publish_fast = self._on_publish
+        self.subscribed = asyncio.Event()
+        self.failed = asyncio.Event()
+        self._generation = 0
+        self._batch = _Batch(0)
+        self._now = clock.now()
+        self._now_iso = self._now.isoformat().encode()
+        self._writes: asyncio.Queue[_Batch] = asyncio.Queue()
+        self._confirms: asyncio.Queue[_Batch] = asyncio.Queue()
+        self._stopping = False
+        self._idle = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._driver: AsyncioDriver | None = None
+        self._reconnect: asyncio.Task[None] | None = None
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._driver = AsyncioDriver(loop, self.client, self._on_readable)
+        self._tasks = [
+            loop.create_task(self._writer(), name=f"{self.spec.name}-writer"),
+            loop.create_task(self._confirmer(), name=f"{self.spec.name}-confirmer"),
+        ]
+        for task in self._tasks:
+            task.add_done_callback(self._task_done)
+        self._reconnect = loop.create_task(self._connect_loop(first=True))
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        # A writer or confirmer that died would leave the lane reading nothing, acking
+        # nothing, looking alive. Say so: the process exits and its supervisor restarts it
+        # (nothing is lost: what was not acknowledged is redelivered).
+        if not task.cancelled() and task.exception() is not None:
+            log.critical(
+                "%s: %s failed", self.spec.name, task.get_name(), exc_info=task.exception()
+            )
+            self.failed.set()
+
+    async def drain(self, timeout_s: float) -> bool:
+        """Stop reading, then wait until every message read so far is written and acked."""
+        self._stopping = True
+        if self._driver is not None:
+            self._driver.pause_reading()
+        self._flush_batch()
+        if self.lane_stats.in_flight > 0:
+            self._idle.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), timeout_s)
+        return self.lane_stats.in_flight == 0
+
+    async def close(self) -> None:
+        self._stopping = True
+        if self._reconnect is not None:
+            self._reconnect.cancel()
+        # Session kept (expiry > 0): the broker queues for us until we come back.
+        self.client.disconnect()
+        for _ in range(100):  # let the loop write the DISCONNECT packet
+            if self.client.socket() is None:
+                break
+            await asyncio.sleep(0.01)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # --- MQTT callbacks (all on the event-loop thread) ----------------------------------------
+
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        if reason.is_failure:
+            log.error("%s: broker refused the connection: %s", self.spec.name, reason)
+            return
+        self.lane_stats.connects += 1
+        # Re-subscribe on every connect, session present or not: a broker that lost the
+        # session (restart without persistence) would otherwise never send again.
+        options = SubscribeOptions(qos=1)
+        client.subscribe([(f, options) for f in self.spec.subscriptions])
+        log.info(
+            "%s: connected (session present: %s), subscribed %s",
+            self.spec.name,
+            flags.session_present,
+            self.spec.subscriptions,
+        )
+        self.subscribed.set()
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        # Unacked messages of the old connection will be redelivered (same packet ids,
+        # v5 §4.4); acking them on the new connection could ack a different message. What
+        # was read is still written (counters reconcile; the redelivery is a duplicate).
+        self._flush_batch()
+        self._generation += 1
+        self._batch = _Batch(self._generation)
+        self.lane_stats.in_flight = 0
+        self._idle.set()
+        self.subscribed.clear()
+        if self._stopping:
+            return
+        log.warning("%s: disconnected (%s); reconnecting", self.spec.name, reason)
+        self._reconnect = asyncio.get_running_loop().create_task(self._connect_loop(first=False))
+
+    def _on_readable(self) -> None:
+        self._now = now = self.clock.now()
+        self._now_iso = now.isoformat().encode()
+        client = self.client
+        for _ in range(_MAX_PACKETS_PER_WAKE):
+            client.drain_publishes()
+            if client.loop_read() != mqtt.MQTT_ERR_SUCCESS or not client.has_buffered():
+                break
+        else:
+            # Bytes left in our buffer will not make the socket readable again.
+            asyncio.get_running_loop().call_soon(self._on_readable)
+        self._flush_batch()
+
+    def _on_publish(  # noqa: PLR0917 - the per-message hook: positional, no wrapper object
+        self, topic_b: bytes, payload: bytes, qos: int, is_retained: bool, is_dup: bool, mid: int
+    ) -> None:
+        self.lane_stats.received += 1
+        if qos > 0:
+            self._batch.mids.append(mid)
+            self.lane_stats.in_flight += 1
+        try:
+            topic: str | None = topic_b.decode("utf-8")
+        except UnicodeDecodeError:
+            topic = None
+        inbound = InboundMessage(
+            topic if topic is not None else repr(topic_b), payload, qos, is_retained, is_dup
+        )
+        outcome = self._outcome(inbound, is_topic_utf8=topic is not None)
+        batch = self._batch
+        batch.records.append(outcome.record)
+        if isinstance(outcome, Accepted):
+            batch.published += 1
+            if outcome.is_sequence_checked:
+                for anomaly in self.tracker.observe(outcome.reading, self._now, is_dup):
+                    self.stats.anomalies[anomaly.anomaly] += 1
+                    batch.records.append(anomaly_record(anomaly, self.core.config.bridge_id))
+        else:
+            batch.dead_lettered += 1
+            self.stats.dead_letter_reasons[outcome.dead_letter.reason] += 1
+
+    def _outcome(self, inbound: InboundMessage, is_topic_utf8: bool) -> Outcome:
+        if not is_topic_utf8:
+            return self.core.reject(
+                inbound, DeadLetterReason.BAD_TOPIC, "topic is not UTF-8", self._now
+            )
+        try:
+            return self.core.process(inbound, self._now, self._now_iso)
+        except Exception as exc:
+            # A bug of ours must not lose the message (its ack is already counted on) nor
+            # crash the bridge on every redelivery: dead-letter it, loudly.
+            log.exception("%s: core failed on %s", self.spec.name, inbound.topic)
+            return self.core.reject(
+                inbound, DeadLetterReason.BRIDGE_ERROR, f"bridge error: {exc!r}", self._now
+            )
+
+    def _flush_batch(self) -> None:
+        if self._batch.records or self._batch.mids:
+            self._writes.put_nowait(self._batch)
+            self._batch = _Batch(self._generation)
+
+    # --- Kafka side ---------------------------------------------------------------------------
+
+    async def _writer(self) -> None:
+        # One writer, batches in receive order: a device's records reach its partition in order.
+        while True:
+            batch = await self._writes.get()
+            batch.sends = await self.kafka.send_all(batch.records)
+            self._confirms.put_nowait(batch)
+
+    async def _confirmer(self) -> None:
+        while True:
+            batch = await self._confirms.get()
+            await self.kafka.until_written(batch.sends)
+            self.lane_stats.published += batch.published
+            self.lane_stats.dead_lettered += batch.dead_lettered
+            self._ack(batch)
+
+    def _ack(self, batch: _Batch) -> None:
+        if batch.generation != self._generation or not batch.mids:
+            return  # written, but its connection is gone: the broker redelivers (dup downstream)
+        self.client.ack_many(batch.mids)
+        self.lane_stats.acked += len(batch.mids)
+        self.lane_stats.in_flight -= len(batch.mids)
+        if self.lane_stats.in_flight == 0:
+            self._idle.set()
+
+    # --- connecting ---------------------------------------------------------------------------
+
+    async def _connect_loop(self, first: bool) -> None:
+        delay_s = 0.1
+        while not self._stopping:
+            try:
+                conn = self.mqtt_conn
+                if first:
+                    self.client.connect(
+                        conn.host,
+                        conn.port,
+                        conn.keepalive_s,
+                        clean_start=False,
+                        properties=connect_properties(
+                            self.spec.session_expiry_s, self.spec.receive_maximum
+                        ),
+                    )
+                else:
+                    self.client.reconnect()
+                return
+            except OSError as exc:
+                log.warning(
+                    "%s: MQTT connect failed (%s); retry in %.1f s", self.spec.name, exc, delay_s
+                )
+                await asyncio.sleep(delay_s)
+                delay_s = min(delay_s * 2, 5.0)

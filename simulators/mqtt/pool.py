@@ -1,0 +1,163 @@
+"""One paho client per gateway (MQTT v5, QoS 1), all on one asyncio loop.
+
+Each client connects with the gateway's last will (retained "offline"); a DROP emission
+disconnects with reason 0x04 "disconnect with will message" (MQTT v5 §3.14.2.1), so the broker
+publishes the will exactly as on a lost link; RECONNECT connects again. Commands arriving on the
+gateway's cmd topics are handed to `on_command`. Publishing is bounded: at most
+`max_outstanding` unacknowledged messages in total, then `send` waits for PUBACKs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.reasoncodes import ReasonCode
+
+from events.connections import MqttConnection
+from events.topics import MQTT_ROOT
+from simulators.delivery import Action, Emission, GatewayKey
+from simulators.mqtt.aio import AsyncioDriver, new_client
+
+WillProvider = Callable[[GatewayKey], tuple[str, bytes] | None]
+CommandHandler = Callable[[GatewayKey, bytes], None]
+
+
+class MqttPublishError(RuntimeError):
+    """The broker refused a connection or a publish could not be queued."""
+
+
+class _Gateway:
+    def __init__(self, client: mqtt.Client, driver: AsyncioDriver) -> None:
+        self.client = client
+        self.driver = driver
+        self.connected: asyncio.Future[None] | None = None
+        self.is_up = False
+
+
+class GatewayPool:
+    def __init__(
+        self,
+        conn: MqttConnection,
+        *,
+        client_prefix: str = "fwsim",
+        will_for: WillProvider | None = None,
+        on_command: CommandHandler | None = None,
+        max_outstanding: int = 5000,
+        max_inflight: int = 1000,
+    ) -> None:
+        self.conn = conn
+        self.client_prefix = client_prefix
+        self.will_for = will_for
+        self.on_command = on_command
+        self.max_outstanding = max_outstanding
+        self.max_inflight = max_inflight
+        self.gateways: dict[GatewayKey, _Gateway] = {}
+        self.outstanding = 0
+        self.published = 0
+        self.acked = 0
+        self._capacity = asyncio.Event()
+        self._capacity.set()
+        self._drained = asyncio.Event()
+        self._drained.set()
+
+    # --- connections ---------------------------------------------------------------------
+    def _make(self, gw: GatewayKey) -> _Gateway:
+        loop = asyncio.get_running_loop()
+        client = new_client(f"{self.client_prefix}-{gw[0]}-{gw[1]}", self.conn)
+        client.max_inflight_messages_set(self.max_inflight)
+        client.max_queued_messages_set(0)
+        state = _Gateway(client, AsyncioDriver(loop, client))
+        client.on_connect = lambda c, u, f, rc, p: self._on_connect(gw, state, rc)
+        client.on_publish = lambda c, u, mid, rc, p: self._on_publish()
+        client.on_message = lambda c, u, m: self._on_message(gw, m)
+        client.on_disconnect = lambda c, u, f, rc, p: setattr(state, "is_up", False)
+        return state
+
+    def _on_connect(self, gw: GatewayKey, state: _Gateway, rc: ReasonCode) -> None:
+        if rc.is_failure:
+            if state.connected and not state.connected.done():
+                state.connected.set_exception(MqttPublishError(f"{gw}: connect refused: {rc}"))
+            return
+        state.is_up = True
+        if self.on_command is not None:  # re-subscribe on every (re)connect
+            state.client.subscribe(f"{MQTT_ROOT}/{gw[0]}/{gw[1]}/+/cmd", qos=1)
+        if state.connected and not state.connected.done():
+            state.connected.set_result(None)
+
+    async def connect(self, gw: GatewayKey, timeout_s: float = 10.0) -> None:
+        state = self.gateways.get(gw) or self._make(gw)
+        self.gateways[gw] = state
+        will = self.will_for(gw) if self.will_for else None
+        state.client.will_clear()
+        if will is not None:
+            state.client.will_set(will[0], will[1], qos=1, retain=True)
+        state.connected = asyncio.get_running_loop().create_future()
+        state.client.connect(
+            self.conn.host, self.conn.port, self.conn.keepalive_s, clean_start=True
+        )
+        await asyncio.wait_for(state.connected, timeout_s)
+
+    async def drop(self, gw: GatewayKey) -> None:
+        """Lose the link the way the broker must answer with the last will."""
+        state = self.gateways[gw]
+        await self.drain()
+        with_will = ReasonCode(PacketTypes.DISCONNECT, identifier=4)
+        state.client.disconnect(reasoncode=with_will)
+        state.is_up = False
+
+    # --- publishing ----------------------------------------------------------------------
+    def _on_publish(self) -> None:
+        self.outstanding -= 1
+        self.acked += 1
+        if self.outstanding <= self.max_outstanding // 2:
+            self._capacity.set()
+        if self.outstanding == 0:
+            self._drained.set()
+
+    def _on_message(self, gw: GatewayKey, msg: mqtt.MQTTMessage) -> None:
+        if self.on_command is not None and msg.topic.endswith("/cmd"):
+            self.on_command(gw, bytes(msg.payload))
+
+    async def publish(
+        self, gw: GatewayKey, topic: str, payload: bytes, qos: int, retain: bool
+    ) -> None:
+        if self.outstanding >= self.max_outstanding:
+            self._capacity.clear()
+            await self._capacity.wait()
+        state = self.gateways.get(gw)
+        if state is None or not state.is_up:
+            await self.connect(gw)
+            state = self.gateways[gw]
+        info = state.client.publish(topic, payload, qos=qos, retain=retain)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            raise MqttPublishError(f"publish to {topic} failed: {mqtt.error_string(info.rc)}")
+        self.published += 1
+        if qos > 0:
+            self.outstanding += 1
+            self._drained.clear()
+
+    async def send(self, e: Emission) -> None:
+        """Perform one emission: a publish, or a connection action of the gateway."""
+        if e.action is Action.DROP:
+            if e.gateway in self.gateways:
+                await self.drop(e.gateway)
+            return
+        if e.action is Action.RECONNECT:
+            state = self.gateways.get(e.gateway)
+            if state is None or not state.is_up:
+                await self.connect(e.gateway)
+        await self.publish(e.gateway, e.topic, e.payload, qos=e.qos, retain=e.retain)
+
+    async def drain(self, timeout_s: float = 60.0) -> None:
+        """Wait until every QoS1 message has its PUBACK."""
+        await asyncio.wait_for(self._drained.wait(), timeout_s)
+
+    async def close(self) -> None:
+        await self.drain()
+        for state in self.gateways.values():
+            state.client.disconnect()
+            state.driver.stop()
+        await asyncio.sleep(0)
