@@ -112,6 +112,7 @@ def build_app(
     *,
     clock: Clock | None = None,
     web_port: int | None = None,
+    on_ready: Callable[[], object] | None = None,
 ) -> Worker:
     clock = clock or SystemClock()
     app = faust.App(
@@ -132,7 +133,7 @@ def build_app(
         web_in_thread=False,
     )
     fast_consumer.install(app, cfg.fetch_max_wait_ms)
-    return _wire(app, cfg, clock)
+    return _wire(app, cfg, clock, on_ready)
 
 
 def _flavour_settings(kafka: KafkaConnection) -> dict[str, Any]:
@@ -162,7 +163,9 @@ def _table(app: Any, name: str, partitions: int) -> Any:
     return table
 
 
-def _wire(app: Any, cfg: StreamsConfig, clock: Clock) -> Worker:
+def _wire(
+    app: Any, cfg: StreamsConfig, clock: Clock, on_ready: Callable[[], object] | None
+) -> Worker:
     engine = DeviceEngine(cfg.detectors)
     tables = {
         "readings": _table(app, "device-state", _PARTITIONS[Topics.READINGS]),
@@ -253,7 +256,9 @@ def _wire(app: Any, cfg: StreamsConfig, clock: Clock) -> Worker:
     compound_agent = app.agent(signals_topic, name="compound")(compound_agent)
 
     agents["compound"] = compound_agent
-    _timers(app, cfg, procs["readings"], compound, tables=tables, publish=publish)
+    _timers(
+        app, cfg, procs["readings"], compound, tables=tables, publish=publish, on_ready=on_ready
+    )
     topics = {"signals": signals_topic}
     return Worker(
         app,
@@ -315,8 +320,9 @@ def _timers(
     *,
     tables: dict[str, Any],
     publish: Callable[[Emitted], Awaitable[None]],
+    on_ready: Callable[[], object] | None = None,
 ) -> None:
-    state = {"reload": False}
+    state = {"reload": False, "ready": on_ready is None}
 
     async def on_revoked(app: Any, revoked: Any, **_: Any) -> None:
         # Forget revoked devices at once: their new owner's timers take over (no double page).
@@ -344,6 +350,9 @@ def _timers(
             name = table.changelog_topic.get_topic_name()
             proc.keep_only({tp.partition for tp in active if tp.topic == name})
         log.info("state reloaded after rebalance: %d devices", len(devices.cache))
+        if not state["ready"] and on_ready is not None:
+            state["ready"] = True
+            on_ready()
 
     async def tick() -> None:
         # An exception escaping a Faust timer kills the worker (STACK-NOTES.md): report it.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 from typing import Any
 
 from firewatch.settings import Settings
@@ -26,6 +27,12 @@ def register(sub: Any) -> None:
         help="Faust web port (0 = off; give each worker on one host its own port)",
     )
     parser.add_argument("--metrics-port", type=int, default=0, help="Prometheus port (0 = off)")
+    parser.add_argument(
+        "--ready-file",
+        type=Path,
+        default=None,
+        help="touched once the worker owns partitions and its tables are recovered",
+    )
     parser.set_defaults(func=run)
 
 
@@ -43,7 +50,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     log.info("effective config: %s", settings.masked_json())
     if args.metrics_port:
         start_http_server(args.metrics_port, addr="127.0.0.1")
-    built = build_app(settings.streams, settings.kafka, web_port=args.web_port or None)
+    ready_file: Path | None = args.ready_file
+    built = build_app(
+        settings.streams,
+        settings.kafka,
+        web_port=args.web_port or None,
+        on_ready=ready_file.touch if ready_file else None,
+    )
     worker = Worker(built.app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()  # returns only by sys.exit on shutdown
     return 0
