@@ -33,7 +33,7 @@ def apply_finding(store: dict[str, dict[str, Any]], f: Finding, now_s: float) ->
             return None  # nothing open, or a latched P1 that only a person may clear
         rec["rev"] += 1
         rec["status"] = AlertStatus.CLEARED.value
-        return _alert(key, rec, f, now_s)
+        return _alert(key, rec, f)
     severity = f.severity or DEFAULT_SEVERITY[f.kind]
     if rec is None or rec["status"] == AlertStatus.CLEARED:
         rec = {
@@ -48,7 +48,7 @@ def apply_finding(store: dict[str, dict[str, Any]], f: Finding, now_s: float) ->
             "devices": sorted({e.device_id for e in f.evidence}),
         }
         store[key] = rec
-        return _alert(key, rec, f, now_s)
+        return _alert(key, rec, f)
     return _update(key, rec, f, severity, now_s)
 
 
@@ -78,10 +78,10 @@ def _update(
     rec["stage"] = f.stage or rec["stage"]
     rec["rev"] += 1
     rec["status"] = AlertStatus.UPDATED.value
-    return _alert(key, rec, f, now_s)
+    return _alert(key, rec, f)
 
 
-def _alert(key: str, rec: dict[str, Any], f: Finding, now_s: float) -> Alert:
+def _alert(key: str, rec: dict[str, Any], f: Finding) -> Alert:
     p = f.place
     return Alert(
         incident_key=key,
@@ -96,7 +96,9 @@ def _alert(key: str, rec: dict[str, Any], f: Finding, now_s: float) -> Alert:
         device_id=p.device_id,
         gateway_id=p.gateway_id,
         onset_at=to_datetime(rec["onset"]),
-        raised_at=to_datetime(now_s),
+        # The time of the evidence that made this revision (device clock for readings, worker
+        # clock for deadlines): a replay at any speed scores the same (simulators.evaluation).
+        raised_at=to_datetime(f.at_s),
         is_latched=rec["latched"],
         summary=f.summary or f.kind.value,
         evidence=f.evidence,

@@ -67,9 +67,8 @@ class DeviceEngine:
     def on_reading(self, state: DeviceState, r: Reading, now_s: float) -> Outcome | None:
         """None when the reading is a duplicate or replay (already applied)."""
         obs_s = r.observed_at.timestamp()
-        if r.seq <= state.last_seq and obs_s <= state.last_obs_s:
-            return None  # seen: same or older seq, not newer in time (a restart would be)
-        state.last_seq, state.last_obs_s = r.seq, obs_s
+        if not state.accept_seq(r.seq, obs_s):
+            return None  # applied before: a duplicate or a replay
         _place_from(state, r)
         place = place_of(state)
         out = Outcome()

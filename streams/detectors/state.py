@@ -22,6 +22,9 @@ class DeviceState:
     # Dedupe (at-least-once delivery, replays): the highest seq applied and its device time.
     last_seq: int = -1
     last_obs_s: float = 0.0
+    # Bit i set = seq (last_seq - 1 - i) was applied: late (out-of-order) readings within
+    # SEEN_WINDOW are accepted once, their replays dropped.
+    seen_mask: int = 0
     # Silence (worker clock): the deadline is derived from these, so it survives a restart.
     last_seen_s: float = 0.0
     heartbeat_s: float = 0.0
@@ -57,6 +60,23 @@ class DeviceState:
     # Incident records of this device's incidents (streams.incidents owns the shape).
     incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def accept_seq(self, seq: int, obs_s: float) -> bool:
+        """Record `seq` as applied; False when it was applied before (a duplicate/replay)."""
+        if seq > self.last_seq or (seq < self.last_seq - SEEN_WINDOW and obs_s > self.last_obs_s):
+            # Newer, or far behind but newer in time: the device restarted its counter.
+            shift = seq - self.last_seq
+            if 0 < shift <= SEEN_WINDOW and self.last_seq >= 0:
+                self.seen_mask = ((self.seen_mask << shift) | (1 << (shift - 1))) & _MASK
+            else:
+                self.seen_mask = 0
+            self.last_seq, self.last_obs_s = seq, max(obs_s, self.last_obs_s)
+            return True
+        back = self.last_seq - 1 - seq
+        if seq == self.last_seq or back >= SEEN_WINDOW or self.seen_mask >> back & 1:
+            return False
+        self.seen_mask |= 1 << back
+        return True
+
     def is_active(self, kind: str) -> bool:
         return kind in self.active
 
@@ -83,6 +103,8 @@ class DeviceState:
         return cls(**known)
 
 
+SEEN_WINDOW = 64
+_MASK = (1 << SEEN_WINDOW) - 1
 _NAMES = frozenset(f.name for f in fields(DeviceState))
 
 

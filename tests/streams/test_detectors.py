@@ -185,7 +185,7 @@ def test_duplicates_and_replays_are_dropped() -> None:
     first = smoke("s1", 5, 0.0, obs=0.1, co_ppm=90.0)
     assert ENGINE.on_reading(state, first, T0) is not None
     assert ENGINE.on_reading(state, first, T0 + 1) is None
-    assert ENGINE.on_reading(state, smoke("s1", 4, -5.0), T0 + 2) is None
+    assert ENGINE.on_reading(state, first, T0 + 3600) is None  # replayed an hour later
 
 
 def test_fire_door_held_open_warning_then_fault_by_timer() -> None:
@@ -251,3 +251,14 @@ def test_health_faults() -> None:
     assert raised(found, AlertKind.CLOCK_SKEW)
     state, _ = feed([heartbeat("h1", 0, 0.0, is_test_mode=True)])
     assert ENGINE.on_tick(state, T0 + 3601).findings[0].kind is AlertKind.TEST_MODE_LEFT_ON
+
+
+def test_late_out_of_order_reading_is_applied_once() -> None:
+    state = DeviceState(device_id="s1")
+    for seq in (1, 2, 5, 3, 4):
+        assert ENGINE.on_reading(state, smoke("s1", seq, float(seq)), T0 + seq) is not None
+    for seq in (1, 3, 4, 5):
+        assert ENGINE.on_reading(state, smoke("s1", seq, float(seq)), T0 + 9) is None
+    # A restarted counter (seq far back, newer clock) is not a replay.
+    assert ENGINE.on_reading(state, smoke("s1", 200, 200.0), T0 + 200) is not None
+    assert ENGINE.on_reading(state, smoke("s1", 0, 300.0), T0 + 300) is not None
