@@ -257,7 +257,14 @@ def _wire(
 
     agents["compound"] = compound_agent
     _timers(
-        app, cfg, procs["readings"], compound, tables=tables, publish=publish, on_ready=on_ready
+        app,
+        cfg,
+        procs["readings"],
+        compound,
+        tables=tables,
+        publish=publish,
+        on_ready=on_ready,
+        sequence=procs["sequence"],
     )
     topics = {"signals": signals_topic}
     return Worker(
@@ -318,6 +325,7 @@ def _timers(
     devices: DeviceProcessor,
     compound: CompoundProcessor,
     *,
+    sequence: DeviceProcessor,
     tables: dict[str, Any],
     publish: Callable[[Emitted], Awaitable[None]],
     on_ready: Callable[[], object] | None = None,
@@ -326,10 +334,9 @@ def _timers(
 
     async def on_revoked(app: Any, revoked: Any, **_: Any) -> None:
         # Forget revoked devices at once: their new owner's timers take over (no double page).
-        lost = {tp.partition for tp in revoked if tp.topic == Topics.READINGS}
-        devices.cache = {
-            k: v for k, v in devices.cache.items() if _partition(k, devices) not in lost
-        }
+        for proc, topic in ((devices, Topics.READINGS), (sequence, Topics.SEQUENCE)):
+            lost = {tp.partition for tp in revoked if tp.topic == topic}
+            proc.cache = {k: v for k, v in proc.cache.items() if _partition(k, proc) not in lost}
         compound.cache = {}
         state["reload"] = True
 
@@ -346,7 +353,12 @@ def _timers(
             return
         state["reload"] = False
         active = recovery.active_tps
-        for proc, table in ((devices, tables["readings"]), (compound, tables["compound"])):
+        pairs: tuple[tuple[DeviceProcessor | CompoundProcessor, Any], ...] = (
+            (devices, tables["readings"]),
+            (sequence, tables["sequence"]),
+            (compound, tables["compound"]),
+        )
+        for proc, table in pairs:
             name = table.changelog_topic.get_topic_name()
             proc.keep_only({tp.partition for tp in active if tp.topic == name})
         log.info("state reloaded after rebalance: %d devices", len(devices.cache))
@@ -361,6 +373,7 @@ def _timers(
                 reload()
             emitted = Emitted()
             devices.tick(emitted)
+            sequence.tick(emitted)
             compound.tick(emitted)
             metrics.DEVICES.set(len(devices.cache))
             await publish(emitted)
@@ -373,6 +386,7 @@ def _timers(
     async def flush() -> None:
         try:
             devices.flush()
+            sequence.flush()
             await publish(Emitted())
         except Exception:
             log.exception("flush timer failed; next flush retries")

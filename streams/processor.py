@@ -114,7 +114,7 @@ class DeviceProcessor:
 
     def on_sequence(self, a: SequenceAnomaly, into: Emitted) -> None:
         st = self._state(a.device_id)
-        self._after(st, self.engine.on_sequence(st, a), into)
+        self._after(st, self.engine.on_sequence(st, a, self.clock.now_s()), into)
 
     def tick(self, into: Emitted) -> None:
         now_s = self.clock.now_s()

@@ -82,6 +82,8 @@ class HealthSettings(_Frozen):
     # GB 50440 O&M: a device with > 5 false alarms a day must get a handling plan.
     false_alarms_per_day: int = Field(default=5, ge=1)
     test_mode_max_s: float = Field(default=3600.0, gt=0)  # (U)
+    # A gap reported by ingest is a loss only if no late arrival heals it meanwhile (U).
+    sequence_gap_grace_s: float = Field(default=60.0, ge=0)
 
 
 class AreaSettings(_Frozen):

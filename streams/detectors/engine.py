@@ -111,39 +111,51 @@ class DeviceEngine:
         out = Outcome()
         place = place_of(state)
         health.tick_health(state, self.cfg.health, place, now_s, out=out)
+        self._tick_gap(state, now_s, out)
         doors.check_held_open(state, self.cfg.doors, place, now_s, out=out)
         return out
 
-    def on_sequence(self, state: DeviceState, a: SequenceAnomaly) -> Outcome:
-        """Gaps seen by ingest: a lost smoke reading is itself a safety fact."""
+    def on_sequence(self, state: DeviceState, a: SequenceAnomaly, now_s: float) -> Outcome:
+        """Gaps seen by ingest: a lost smoke reading is itself a safety fact. A gap waits
+        `sequence_gap_grace_s` for late arrivals (ingest reports LATE with how many are still
+        missing): the priority lane overtaking telemetry, or a QoS1 redelivery, is no loss."""
         out = Outcome()
-        if a.anomaly is not AnomalyType.GAP or a.missing_count == 0:
-            return out
         state.compound_id = state.compound_id or a.compound_id
         state.gateway_id = state.gateway_id or a.gateway_id
-        t_s = a.detected_at.timestamp()
-        first = not state.is_active(AlertKind.SEQUENCE_GAP)
-        state.set_active(AlertKind.SEQUENCE_GAP, True)
-        ev = evidence(
-            f"{a.device_id}:{a.received_seq}",
-            a.device_id,
-            t_s,
-            expected_seq=a.expected_seq,
-            missing=a.missing_count,
-        )
+        if a.anomaly is AnomalyType.GAP and a.missing_count > 0:
+            state.gap_missing += a.missing_count
+            if state.gap_due_s is None:
+                state.gap_due_s = now_s + self.cfg.health.sequence_gap_grace_s
+            state.gap_event_id = f"{a.device_id}:{a.received_seq}"
+            out.is_significant = True
+        elif a.anomaly is AnomalyType.LATE:
+            state.gap_missing = a.missing_count  # ingest's count of what is still missing
+            if a.missing_count == 0:
+                state.gap_due_s = None
+            out.is_significant = True
+        return out
+
+    def _tick_gap(self, state: DeviceState, now_s: float, out: Outcome) -> None:
+        due = state.gap_due_s
+        if due is None or now_s < due:
+            return
+        state.gap_due_s = None
+        if state.gap_missing <= 0:
+            return
+        ev = evidence(state.gap_event_id, state.device_id, now_s, missing=state.gap_missing)
         out.findings.append(
             Finding(
                 AlertKind.SEQUENCE_GAP,
-                a.device_id,
+                state.device_id,
                 place_of(state),
-                t_s,
+                now_s,
                 stage="gap",
                 evidence=ev,
-                summary=f"{a.missing_count} readings missing after seq {a.expected_seq - 1}",
+                summary=f"{state.gap_missing} readings never arrived",
             )
         )
-        out.is_significant = first
-        return out
+        state.set_active(AlertKind.SEQUENCE_GAP, True)
+        out.is_significant = True
 
 
 def _place_from(state: DeviceState, r: Reading) -> None:

@@ -57,6 +57,9 @@ class DeviceState:
     stuck_count: int = 0
     stuck_since_s: float | None = None
     test_mode_since_s: float | None = None
+    gap_missing: int = 0
+    gap_due_s: float | None = None
+    gap_event_id: str = ""
     # Incident records of this device's incidents (streams.incidents owns the shape).
     incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
 

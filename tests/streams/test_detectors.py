@@ -9,11 +9,13 @@ import pytest
 
 from events.alerts import AlertKind, LinkageAction
 from events.readings import DoorEventType, DoorType, PortState, Reading
+from events.sequence import AnomalyType, SequenceAnomaly
 from streams.detectors.engine import DeviceEngine
 from streams.detectors.model import Finding
 from streams.detectors.state import DeviceState
 from tests.streams.fixtures import (
     T0,
+    at,
     door,
     heartbeat,
     port,
@@ -262,3 +264,30 @@ def test_late_out_of_order_reading_is_applied_once() -> None:
     # A restarted counter (seq far back, newer clock) is not a replay.
     assert ENGINE.on_reading(state, smoke("s1", 200, 200.0), T0 + 200) is not None
     assert ENGINE.on_reading(state, smoke("s1", 0, 300.0), T0 + 300) is not None
+
+
+def _anomaly(kind: AnomalyType, missing: int, t_s: float) -> SequenceAnomaly:
+    return SequenceAnomaly(
+        anomaly=kind,
+        device_id="s1",
+        compound_id="c1",
+        gateway_id="gw1",
+        expected_seq=10,
+        received_seq=13,
+        missing_count=missing,
+        detected_at=at(t_s),
+        bridge_id="b",
+    )
+
+
+def test_sequence_gap_waits_for_late_arrivals_before_alerting() -> None:
+    healed = DeviceState(device_id="s1")
+    ENGINE.on_sequence(healed, _anomaly(AnomalyType.GAP, 3, 0.0), T0)
+    ENGINE.on_sequence(healed, _anomaly(AnomalyType.LATE, 0, 1.0), T0 + 1)
+    assert ENGINE.on_tick(healed, T0 + 120).findings == []
+    lost = DeviceState(device_id="s1")
+    ENGINE.on_sequence(lost, _anomaly(AnomalyType.GAP, 3, 0.0), T0)
+    ENGINE.on_sequence(lost, _anomaly(AnomalyType.LATE, 1, 1.0), T0 + 1)
+    assert ENGINE.on_tick(lost, T0 + 30).findings == []
+    gap = ENGINE.on_tick(lost, T0 + 61).findings
+    assert [f.kind for f in gap] == [AlertKind.SEQUENCE_GAP]
