@@ -337,6 +337,7 @@ def _timers(
         for proc, topic in ((devices, Topics.READINGS), (sequence, Topics.SEQUENCE)):
             lost = {tp.partition for tp in revoked if tp.topic == topic}
             proc.cache = {k: v for k, v in proc.cache.items() if _partition(k, proc) not in lost}
+        compound.flush()
         compound.cache = {}
         state["reload"] = True
 
@@ -387,6 +388,7 @@ def _timers(
         try:
             devices.flush()
             sequence.flush()
+            compound.flush()
             await publish(Emitted())
         except Exception:
             log.exception("flush timer failed; next flush retries")

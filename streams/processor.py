@@ -150,6 +150,7 @@ class CompoundProcessor:
     ) -> None:
         self.engine, self.clock, self.store, self.partitions = engine, clock, store, partitions
         self.cache: dict[str, dict[str, Any]] = {}
+        self.dirty: set[str] = set()
 
     def _state(self, compound_id: str) -> dict[str, Any]:
         cs = self.cache.get(compound_id)
@@ -163,7 +164,25 @@ class CompoundProcessor:
         cs = self._state(compound_id)
         out = self.engine.on_signal(cs, s)
         _fold(cs["incidents"], out.findings, self.clock.now_s(), into)
+        # A compound's state holds all its devices' facts: serialising it for every door
+        # toggle cost more than the whole device stage. Written at once when an incident
+        # moved, else in the periodic flush.
+        if out.findings:
+            self._write(compound_id, cs)
+        else:
+            self.dirty.add(compound_id)
+
+    def _write(self, compound_id: str, cs: dict[str, Any]) -> None:
+        self.dirty.discard(compound_id)
         self.store.put(compound_id, cs, partition_for(compound_id, self.partitions))
+
+    def flush(self) -> int:
+        dirty, self.dirty = self.dirty, set()
+        for compound_id in dirty:
+            cs = self.cache.get(compound_id)
+            if cs is not None:
+                self.store.put(compound_id, cs, partition_for(compound_id, self.partitions))
+        return len(dirty)
 
     def tick(self, into: Emitted) -> None:
         now_s = self.clock.now_s()
@@ -172,9 +191,10 @@ class CompoundProcessor:
                 continue
             out = self.engine.on_tick(cs, compound_id, now_s)
             _fold(cs["incidents"], out.findings, now_s, into)
-            self.store.put(compound_id, cs, partition_for(compound_id, self.partitions))
+            self._write(compound_id, cs)
 
     def keep_only(self, partitions: set[int]) -> None:
+        self.flush()
         self.cache = {}
         for key, raw in self.store.items():
             if partition_for(key, self.partitions) in partitions:
