@@ -10,9 +10,8 @@ transactions; STACK-NOTES.md): replays are dropped by seq and incidents are idem
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,70 +27,12 @@ from streams.clock import Clock, SystemClock
 from streams.config import StreamsConfig
 from streams.detectors.area import CompoundEngine
 from streams.detectors.engine import DeviceEngine
-from streams.processor import CompoundProcessor, DeviceProcessor, Emitted, partition_for
+from streams.processor import CompoundProcessor, DeviceProcessor, Emitted
+from streams.table_store import Sender, TableStore
+from streams.timers import install_timers
 
 log = logging.getLogger(__name__)
 _PARTITIONS = {spec.name: spec.partitions for spec in KAFKA_TOPICS}
-
-
-class Sender:
-    """Straight to Faust's producer (raw bytes, no per-record schema work): returns the
-    delivery future; the producer is flushed by Faust before every offset commit."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def send(
-        self,
-        topic: str,
-        key: bytes,
-        value: bytes,
-        *,
-        partition: int | None = None,
-        headers: list[tuple[str, bytes]] | None = None,
-    ) -> Any:
-        producer = self.app.producer
-        if not producer.started:
-            await self.app.maybe_start_producer()
-        return await producer.send(topic, key, value, partition, None, headers)
-
-
-class TableStore:
-    """StateStore over a Faust table: local store + explicit changelog record, raw JSON bytes.
-
-    Writing through `table.data` and `send_changelog(partition, ...)` lets timers persist
-    state too (Faust's own `table[key] = v` needs a current event to pick the partition).
-    Keys and values are raw bytes, as recovery from the changelog restores them.
-    """
-
-    def __init__(self, table: Any) -> None:
-        self.table = table
-        self.pending: list[tuple[bytes, bytes, int]] = []
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        raw = self.table.data.get(key.encode())
-        return None if raw is None else _loads(raw)
-
-    def put(self, key: str, value: dict[str, Any], partition: int) -> None:
-        raw = json.dumps(value, separators=(",", ":")).encode()
-        self.table.data[key.encode()] = raw
-        self.pending.append((key.encode(), raw, partition))
-
-    async def drain(self, sender: Sender) -> None:
-        """Send the pending changelog records now (Faust's own send_soon buffer holds 100
-        records and flushes them one by one: it stalled the worker)."""
-        pending, self.pending = self.pending, []
-        name = self.table.changelog_topic.get_topic_name()
-        for key, value, partition in pending:
-            await sender.send(name, key, value, partition=partition)
-
-    def items(self) -> Iterable[tuple[str, dict[str, Any]]]:
-        return [(k.decode(), _loads(v)) for k, v in list(self.table.data.items())]
-
-
-def _loads(raw: bytes) -> dict[str, Any]:
-    value: dict[str, Any] = json.loads(raw)
-    return value
 
 
 @dataclass
@@ -256,7 +197,7 @@ def _wire(
     compound_agent = app.agent(signals_topic, name="compound")(compound_agent)
 
     agents["compound"] = compound_agent
-    _timers(
+    install_timers(
         app,
         cfg,
         procs["readings"],
@@ -317,85 +258,3 @@ def _device_agent(
             await publish(emitted)
 
     return app.agent(topic, name=topic_name.replace(".", "-"))(agent)
-
-
-def _timers(
-    app: Any,
-    cfg: StreamsConfig,
-    devices: DeviceProcessor,
-    compound: CompoundProcessor,
-    *,
-    sequence: DeviceProcessor,
-    tables: dict[str, Any],
-    publish: Callable[[Emitted], Awaitable[None]],
-    on_ready: Callable[[], object] | None = None,
-) -> None:
-    state = {"reload": False, "ready": on_ready is None}
-
-    async def on_revoked(app: Any, revoked: Any, **_: Any) -> None:
-        # Forget revoked devices at once: their new owner's timers take over (no double page).
-        for proc, topic in ((devices, Topics.READINGS), (sequence, Topics.SEQUENCE)):
-            lost = {tp.partition for tp in revoked if tp.topic == topic}
-            proc.cache = {k: v for k, v in proc.cache.items() if _partition(k, proc) not in lost}
-        compound.flush()
-        compound.cache = {}
-        state["reload"] = True
-
-    app.on_partitions_revoked.connect(on_revoked)
-
-    async def on_assigned(app: Any, assigned: Any, **_: Any) -> None:
-        state["reload"] = True
-
-    app.on_partitions_assigned.connect(on_assigned)
-
-    def reload() -> None:
-        recovery = app.tables.recovery
-        if app.rebalancing or not recovery.completed.is_set():
-            return
-        state["reload"] = False
-        active = recovery.active_tps
-        pairs: tuple[tuple[DeviceProcessor | CompoundProcessor, Any], ...] = (
-            (devices, tables["readings"]),
-            (sequence, tables["sequence"]),
-            (compound, tables["compound"]),
-        )
-        for proc, table in pairs:
-            name = table.changelog_topic.get_topic_name()
-            proc.keep_only({tp.partition for tp in active if tp.topic == name})
-        log.info("state reloaded after rebalance: %d devices", len(devices.cache))
-        if not state["ready"] and on_ready is not None:
-            state["ready"] = True
-            on_ready()
-
-    async def tick() -> None:
-        # An exception escaping a Faust timer kills the worker (STACK-NOTES.md): report it.
-        try:
-            if state["reload"]:
-                reload()
-            emitted = Emitted()
-            devices.tick(emitted)
-            sequence.tick(emitted)
-            compound.tick(emitted)
-            metrics.DEVICES.set(len(devices.cache))
-            await publish(emitted)
-        except Exception:
-            log.exception("tick timer failed; next tick retries")
-            metrics.TIMER_ERRORS.labels("tick").inc()
-
-    tick = app.timer(interval=cfg.tick_interval_s)(tick)
-
-    async def flush() -> None:
-        try:
-            devices.flush()
-            sequence.flush()
-            compound.flush()
-            await publish(Emitted())
-        except Exception:
-            log.exception("flush timer failed; next flush retries")
-            metrics.TIMER_ERRORS.labels("flush").inc()
-
-    flush = app.timer(interval=cfg.flush_interval_s)(flush)
-
-
-def _partition(key: str, proc: DeviceProcessor) -> int:
-    return partition_for(key, proc.partitions)
