@@ -26,6 +26,7 @@ COMMANDS: tuple[str, ...] = (
     "replay",
     "eval",
     "sink",
+    "worker",
     "bench",
 )
 

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from events.connections import KafkaConnection, MqttConnection
 from ingest.config import IngestConfig
 from simulators.config import SimulatorConfig
+from streams.config import StreamsConfig
 from streams.telemetry.config import SinkConfig
 
 
@@ -25,6 +26,7 @@ class Settings(BaseSettings):
     mqtt: MqttConnection = MqttConnection()
     kafka: KafkaConnection = KafkaConnection()
     log_level: str = "INFO"
+    streams: StreamsConfig = StreamsConfig()
     log_json: bool = False
     ingest: IngestConfig = IngestConfig()
     simulator: SimulatorConfig = SimulatorConfig()

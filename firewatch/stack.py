@@ -56,8 +56,12 @@ def _ingest_argv(e: Endpoints) -> list[str]:
     ]
 
 
+def _worker_argv(e: Endpoints) -> list[str]:
+    return ["worker", "--bootstrap", e.kafka_bootstrap, "--flavour", "tansu"]
+
+
 def default_services() -> list[ServiceSpec]:
-    return [ServiceSpec("ingest", _ingest_argv)]
+    return [ServiceSpec("ingest", _ingest_argv), ServiceSpec("worker", _worker_argv)]
 
 
 class Stack:

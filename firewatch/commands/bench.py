@@ -6,7 +6,7 @@ import argparse
 import importlib
 from typing import Any
 
-BENCHES: tuple[str, ...] = ("ingest", "replay", "sink")
+BENCHES: tuple[str, ...] = ("ingest", "replay", "sink", "streams")
 
 
 def register(sub: Any) -> None:

@@ -1,0 +1,57 @@
+"""Bytes from Kafka to models, defensively: the bridge validated, but a bad record must become
+a dead letter with a reason, never a crashed worker."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from pydantic import TypeAdapter, ValidationError
+
+from events.codec import decode_reading, encode_model
+from events.deadletter import DeadLetter, DeadLetterReason
+from events.errors import ContractViolation
+from events.readings import Reading
+from events.sequence import SequenceAnomaly
+from streams.detectors.model import Signal
+
+_READING = TypeAdapter[Reading](Reading)
+
+
+def read(payload: bytes) -> Reading:
+    """Fast path: pydantic-core's JSON validator; the classifying decoder only on failure."""
+    try:
+        return _READING.validate_json(payload)
+    except ValidationError:
+        return decode_reading(payload)  # raises ContractViolation with a reason
+
+
+def read_anomaly(payload: bytes) -> SequenceAnomaly:
+    return SequenceAnomaly.model_validate_json(payload)
+
+
+def read_signal(payload: bytes) -> Signal:
+    return Signal.from_dict(json.loads(payload))
+
+
+def write_signal(signal: Signal) -> bytes:
+    return json.dumps(signal.to_dict(), separators=(",", ":")).encode()
+
+
+def dead_letter(
+    err: ContractViolation | ValueError, payload: bytes, where: str, worker_id: str, now: datetime
+) -> bytes:
+    reason = err.reason if isinstance(err, ContractViolation) else None
+    return encode_model(
+        DeadLetter.of(
+            reason=reason or DeadLetterReason.WRONG_TYPE,
+            message=str(err)[:500],
+            mqtt_topic=where,  # a Kafka position here: "kafka:<topic>/<partition>@<offset>"
+            payload=payload,
+            qos=1,
+            is_retained=False,
+            is_dup=False,
+            received_at=now,
+            bridge_id=worker_id,
+        )
+    )

@@ -1,0 +1,35 @@
+"""Stage configuration of the stream workers (composed into firewatch.settings.Settings)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from streams.detectors.config import DetectorSettings
+
+
+class StreamsConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    app_id: str = "firewatch-streams"
+    detectors: DetectorSettings = DetectorSettings()
+    # Internal topic from the device stage to the compound stage (keyed by compound).
+    signals_topic: str = "fw.streams.signals.v1"
+    signals_partitions: int = Field(default=6, ge=1)
+    # Timers: silence and held-open deadlines are checked this often (STACK-NOTES: timers,
+    # never windows). 1 s keeps a 30 s door warning within 1 s of its deadline.
+    tick_interval_s: float = Field(default=1.0, gt=0)
+    # Per-device state lives in memory and is mirrored to the changelog table at once when it
+    # changes meaningfully (alarm stages, deadlines, incidents), else at most this often: one
+    # table write per event would cap a worker near 3.3k events/s (STACK-NOTES.md).
+    flush_interval_s: float = Field(default=5.0, gt=0)
+    # Batching: up to this many events per agent step, waiting at most `batch_within_s`.
+    batch_max: int = Field(default=1000, ge=1)
+    batch_within_s: float = Field(default=0.005, gt=0)
+    # Tansu holds every group join for half the session timeout (STACK-NOTES.md).
+    # Tansu answers a long-poll fetch after ~50 ms unless the wait is short, and a short wait
+    # returns less per fetch: 20 ms gave ~30 ms alarms but ~1.7k events/s, 500 ms ~3.5k/s
+    # with ~260 ms alarms; 100 ms keeps alarms near 60 ms (fast_consumer, bench streams).
+    fetch_max_wait_ms: int = Field(default=100, ge=1, le=1500)
+    session_timeout_s: float = Field(default=8.0, ge=6.0)
+    heartbeat_interval_s: float = Field(default=1.0, gt=0)
+    data_dir: str = "/tmp/firewatch-streams"  # noqa: S108  Faust's local data; memory tables

@@ -1,0 +1,119 @@
+"""Per-device detector state: small, plain, JSON-serialisable (it is mirrored to a changelog).
+
+Only non-default fields are serialised, so an idle device costs a few hundred bytes. Times are
+epoch seconds: `*_obs_s` on the device clock (observed_at), `*_seen_s` on the worker clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+
+@dataclass(slots=True)
+class DeviceState:
+    device_id: str
+    compound_id: str = ""
+    gateway_id: str = ""
+    building_id: str | None = None
+    floor: int | None = None
+    area_id: str | None = None
+    kind: str = ""
+    # Dedupe (at-least-once delivery, replays): the highest seq applied and its device time.
+    last_seq: int = -1
+    last_obs_s: float = 0.0
+    # Bit i set = seq (last_seq - 1 - i) was applied: late (out-of-order) readings within
+    # SEEN_WINDOW are accepted once, their replays dropped.
+    seen_mask: int = 0
+    # Silence (worker clock): the deadline is derived from these, so it survives a restart.
+    last_seen_s: float = 0.0
+    heartbeat_s: float = 0.0
+    is_silent: bool = False
+    # Conditions currently raised (AlertKind values): clears are sent once, on the edge.
+    active: list[str] = field(default_factory=list)
+    # Smoke / heat
+    baseline_c: float | None = None
+    element_c: float | None = None  # the heat element's lagged temperature
+    heat_samples: list[list[float]] = field(default_factory=list)
+    pre_alarm_since_s: float | None = None
+    fire_level: str = "none"
+    false_alarms_s: list[float] = field(default_factory=list)
+    # Charging port
+    is_charging: bool = False
+    charge_start_s: float | None = None
+    full_power_since_s: float | None = None
+    over_temp_since_s: float | None = None
+    session_voltage_v: float | None = None
+    prev_temp: list[float] | None = None
+    rise_since_s: float | None = None
+    climb_samples: list[list[float]] = field(default_factory=list)
+    # Door
+    door_type: str = ""
+    door_open_since_s: float | None = None
+    door_stage: str = ""  # fire door held open: "", "warning", "fault"
+    are_locks_released: bool = False
+    # Health
+    stuck_value: float | None = None
+    stuck_count: int = 0
+    stuck_since_s: float | None = None
+    test_mode_since_s: float | None = None
+    gap_missing: int = 0
+    gap_due_s: float | None = None
+    gap_event_id: str = ""
+    # Incident records of this device's incidents (streams.incidents owns the shape).
+    incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def accept_seq(self, seq: int, obs_s: float) -> bool:
+        """Record `seq` as applied; False when it was applied before (a duplicate/replay)."""
+        if seq > self.last_seq or (seq < self.last_seq - SEEN_WINDOW and obs_s > self.last_obs_s):
+            # Newer, or far behind but newer in time: the device restarted its counter.
+            shift = seq - self.last_seq
+            if 0 < shift <= SEEN_WINDOW and self.last_seq >= 0:
+                self.seen_mask = ((self.seen_mask << shift) | (1 << (shift - 1))) & _MASK
+            else:
+                self.seen_mask = 0
+            self.last_seq, self.last_obs_s = seq, max(obs_s, self.last_obs_s)
+            return True
+        back = self.last_seq - 1 - seq
+        if seq == self.last_seq or back >= SEEN_WINDOW or self.seen_mask >> back & 1:
+            return False
+        self.seen_mask |= 1 << back
+        return True
+
+    def is_active(self, kind: str) -> bool:
+        return kind in self.active
+
+    def set_active(self, kind: str, is_now: bool) -> bool:
+        """Record a condition's state; True when it changed (an edge worth a finding)."""
+        was = kind in self.active
+        if is_now and not was:
+            self.active.append(kind)
+        elif was and not is_now:
+            self.active.remove(kind)
+        return was != is_now
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"device_id": self.device_id}
+        for name, default in _DEFAULTS.items():
+            value = getattr(self, name)
+            if value != default:
+                out[name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DeviceState:
+        known = {k: v for k, v in data.items() if k in _NAMES}
+        return cls(**known)
+
+
+SEEN_WINDOW = 64
+_MASK = (1 << SEEN_WINDOW) - 1
+_NAMES = frozenset(f.name for f in fields(DeviceState))
+
+
+def _default_values() -> dict[str, Any]:
+    probe = DeviceState(device_id="")
+    return {f.name: getattr(probe, f.name) for f in fields(DeviceState) if f.name != "device_id"}
+
+
+_DEFAULTS: dict[str, Any] = _default_values()

@@ -1,0 +1,67 @@
+"""Faust plumbing for the processors' state: a raw producer path and a changelog-table store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+
+class Sender:
+    """Straight to Faust's producer (raw bytes, no per-record schema work): returns the
+    delivery future; the producer is flushed by Faust before every offset commit."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def send(
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes,
+        *,
+        partition: int | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> Any:
+        producer = self.app.producer
+        if not producer.started:
+            await self.app.maybe_start_producer()
+        return await producer.send(topic, key, value, partition, None, headers)
+
+
+class TableStore:
+    """StateStore over a Faust table: local store + explicit changelog record, raw JSON bytes.
+
+    Writing through `table.data` and `send_changelog(partition, ...)` lets timers persist
+    state too (Faust's own `table[key] = v` needs a current event to pick the partition).
+    Keys and values are raw bytes, as recovery from the changelog restores them.
+    """
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+        self.pending: list[tuple[bytes, bytes, int]] = []
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        raw = self.table.data.get(key.encode())
+        return None if raw is None else _loads(raw)
+
+    def put(self, key: str, value: dict[str, Any], partition: int) -> None:
+        raw = json.dumps(value, separators=(",", ":")).encode()
+        self.table.data[key.encode()] = raw
+        self.pending.append((key.encode(), raw, partition))
+
+    async def drain(self, sender: Sender) -> None:
+        """Send the pending changelog records now (Faust's own send_soon buffer holds 100
+        records and flushes them one by one: it stalled the worker)."""
+        pending, self.pending = self.pending, []
+        name = self.table.changelog_topic.get_topic_name()
+        for key, value, partition in pending:
+            await sender.send(name, key, value, partition=partition)
+
+    def items(self) -> Iterable[tuple[str, dict[str, Any]]]:
+        return [(k.decode(), _loads(v)) for k, v in list(self.table.data.items())]
+
+
+def _loads(raw: bytes) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(raw)
+    return value

@@ -1,0 +1,108 @@
+"""The Faust agents through test_context(): decode, detect, publish, dedupe, dead-letter."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import Any
+from unittest.mock import AsyncMock, patch
+
+import pytest
+
+from events.alerts import Alert, AlertKind, AlertStatus
+from events.codec import encode_model
+from events.connections import KafkaConnection
+from events.topics import Topics
+from streams.app import Worker, build_app
+from streams.clock import FakeClock
+from streams.codec import write_signal
+from streams.config import StreamsConfig
+from streams.detectors.engine import DeviceEngine
+from streams.detectors.state import DeviceState
+from tests.streams.fixtures import T0, smoke
+
+CLOCK = FakeClock(T0)
+
+
+@pytest.fixture(scope="module")
+def worker() -> Iterator[Worker]:
+    """The app with its changelog writes recorded instead of produced (no broker here)."""
+    built = build_app(StreamsConfig(app_id="fw-test-agents"), KafkaConnection(), clock=CLOCK)
+    stores = [
+        built.readings.store,
+        built.priority.store,
+        built.sequence.store,
+        built.compound.store,
+    ]
+    with ExitStack() as stack:
+        for store in stores:
+            stack.enter_context(patch.object(store, "drain", AsyncMock(return_value=None)))
+        yield built
+
+
+def _sent(send: AsyncMock, topic: str) -> list[bytes]:
+    return [c.args[2] for c in send.call_args_list if c.args[0] == topic]
+
+
+def _alerts(send: AsyncMock) -> list[Alert]:
+    return [Alert.model_validate_json(v) for v in _sent(send, Topics.ALERTS)]
+
+
+def _signalling_mock() -> tuple[AsyncMock, dict[str, asyncio.Event]]:
+    """A recording sender that sets a per-topic event on every send: tests wait on it."""
+    sent: dict[str, asyncio.Event] = {}
+
+    def _record(topic: str, *_: Any, **__: Any) -> asyncio.Future[None]:
+        sent.setdefault(topic, asyncio.Event()).set()
+        delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        delivered.set_result(None)
+        return delivered  # what the producer returns: the future of the broker's ack
+
+    for topic in (Topics.ALERTS, Topics.DEAD_LETTER):
+        sent[topic] = asyncio.Event()
+    return AsyncMock(side_effect=_record), sent
+
+
+async def _wait(event: asyncio.Event) -> None:
+    async with asyncio.timeout(10):
+        await event.wait()
+    event.clear()
+
+
+async def test_readings_agent_raises_one_incident_and_drops_replays(worker: Worker) -> None:
+    send, sent = _signalling_mock()
+    with patch.object(worker.sender, "send", send):
+        agent = worker.agents["readings"]
+        async with agent.test_context() as ctx:
+            hot = encode_model(smoke("a1", 7, 0.0, temp_c=80.0))
+            await ctx.put(hot, key=b"a1", wait=False)
+            await _wait(sent[Topics.ALERTS])
+            await ctx.put(hot, key=b"a1", wait=False)  # the replay
+            await ctx.put(b'{"kind": "smoke"}', key=b"a1", wait=False)  # bad input
+            await _wait(
+                sent[Topics.DEAD_LETTER]
+            )  # records are handled in order: the replay went first
+    fires = [a for a in _alerts(send) if a.kind is AlertKind.FIRE]
+    assert len(fires) == 1
+    assert fires[0].status is AlertStatus.RAISED
+    assert fires[0].evidence[0].event_id == "a1:7"
+    assert worker.readings.duplicates == 1
+    assert len(_sent(send, "fw.streams.signals.v1")) == 1  # fire level to the compound stage
+    assert worker.readings.store.get("a1") is not None  # mirrored to the table at once
+
+
+async def test_compound_agent_confirms_two_detectors(worker: Worker) -> None:
+    engine = DeviceEngine()
+    signals = []
+    for dev in ("s1", "s2"):
+        out = engine.on_reading(DeviceState(device_id=dev), smoke(dev, 0, 0.0, obs=0.1), T0)
+        assert out
+        signals.extend(out.signals)
+    send, _ = _signalling_mock()
+    with patch.object(worker.sender, "send", send):
+        async with worker.agents["compound"].test_context() as ctx:
+            for s in signals:
+                await ctx.put(write_signal(s), key=b"c1")
+    fires = [a for a in _alerts(send) if a.kind is AlertKind.FIRE]
+    assert [a.incident_key for a in fires] == ["c1/b1/fire/area:a1"]
