@@ -80,6 +80,7 @@ class Incident:
     building_id: str | None = None
     device_id: str | None = None
     summary: str = ""
+    alert_key: str = ""  # the alert's incident key; differs after a re-raise (KEY~2)
     revision: int = 1
     state: State = State.RAISED
     station_id: str | None = None
@@ -95,6 +96,9 @@ class Incident:
     fired_steps: set[str] = field(default_factory=set)
     delivery_failures: int = 0
     next_due_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.alert_key = self.alert_key or self.incident_key
 
     @property
     def is_open(self) -> bool:

@@ -84,6 +84,8 @@ class Station(_Frozen):
     street_id: Id
     timezone: str = "Asia/Shanghai"
     compounds: tuple[Id, ...] = ()
+    # The station's MQTT terminal (fw/v1/terminals/{terminal_id}/page), when it has one.
+    terminal_id: Id | None = None
     chief_id: Id
     members: tuple[Member, ...]
     shifts: tuple[Shift, ...]
