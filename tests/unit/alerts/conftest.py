@@ -83,7 +83,7 @@ def build_rig(db_url: str, clock: FakeClock, config: DispatchConfig | None = Non
         load_registry(EXAMPLE_DIR),
         config or DispatchConfig(),
         ledger,
-        Pager(channels, forwarder, ledger),  # type: ignore[arg-type]
+        Pager(channels, forwarder, ledger),
         outbox,
         clock,
     )
