@@ -19,6 +19,10 @@ log = logging.getLogger("firewatch")
 COMMANDS: tuple[str, ...] = (
     "topics",
     "schemas",
+    "dispatch",
+    "report",
+    "audit",
+    "bench",
 )
 
 

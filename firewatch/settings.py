@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alerts.config import DispatchConfig
 from events.connections import KafkaConnection, MqttConnection
 
 
@@ -23,6 +24,7 @@ class Settings(BaseSettings):
     kafka: KafkaConnection = KafkaConnection()
     log_level: str = "INFO"
     log_json: bool = False
+    dispatch: DispatchConfig = DispatchConfig()
 
     def with_overrides(self, **sections: dict[str, Any]) -> Settings:
         """A copy with some fields of some sections replaced (from command-line flags)."""

@@ -42,6 +42,8 @@ class Pager:
         ]  # fmt: skip
         for member in who.members:
             for contact in member.contacts:
+                if contact.channel not in self._channels:
+                    continue  # no adapter configured for it here (e.g. no SMS gateway)
                 address = contact.address or member.member_id
                 pages.append(
                     Page(inc.incident_key, step.step_id, member.member_id, contact.channel,

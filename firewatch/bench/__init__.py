@@ -1,0 +1,1 @@
+"""Benchmarks run by `firewatch bench <target>`; each prints JSON with a raw baseline."""
