@@ -22,6 +22,10 @@ class DispatchConfig(BaseModel):
     database_url: SecretStr = SecretStr("sqlite:///var/firewatch-ledger.db")
     consumer_group: str = "firewatch-dispatch"
     readback_group: str = "firewatch-dispatch-readback"
+    # Tansu answers a fetch only when the max wait has passed (measured here: p50 222 ms
+    # produce->consume at aiokafka's default 500 ms, 4 ms at 10 ms). Apache Kafka answers at
+    # once with fetch.min.bytes=1, so a low value only costs idle fetches there.
+    fetch_max_wait_ms: int = Field(default=10, ge=1, le=500)
     escalation: EscalationPolicy = EscalationPolicy()
     # Severities that tie a station up: it is "busy" and the next station takes new fires.
     busy_on: tuple[Severity, ...] = (Severity.P1,)

@@ -104,6 +104,7 @@ class DispatchService:
         return AIOKafkaConsumer(
             *topics, bootstrap_servers=self.kafka.bootstrap, group_id=group,
             enable_auto_commit=False, auto_offset_reset=reset,
+            fetch_max_wait_ms=self.config.fetch_max_wait_ms,
             session_timeout_ms=self.kafka.session_timeout_ms,
             heartbeat_interval_ms=self.kafka.heartbeat_interval_ms,
         )  # fmt: skip

@@ -98,7 +98,10 @@ async def _raw_baseline(bootstrap: str, mqtt_port: int, count: int, gap_s: float
     forwarder = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-raw-forwarder")
     forwarder.connect("127.0.0.1", mqtt_port)
     forwarder.loop_start()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    # Same fetch wait as the dispatch consumers, so the baseline is like for like.
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, fetch_max_wait_ms=DispatchConfig().fetch_max_wait_ms
+    )
     await consumer.start()
     consumer.assign([TopicPartition(RAW_TOPIC, 0)])
     await consumer.seek_to_beginning()
