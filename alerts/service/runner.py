@@ -133,6 +133,11 @@ class DispatchService:
             # aiokafka has no "assigned" event to await: poll the assignment.
             while not (self._alerts.assignment() and self._readings.assignment()):  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
+            # Resolve the start positions now: a fresh group's "latest" is looked up lazily,
+            # and a read-back produced before that lookup would be skipped.
+            for consumer in (self._alerts, self._readings):
+                for tp in consumer.assignment():
+                    await consumer.position(tp)
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -64,6 +64,15 @@ const BUTTONS = [
   ["deny", "False alarm"], ["resolve", "Resolve"], ["mute", "Mute"],
 ];
 
+// Mirrors alerts/lifecycle.py: which actions each state allows (the server re-checks).
+const ALLOWED = {
+  raised: ["acknowledge", "mute"],
+  dispatched: ["acknowledge", "on_scene", "confirm", "deny", "mute"],
+  acknowledged: ["on_scene", "confirm", "deny", "resolve", "mute"],
+  on_scene: ["confirm", "deny", "resolve", "mute"],
+  assessed: ["resolve", "mute"],
+};
+
 function card(inc) {
   const li = document.createElement("li");
   li.className = `incident ${inc.severity}` + (state.selected === inc.incident_key ? " selected" : "");
@@ -83,6 +92,7 @@ function card(inc) {
     const b = document.createElement("button");
     b.textContent = label;
     b.dataset.action = action;
+    b.disabled = !(ALLOWED[inc.state] || []).includes(action);
     b.onclick = (ev) => { ev.stopPropagation(); act(inc, action, li); };
     buttons.append(b);
   }
@@ -146,7 +156,7 @@ async function drawPlan(inc) {
     const y = plan.depth_m - b.y_m - b.depth_m;
     const cls = b.building_id === inc.building_id ? "building alarm" : "building";
     parts.push(`<rect class="${cls}" data-building="${b.building_id}" x="${b.x_m}" y="${y}" width="${b.width_m}" height="${b.depth_m}"></rect>`);
-    parts.push(`<text x="${b.x_m + 2}" y="${y + b.depth_m / 2 + 2}">${escapeHtml(b.name)}</text>`);
+    parts.push(`<text x="${b.x_m + 1.5}" y="${y + b.depth_m / 2 + 1.5}">${escapeHtml(b.name)} (${b.building_id})</text>`);
   }
   svg.innerHTML = parts.join("");
 }
