@@ -172,3 +172,14 @@ async def test_busy_station_sends_next_fire_to_the_next_station(rig: Rig) -> Non
     assert other is not None
     assert other.station_id == "st-west"
     assert "busy with" in other.dispatch_reason
+
+
+async def test_person_confirming_forwards_to_119_in_the_same_step(rig: Rig) -> None:
+    inc = await rig.dispatcher.handle_alert(make_alert())
+    assert inc is not None
+    rig.clock.advance(40)
+    await rig.dispatcher.act(inc.incident_key, Action.ACKNOWLEDGE, "ste-m1", "terminal")
+    rig.clock.advance(20)
+    await rig.dispatcher.act(inc.incident_key, Action.CONFIRM, "ste-m1", "terminal")
+    assert [p.at for p in rig.forwarder.forwarded] == [rig.clock.now()]
+    assert "p1-street-119:so-1" in rig.pages()
