@@ -143,11 +143,13 @@ class Console:
                 except TimeoutError:
                     await response.write(b": keep-alive\n\n")
                     continue
+                if event.get("type") == "shutdown":
+                    break
                 if event.get("type") == "incident" and scope.sees(event["incident"]):
                     view = incident_view(event["incident"], self.backend.policy)
                     await _send(response, "incident", view)
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass  # the browser went away or the server is stopping: nothing to deliver
+        except ConnectionResetError:
+            log.info("console stream closed by %s", request.remote)
         finally:
             self.backend.hub.unsubscribe(queue)
         return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -23,6 +24,12 @@ class ConsoleHub:
 
     def unsubscribe(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
         self._subscribers.discard(queue)
+
+    def close(self) -> None:
+        """Tell every open stream to end (the service is stopping)."""
+        for queue in list(self._subscribers):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait({"type": "shutdown"})
 
     def publish(self, event: dict[str, Any]) -> int:
         """Queue the event for every open console; a console that stopped reading is cut off

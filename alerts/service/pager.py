@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from alerts.escalation import Step
@@ -23,8 +23,13 @@ log = logging.getLogger(__name__)
 
 class Pager:
     def __init__(
-        self, channels: Mapping[ContactChannel, Channel], forwarder: Forwarder119, ledger: Ledger
+        self,
+        channels: Mapping[ContactChannel, Channel],
+        forwarder: Forwarder119,
+        ledger: Ledger,
+        observe: Callable[[bool], None] = lambda _ok: None,
     ) -> None:
+        self._observe = observe
         self._channels = channels
         self._forwarder = forwarder
         self._ledger = ledger
@@ -77,6 +82,7 @@ class Pager:
         failures = 0
         for page, result in zip(pages, results, strict=True):
             failures += not result.is_ok
+            self._observe(result.is_ok)
             self._ledger.record_page(
                 page.incident_key, page.step_id, page.recipient_id, page.channel.value, at,
                 result.is_ok, result.detail,

@@ -80,7 +80,10 @@ class DispatchService:
             ContactChannel.MQTT_TERMINAL: MqttTerminalChannel(self.mqtt.publish),
             **(extra_channels or {}),
         }
-        self.pager = Pager(channels, forwarder or LoggingForwarder119(), self.ledger)
+        self.pager = Pager(
+            channels, forwarder or LoggingForwarder119(), self.ledger,
+            observe=lambda ok: self.metrics.pages.labels("ok" if ok else "failed").inc(),
+        )  # fmt: skip
         self._producer = AIOKafkaProducer(
             bootstrap_servers=kafka.bootstrap, acks="all", linger_ms=0,
             enable_idempotence=kafka.is_idempotent,
@@ -140,6 +143,7 @@ class DispatchService:
                     await consumer.position(tp)
 
     async def stop(self) -> None:
+        self.hub.close()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -13,6 +14,7 @@ from aiokafka import AIOKafkaConsumer
 from alerts.lifecycle import Action
 from events.alerts import AlertKind, LinkageAction, LinkageRequest
 from events.codec import encode_model
+from events.deadletter import DeadLetter
 from events.incidents import IncidentTransition
 from events.readings import ChargingPortReading, PortState, RelayState
 from events.topics import Topics
@@ -52,7 +54,8 @@ async def test_fire_is_dispatched_to_nearest_station_and_escalates_without_ack(
     fired_at = stack.service.ledger.db.query(
         "SELECT MIN(at) FROM notifications WHERE step_id = 'p1-no-ack'"
     )[0][0]
-    assert 1.5 <= fired_at - inc.opened_at.timestamp() < 3.0
+    # Never early; and before the next step (4 s) even on a loaded machine.
+    assert 1.5 <= fired_at - inc.opened_at.timestamp() < 4.0
     assert "ste-chief" in {r for r, _ in _paged(stack, "p1-no-ack")}
     # Acknowledged now, but nobody on scene by 4 s: street level and the 119 forward.
     await stack.service.act(inc.incident_key, Action.ACKNOWLEDGE, "ste-m1", "test", None, None)
@@ -124,6 +127,7 @@ async def test_relay_off_confirms_the_power_cut(stack: Stack) -> None:
 
 
 async def test_alert_storm_is_one_incident_and_one_page_per_recipient(stack: Stack) -> None:
+    await stack.producer.send_and_wait(Topics.ALERTS, b"{not json", key=b"c-example")
     now = datetime.now(UTC)
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -138,6 +142,23 @@ async def test_alert_storm_is_one_incident_and_one_page_per_recipient(stack: Sta
     assert len(pages) == len(set(pages))
     assert len([m for m in stack.listener.on("terminals/") if m["step"] == "p1-page"]) == 1
     assert stack.service.ledger.db.query("SELECT COUNT(*) FROM incidents") == [(1,)]
+    letters = await _read_all(stack, Topics.DEAD_LETTER, bool)
+    assert DeadLetter.model_validate_json(letters[0]).original_payload() == b"{not json"
+
+
+async def _read_all(stack: Stack, topic: str, is_done: Any) -> list[bytes]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=stack.bootstrap,
+                                auto_offset_reset="earliest")  # fmt: skip
+    await consumer.start()
+    found: list[bytes] = []
+    try:
+        async with asyncio.timeout(15):
+            while not is_done(found):
+                for records in (await consumer.getmany(timeout_ms=200)).values():
+                    found += [r.value for r in records]
+    finally:
+        await consumer.stop()
+    return found
 
 
 def _encoded(revision: int, at: datetime) -> bytes:
