@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,60 +33,69 @@ def _summary(values: list[float]) -> dict[str, Any]:
     }
 
 
+@dataclass
+class _Tally:
+    by_compound: Counter[str] = field(default_factory=Counter)
+    by_station: Counter[str] = field(default_factory=Counter)
+    to_ack_s: list[float] = field(default_factory=list)
+    to_scene_s: list[float] = field(default_factory=list)
+    false_by_device_day: dict[str, Counter[str]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        compound, station, device, opened, ack, scene, outcome = row
+        self.by_compound[compound] += 1
+        self.by_station[station or "(none)"] += 1
+        if ack is not None:
+            self.to_ack_s.append(ack - opened)
+        if scene is not None:
+            self.to_scene_s.append(scene - opened)
+        if outcome == Outcome.FALSE_ALARM.value and device:
+            day = datetime.fromtimestamp(opened, UTC).date().isoformat()
+            self.false_by_device_day[device][day] += 1
+
+
 def build_report(
     db: Database,
     since: datetime,
     now: datetime,
     limit_per_day: int = FALSE_ALARMS_PER_DAY_LIMIT,
 ) -> dict[str, Any]:
+    tally = _Tally()
     rows = db.query(
-        "SELECT incident_key, compound_id, station_id, device_id, kind, severity, state,"
-        " opened_at, acknowledged_at, on_scene_at, outcome FROM incidents WHERE opened_at >= ?",
+        "SELECT compound_id, station_id, device_id, opened_at, acknowledged_at, on_scene_at,"
+        " outcome FROM incidents WHERE opened_at >= ?",
         (since.timestamp(),),
     )
-    open_rows = db.query(
+    for row in rows:
+        tally.add(row)
+    return {
+        "since": since.isoformat(),
+        "incidents": len(rows),
+        "open_incidents": _open_incidents(db),
+        "by_compound": dict(sorted(tally.by_compound.items())),
+        "by_station": dict(sorted(tally.by_station.items())),
+        "time_to_acknowledge": _summary(tally.to_ack_s),
+        "time_to_scene": _summary(tally.to_scene_s),
+        "false_alarms_by_device": _false_alarms(
+            tally.false_by_device_day, (now - since).total_seconds(), limit_per_day
+        ),
+    }
+
+
+def _open_incidents(db: Database) -> list[dict[str, Any]]:
+    rows = db.query(
         "SELECT incident_key, kind, severity, state, compound_id, station_id, opened_at"
         " FROM incidents WHERE state <> ? ORDER BY opened_at",
         (State.RESOLVED.value,),
     )
-    by_compound: Counter[str] = Counter()
-    by_station: Counter[str] = Counter()
-    to_ack: list[float] = []
-    to_scene: list[float] = []
-    false_by_device_day: dict[str, Counter[str]] = defaultdict(Counter)
-    for _key, compound, station, device, _k, _s, _st, opened, ack, scene, outcome in rows:
-        by_compound[compound] += 1
-        by_station[station or "(none)"] += 1
-        if ack is not None:
-            to_ack.append(ack - opened)
-        if scene is not None:
-            to_scene.append(scene - opened)
-        if outcome == Outcome.FALSE_ALARM.value and device:
-            day = datetime.fromtimestamp(opened, UTC).date().isoformat()
-            false_by_device_day[device][day] += 1
-    return {
-        "since": since.isoformat(),
-        "incidents": len(rows),
-        "open_incidents": [
-            {
-                "incident_key": r[0],
-                "kind": r[1],
-                "severity": r[2],
-                "state": r[3],
-                "compound_id": r[4],
-                "station_id": r[5],
-                "opened_at": datetime.fromtimestamp(r[6], UTC).isoformat(),
-            }
-            for r in open_rows
-        ],
-        "by_compound": dict(sorted(by_compound.items())),
-        "by_station": dict(sorted(by_station.items())),
-        "time_to_acknowledge": _summary(to_ack),
-        "time_to_scene": _summary(to_scene),
-        "false_alarms_by_device": _false_alarms(
-            false_by_device_day, (now - since).total_seconds(), limit_per_day
-        ),
-    }
+    names = ("incident_key", "kind", "severity", "state", "compound_id", "station_id")
+    return [
+        {**dict(zip(names, r[:6], strict=True)),
+         "opened_at": datetime.fromtimestamp(r[6], UTC).isoformat()}
+        for r in rows
+    ]  # fmt: skip
 
 
 def _false_alarms(

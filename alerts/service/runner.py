@@ -72,14 +72,7 @@ class DispatchService:
         self.ledger = Ledger(Database(config.database_url.get_secret_value()))
         self.mqtt = MqttLink(mqtt, client_id="firewatch-dispatch", qos=config.terminal_qos)
         self._http = httpx.AsyncClient(timeout=config.webhook_timeout_s)
-        channels: dict[ContactChannel, Channel] = {
-            ContactChannel.CONSOLE: ConsoleChannel(self.hub),
-            ContactChannel.WEBHOOK: WebhookChannel(
-                self._http, config.webhook_retries, config.webhook_backoff_s
-            ),
-            ContactChannel.MQTT_TERMINAL: MqttTerminalChannel(self.mqtt.publish),
-            **(extra_channels or {}),
-        }
+        channels = self._channels(extra_channels or {})
         self.pager = Pager(
             channels, forwarder or LoggingForwarder119(), self.ledger,
             observe=lambda ok: self.metrics.pages.labels("ok" if ok else "failed").inc(),
@@ -102,6 +95,17 @@ class DispatchService:
             Topics.READINGS, Topics.PRIORITY, group=config.readback_group, reset="latest"
         )
         self.console_url = ""
+
+    def _channels(self, extra: Mapping[ContactChannel, Channel]) -> dict[ContactChannel, Channel]:
+        """Console, webhook and MQTT terminals always; SMS / voice when an adapter is given."""
+        return {
+            ContactChannel.CONSOLE: ConsoleChannel(self.hub),
+            ContactChannel.WEBHOOK: WebhookChannel(
+                self._http, self.config.webhook_retries, self.config.webhook_backoff_s
+            ),
+            ContactChannel.MQTT_TERMINAL: MqttTerminalChannel(self.mqtt.publish),
+            **extra,
+        }
 
     def _consumer(self, *topics: str, group: str, reset: str) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
