@@ -139,7 +139,8 @@ class Console:
             await _send(response, "snapshot", self._visible(scope))
             while True:
                 try:
-                    event = await asyncio.wait_for(queue.get(), timeout=15.0)
+                    async with asyncio.timeout(15.0):  # not wait_for: see runner._timer_loop
+                        event = await queue.get()
                 except TimeoutError:
                     await response.write(b": keep-alive\n\n")
                     continue

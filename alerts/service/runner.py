@@ -118,21 +118,25 @@ class DispatchService:
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
+        """Timers and the console first: a consumer-group join can take seconds (Tansu holds
+        joins), and a restored escalation deadline must not wait for it."""
         restored = self.dispatcher.restore()
         log.info("dispatch: %d open incidents and pending commands restored", restored)
         await asyncio.to_thread(self.mqtt.start)
         await self._producer.start()
-        await self._alerts.start()
-        await self._readings.start()
         self._runner = web.AppRunner(self.console.app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.console_host, self.config.console_port)
         await site.start()
         port = self._runner.addresses[0][1]
         self.console_url = f"http://{self.config.console_host}:{port}/"
-        loops = (self._alert_loop(), self._reading_loop(), self._timer_loop(), self._retention())
-        self._tasks = [asyncio.create_task(c) for c in loops]
         log.info("duty console at %s", self.console_url)
+        self._tasks = [asyncio.create_task(self._timer_loop()),
+                       asyncio.create_task(self._retention())]  # fmt: skip
+        await self._alerts.start()
+        await self._readings.start()
+        self._tasks += [asyncio.create_task(self._alert_loop()),
+                        asyncio.create_task(self._reading_loop())]  # fmt: skip
 
     async def wait_ready(self, timeout_s: float = 30.0) -> None:
         """Until both consumer groups have their partitions (Tansu holds joins a while)."""
@@ -150,9 +154,10 @@ class DispatchService:
         self.hub.close()
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            _done, stuck = await asyncio.wait(self._tasks, timeout=10.0)
+            for task in stuck:
+                log.error("dispatch task %s did not stop within 10 s", task.get_coro())
         await self._alerts.stop()
         await self._readings.stop()
         await self._producer.stop()
@@ -244,8 +249,11 @@ class DispatchService:
             delay_s = 1.0
             if due is not None:
                 delay_s = min(1.0, max(0.0, (due - self.clock.now()).total_seconds()))
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+            # that races with its timeout (CPython gh-86296), and stop() would wait forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay_s)
+                async with asyncio.timeout(delay_s):
+                    await self._wake.wait()
             self._wake.clear()
             async with self._lock:
                 await self.dispatcher.tick()
