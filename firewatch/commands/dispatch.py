@@ -30,6 +30,9 @@ def register(sub: Any) -> None:
     parser.add_argument("--registry", type=Path, help="registry directory of YAML files")
     parser.add_argument("--database-url", help="sqlite:///PATH (default) or postgresql://...")
     parser.add_argument("--bootstrap", help="Kafka bootstrap servers")
+    parser.add_argument(
+        "--kafka-flavour", choices=["apache", "tansu"], help="tansu = the embedded broker"
+    )
     parser.add_argument("--mqtt-host")
     parser.add_argument("--mqtt-port", type=int)
     parser.add_argument("--console-port", type=int, help="0 = any free port")
@@ -45,7 +48,7 @@ def _settings(args: argparse.Namespace, settings: Settings) -> Settings:
     return settings.with_overrides(
         dispatch={"registry_dir": args.registry, "database_url": args.database_url,
                   "console_port": args.console_port},
-        kafka={"bootstrap": args.bootstrap},
+        kafka={"bootstrap": args.bootstrap, "flavour": args.kafka_flavour},
         mqtt={"host": args.mqtt_host, "port": args.mqtt_port},
     )  # fmt: skip
 
@@ -78,8 +81,10 @@ async def _serve(settings: Settings, metrics_port: int) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await service.start()
-    print(f"duty console: {service.console_url}", flush=True)
-    await stop.wait()
-    await service.stop()
+    try:
+        await service.start()
+        print(f"duty console: {service.console_url}", flush=True)
+        await stop.wait()
+    finally:
+        await service.stop()
     return 0
