@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from events.topics import Topics
-from tests.unit.alerts.conftest import make_alert
+from tests.unit.alerts.rig import make_alert
 
 from .conftest import Stack, wait_for
 

@@ -17,7 +17,7 @@ from events.connections import KafkaConnection, KafkaFlavour, MqttConnection
 from events.topics import Topics
 from firewatch.embedded.mosquitto import MosquittoBroker
 from firewatch.embedded.tansu import TansuBroker
-from tests.unit.alerts.conftest import make_alert
+from tests.unit.alerts.rig import make_alert
 
 from .conftest import SHORT_P1, short_config, wait_for
 

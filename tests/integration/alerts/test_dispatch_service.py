@@ -18,7 +18,7 @@ from events.deadletter import DeadLetter
 from events.incidents import IncidentTransition
 from events.readings import ChargingPortReading, PortState, RelayState
 from events.topics import Topics
-from tests.unit.alerts.conftest import make_alert
+from tests.unit.alerts.rig import make_alert
 
 from .conftest import Stack, wait_for
 

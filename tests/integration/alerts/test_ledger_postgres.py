@@ -18,7 +18,7 @@ from alerts.clock import FakeClock
 from alerts.ledger import build_report, verify
 from alerts.lifecycle import Action, Outcome
 from firewatch.embedded.process import free_port
-from tests.unit.alerts.conftest import DAY, build_rig, make_alert
+from tests.unit.alerts.rig import DAY, build_rig, make_alert
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from alerts.registry.models import ContactChannel
 from events.alerts import AlertKind, AlertStatus, LinkageAction, LinkageRequest
 from events.readings import ChargingPortReading, PortState, RelayState
 
-from .conftest import DAY, Rig, build_rig, make_alert
+from .rig import DAY, Rig, build_rig, make_alert
 
 P1_FIRST = {
     "p1-page:ste-m1", "p1-page:ste-m2", "p1-page:ste-m3",

@@ -12,7 +12,7 @@ from alerts.ledger import Database, build_report, verify
 from alerts.ledger.db import MIGRATIONS_DIR
 from alerts.lifecycle import Action, Outcome
 
-from .conftest import DAY, Rig, make_alert
+from .rig import DAY, Rig, make_alert
 
 
 def test_migrations_are_numbered_and_applied_once(tmp_path: Path) -> None:

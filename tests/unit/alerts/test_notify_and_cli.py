@@ -15,7 +15,7 @@ from alerts.notify.webhook import WebhookChannel
 from alerts.registry.models import ContactChannel
 from firewatch.cli import main
 
-from .conftest import Rig, make_alert
+from .rig import Rig, make_alert
 
 AT = datetime(2026, 1, 5, tzinfo=UTC)
 PAGE = Page("c/b1/fire/sd-1", "p1-page", "ste-m1", ContactChannel.WEBHOOK,
