@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from events.alerts import LinkageAction, LinkageRequest
+from events.alerts import (
+    DEFAULT_SEVERITY,
+    Alert,
+    AlertKind,
+    AlertStatus,
+    LinkageAction,
+    LinkageRequest,
+)
 from events.commands import Command
 from events.readings import ChargingPortReading, DoorEvent, RelayState
 
@@ -74,3 +81,29 @@ def describe_miss(command: Command) -> str:
         LinkageAction.ENGAGE_LOCKS: "lock engage",
     }[command.action]
     return f"{what} not confirmed by {command.device_id} within {command.readback_deadline_s:g} s"
+
+
+def not_confirmed_alert(command: Command, building_id: str | None, at: datetime) -> Alert:
+    """The alert dispatch raises itself when a read-back deadline passes (P1, latched):
+    evac_locks_not_released for a lock release, command_not_confirmed for the rest."""
+    kind = (
+        AlertKind.EVAC_LOCKS_NOT_RELEASED
+        if command.action is LinkageAction.RELEASE_LOCKS
+        else AlertKind.COMMAND_NOT_CONFIRMED
+    )
+    return Alert(
+        incident_key=f"{command.compound_id}/-/{kind.value}/{command.device_id}:"
+        f"{command.action.value}",
+        revision=1,
+        kind=kind,
+        severity=DEFAULT_SEVERITY[kind],
+        status=AlertStatus.RAISED,
+        compound_id=command.compound_id,
+        building_id=building_id,
+        device_id=command.device_id,
+        gateway_id=command.gateway_id,
+        onset_at=command.issued_at,
+        raised_at=at,
+        is_latched=True,
+        summary=describe_miss(command),
+    )

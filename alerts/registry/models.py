@@ -123,6 +123,13 @@ class Station(_Frozen):
         return next((s for s in self.shifts if s.covers(local)), None)
 
 
+class DoorRef(_Frozen):
+    """An evacuation-route access-control device and the gateway that reaches it."""
+
+    gateway_id: Id
+    device_id: Id
+
+
 class Building(_Frozen):
     """Site-plan rectangle in metres from the compound's south-west corner (x east, y north)."""
 
@@ -133,6 +140,8 @@ class Building(_Frozen):
     width_m: float = Field(gt=0.0)
     depth_m: float = Field(gt=0.0)
     floors: int = Field(default=1, ge=1, le=200)
+    # Released on a confirmed fire in the building (GB 55024-2022 §5.3.6).
+    evacuation_doors: tuple[DoorRef, ...] = ()
 
 
 class Compound(_Frozen):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from alerts.errors import RegistryError
-from alerts.registry.models import Compound, District, Member, Station, Street
+from alerts.registry.models import Compound, District, DoorRef, Member, Station, Street
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,13 @@ class Registry:
 
     def compound(self, compound_id: str) -> Compound | None:
         return next((c for c in self.compounds if c.compound_id == compound_id), None)
+
+    def evacuation_doors(self, compound_id: str, building_id: str | None) -> tuple[DoorRef, ...]:
+        compound = self.compound(compound_id)
+        if compound is None or building_id is None:
+            return ()
+        building = next((b for b in compound.buildings if b.building_id == building_id), None)
+        return building.evacuation_doors if building else ()
 
     def street(self, street_id: str) -> Street:
         return next(s for s in self.streets if s.street_id == street_id)

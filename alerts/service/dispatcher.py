@@ -22,18 +22,28 @@ from alerts.linkage import (
     describe_miss,
     is_confirmed_by,
     make_command,
+    not_confirmed_alert,
 )
 from alerts.recipients import resolve
 from alerts.registry.registry import Registry
 from alerts.routing import route
 from alerts.service.pager import Pager
 from alerts.service.ports import Outbox
-from events.alerts import DEFAULT_SEVERITY, Alert, AlertKind, AlertStatus, Severity
+from events.alerts import (
+    Alert,
+    AlertKind,
+    AlertStatus,
+    LinkageAction,
+    LinkageRequest,
+    Severity,
+)
 
 log = logging.getLogger(__name__)
 
 SYSTEM = "dispatch"
 _RANK = {Severity.P1: 1, Severity.P2: 2, Severity.P3: 3}
+# Kinds that are a fire once confirmed: they release the building's evacuation-route locks.
+FIRE_KINDS = frozenset({AlertKind.FIRE, AlertKind.THERMAL_RUNAWAY, AlertKind.SMOKE_NEAR_CHARGING})
 
 
 class Dispatcher:
@@ -110,7 +120,7 @@ class Dispatcher:
         inc.dispatch_reason = decision.explain()
         self._record(inc, inc.apply(Action.DISPATCH, actor=SYSTEM, at=now, source=SYSTEM,
                                     detail=inc.dispatch_reason))  # fmt: skip
-        await self._issue_linkage(inc, alert, now)
+        await self._issue(inc, alert.linkage, now)
         await self._escalate(inc, now)
         return inc
 
@@ -127,7 +137,7 @@ class Dispatcher:
             self._note(inc, now, f"condition cleared (revision {alert.revision})")
         elif is_material:
             self._note(inc, now, f"revision {alert.revision}: sources {sorted(inc.confirmations)}")
-        await self._issue_linkage(inc, alert, now)
+        await self._issue(inc, alert.linkage, now)
         if is_material:
             await self._escalate(inc, now)
 
@@ -180,6 +190,7 @@ class Dispatcher:
         return min(times, default=None)
 
     async def _escalate(self, inc: Incident, now: datetime) -> None:
+        await self._release_locks_if_confirmed(inc, now)
         policy = self.config.escalation
         for _ in range(len(policy.steps(inc.severity))):  # a failed page may pull in the next
             steps = due_steps(policy, _progress(inc), now)
@@ -205,8 +216,24 @@ class Dispatcher:
         self._note(inc, now, detail)
 
     # -- linkage ----------------------------------------------------------------------------
-    async def _issue_linkage(self, inc: Incident, alert: Alert, now: datetime) -> None:
-        for request in alert.linkage:
+    async def _release_locks_if_confirmed(self, inc: Incident, now: datetime) -> None:
+        """GB 55024-2022 §5.3.6, GB 50116 §4.10.3: evacuation-route access control releases
+        its locks on fire; the trigger is a confirmed fire in the building (two sources,
+        GB 50116 §4.1.6, or a person's confirmation)."""
+        if inc.kind not in FIRE_KINDS or not inc.is_confirmed:
+            return
+        doors = self.registry.evacuation_doors(inc.compound_id, inc.building_id)
+        requests = [
+            LinkageRequest(action=LinkageAction.RELEASE_LOCKS, device_id=d.device_id,
+                           gateway_id=d.gateway_id, reason="confirmed fire in the building")
+            for d in doors
+        ]  # fmt: skip
+        await self._issue(inc, tuple(requests), now)
+
+    async def _issue(
+        self, inc: Incident, linkage: tuple[LinkageRequest, ...], now: datetime
+    ) -> None:
+        for request in linkage:
             pending = make_command(inc.incident_key, inc.compound_id, request, now,
                                    self.config.readback_deadline_s)  # fmt: skip
             cid = pending.command.command_id
@@ -237,14 +264,7 @@ class Dispatcher:
         parent = self.find(c.incident_key)
         if parent is not None:
             self._note(parent, now, describe_miss(c))
-        kind = AlertKind.COMMAND_NOT_CONFIRMED
-        alert = Alert(
-            incident_key=f"{c.compound_id}/-/{kind.value}/{c.device_id}:{c.action.value}",
-            revision=1, kind=kind, severity=DEFAULT_SEVERITY[kind], status=AlertStatus.RAISED,
-            compound_id=c.compound_id, building_id=parent.building_id if parent else None,
-            device_id=c.device_id, gateway_id=c.gateway_id, onset_at=c.issued_at, raised_at=now,
-            is_latched=True, summary=describe_miss(c),
-        )  # fmt: skip
+        alert = not_confirmed_alert(c, parent.building_id if parent else None, now)
         await self.outbox.alert(alert)
         await self._handle_alert(alert)
 

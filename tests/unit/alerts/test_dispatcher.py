@@ -183,3 +183,32 @@ async def test_person_confirming_forwards_to_119_in_the_same_step(rig: Rig) -> N
     await rig.dispatcher.act(inc.incident_key, Action.CONFIRM, "ste-m1", "terminal")
     assert [p.at for p in rig.forwarder.forwarded] == [rig.clock.now()]
     assert "p1-street-119:so-1" in rig.pages()
+
+
+async def test_confirmed_fire_releases_the_buildings_evacuation_locks(rig: Rig) -> None:
+    await rig.dispatcher.handle_alert(make_alert())
+    assert rig.outbox.commands == []  # one detector is not a confirmed fire
+    await rig.dispatcher.handle_alert(make_alert(revision=2, evidence=("sd-1", "sd-2")))
+    released = [(c.action, c.device_id) for c in rig.outbox.commands]
+    assert released == [
+        (LinkageAction.RELEASE_LOCKS, "door-b1-exit-1"),
+        (LinkageAction.RELEASE_LOCKS, "door-b1-exit-2"),
+    ]
+    await rig.dispatcher.handle_alert(make_alert(revision=3, evidence=("sd-3",)))
+    assert len(rig.outbox.commands) == 2  # issued once
+
+
+async def test_person_confirming_releases_locks(rig: Rig) -> None:
+    inc = await rig.dispatcher.handle_alert(make_alert())
+    assert inc is not None
+    await rig.dispatcher.act(inc.incident_key, Action.CONFIRM, "ste-m1", "console")
+    assert {c.device_id for c in rig.outbox.commands} == {"door-b1-exit-1", "door-b1-exit-2"}
+
+
+async def test_locks_not_released_in_time_raise_their_own_alert(rig: Rig) -> None:
+    await rig.dispatcher.handle_alert(make_alert(evidence=("sd-1", "sd-2")))
+    rig.clock.advance(10.0)
+    await rig.dispatcher.tick()
+    kinds = [a.kind for a in rig.outbox.alerts]
+    assert kinds == [AlertKind.EVAC_LOCKS_NOT_RELEASED, AlertKind.EVAC_LOCKS_NOT_RELEASED]
+    assert "lock release not confirmed by door-b1-exit-1" in rig.outbox.alerts[0].summary
