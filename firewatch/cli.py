@@ -27,6 +27,9 @@ COMMANDS: tuple[str, ...] = (
     "eval",
     "sink",
     "worker",
+    "dispatch",
+    "report",
+    "audit",
     "bench",
 )
 

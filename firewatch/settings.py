@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from alerts.config import DispatchConfig
 from events.connections import KafkaConnection, MqttConnection
 from ingest.config import IngestConfig
 from simulators.config import SimulatorConfig
@@ -32,6 +33,7 @@ class Settings(BaseSettings):
     simulator: SimulatorConfig = SimulatorConfig()
     # Telemetry sink to InfluxDB (FIREWATCH_SINK__URL, __ORG, __BUCKET, __TOKEN); off without URL.
     sink: SinkConfig = SinkConfig()
+    dispatch: DispatchConfig = DispatchConfig()
 
     def with_overrides(self, **sections: dict[str, Any]) -> Settings:
         """A copy with some fields of some sections replaced (from command-line flags)."""

@@ -4,6 +4,7 @@
 #   victoria-metrics  a real server for the InfluxDB v2 write API (telemetry tests)
 #   chromium          headless browser for the duty-console tests
 #   chromium-driver   (ships with chromium on Debian; kept for Selenium users)
+#   postgresql        a real server for the dispatch ledger's PostgreSQL tests
 # As root it uses apt-get, otherwise sudo when available; otherwise it says what to install.
 set -euo pipefail
 
@@ -11,6 +12,8 @@ need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 command -v victoria-metrics >/dev/null 2>&1 || [ -x /usr/bin/victoria-metrics ] || need+=(victoria-metrics)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# postgresql: the ledger's PostgreSQL tests start a throw-away server (initdb/pg_ctl).
+command -v initdb >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 

@@ -6,7 +6,7 @@ import argparse
 import importlib
 from typing import Any
 
-BENCHES: tuple[str, ...] = ("ingest", "replay", "sink", "streams")
+BENCHES: tuple[str, ...] = ("ingest", "replay", "sink", "streams", "dispatch")
 
 
 def register(sub: Any) -> None:

@@ -1,0 +1,126 @@
+"""A small database port: SQLite (stdlib) by default, PostgreSQL (psycopg) by URL.
+
+SQL in this package is written once with `?` placeholders and portable types; the PostgreSQL
+connection rewrites placeholders. Numbered migrations in `migrations/NNNN_name.sql` are
+applied in order and recorded in `schema_migrations`.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alerts.errors import LedgerError
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_MIGRATION = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+Row = tuple[Any, ...]
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_postgres = url.startswith(("postgresql://", "postgres://"))
+        self._conn: Any = _connect_pg(url) if self.is_postgres else _connect_sqlite(url)
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.is_postgres else sql
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        cur = self._conn.cursor()
+        cur.execute(self._sql(sql), tuple(params))
+        rows = [tuple(r) for r in cur.fetchall()]
+        cur.close()
+        return rows
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cur = self._conn.cursor()
+        cur.execute(self._sql(sql), tuple(params))
+        count: int = cur.rowcount
+        cur.close()
+        return count
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        try:
+            yield self
+        except BaseException:
+            self._conn.rollback()
+            raise
+        self._conn.commit()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def migrate(self, directory: Path = MIGRATIONS_DIR) -> list[int]:
+        """Apply the migrations not applied yet; return their versions."""
+        with self.transaction():
+            self.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                " applied_at DOUBLE PRECISION NOT NULL)"
+            )
+        done = {r[0] for r in self.query("SELECT version FROM schema_migrations")}
+        applied = []
+        for version, name, path in _migrations(directory):
+            if version in done:
+                continue
+            with self.transaction():
+                for statement in _statements(path.read_text(encoding="utf-8")):
+                    self.execute(statement)
+                self.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (version, name, time.time()),
+                )
+            applied.append(version)
+        return applied
+
+
+def _migrations(directory: Path) -> list[tuple[int, str, Path]]:
+    found = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _MIGRATION.match(path.name)
+        if match is None:
+            raise LedgerError(f"migration {path.name} is not named NNNN_name.sql")
+        found.append((int(match.group(1)), match.group(2), path))
+    versions = [v for v, _, _ in found]
+    if versions != list(range(1, len(versions) + 1)):
+        raise LedgerError(f"migrations must be numbered 1..n without gaps, found {versions}")
+    return found
+
+
+def _statements(text: str) -> list[str]:
+    lines = [ln for ln in text.splitlines() if not ln.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def _connect_sqlite(url: str) -> sqlite3.Connection:
+    if not url.startswith("sqlite://"):
+        raise LedgerError(f"unsupported database URL {url!r}: sqlite:///PATH or postgresql://")
+    path = url.removeprefix("sqlite://").removeprefix("/") or ":memory:"
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, check_same_thread=False)
+    # WAL: readers (report, console) never block the dispatcher's writes; NORMAL sync is
+    # durable across process crashes (only an OS crash can lose the last commits).
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def _connect_pg(url: str) -> Any:
+    try:
+        import psycopg  # noqa: PLC0415 - optional: only PostgreSQL ledgers need it
+    except ImportError as exc:
+        raise LedgerError("PostgreSQL ledger needs psycopg: pip install 'psycopg[binary]'") from exc
+    try:
+        return psycopg.connect(url)
+    except psycopg.Error as exc:
+        raise LedgerError(f"cannot connect to the PostgreSQL ledger: {exc}") from None

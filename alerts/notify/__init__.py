@@ -1,0 +1,1 @@
+"""Notification adapters: console hub, webhook, MQTT terminals, SMS/voice, the 119 forward."""

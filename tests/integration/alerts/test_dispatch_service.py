@@ -1,0 +1,165 @@
+"""The dispatch service end to end on real brokers: dispatch, escalation at the configured
+time, read-back, "power cut not confirmed", and an alert storm. The test produces the Alert
+records a detector would (the detectors are built in parallel)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from alerts.lifecycle import Action
+from events.alerts import AlertKind, LinkageAction, LinkageRequest
+from events.codec import encode_model
+from events.deadletter import DeadLetter
+from events.incidents import IncidentTransition
+from events.readings import ChargingPortReading, PortState, RelayState
+from events.topics import Topics
+from tests.unit.alerts.rig import make_alert
+
+from .conftest import Stack, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def _on_duty(stack: Stack, station: str) -> set[str]:
+    shift = stack.service.registry.station(station).shift_at(datetime.now(UTC))
+    assert shift is not None
+    return set(shift.members)
+
+
+def _paged(stack: Stack, step: str) -> list[tuple[str, str]]:
+    rows = stack.service.ledger.db.query(
+        "SELECT recipient, channel FROM notifications WHERE step_id = ?", (step,)
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+async def test_fire_is_dispatched_to_nearest_station_and_escalates_without_ack(
+    stack: Stack,
+) -> None:
+    now = datetime.now(UTC)
+    await stack.send(Topics.ALERTS, make_alert(at=now), "c-example")
+    page = await wait_for(lambda: stack.listener.on("terminals/term-st-east/page"))
+    assert page[0]["step"] == "p1-page"
+    inc = stack.service.ledger.open_incidents()[0]
+    assert inc.station_id == "st-east"
+    members = {r for r, ch in _paged(stack, "p1-page") if ch == "console"}
+    assert members == _on_duty(stack, "st-east") | {"cr-1", "cr-2", "gw-1"}
+    # Nobody acknowledges: the configured 1.5 s step pages backup members and the chief.
+    await wait_for(lambda: _paged(stack, "p1-no-ack"), timeout_s=10)
+    fired_at = stack.service.ledger.db.query(
+        "SELECT MIN(at) FROM notifications WHERE step_id = 'p1-no-ack'"
+    )[0][0]
+    # Never early; and before the next step (4 s) even on a loaded machine.
+    assert 1.5 <= fired_at - inc.opened_at.timestamp() < 4.0
+    assert "ste-chief" in {r for r, _ in _paged(stack, "p1-no-ack")}
+    # Acknowledged now, but nobody on scene by 4 s: street level and the 119 forward.
+    await stack.service.act(inc.incident_key, Action.ACKNOWLEDGE, "ste-m1", "test", None, None)
+    await wait_for(lambda: stack.forwarder.forwarded, timeout_s=10)
+    assert "so-1" in {r for r, _ in _paged(stack, "p1-street-119")}
+    transitions = await _read_transitions(stack, inc.incident_key)
+    assert {"dispatch", "acknowledge"} <= {t.action for t in transitions}
+
+
+async def _read_transitions(stack: Stack, key: str) -> list[IncidentTransition]:
+    consumer = AIOKafkaConsumer(
+        Topics.INCIDENTS, bootstrap_servers=stack.bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    found: list[IncidentTransition] = []
+    try:
+        async with asyncio.timeout(15):
+            while not any(t.action == "acknowledge" for t in found):
+                batch = await consumer.getmany(timeout_ms=200)
+                for records in batch.values():
+                    found += [IncidentTransition.model_validate_json(r.value) for r in records]
+    finally:
+        await consumer.stop()
+    return [t for t in found if t.incident_key == key]
+
+
+CUT = LinkageRequest(
+    action=LinkageAction.CUT_POWER, device_id="cp-1", gateway_id="gw-1", reason="runaway"
+)
+
+
+def _port(relay: RelayState, seq: int) -> ChargingPortReading:
+    return ChargingPortReading(
+        device_id="cp-1", compound_id="c-example", gateway_id="gw-1", seq=seq,
+        observed_at=datetime.now(UTC), station_id="ch1", port_no=1, voltage_v=48, current_a=3,
+        power_w=140, energy_wh=10, socket_temp_c=90, leakage_ma=0,
+        port_state=PortState.FAULT, relay_state=relay,
+    )  # fmt: skip
+
+
+async def test_stuck_relay_raises_power_cut_not_confirmed(stack: Stack) -> None:
+    alert = make_alert(AlertKind.THERMAL_RUNAWAY, device="cp-1", linkage=(CUT,),
+                       at=datetime.now(UTC))  # fmt: skip
+    await stack.send(Topics.ALERTS, alert, "c-example")
+    command = await wait_for(lambda: stack.listener.on("fw/v1/c-example/gw-1/cp-1/cmd"))
+    assert command[0]["action"] == "cut_power"
+    # The relay keeps reporting "on": the read-back deadline (2 s here) passes.
+    await stack.send(Topics.READINGS, _port(RelayState.ON, 1), "cp-1")
+
+    def not_confirmed() -> list[str]:
+        return [i.summary for i in stack.service.open_incidents()
+                if i.kind is AlertKind.COMMAND_NOT_CONFIRMED]  # fmt: skip
+
+    summaries = await wait_for(not_confirmed, timeout_s=10)
+    assert "power cut not confirmed by cp-1" in summaries[0]
+    states = stack.service.ledger.db.query("SELECT state FROM commands")
+    assert states == [("not_confirmed",)]
+
+
+async def test_relay_off_confirms_the_power_cut(stack: Stack) -> None:
+    alert = make_alert(AlertKind.THERMAL_RUNAWAY, device="cp-1", linkage=(CUT,),
+                       at=datetime.now(UTC))  # fmt: skip
+    await stack.send(Topics.ALERTS, alert, "c-example")
+    await wait_for(lambda: stack.listener.on("/cp-1/cmd"))
+    await stack.send(Topics.READINGS, _port(RelayState.OFF, 2), "cp-1")
+    await wait_for(lambda: stack.service.ledger.db.query(
+        "SELECT 1 FROM commands WHERE state = 'confirmed'"))  # fmt: skip
+    assert not stack.service.dispatcher.commands
+
+
+async def test_alert_storm_is_one_incident_and_one_page_per_recipient(stack: Stack) -> None:
+    await stack.producer.send_and_wait(Topics.ALERTS, b"{not json", key=b"c-example")
+    now = datetime.now(UTC)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for revision in range(1, 1001):  # 1,000 alerts a second for one incident
+        await stack.producer.send(Topics.ALERTS, _encoded(revision, now), key=b"c-example")
+        if revision % 10 == 0:
+            await asyncio.sleep(max(0.0, start + revision / 1000 - loop.time()))
+    await stack.producer.flush()
+    await wait_for(lambda: stack.service.dispatcher.alerts_seen >= 1000, timeout_s=30)
+    assert len(stack.service.open_incidents()) == 1
+    pages = _paged(stack, "p1-page")
+    assert len(pages) == len(set(pages))
+    assert len([m for m in stack.listener.on("terminals/") if m["step"] == "p1-page"]) == 1
+    assert stack.service.ledger.db.query("SELECT COUNT(*) FROM incidents") == [(1,)]
+    letters = await _read_all(stack, Topics.DEAD_LETTER, bool)
+    assert DeadLetter.model_validate_json(letters[0]).original_payload() == b"{not json"
+
+
+async def _read_all(stack: Stack, topic: str, is_done: Any) -> list[bytes]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=stack.bootstrap,
+                                auto_offset_reset="earliest")  # fmt: skip
+    await consumer.start()
+    found: list[bytes] = []
+    try:
+        async with asyncio.timeout(15):
+            while not is_done(found):
+                for records in (await consumer.getmany(timeout_ms=200)).values():
+                    found += [r.value for r in records]
+    finally:
+        await consumer.stop()
+    return found
+
+
+def _encoded(revision: int, at: datetime) -> bytes:
+    return encode_model(make_alert(revision=revision, at=at))
