@@ -17,7 +17,7 @@ from pathlib import Path
 
 from events.topics import Topics
 from firewatch.embedded.mosquitto import MosquittoBroker, start_mosquitto
-from firewatch.embedded.process import ManagedProcess
+from firewatch.embedded.process import ManagedProcess, free_port, wait_for_port
 from firewatch.embedded.tansu import TansuBroker, start_tansu
 from firewatch.kafka_admin import ensure_topics
 
@@ -29,6 +29,12 @@ class Endpoints:
     mqtt_host: str
     mqtt_port: int
     kafka_bootstrap: str
+    data_dir: Path
+    console_port: int
+
+    @property
+    def console_url(self) -> str:
+        return f"http://127.0.0.1:{self.console_port}/"
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,8 @@ class ServiceSpec:
     # Arguments after `python -m firewatch`, given where the brokers are.
     argv: Callable[[Endpoints], list[str]]
     uses_ready_file: bool = True
+    # Services without a ready file are ready when this port of theirs accepts connections.
+    ready_port: Callable[[Endpoints], int] | None = None
     env: dict[str, str] = field(default_factory=dict)
 
 
@@ -60,8 +68,35 @@ def _worker_argv(e: Endpoints) -> list[str]:
     return ["worker", "--bootstrap", e.kafka_bootstrap, "--flavour", "tansu"]
 
 
+def _dispatch_argv(e: Endpoints) -> list[str]:
+    return [
+        "dispatch",
+        "--bootstrap",
+        e.kafka_bootstrap,
+        "--kafka-flavour",
+        "tansu",
+        "--mqtt-host",
+        e.mqtt_host,
+        "--mqtt-port",
+        str(e.mqtt_port),
+        "--console-port",
+        str(e.console_port),
+        "--database-url",
+        f"sqlite:///{e.data_dir / 'ledger.db'}",
+    ]
+
+
 def default_services() -> list[ServiceSpec]:
-    return [ServiceSpec("ingest", _ingest_argv), ServiceSpec("worker", _worker_argv)]
+    return [
+        ServiceSpec("ingest", _ingest_argv),
+        ServiceSpec("worker", _worker_argv),
+        ServiceSpec(
+            "dispatch",
+            _dispatch_argv,
+            uses_ready_file=False,
+            ready_port=lambda e: e.console_port,
+        ),
+    ]
 
 
 class Stack:
@@ -88,7 +123,9 @@ class Stack:
         self.mosquitto = start_mosquitto(
             self.work_dir / "mosquitto", self.mqtt_port, log_path=self.log_dir / "mosquitto.log"
         )
-        endpoints = Endpoints("127.0.0.1", self.mosquitto.port, self.tansu.bootstrap)
+        endpoints = Endpoints(
+            "127.0.0.1", self.mosquitto.port, self.tansu.bootstrap, self.work_dir, free_port()
+        )
         for spec in self.specs:
             self._start_service(spec, endpoints, timeout_s)
         return endpoints
@@ -103,6 +140,9 @@ class Stack:
         ).start()
         self.services[spec.name] = proc
         deadline = time.monotonic() + timeout_s
+        if spec.ready_port is not None:
+            assert proc.proc is not None
+            wait_for_port("127.0.0.1", spec.ready_port(endpoints), timeout_s, proc.proc)
         while spec.uses_ready_file and not ready.exists():
             if not proc.is_running():
                 raise RuntimeError(f"{spec.name} exited; see {self.log_dir / spec.name}.log")

@@ -37,7 +37,7 @@ from firewatch.kafka_admin import ensure_topics
 from firewatch.settings import Settings
 
 RAW_TOPIC = "fw.bench.raw.v1"
-COMPOUND = "c-example"
+COMPOUND = "c001"
 
 
 class Arrivals:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import signal
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -33,20 +32,23 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     settings, conn = mqtt_connection(args, settings)
-    stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # A plain list, not threading.Event: Event.set() inside a signal handler can deadlock on
+    # the lock an interrupted Event.wait() holds.
+    signals: list[int] = []
+    signal.signal(signal.SIGINT, lambda sig, _: signals.append(sig))
+    signal.signal(signal.SIGTERM, lambda sig, _: signals.append(sig))
     started = time.monotonic()
     with RecordingWriter(args.file) as writer:
         rec = Recorder(conn, writer, filters=args.filter or ["fw/v1/#"])
         rec.start()
-        while not stop.is_set():
+        while not signals:
             RECORDED.set(rec.count)
             if args.count and rec.wait_for(args.count, 0.5):
                 break
             if args.duration_s and time.monotonic() - started >= args.duration_s:
                 break
-            stop.wait(0.0 if args.count else 0.5)
+            if not args.count:
+                time.sleep(0.5)
         rec.stop()
     elapsed_s = time.monotonic() - started
     print(

@@ -27,17 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s" / "base"
 
-# Commands other branches deliver (ingest, streams, dispatch work); the integrator merges them.
-# Until then this test checks their flags against what was agreed and reports them as pending.
-PENDING_COMMANDS: dict[str, set[str]] = {
-    "ingest": {"--share-group", "--metrics-port"},
-    "worker": {"--metrics-port"},
-    "dispatch": {"--metrics-port"},
-    "console": {"--port", "--metrics-port"},
-}
-# Settings sections other branches add (the ledger URL of dispatch).
-PENDING_SECTIONS: set[str] = {"dispatch"}
-
 
 def _files(*suffixes: str) -> list[Path]:
     return sorted(p for p in DEPLOY.rglob("*") if p.suffix in suffixes and p.is_file())
@@ -86,24 +75,15 @@ def test_every_file_parses() -> None:
 
 def test_every_firewatch_command_and_flag_exists() -> None:
     argvs = _firewatch_argvs()
-    assert len(argvs) >= 11  # compose (6 services) and Kubernetes (5 deployments)
+    assert len(argvs) >= 9  # compose (5 services) and Kubernetes (4 deployments)
     commands = _subparsers()
+    assert {argv[1] for argv in argvs} == {"ingest", "worker", "dispatch", "sink"}
     for argv in argvs:
         name, flags = argv[1], {a.split("=")[0] for a in argv[2:] if a.startswith("--")}
-        if name in commands:
-            known = {o for a in commands[name]._actions for o in a.option_strings}
-            assert flags <= known, f"{argv}: unknown flags {flags - known}"
-            build_parser().parse_args(argv[1:])  # values parse too
-        else:
-            assert name in PENDING_COMMANDS, f"`firewatch {name}` exists nowhere: {argv}"
-            assert flags <= PENDING_COMMANDS[name], f"{argv}: flags not agreed {flags}"
-
-
-def test_commands_still_expected_from_other_branches() -> None:
-    used = {argv[1] for argv in _firewatch_argvs()}
-    missing = sorted((used & set(PENDING_COMMANDS)) - set(_subparsers()))
-    if missing:
-        pytest.xfail(f"expected to exist after integration: firewatch {', '.join(missing)}")
+        assert name in commands, f"`firewatch {name}` exists nowhere: {argv}"
+        known = {o for a in commands[name]._actions for o in a.option_strings}
+        assert flags <= known, f"{argv}: unknown flags {flags - known}"
+        build_parser().parse_args(argv[1:])  # values parse too
 
 
 def _setting_path_exists(path: list[str]) -> bool:
@@ -131,21 +111,16 @@ def _env_vars() -> set[str]:
 
 def test_every_environment_variable_is_a_setting() -> None:
     names = _env_vars()
-    assert {"FIREWATCH_KAFKA__BOOTSTRAP", "FIREWATCH_SINK__TOKEN", "FIREWATCH_MQTT__HOST"} <= names
-    pending = []
+    assert {
+        "FIREWATCH_KAFKA__BOOTSTRAP",
+        "FIREWATCH_SINK__TOKEN",
+        "FIREWATCH_MQTT__HOST",
+        "FIREWATCH_DISPATCH__DATABASE_URL",
+        "FIREWATCH_DISPATCH__CONSOLE_HOST",
+    } <= names
     for name in sorted(names):
         path = name.removeprefix("FIREWATCH_").lower().split("__")
-        if path[0] in PENDING_SECTIONS:
-            pending.append(name)
-            continue
         assert _setting_path_exists(path), f"{name} maps to no field of Settings"
-    assert pending == ["FIREWATCH_DISPATCH__LEDGER_URL"]  # reported below until merged
-
-
-def test_settings_sections_still_expected_from_other_branches() -> None:
-    missing = sorted(s for s in PENDING_SECTIONS if s not in Settings.model_fields)
-    if missing:
-        pytest.xfail(f"settings sections expected after integration: {', '.join(missing)}")
 
 
 def test_configmap_values_validate_as_settings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -261,6 +236,17 @@ def test_kubernetes_deployments_have_probes_resources_and_budgets() -> None:
         selector = budget["spec"]["selector"]["matchLabels"]
         assert any(selector.items() <= lab.items() for lab in labels), budget["metadata"]["name"]
     assert any(b["metadata"]["name"] == "firewatch-worker" for b in budgets)
+    # Dispatch owns the escalation timers: exactly one pod, never two during a rollout.
+    dispatch = deployments["firewatch-dispatch"]["spec"]
+    assert dispatch["replicas"] == 1
+    assert dispatch["strategy"]["type"] == "Recreate"
+    assert not any(
+        b["metadata"]["name"] == "firewatch-dispatch" and "minAvailable" in b["spec"]
+        for b in budgets
+    )  # would block every node drain
+    services = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service"}
+    console = services["firewatch-console"]["spec"]
+    assert console["selector"]["app.kubernetes.io/component"] == "dispatch"
     kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
     for resource in kustomization["resources"]:
         assert (K8S / resource).is_file(), resource
@@ -272,7 +258,7 @@ def test_kustomize_renders_the_base() -> None:
         ["kubectl", "kustomize", str(K8S)], capture_output=True, text=True, check=True
     ).stdout
     kinds = re.findall(r"^kind: (\w+)$", rendered, flags=re.MULTILINE)
-    assert kinds.count("Deployment") == 5
+    assert kinds.count("Deployment") == 4
     assert {"HorizontalPodAutoscaler", "PodDisruptionBudget", "Job", "ConfigMap"} <= set(kinds)
 
 
@@ -287,3 +273,9 @@ def test_compose_kafka_is_three_kraft_nodes_that_agree_on_voters() -> None:
     ingest = [s for n, s in compose["services"].items() if n.startswith("ingest-")]
     assert len(ingest) == 2
     assert all("--share-group" in s["command"] for s in ingest)
+    dispatch = compose["services"]["dispatch"]
+    assert "console" not in compose["services"]
+    assert dispatch["command"][:2] == ["firewatch", "dispatch"]
+    assert "--console-port" in dispatch["command"]
+    assert dispatch["environment"]["FIREWATCH_DISPATCH__CONSOLE_HOST"] == "0.0.0.0"
+    assert "deploy" not in dispatch  # one dispatch only: it owns the escalation timers

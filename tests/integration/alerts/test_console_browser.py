@@ -60,7 +60,7 @@ async def test_sign_in_see_incident_live_and_acknowledge(
     await page.wait_for_selector("#live.on", timeout=10_000)
     assert member in await page.inner_text("#who-name")
     # A fire in building 1: the card must appear without a reload (server-sent events).
-    await stack.send(Topics.ALERTS, make_alert(at=datetime.now(UTC)), "c-example")
+    await stack.send(Topics.ALERTS, make_alert(at=datetime.now(UTC)), "c001")
     card = page.locator("li.incident").first
     await card.wait_for(timeout=10_000)
     assert "fire" in await card.inner_text()
@@ -80,7 +80,7 @@ async def test_sign_in_see_incident_live_and_acknowledge(
 
 
 async def test_other_station_cannot_see_or_act(stack: Stack) -> None:
-    await stack.send(Topics.ALERTS, make_alert(at=datetime.now(UTC)), "c-example")
+    await stack.send(Topics.ALERTS, make_alert(at=datetime.now(UTC)), "c001")
     await wait_for(stack.service.open_incidents)
     key = stack.service.open_incidents()[0].incident_key
     url = stack.service.console_url

@@ -44,7 +44,7 @@ async def test_escalation_deadline_survives_a_restart(
     producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
     await producer.start()
     alert = make_alert(at=datetime.now(UTC))
-    await producer.send_and_wait(Topics.ALERTS, encode_model(alert), key=b"c-example")
+    await producer.send_and_wait(Topics.ALERTS, encode_model(alert), key=b"c001")
     await wait_for(first.open_incidents)
     opened_at = first.open_incidents()[0].opened_at
     await first.stop()
@@ -55,7 +55,7 @@ async def test_escalation_deadline_survives_a_restart(
     await second.start()
     try:
         await second.wait_ready()
-        await producer.send_and_wait(Topics.ALERTS, encode_model(alert), key=b"c-example")
+        await producer.send_and_wait(Topics.ALERTS, encode_model(alert), key=b"c001")
 
         def no_ack_pages() -> list[tuple[str, float]]:
             rows = second.ledger.db.query(

@@ -42,7 +42,7 @@ async def test_fire_is_dispatched_to_nearest_station_and_escalates_without_ack(
     stack: Stack,
 ) -> None:
     now = datetime.now(UTC)
-    await stack.send(Topics.ALERTS, make_alert(at=now), "c-example")
+    await stack.send(Topics.ALERTS, make_alert(at=now), "c001")
     page = await wait_for(lambda: stack.listener.on("terminals/term-st-east/page"))
     assert page[0]["step"] == "p1-page"
     inc = stack.service.ledger.open_incidents()[0]
@@ -89,7 +89,7 @@ CUT = LinkageRequest(
 
 def _port(relay: RelayState, seq: int) -> ChargingPortReading:
     return ChargingPortReading(
-        device_id="cp-1", compound_id="c-example", gateway_id="gw-1", seq=seq,
+        device_id="cp-1", compound_id="c001", gateway_id="gw-1", seq=seq,
         observed_at=datetime.now(UTC), station_id="ch1", port_no=1, voltage_v=48, current_a=3,
         power_w=140, energy_wh=10, socket_temp_c=90, leakage_ma=0,
         port_state=PortState.FAULT, relay_state=relay,
@@ -99,8 +99,8 @@ def _port(relay: RelayState, seq: int) -> ChargingPortReading:
 async def test_stuck_relay_raises_power_cut_not_confirmed(stack: Stack) -> None:
     alert = make_alert(AlertKind.THERMAL_RUNAWAY, device="cp-1", linkage=(CUT,),
                        at=datetime.now(UTC))  # fmt: skip
-    await stack.send(Topics.ALERTS, alert, "c-example")
-    command = await wait_for(lambda: stack.listener.on("fw/v1/c-example/gw-1/cp-1/cmd"))
+    await stack.send(Topics.ALERTS, alert, "c001")
+    command = await wait_for(lambda: stack.listener.on("fw/v1/c001/gw-1/cp-1/cmd"))
     assert command[0]["action"] == "cut_power"
     # The relay keeps reporting "on": the read-back deadline (2 s here) passes.
     await stack.send(Topics.READINGS, _port(RelayState.ON, 1), "cp-1")
@@ -118,7 +118,7 @@ async def test_stuck_relay_raises_power_cut_not_confirmed(stack: Stack) -> None:
 async def test_relay_off_confirms_the_power_cut(stack: Stack) -> None:
     alert = make_alert(AlertKind.THERMAL_RUNAWAY, device="cp-1", linkage=(CUT,),
                        at=datetime.now(UTC))  # fmt: skip
-    await stack.send(Topics.ALERTS, alert, "c-example")
+    await stack.send(Topics.ALERTS, alert, "c001")
     await wait_for(lambda: stack.listener.on("/cp-1/cmd"))
     await stack.send(Topics.READINGS, _port(RelayState.OFF, 2), "cp-1")
     await wait_for(lambda: stack.service.ledger.db.query(
@@ -127,12 +127,12 @@ async def test_relay_off_confirms_the_power_cut(stack: Stack) -> None:
 
 
 async def test_alert_storm_is_one_incident_and_one_page_per_recipient(stack: Stack) -> None:
-    await stack.producer.send_and_wait(Topics.ALERTS, b"{not json", key=b"c-example")
+    await stack.producer.send_and_wait(Topics.ALERTS, b"{not json", key=b"c001")
     now = datetime.now(UTC)
     loop = asyncio.get_running_loop()
     start = loop.time()
     for revision in range(1, 1001):  # 1,000 alerts a second for one incident
-        await stack.producer.send(Topics.ALERTS, _encoded(revision, now), key=b"c-example")
+        await stack.producer.send(Topics.ALERTS, _encoded(revision, now), key=b"c001")
         if revision % 10 == 0:
             await asyncio.sleep(max(0.0, start + revision / 1000 - loop.time()))
     await stack.producer.flush()

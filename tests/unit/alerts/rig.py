@@ -53,7 +53,7 @@ def make_alert(
     linkage: tuple[LinkageRequest, ...] = (),
     status: AlertStatus = AlertStatus.RAISED,
     at: datetime = DAY,
-    compound: str = "c-example",
+    compound: str = "c001",
 ) -> Alert:
     return Alert(
         incident_key=incident_key(compound, "b1", kind, device),

@@ -108,7 +108,7 @@ async def test_timers_survive_a_restart(tmp_path: object) -> None:
 
 def _port(relay: RelayState) -> ChargingPortReading:
     return ChargingPortReading(
-        device_id="cp-1", compound_id="c-example", gateway_id="gw-1", seq=9, observed_at=DAY,
+        device_id="cp-1", compound_id="c001", gateway_id="gw-1", seq=9, observed_at=DAY,
         station_id="ch1", port_no=1, voltage_v=48, current_a=0, power_w=0, energy_wh=10,
         socket_temp_c=80, leakage_ma=0, port_state=PortState.FAULT, relay_state=relay,
     )  # fmt: skip
@@ -191,8 +191,8 @@ async def test_confirmed_fire_releases_the_buildings_evacuation_locks(rig: Rig) 
     await rig.dispatcher.handle_alert(make_alert(revision=2, evidence=("sd-1", "sd-2")))
     released = [(c.action, c.device_id) for c in rig.outbox.commands]
     assert released == [
-        (LinkageAction.RELEASE_LOCKS, "door-b1-exit-1"),
-        (LinkageAction.RELEASE_LOCKS, "door-b1-exit-2"),
+        (LinkageAction.RELEASE_LOCKS, "c001-b1-exit1"),
+        (LinkageAction.RELEASE_LOCKS, "c001-b1-exit2"),
     ]
     await rig.dispatcher.handle_alert(make_alert(revision=3, evidence=("sd-3",)))
     assert len(rig.outbox.commands) == 2  # issued once
@@ -202,7 +202,7 @@ async def test_person_confirming_releases_locks(rig: Rig) -> None:
     inc = await rig.dispatcher.handle_alert(make_alert())
     assert inc is not None
     await rig.dispatcher.act(inc.incident_key, Action.CONFIRM, "ste-m1", "console")
-    assert {c.device_id for c in rig.outbox.commands} == {"door-b1-exit-1", "door-b1-exit-2"}
+    assert {c.device_id for c in rig.outbox.commands} == {"c001-b1-exit1", "c001-b1-exit2"}
 
 
 async def test_locks_not_released_in_time_raise_their_own_alert(rig: Rig) -> None:
@@ -211,4 +211,4 @@ async def test_locks_not_released_in_time_raise_their_own_alert(rig: Rig) -> Non
     await rig.dispatcher.tick()
     kinds = [a.kind for a in rig.outbox.alerts]
     assert kinds == [AlertKind.EVAC_LOCKS_NOT_RELEASED, AlertKind.EVAC_LOCKS_NOT_RELEASED]
-    assert "lock release not confirmed by door-b1-exit-1" in rig.outbox.alerts[0].summary
+    assert "lock release not confirmed by c001-b1-exit1" in rig.outbox.alerts[0].summary

@@ -27,7 +27,7 @@ def test_example_registry_loads_with_rosters(registry: Registry) -> None:
     assert east.shift_at(DAY) is not None
     assert east.shift_at(DAY).name == "day"  # type: ignore[union-attr]
     assert east.shift_at(NIGHT).name == "night"  # type: ignore[union-attr]
-    assert registry.compound("c-example") is not None
+    assert registry.compound("c001") is not None
 
 
 def _write_broken(tmp_path: Path, mutate: str) -> Path:
@@ -64,7 +64,7 @@ def test_invalid_registries_fail_with_a_clear_error(
 
 
 def test_routes_to_nearest_on_duty_station_and_explains(registry: Registry) -> None:
-    decision = route(registry, "c-example", DAY)
+    decision = route(registry, "c001", DAY)
     assert decision.station_id == "st-east"
     assert decision.ranked_by == "distance"
     first = decision.candidates[0]
@@ -76,13 +76,13 @@ def test_routes_to_nearest_on_duty_station_and_explains(registry: Registry) -> N
 
 
 def test_falls_back_to_next_station_when_busy(registry: Registry) -> None:
-    decision = route(registry, "c-example", DAY, busy={"st-east": "c-example/b1/fire/sd-1"})
+    decision = route(registry, "c001", DAY, busy={"st-east": "c001/b1/fire/sd-1"})
     assert decision.station_id == "st-west"
-    assert "busy with c-example/b1/fire/sd-1" in decision.explain()
+    assert "busy with c001/b1/fire/sd-1" in decision.explain()
 
 
 def test_all_busy_still_dispatches_to_nearest(registry: Registry) -> None:
-    decision = route(registry, "c-example", DAY, busy={"st-east": "a", "st-west": "b"})
+    decision = route(registry, "c001", DAY, busy={"st-east": "a", "st-west": "b"})
     assert decision.station_id == "st-east"
     assert "all on-duty stations busy" in decision.note
 
@@ -93,9 +93,9 @@ def test_travel_time_table_beats_distance(registry: Registry) -> None:
         registry.compounds,
         registry.streets,
         registry.districts,
-        travel_time_s={"c-example": {"st-east": 400.0, "st-west": 150.0}},
+        travel_time_s={"c001": {"st-east": 400.0, "st-west": 150.0}},
     )
-    decision = route(timed, "c-example", DAY)
+    decision = route(timed, "c001", DAY)
     assert decision.station_id == "st-west"
     assert decision.ranked_by == "travel_time"
 
