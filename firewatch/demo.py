@@ -36,14 +36,14 @@ async def _demo(endpoints: Endpoints, idle_s: float) -> evaluation.Report:
     result = await runner.run_scenario(scenario, conn, start_at=start)
     log.info("demo: published %d messages of scenario %s", result.messages, DEMO_SCENARIO)
     assert result.ground_truth is not None
-    alerts = await _read_alerts(endpoints.kafka_bootstrap, idle_s)
+    alerts = await read_alerts(endpoints.kafka_bootstrap, idle_s)
     report = evaluation.evaluate(result.ground_truth, alerts)
     print(evaluation.render_table(report), flush=True)
     log.info("demo: incidents are on the duty console at %s", endpoints.console_url)
     return report
 
 
-async def _read_alerts(bootstrap: str, idle_s: float) -> list[Alert]:
+async def read_alerts(bootstrap: str, idle_s: float) -> list[Alert]:
     """Every alert on the topic until none arrived for `idle_s` (the worker has caught up)."""
     consumer = AIOKafkaConsumer(
         Topics.ALERTS,

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from firewatch.metrics import start_metrics_server
 from firewatch.settings import Settings
 
 log = logging.getLogger("firewatch.worker")
@@ -39,7 +40,6 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     # Imported here: only this command pays for Faust's import time.
     from faust.worker import Worker  # noqa: PLC0415
-    from prometheus_client import start_http_server  # noqa: PLC0415
 
     from streams.app import build_app  # noqa: PLC0415
 
@@ -48,8 +48,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         streams={"app_id": args.app_id, "data_dir": args.data_dir},
     )
     log.info("effective config: %s", settings.masked_json())
-    if args.metrics_port:
-        start_http_server(args.metrics_port, addr="127.0.0.1")
+    # On all interfaces: Kubernetes probes reach /healthz from outside the pod.
+    start_metrics_server(args.metrics_port)
     ready_file: Path | None = args.ready_file
     built = build_app(
         settings.streams,

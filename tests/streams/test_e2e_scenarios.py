@@ -15,11 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 
-from events.alerts import Alert
 from events.connections import MqttConnection
-from events.topics import Topics
+from firewatch.demo import read_alerts
 from firewatch.stack import Endpoints, Stack, default_services
 from simulators import evaluation, runner, scenarios
 
@@ -46,24 +44,6 @@ def stack(tmp_path: Path) -> Iterator[tuple[Stack, Endpoints]]:
         st.stop()
 
 
-async def _alerts(bootstrap: str, idle_s: float) -> list[Alert]:
-    consumer = AIOKafkaConsumer(
-        Topics.ALERTS,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=50,
-    )
-    await consumer.start()
-    out: list[Alert] = []
-    try:
-        while batch := await consumer.getmany(timeout_ms=int(idle_s * 1000)):
-            for records in batch.values():
-                out.extend(Alert.model_validate_json(r.value) for r in records)
-        return out
-    finally:
-        await consumer.stop()
-
-
 @pytest.mark.parametrize("name", sorted(KNOWN_EXTRA))
 async def test_scenario_expectations_met(stack: tuple[Stack, Endpoints], name: str) -> None:
     _, ends = stack
@@ -74,7 +54,9 @@ async def test_scenario_expectations_met(stack: tuple[Stack, Endpoints], name: s
         scenario, MqttConnection(host=ends.mqtt_host, port=ends.mqtt_port), start_at=start
     )
     assert result.ground_truth is not None
-    report = evaluation.evaluate(result.ground_truth, await _alerts(ends.kafka_bootstrap, idle_s=8))
+    report = evaluation.evaluate(
+        result.ground_truth, await read_alerts(ends.kafka_bootstrap, idle_s=8)
+    )
     missed = [r for r in report.expectations if r.outcome is not evaluation.Outcome.DETECTED]
     assert not missed, evaluation.render_table(report)
     extra = {f.incident.kind.value for f in report.false_alerts}
