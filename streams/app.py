@@ -28,6 +28,7 @@ from streams.config import StreamsConfig
 from streams.detectors.area import CompoundEngine
 from streams.detectors.engine import DeviceEngine
 from streams.processor import CompoundProcessor, DeviceProcessor, Emitted
+from streams.resets import reset_agent
 from streams.table_store import Sender, TableStore
 from streams.timers import install_timers
 
@@ -197,6 +198,14 @@ def _wire(
     compound_agent = app.agent(signals_topic, name="compound")(compound_agent)
 
     agents["compound"] = compound_agent
+    agents["incidents"] = reset_agent(
+        app,
+        cfg,
+        (procs["readings"], procs["priority"], procs["sequence"], compound),
+        publish=publish,
+        clock=clock,
+        sender=sender,
+    )
     install_timers(
         app,
         cfg,

@@ -24,7 +24,7 @@ from streams.detectors.area import CompoundEngine, new_compound_state
 from streams.detectors.engine import DeviceEngine
 from streams.detectors.model import Finding, Outcome, Signal
 from streams.detectors.state import DeviceState
-from streams.incidents import apply_finding
+from streams.incidents import apply_finding, apply_reset
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +116,20 @@ class DeviceProcessor:
         st = self._state(a.device_id)
         self._after(st, self.engine.on_sequence(st, a, self.clock.now_s()), into)
 
+    def reset(self, alert_key: str, resolution_id: str, at_s: float, into: Emitted) -> None:
+        """A person resolved this incident: clear it if this stage holds it (keyed by device)."""
+        device_id = alert_key.split("/", 3)[-1]
+        raw = None if device_id in self.cache else self.store.get(device_id)
+        if device_id not in self.cache and raw is None:
+            return  # not a device of this stage (or of this worker's partitions)
+        st = self._state(device_id)
+        if alert_key not in st.incidents:
+            return
+        alert = apply_reset(st.incidents, alert_key, resolution_id, at_s)
+        if alert is not None:
+            into.alerts.append(alert)
+        self.write(st)  # the resolution id too, so a replay after a restart stays a no-op
+
     def tick(self, into: Emitted) -> None:
         now_s = self.clock.now_s()
         for st in list(self.cache.values()):
@@ -171,6 +185,18 @@ class CompoundProcessor:
             self._write(compound_id, cs)
         else:
             self.dirty.add(compound_id)
+
+    def reset(self, alert_key: str, resolution_id: str, at_s: float, into: Emitted) -> None:
+        """A person resolved this incident: clear it if it is an area incident held here."""
+        compound_id = alert_key.split("/", 1)[0]
+        cs = self.cache.get(compound_id) or self.store.get(compound_id)
+        if cs is None or alert_key not in cs["incidents"]:
+            return
+        self.cache[compound_id] = cs
+        alert = apply_reset(cs["incidents"], alert_key, resolution_id, at_s)
+        if alert is not None:
+            into.alerts.append(alert)
+        self._write(compound_id, cs)
 
     def _write(self, compound_id: str, cs: dict[str, Any]) -> None:
         self.dirty.discard(compound_id)
