@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aiokafka.partitioner import murmur2
+from pydantic_core import to_json
 
 from events.alerts import Alert
 from events.readings import Reading
@@ -24,7 +25,7 @@ from streams.detectors.area import CompoundEngine, new_compound_state
 from streams.detectors.engine import DeviceEngine
 from streams.detectors.model import Finding, Outcome, Signal
 from streams.detectors.state import DeviceState
-from streams.incidents import apply_finding, apply_reset
+from streams.incidents import apply_finding, apply_reset, subject_of
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class DictStore:
 
     def put(self, key: str, value: dict[str, Any], partition: int) -> None:
         self.writes += 1
-        self.data[key] = json.dumps(value, separators=(",", ":")).encode()
+        self.data[key] = to_json(value)
 
     def items(self) -> Iterable[tuple[str, dict[str, Any]]]:
         return [(k, dict(json.loads(v))) for k, v in list(self.data.items())]
@@ -118,7 +119,7 @@ class DeviceProcessor:
 
     def reset(self, alert_key: str, resolution_id: str, at_s: float, into: Emitted) -> None:
         """A person resolved this incident: clear it if this stage holds it (keyed by device)."""
-        device_id = alert_key.split("/", 3)[-1]
+        device_id = subject_of(alert_key)
         raw = None if device_id in self.cache else self.store.get(device_id)
         if device_id not in self.cache and raw is None:
             return  # not a device of this stage (or of this worker's partitions)

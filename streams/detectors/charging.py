@@ -6,6 +6,8 @@ Sources (DOMAIN.md §4): 应急管理部令第5号 Art. 37 (power off when full)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from events.alerts import AlertKind, LinkageAction, LinkageRequest
 from events.readings import ChargingPortReading, PortState, RelayState
 from streams.detectors.config import ChargingSettings
@@ -49,10 +51,14 @@ class _Edges:
     ) -> None:
         self.state, self.r, self.place, self.t_s, self.out = state, r, place, t_s, out
 
-    def edge(self, kind: AlertKind, is_now: bool, summary: str, cut: bool = False) -> None:
+    def edge(
+        self, kind: AlertKind, is_now: bool, describe: Callable[[], str], cut: bool = False
+    ) -> None:
+        """`describe` builds the summary only on an edge: this runs for every reading."""
         if not self.state.set_active(kind, is_now):
             return
         r = self.r
+        summary = describe()
         link = cut_power(r, summary) if cut and is_now else ()
         self.out.findings.append(
             Finding(
@@ -84,17 +90,17 @@ def detect_charging(
     edges.edge(
         AlertKind.CHARGING_OVERCURRENT,
         r.current_a > cfg.over_current_a,
-        f"port {r.port_no} draws {r.current_a:.1f} A > {cfg.over_current_a} A",
+        lambda: f"port {r.port_no} draws {r.current_a:.1f} A > {cfg.over_current_a} A",
     )
     edges.edge(
         AlertKind.CHARGING_OVERPOWER,
         r.power_w > cfg.over_power_w,
-        f"port {r.port_no} draws {r.power_w:.0f} W > {cfg.over_power_w:.0f} W",
+        lambda: f"port {r.port_no} draws {r.power_w:.0f} W > {cfg.over_power_w:.0f} W",
     )
     edges.edge(
         AlertKind.LEAKAGE_CURRENT,
         r.leakage_ma >= cfg.leakage_ma,
-        f"leakage {r.leakage_ma:.0f} mA >= {cfg.leakage_ma:.0f} mA",
+        lambda: f"leakage {r.leakage_ma:.0f} mA >= {cfg.leakage_ma:.0f} mA",
         cut=True,
     )
     state.over_temp_since_s = _since(
@@ -107,7 +113,7 @@ def detect_charging(
         edges.edge(
             AlertKind.SOCKET_OVER_TEMPERATURE,
             is_hot,
-            f"socket {r.socket_temp_c:.1f} C >= {cfg.socket_over_temp_c} C",
+            lambda: f"socket {r.socket_temp_c:.1f} C >= {cfg.socket_over_temp_c} C",
         )
     is_full_drawing = r.port_state is PortState.FULL and r.power_w > cfg.full_power_w
     state.full_power_since_s = _since(state.full_power_since_s, is_full_drawing, t_s)
@@ -115,21 +121,23 @@ def detect_charging(
         AlertKind.POWER_AFTER_FULL,
         state.full_power_since_s is not None
         and t_s - state.full_power_since_s >= cfg.power_after_full_s,
-        f"port {r.port_no} 'full' but still drawing {r.power_w:.0f} W",
+        lambda: f"port {r.port_no} 'full' but still drawing {r.power_w:.0f} W",
         cut=True,
     )
     start = state.charge_start_s
     edges.edge(
         AlertKind.CHARGE_TOO_LONG,
         state.is_charging and start is not None and t_s - start > cfg.max_charge_s,
-        f"port {r.port_no} charging longer than {cfg.max_charge_s / 3600:.0f} h",
+        lambda: f"port {r.port_no} charging longer than {cfg.max_charge_s / 3600:.0f} h",
         cut=True,
     )
     edges.edge(
         AlertKind.CHARGING_TEMP_CLIMB,
         state.is_charging and _climb(state, r, cfg, t_s),
-        f"socket temperature climbing >= {cfg.climb_rise_c} C in "
-        f"{cfg.climb_window_s / 60:.0f} min while charging",
+        lambda: (
+            f"socket temperature climbing >= {cfg.climb_rise_c} C in "
+            f"{cfg.climb_window_s / 60:.0f} min while charging"
+        ),
     )
     _runaway(state, r, cfg, place, t_s, out=out)
 

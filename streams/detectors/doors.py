@@ -13,6 +13,7 @@ from streams.detectors.model import Finding, Outcome, Place, Signal, SignalKind,
 from streams.detectors.state import DeviceState
 
 _OPEN_EVENTS = frozenset({DoorEventType.OPENED, DoorEventType.FORCED, DoorEventType.HELD_OPEN})
+_RULE_DOORS = frozenset({DoorType.FIRE_DOOR_NC, DoorType.EVACUATION_EXIT})
 
 
 def detect_door(
@@ -71,6 +72,8 @@ def detect_door(
     elif is_open != was_open:
         state.door_open_since_s = now_s if is_open else None
     locks = r.are_locks_released
+    if r.door_type not in _RULE_DOORS:
+        return  # the compound's fire rules look at fire doors and evacuation exits only
     if is_first or is_open != was_open or locks != state.are_locks_released:
         state.are_locks_released = locks
         out.signals.append(

@@ -28,13 +28,15 @@ def edge(
     t_s: float,
     *,
     out: Outcome,
-    summary: str,
+    summary: str | Callable[[], str],
     ev: tuple[Any, ...] | Callable[[], tuple[Any, ...]] = (),
 ) -> None:
-    """Evidence may be a callable: built only on an edge, never on the hot path."""
+    """Summary and evidence may be callables: built only on an edge, never on the hot path."""
     if state.set_active(kind, is_now):
         if callable(ev):
             ev = ev()
+        if callable(summary):
+            summary = summary()
         out.findings.append(
             Finding(
                 kind,
@@ -94,7 +96,7 @@ def check_health(
             place,
             obs_s,
             out=out,
-            summary=f"battery {battery:.0f} %",
+            summary=lambda: f"battery {battery:.0f} %",
             ev=ev,
         )
     if isinstance(r, SmokeReading):
@@ -143,7 +145,6 @@ def check_clock(
     if received_s is None:
         return
     skew_s = obs_s - received_s
-    ev = partial(evidence, event_id, state.device_id, obs_s, skew_s=round(skew_s, 1))
     edge(
         state,
         AlertKind.CLOCK_SKEW,
@@ -151,8 +152,8 @@ def check_clock(
         place,
         obs_s,
         out=out,
-        summary=f"device clock {skew_s:+.0f} s off the bridge clock",
-        ev=ev,
+        summary=lambda: f"device clock {skew_s:+.0f} s off the bridge clock",
+        ev=lambda: evidence(event_id, state.device_id, obs_s, skew_s=round(skew_s, 1)),
     )
 
 
@@ -201,8 +202,10 @@ def count_false_alarms(
         place,
         t_s,
         out=out,
-        summary=f"{count} unconfirmed alarms in 24 h "
-        f"(GB 50440: > {cfg.false_alarms_per_day} needs a plan)",
+        summary=lambda: (
+            f"{count} unconfirmed alarms in 24 h "
+            f"(GB 50440: > {cfg.false_alarms_per_day} needs a plan)"
+        ),
     )
 
 
