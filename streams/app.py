@@ -1,20 +1,22 @@
-"""The Faust app: agents over the readings, priority and sequence topics, the compound stage,
-timers, and the changelog tables behind the in-memory state.
+"""The Faust app: batch lanes over the readings, priority and sequence topics, agents for the
+compound stage and incident resets, timers, and the changelog tables behind in-memory state.
 
 Device stage (keyed by device): readings (12 partitions), priority and sequence (3 each) each
-have their own processor and table, co-partitioned with their topic. Compound stage: signals
-keyed by compound. Alerts go to Topics.ALERTS keyed by compound. At least once (Tansu has no
-transactions; STACK-NOTES.md): replays are dropped by seq and incidents are idempotent.
+have their own processor and table, co-partitioned with their topic, fed by a lane
+(fast_consumer: Faust's consumer group and commits, without its per-record delivery).
+Compound stage: signals keyed by compound. Alerts go to Topics.ALERTS keyed by compound. At
+least once (Tansu has no transactions; STACK-NOTES.md): replays are dropped by seq and
+incidents are idempotent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import faust
 
@@ -28,12 +30,22 @@ from streams.config import StreamsConfig
 from streams.detectors.area import CompoundEngine
 from streams.detectors.engine import DeviceEngine
 from streams.processor import CompoundProcessor, DeviceProcessor, Emitted
-from streams.resets import reset_agent
+from streams.resets import ResetStage, reset_agents
 from streams.table_store import Sender, TableStore
 from streams.timers import install_timers
 
 log = logging.getLogger(__name__)
 _PARTITIONS = {spec.name: spec.partitions for spec in KAFKA_TOPICS}
+# The device stage: one processor and table per topic, co-partitioned with it.
+_DEVICE_TOPICS = {
+    "readings": Topics.READINGS,
+    "priority": Topics.PRIORITY,
+    "sequence": Topics.SEQUENCE,
+}
+
+
+class Publisher(Protocol):
+    async def __call__(self, emitted: Emitted, *, with_state: bool = True) -> None: ...
 
 
 @dataclass
@@ -44,6 +56,7 @@ class Worker:
     sequence: DeviceProcessor
     compound: CompoundProcessor
     agents: dict[str, Any]
+    lanes: dict[str, fast_consumer.LaneHandler]
     topics: dict[str, Any]
     sender: Sender
 
@@ -69,22 +82,16 @@ def build_app(
         broker_heartbeat_interval=cfg.heartbeat_interval_s,
         table_standby_replicas=0,  # standbys were not kept current on Tansu (STACK-NOTES.md)
         consumer_auto_offset_reset="earliest",
-        **_flavour_settings(kafka),
         web_enabled=web_port is not None,
         web_port=web_port or 6066,
         web_in_thread=False,
     )
     fast_consumer.install(app, cfg.fetch_max_wait_ms)
-    return _wire(app, cfg, clock, on_ready)
-
-
-def _flavour_settings(kafka: KafkaConnection) -> dict[str, Any]:
-    """Tansu reports a partition's end offset as the base offset of its last batch + 1
-    (STACK-NOTES.md): with multi-record changelog batches, table recovery waits forever for
-    offsets that never come. One record per batch keeps its end offsets true."""
-    if kafka.flavour is KafkaFlavour.TANSU:
-        return {"producer_max_batch_size": 1}
-    return {}
+    # Tansu reports a partition's end offset as the base offset of its last batch + 1
+    # (STACK-NOTES.md): table recovery needs each changelog partition to end in a one-record
+    # batch (TableStore.drain).
+    single_record_tail = kafka.flavour is KafkaFlavour.TANSU
+    return _wire(app, cfg, clock, on_ready, single_record_tail=single_record_tail)
 
 
 def _table(app: Any, name: str, partitions: int) -> Any:
@@ -106,7 +113,12 @@ def _table(app: Any, name: str, partitions: int) -> Any:
 
 
 def _wire(
-    app: Any, cfg: StreamsConfig, clock: Clock, on_ready: Callable[[], object] | None
+    app: Any,
+    cfg: StreamsConfig,
+    clock: Clock,
+    on_ready: Callable[[], object] | None,
+    *,
+    single_record_tail: bool,
 ) -> Worker:
     engine = DeviceEngine(cfg.detectors)
     tables = {
@@ -115,14 +127,13 @@ def _wire(
         "sequence": _table(app, "sequence-state", _PARTITIONS[Topics.SEQUENCE]),
         "compound": _table(app, "compound-state", cfg.signals_partitions),
     }
-    stores = {name: TableStore(table) for name, table in tables.items()}
+    stores = {
+        name: TableStore(table, single_record_tail=single_record_tail)
+        for name, table in tables.items()
+    }
     procs = {
         name: DeviceProcessor(engine, clock, stores[name], _PARTITIONS[topic])
-        for name, topic in (
-            ("readings", Topics.READINGS),
-            ("priority", Topics.PRIORITY),
-            ("sequence", Topics.SEQUENCE),
-        )
+        for name, topic in _DEVICE_TOPICS.items()
     }
     compound = CompoundProcessor(
         CompoundEngine(cfg.detectors), clock, stores["compound"], cfg.signals_partitions
@@ -131,11 +142,11 @@ def _wire(
 
     sender = Sender(app)
 
-    async def publish(emitted: Emitted) -> None:
-        """Hand alerts, signals and changelog records to the producer now. Not Faust's
-        `topic.send` inside an agent: that attaches them to the event and publishes only at
-        the next commit (~3 s). At least once holds: Faust flushes the producer before it
-        commits offsets (faust/transport/consumer.py, commit)."""
+    async def publish(emitted: Emitted, *, with_state: bool = True) -> None:
+        """Hand alerts, signals and (unless `with_state` is False) the changelog records to
+        the producer now. Not Faust's `topic.send` inside an agent: that attaches them to the
+        event and publishes only at the next commit (~3 s). At least once holds: Faust
+        flushes the producer before it commits offsets (faust/transport/consumer.py)."""
         delivered = []
         for alert in emitted.alerts:
             delivered.append(
@@ -155,39 +166,20 @@ def _wire(
             await sender.send(
                 cfg.signals_topic, signal.place.compound_id.encode(), codec.write_signal(signal)
             )
+        if not with_state:
+            return
         for store in stores.values():
             if store.pending:
                 await store.drain(sender)
 
-    agents = {
-        "readings": _device_agent(
-            app,
-            cfg,
-            Topics.READINGS,
-            procs["readings"],
-            publish=publish,
-            clock=clock,
-            sender=sender,
-        ),
-        "priority": _device_agent(
-            app,
-            cfg,
-            Topics.PRIORITY,
-            procs["priority"],
-            publish=publish,
-            clock=clock,
-            sender=sender,
-        ),
-        "sequence": _device_agent(
-            app,
-            cfg,
-            Topics.SEQUENCE,
-            procs["sequence"],
-            publish=publish,
-            clock=clock,
-            sender=sender,
-        ),
+    lanes = {
+        name: _device_lane(cfg, topic, procs[name], publish=publish, clock=clock, sender=sender)
+        for name, topic in _DEVICE_TOPICS.items()
     }
+    topics = {
+        name: fast_consumer.add_lane(app, _DEVICE_TOPICS[name], lanes[name]) for name in lanes
+    }
+    agents: dict[str, Any] = {}
 
     async def compound_agent(stream: Any) -> None:
         async for payload in stream:
@@ -198,14 +190,9 @@ def _wire(
     compound_agent = app.agent(signals_topic, name="compound")(compound_agent)
 
     agents["compound"] = compound_agent
-    agents["incidents"] = reset_agent(
-        app,
-        cfg,
-        (procs["readings"], procs["priority"], procs["sequence"], compound),
-        publish=publish,
-        clock=clock,
-        sender=sender,
-    )
+    stages = {name: ResetStage(proc, is_keyed_by_device=True) for name, proc in procs.items()}
+    stages["compound"] = ResetStage(compound, is_keyed_by_device=False)
+    agents |= reset_agents(app, cfg, stages, publish=publish, clock=clock, sender=sender)
     install_timers(
         app,
         cfg,
@@ -216,7 +203,7 @@ def _wire(
         on_ready=on_ready,
         sequence=procs["sequence"],
     )
-    topics = {"signals": signals_topic}
+    topics["signals"] = signals_topic
     return Worker(
         app,
         procs["readings"],
@@ -224,38 +211,42 @@ def _wire(
         procs["sequence"],
         compound,
         agents,
+        lanes,
         topics,
         sender,
     )
 
 
-def _device_agent(
-    app: Any,
+def _device_lane(
     cfg: StreamsConfig,
     topic_name: str,
     proc: DeviceProcessor,
     *,
-    publish: Callable[[Emitted], Awaitable[None]],
+    publish: Publisher,
     clock: Clock,
     sender: Sender,
-) -> Any:
-    topic = app.topic(topic_name, internal=False)
+) -> fast_consumer.LaneHandler:
+    """The device stage over one topic: a partition's fetched records as one batch (see
+    fast_consumer). Alerts are published every `batch_max` records, so a long backlog does
+    not hold an alarm back; state once per batch, after its alerts (on Tansu a changelog
+    write waits for two round trips: TableStore.drain)."""
     is_sequence = topic_name == Topics.SEQUENCE
     counter = metrics.EVENTS.labels(topic_name)
+    step = cfg.batch_max
 
-    async def agent(stream: Any) -> None:
-        async for events in stream.take_events(cfg.batch_max, within=cfg.batch_within_s):
+    async def handle(records: Sequence[fast_consumer.LaneRecord]) -> None:
+        for start in range(0, len(records), step):
+            chunk = records[start : start + step]
             emitted = Emitted()
-            for event in events:
-                payload: bytes = event.value
+            for rec in chunk:
+                payload = rec.value or b""
                 try:
                     if is_sequence:
                         proc.on_sequence(codec.read_anomaly(payload), emitted)
                     else:
                         proc.on_reading(codec.read(payload), emitted)
                 except (ContractViolation, ValueError) as err:
-                    msg = event.message
-                    where = f"kafka:{msg.topic}/{msg.partition}@{msg.offset}"
+                    where = f"kafka:{rec.topic}/{rec.partition}@{rec.offset}"
                     now = datetime.fromtimestamp(clock.now_s(), tz=UTC)
                     await sender.send(
                         Topics.DEAD_LETTER,
@@ -263,7 +254,8 @@ def _device_agent(
                         codec.dead_letter(err, payload, where, cfg.app_id, now),
                     )
                     metrics.DEAD_LETTERS.labels(topic_name).inc()
-            counter.inc(len(events))
-            await publish(emitted)
+            counter.inc(len(chunk))
+            await publish(emitted, with_state=False)
+        await publish(Emitted())
 
-    return app.agent(topic, name=topic_name.replace(".", "-"))(agent)
+    return handle

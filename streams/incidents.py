@@ -155,3 +155,9 @@ def _alert(key: str, rec: dict[str, Any], f: Finding) -> Alert:
         evidence=f.evidence,
         linkage=f.linkage,
     )
+
+
+def subject_of(alert_key: str) -> str:
+    """The subject of an incident key compound/building/kind/subject: a device id, or
+    "area:<id>" for an area incident."""
+    return alert_key.split("/", 3)[-1]

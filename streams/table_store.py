@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable
 from typing import Any
+
+from pydantic_core import to_json
 
 
 class Sender:
@@ -37,16 +40,18 @@ class TableStore:
     Keys and values are raw bytes, as recovery from the changelog restores them.
     """
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, *, single_record_tail: bool = False) -> None:
         self.table = table
         self.pending: list[tuple[bytes, bytes, int]] = []
+        self.single_record_tail = single_record_tail
+        self._tail_lock = asyncio.Lock()
 
     def get(self, key: str) -> dict[str, Any] | None:
         raw = self.table.data.get(key.encode())
         return None if raw is None else _loads(raw)
 
     def put(self, key: str, value: dict[str, Any], partition: int) -> None:
-        raw = json.dumps(value, separators=(",", ":")).encode()
+        raw = to_json(value)  # pydantic-core: ~5x json.dumps, and this runs on the hot path
         self.table.data[key.encode()] = raw
         self.pending.append((key.encode(), raw, partition))
 
@@ -55,8 +60,21 @@ class TableStore:
         records and flushes them one by one: it stalled the worker)."""
         pending, self.pending = self.pending, []
         name = self.table.changelog_topic.get_topic_name()
-        for key, value, partition in pending:
-            await sender.send(name, key, value, partition=partition)
+        if not self.single_record_tail:
+            for key, value, partition in pending:
+                await sender.send(name, key, value, partition=partition)
+            return
+        # Tansu: its end offset of a partition is the base offset of the last batch + 1, so
+        # table recovery would wait for offsets beyond it forever unless the last batch holds
+        # one record. Send batched, wait for delivery, then repeat each partition's last
+        # record alone (idempotent in a compacted changelog). Once per drain, not per
+        # record: one record per producer batch made every write wait for the one before.
+        async with self._tail_lock:  # no other write of this table between data and tail
+            sent = [await sender.send(name, k, v, partition=p) for k, v, p in pending]
+            await asyncio.gather(*sent)
+            last = {p: (k, v) for k, v, p in pending}
+            tails = [await sender.send(name, k, v, partition=p) for p, (k, v) in last.items()]
+            await asyncio.gather(*tails)
 
     def items(self) -> Iterable[tuple[str, dict[str, Any]]]:
         return [(k.decode(), _loads(v)) for k, v in list(self.table.data.items())]

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from aiokafka.structs import ConsumerRecord
+
 from events.readings import (
     ChargingPortReading,
     DoorEvent,
@@ -135,3 +137,25 @@ def samsung_temps(path: Path) -> list[tuple[float, float, float]]:
     """(time_s, voltage_v, cell_temp_c) at 1 Hz."""
     with path.open(newline="", encoding="utf-8-sig") as fh:
         return [(float(r[0]), float(r[2]), float(r[4])) for r in csv.reader(fh)]
+
+
+def records(
+    topic: str, values: list[bytes], *, partition: int = 0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Kafka records as a lane receives them from the consumer, offsets 0, 1, 2, ..."""
+    return [
+        ConsumerRecord(
+            topic=topic,
+            partition=partition,
+            offset=offset,
+            timestamp=0,
+            timestamp_type=0,
+            key=None,
+            value=value,
+            checksum=None,
+            serialized_key_size=0,
+            serialized_value_size=len(value),
+            headers=(),
+        )
+        for offset, value in enumerate(values)
+    ]

@@ -1,4 +1,5 @@
-"""The Faust agents through test_context(): decode, detect, publish, dedupe, dead-letter."""
+"""The device lanes and the Faust agents (test_context()): decode, detect, publish, dedupe,
+dead-letter."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from events.alerts import Alert, AlertKind, AlertStatus
 from events.codec import encode_model
 from events.connections import KafkaConnection
+from events.deadletter import DeadLetter
 from events.topics import Topics
 from streams.app import Worker, build_app
 from streams.clock import FakeClock
@@ -20,7 +22,7 @@ from streams.codec import write_signal
 from streams.config import StreamsConfig
 from streams.detectors.engine import DeviceEngine
 from streams.detectors.state import DeviceState
-from tests.streams.fixtures import T0, smoke
+from tests.streams.fixtures import T0, records, smoke
 
 CLOCK = FakeClock(T0)
 
@@ -70,19 +72,13 @@ async def _wait(event: asyncio.Event) -> None:
     event.clear()
 
 
-async def test_readings_agent_raises_one_incident_and_drops_replays(worker: Worker) -> None:
-    send, sent = _signalling_mock()
+async def test_readings_lane_raises_one_incident_and_drops_replays(worker: Worker) -> None:
+    send, _ = _signalling_mock()
+    hot = encode_model(smoke("a1", 7, 0.0, temp_c=80.0))
+    bad = b'{"kind": "smoke"}'
     with patch.object(worker.sender, "send", send):
-        agent = worker.agents["readings"]
-        async with agent.test_context() as ctx:
-            hot = encode_model(smoke("a1", 7, 0.0, temp_c=80.0))
-            await ctx.put(hot, key=b"a1", wait=False)
-            await _wait(sent[Topics.ALERTS])
-            await ctx.put(hot, key=b"a1", wait=False)  # the replay
-            await ctx.put(b'{"kind": "smoke"}', key=b"a1", wait=False)  # bad input
-            await _wait(
-                sent[Topics.DEAD_LETTER]
-            )  # records are handled in order: the replay went first
+        # One fetched batch: the reading, its replay, and bad input, in offset order.
+        await worker.lanes["readings"](records(Topics.READINGS, [hot, hot, bad], partition=3))
     fires = [a for a in _alerts(send) if a.kind is AlertKind.FIRE]
     assert len(fires) == 1
     assert fires[0].status is AlertStatus.RAISED
@@ -90,6 +86,8 @@ async def test_readings_agent_raises_one_incident_and_drops_replays(worker: Work
     assert worker.readings.duplicates == 1
     assert len(_sent(send, "fw.streams.signals.v1")) == 1  # fire level to the compound stage
     assert worker.readings.store.get("a1") is not None  # mirrored to the table at once
+    (letter,) = [DeadLetter.model_validate_json(v) for v in _sent(send, Topics.DEAD_LETTER)]
+    assert letter.mqtt_topic == f"kafka:{Topics.READINGS}/3@2"  # where the bad record was
 
 
 async def test_compound_agent_confirms_two_detectors(worker: Worker) -> None:

@@ -23,8 +23,8 @@ from streams.config import StreamsConfig
 from streams.detectors.engine import DeviceEngine
 from streams.detectors.model import Finding, Place, evidence
 from streams.incidents import apply_finding, apply_reset, is_resolution
-from streams.processor import DeviceProcessor, DictStore, Emitted
-from tests.streams.fixtures import T0, smoke
+from streams.processor import DeviceProcessor, DictStore, Emitted, partition_for
+from tests.streams.fixtures import T0, records, smoke
 
 KEY = "c1/b1/fire/s1"
 
@@ -134,28 +134,44 @@ def _alerts(send: AsyncMock) -> list[Alert]:
     return [Alert.model_validate_json(v) for v in values]
 
 
-async def test_incidents_agent_resets_a_latched_fire(worker: Worker) -> None:
-    sent = asyncio.Event()
+def _done(*_: Any, **__: Any) -> asyncio.Future[None]:
+    """What the producer returns: the future of the broker's ack (acked at once here)."""
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    done.set_result(None)
+    return done
 
-    def _record(topic: str, *_: Any, **__: Any) -> asyncio.Future[None]:
-        if topic == Topics.ALERTS:
-            sent.set()
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        done.set_result(None)
-        return done
 
-    send = AsyncMock(side_effect=_record)
+async def test_a_resolution_reaches_every_stage_by_its_own_key_and_clears_once(
+    worker: Worker,
+) -> None:
+    send = AsyncMock(side_effect=_done)
     with patch.object(worker.sender, "send", send):
-        async with worker.agents["readings"].test_context() as ctx:
-            await ctx.put(encode_model(smoke("r1", 1, T0, temp_c=80.0)), key=b"r1")
+        hot = encode_model(smoke("r1", 1, T0, temp_c=80.0))
+        await worker.lanes["readings"](records(Topics.READINGS, [hot]))
         (fire,) = [a for a in _alerts(send) if a.kind is AlertKind.FIRE]
-        sent.clear()
         resolve = encode_model(_transition(fire.incident_key, fire.incident_key))
         async with worker.agents["incidents"].test_context() as ctx:
             await ctx.put(encode_model(_transition(fire.incident_key, "x", to="acknowledged")))
             await ctx.put(resolve, key=b"c1")
-            await ctx.put(resolve, key=b"c1")  # the replay
-            async with asyncio.timeout(10):
-                await sent.wait()
+        forwarded = [c for c in send.call_args_list if "-resets-" in c.args[0]]
+        # One copy per stage, keyed and partitioned as that stage's own topic: the device
+        # stages by device (readings has 12 partitions, priority and sequence 3), the
+        # compound stage by compound (6).
+        where = {
+            c.args[0].rsplit("-", 1)[-1]: (c.args[1], c.kwargs["partition"]) for c in forwarded
+        }
+        assert where == {
+            "readings": (b"r1", partition_for("r1", 12)),
+            "priority": (b"r1", partition_for("r1", 3)),
+            "sequence": (b"r1", partition_for("r1", 3)),
+            "compound": (b"c1", partition_for("c1", 6)),
+        }
+        assert all(c.args[2] == resolve for c in forwarded)  # the acknowledgement stayed
+        for stage in ("priority", "sequence", "compound"):  # they do not hold it: no-ops
+            async with worker.agents[f"resets-{stage}"].test_context() as ctx:
+                await ctx.put(resolve)
+        async with worker.agents["resets-readings"].test_context() as ctx:
+            await ctx.put(resolve, key=b"r1")
+            await ctx.put(resolve, key=b"r1")  # the replay
     statuses = [(a.status, a.revision) for a in _alerts(send) if a.kind is AlertKind.FIRE]
     assert statuses == [(AlertStatus.RAISED, 1), (AlertStatus.CLEARED, 2)]

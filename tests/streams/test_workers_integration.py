@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,15 +15,16 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from events.alerts import Alert, AlertKind, AlertStatus
 from events.codec import encode_model
+from events.incidents import IncidentTransition
 from events.topics import Topics
-from firewatch.embedded.process import ManagedProcess
+from firewatch.embedded.process import ManagedProcess, free_port
 from firewatch.embedded.tansu import TansuBroker
 from tests.streams.fixtures import smoke
 
 pytestmark = pytest.mark.integration
 
 
-def _worker(kafka: TansuBroker, tmp: Path, name: str) -> ManagedProcess:
+def _worker(kafka: TansuBroker, tmp: Path, name: str, metrics_port: int) -> ManagedProcess:
     argv = [
         sys.executable,
         "-m",
@@ -38,13 +40,15 @@ def _worker(kafka: TansuBroker, tmp: Path, name: str) -> ManagedProcess:
         "fw-it-workers",
         "--data-dir",
         str(tmp / name),
+        "--metrics-port",
+        str(metrics_port),
     ]
     return ManagedProcess(name, argv, log_path=tmp / f"{name}.log").start()
 
 
 @pytest.fixture
 def workers(kafka: TansuBroker, tmp_path: Path) -> Iterator[list[ManagedProcess]]:
-    procs = [_worker(kafka, tmp_path, "worker-a"), _worker(kafka, tmp_path, "worker-b")]
+    procs = [_worker(kafka, tmp_path, name, free_port()) for name in ("worker-a", "worker-b")]
     try:
         yield procs
     finally:
@@ -62,11 +66,20 @@ class AlertLog:
         )
         self.alerts: list[Alert] = []
 
-    async def until_fire_for(self, devices: set[str], timeout_s: float) -> None:
+    async def until_fire_for(
+        self, devices: set[str], timeout_s: float, status: AlertStatus = AlertStatus.RAISED
+    ) -> None:
         async with asyncio.timeout(timeout_s):
-            while not devices <= {a.device_id for a in self.alerts if a.kind is AlertKind.FIRE}:
+            while not devices <= self.fire_devices(status):
                 for records in (await self.consumer.getmany(timeout_ms=200)).values():
                     self.alerts.extend(Alert.model_validate_json(r.value) for r in records)
+
+    def fire_devices(self, status: AlertStatus) -> set[str]:
+        return {
+            a.device_id or ""
+            for a in self.alerts
+            if a.kind is AlertKind.FIRE and a.status is status
+        }
 
 
 async def _send(producer: AIOKafkaProducer, readings: list[bytes], keys: list[str]) -> None:
@@ -107,3 +120,68 @@ async def test_kill_one_worker_no_alert_lost_none_paged_twice(
     # Dispatch pages once per alert id (incident#revision): a second id would be a 2nd page.
     assert all(len(ids) == 1 for ids in raised.values()), raised
     await log.consumer.stop()
+
+
+def _devices_held(worker: ManagedProcess) -> float:
+    """The worker's firewatch_streams_devices gauge: device states it holds now."""
+    port = worker.argv[worker.argv.index("--metrics-port") + 1]
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
+            text = resp.read().decode()
+    except OSError:
+        return 0.0
+    lines = [ln for ln in text.splitlines() if ln.startswith("firewatch_streams_devices ")]
+    return float(lines[0].split()[1]) if lines else 0.0
+
+
+def _resolution(alert: Alert) -> IncidentTransition:
+    """What dispatch publishes when a duty member resolves the incident."""
+    return IncidentTransition(
+        incident_key=alert.incident_key,
+        alert_key=alert.incident_key,
+        incident_kind=alert.kind,
+        severity=alert.severity,
+        compound_id=alert.compound_id,
+        action="resolve",
+        from_state="assessed",
+        to_state="resolved",
+        actor="duty:it",
+        at=alert.raised_at,
+        source="console",
+    )
+
+
+async def test_a_resolution_unlatches_fires_held_by_either_worker(
+    kafka: TansuBroker, workers: list[ManagedProcess]
+) -> None:
+    # One compound: its transitions are read by one worker, its devices' fires are held by
+    # both (24 devices over the 12 readings partitions).
+    devices = [f"it-r{i:02d}" for i in range(24)]
+    log = AlertLog(kafka.bootstrap)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap)
+    await log.consumer.start()
+    await producer.start()
+    try:
+        hot = [encode_model(smoke(d, 1, 0.0, temp_c=80.0)) for d in devices]
+        await _send(producer, hot, devices)
+        await log.until_fire_for(set(devices), timeout_s=120)
+        async with asyncio.timeout(60):  # both hold some of the fires (the group settled)
+            while True:  # another process's gauge: polled, nothing to wait on
+                held = [await asyncio.to_thread(_devices_held, w) for w in workers]
+                if all(held):
+                    break
+                await asyncio.sleep(0.5)
+        fires = [a for a in log.alerts if a.kind is AlertKind.FIRE]
+        assert {a.compound_id for a in fires} == {"c1"}
+        for alert in fires:
+            t = encode_model(_resolution(alert))
+            await producer.send(Topics.INCIDENTS, value=t, key=alert.compound_id.encode())
+        await producer.flush()
+        await log.until_fire_for(set(devices), timeout_s=60, status=AlertStatus.CLEARED)
+    finally:
+        await producer.stop()
+        await log.consumer.stop()
+    cleared = [a.incident_key for a in log.alerts if a.status is AlertStatus.CLEARED]
+    # Every fire incident, the devices' and the area's (two detectors in a1), cleared once.
+    assert sorted(cleared) == sorted({a.incident_key for a in fires})
+    assert any(a.device_id is None for a in fires)  # the area incident, compound stage
