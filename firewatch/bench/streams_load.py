@@ -26,8 +26,8 @@ EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def reading(rng: random.Random, device_no: int, seq: int, t_s: float) -> Reading:
-    """Device n's reading number `seq`: smoke 60 %, charging ports 25 %, doors 10 %, else
-    heartbeats; values in their normal ranges (no alarms)."""
+    """Device n's reading number `seq`: smoke 60 %, charging ports 25 %, doors 10 % (half of
+    them fire doors), else heartbeats; values in their normal ranges (no alarms)."""
     kind = device_no % 20
     base = {
         "device_id": f"dev-{device_no:06d}",
@@ -61,10 +61,11 @@ def reading(rng: random.Random, device_no: int, seq: int, t_s: float) -> Reading
             relay_state=RelayState.ON,
         )
     if kind < 19:
+        # Half of them stairwell fire doors: their toggles feed the compound stage too.
         is_open = seq % 2 == 1
         return DoorEvent(
             **base,
-            door_type=DoorType.UNIT_ENTRANCE,
+            door_type=DoorType.UNIT_ENTRANCE if kind == 17 else DoorType.FIRE_DOOR_NC,
             event=DoorEventType.OPENED if is_open else DoorEventType.CLOSED,
             is_open=is_open,
         )
