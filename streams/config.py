@@ -22,9 +22,10 @@ class StreamsConfig(BaseModel):
     # changes meaningfully (alarm stages, deadlines, incidents), else at most this often: one
     # table write per event would cap a worker near 3.3k events/s (STACK-NOTES.md).
     flush_interval_s: float = Field(default=5.0, gt=0)
-    # Batching: up to this many events per agent step, waiting at most `batch_within_s`.
+    # A lane hands the device stage a partition's fetched records at once (fast_consumer);
+    # alerts are published after every `batch_max` of them, so a backlog never holds an
+    # alarm back longer than that many readings take (~20-40 ms).
     batch_max: int = Field(default=1000, ge=1)
-    batch_within_s: float = Field(default=0.005, gt=0)
     # Tansu holds every group join for half the session timeout (STACK-NOTES.md).
     # Tansu answers a long-poll fetch after ~50 ms unless the wait is short, and a short wait
     # returns less per fetch: 20 ms gave ~30 ms alarms but ~1.7k events/s, 500 ms ~3.5k/s
