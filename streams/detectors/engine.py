@@ -69,7 +69,8 @@ class DeviceEngine:
         obs_s = r.observed_at.timestamp()
         if not state.accept_seq(r.seq, obs_s):
             return None  # applied before: a duplicate or a replay
-        place = _place_from(state, r)
+        _place_from(state, r)
+        place = place_of(state)
         out = Outcome()
         health.on_alive(state, place, r.event_id, now_s, out=out)
         received = r.received_at.timestamp() if r.received_at else None
@@ -157,29 +158,16 @@ class DeviceEngine:
         out.is_significant = True
 
 
-def _place_from(state: DeviceState, r: Reading) -> Place:
-    """The device's place, updated from the reading; built again only when it moved (this
-    runs for every reading)."""
+def _place_from(state: DeviceState, r: Reading) -> None:
     state.kind = r.kind
-    place = state.place
-    if (
-        place is None
-        or r.compound_id != place.compound_id
-        or r.gateway_id != place.gateway_id
-        or (r.building_id is not None and r.building_id != place.building_id)
-        or (r.floor is not None and r.floor != place.floor)
-        or (r.area_id is not None and r.area_id != place.area_id)
-    ):
-        state.compound_id = r.compound_id
-        state.gateway_id = r.gateway_id
-        if r.building_id is not None:
-            state.building_id = r.building_id
-        if r.floor is not None:
-            state.floor = r.floor
-        if r.area_id is not None:
-            state.area_id = r.area_id
-        place = state.place = place_of(state)
-    return place
+    state.compound_id = r.compound_id
+    state.gateway_id = r.gateway_id
+    if r.building_id is not None:
+        state.building_id = r.building_id
+    if r.floor is not None:
+        state.floor = r.floor
+    if r.area_id is not None:
+        state.area_id = r.area_id
 
 
 def _gateway(

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from streams.detectors.model import Place
-
 
 @dataclass(slots=True)
 class DeviceState:
@@ -64,8 +62,6 @@ class DeviceState:
     gap_event_id: str = ""
     # Incident records of this device's incidents (streams.incidents owns the shape).
     incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # Derived from the fields above and never serialised: the engine's cached Place.
-    place: Place | None = field(default=None, repr=False, compare=False)
 
     def accept_seq(self, seq: int, obs_s: float) -> bool:
         """Record `seq` as applied; False when it was applied before (a duplicate/replay)."""
@@ -112,15 +108,12 @@ class DeviceState:
 
 SEEN_WINDOW = 64
 _MASK = (1 << SEEN_WINDOW) - 1
-_NOT_SERIALISED = frozenset({"device_id", "place"})  # device_id: written first, always
-_NAMES = frozenset(f.name for f in fields(DeviceState)) - {"place"}
+_NAMES = frozenset(f.name for f in fields(DeviceState))
 
 
 def _default_values() -> dict[str, Any]:
     probe = DeviceState(device_id="")
-    return {
-        f.name: getattr(probe, f.name) for f in fields(DeviceState) if f.name not in _NOT_SERIALISED
-    }
+    return {f.name: getattr(probe, f.name) for f in fields(DeviceState) if f.name != "device_id"}
 
 
 _DEFAULTS: dict[str, Any] = _default_values()
