@@ -27,6 +27,7 @@ class DeadLetterReason(StrEnum):
     TIMESTAMP_TOO_OLD = "timestamp_too_old"
     UNKNOWN_DEVICE = "unknown_device"
     BRIDGE_ERROR = "bridge_error"  # the bridge failed on this message: a bug, kept not lost
+    WORKER_ERROR = "worker_error"  # a stream worker's detectors failed on it: a bug, kept
 
 
 class DeadLetter(BaseModel):

@@ -22,7 +22,9 @@ import faust
 
 from events.codec import encode_model, kafka_headers
 from events.connections import KafkaConnection, KafkaFlavour
+from events.deadletter import DeadLetterReason
 from events.errors import ContractViolation
+from events.sequence import SequenceAnomaly
 from events.topics import KAFKA_TOPICS, Topics
 from streams import codec, fast_consumer, metrics
 from streams.clock import Clock, SystemClock
@@ -42,6 +44,9 @@ _DEVICE_TOPICS = {
     "priority": Topics.PRIORITY,
     "sequence": Topics.SEQUENCE,
 }
+
+
+Reason = DeadLetterReason | None
 
 
 class Publisher(Protocol):
@@ -234,6 +239,13 @@ def _device_lane(
     counter = metrics.EVENTS.labels(topic_name)
     step = cfg.batch_max
 
+    async def reject(rec: fast_consumer.LaneRecord, err: Exception, reason: Reason) -> None:
+        where = f"kafka:{rec.topic}/{rec.partition}@{rec.offset}"
+        now = datetime.fromtimestamp(clock.now_s(), tz=UTC)
+        letter = codec.dead_letter(err, rec.value or b"", where, cfg.app_id, now, reason=reason)
+        await sender.send(Topics.DEAD_LETTER, where.encode(), letter)
+        metrics.DEAD_LETTERS.labels(topic_name).inc()
+
     async def handle(records: Sequence[fast_consumer.LaneRecord]) -> None:
         for start in range(0, len(records), step):
             chunk = records[start : start + step]
@@ -241,19 +253,18 @@ def _device_lane(
             for rec in chunk:
                 payload = rec.value or b""
                 try:
-                    if is_sequence:
-                        proc.on_sequence(codec.read_anomaly(payload), emitted)
-                    else:
-                        proc.on_reading(codec.read(payload), emitted)
+                    item = codec.read_anomaly(payload) if is_sequence else codec.read(payload)
                 except (ContractViolation, ValueError) as err:
-                    where = f"kafka:{rec.topic}/{rec.partition}@{rec.offset}"
-                    now = datetime.fromtimestamp(clock.now_s(), tz=UTC)
-                    await sender.send(
-                        Topics.DEAD_LETTER,
-                        where.encode(),
-                        codec.dead_letter(err, payload, where, cfg.app_id, now),
-                    )
-                    metrics.DEAD_LETTERS.labels(topic_name).inc()
+                    await reject(rec, err, None)  # the decoder's own reason
+                    continue
+                try:
+                    if isinstance(item, SequenceAnomaly):
+                        proc.on_sequence(item, emitted)
+                    else:
+                        proc.on_reading(item, emitted)
+                except Exception as err:  # a detector bug must not blind the partition
+                    log.exception("device stage failed on a %s record", topic_name)
+                    await reject(rec, err, DeadLetterReason.WORKER_ERROR)
             counter.inc(len(chunk))
             await publish(emitted, with_state=False)
         await publish(Emitted())

@@ -39,9 +39,17 @@ def write_signal(signal: Signal) -> bytes:
 
 
 def dead_letter(
-    err: ContractViolation | ValueError, payload: bytes, where: str, worker_id: str, now: datetime
+    err: Exception,
+    payload: bytes,
+    where: str,
+    worker_id: str,
+    now: datetime,
+    *,
+    reason: DeadLetterReason | None = None,
 ) -> bytes:
-    reason = err.reason if isinstance(err, ContractViolation) else None
+    """`reason` overrides the error's own (a ContractViolation's, else wrong_type)."""
+    if reason is None and isinstance(err, ContractViolation):
+        reason = err.reason
     return encode_model(
         DeadLetter.of(
             reason=reason or DeadLetterReason.WRONG_TYPE,

@@ -90,6 +90,30 @@ async def test_readings_lane_raises_one_incident_and_drops_replays(worker: Worke
     assert letter.mqtt_topic == f"kafka:{Topics.READINGS}/3@2"  # where the bad record was
 
 
+async def test_a_detector_failure_dead_letters_that_reading_and_the_batch_goes_on(
+    worker: Worker,
+) -> None:
+    send, _ = _signalling_mock()
+    engine = worker.readings.engine
+    real = engine.on_reading
+
+    def fails_for_b1(state: DeviceState, r: Any, now_s: float) -> Any:
+        if r.device_id == "b1":
+            raise ZeroDivisionError("a detector bug")
+        return real(state, r, now_s)
+
+    batch = [encode_model(smoke("b1", 1, 0.0)), encode_model(smoke("b2", 1, 0.0, temp_c=80.0))]
+    with (
+        patch.object(worker.sender, "send", send),
+        patch.object(engine, "on_reading", fails_for_b1),
+    ):
+        await worker.lanes["readings"](records(Topics.READINGS, batch, partition=5))
+    (letter,) = [DeadLetter.model_validate_json(v) for v in _sent(send, Topics.DEAD_LETTER)]
+    assert (letter.reason, letter.mqtt_topic) == ("worker_error", f"kafka:{Topics.READINGS}/5@0")
+    assert "a detector bug" in letter.message
+    assert [a.device_id for a in _alerts(send) if a.kind is AlertKind.FIRE] == ["b2"]
+
+
 async def test_compound_agent_confirms_two_detectors(worker: Worker) -> None:
     engine = DeviceEngine()
     signals = []
