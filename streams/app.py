@@ -1,36 +1,33 @@
-"""The Faust app: batch lanes over the readings, priority and sequence topics, agents for the
-compound stage and incident resets, timers, and the changelog tables behind in-memory state.
+"""The Faust app: batch lanes over the readings, priority, sequence and signals topics, agents
+for incident resets, timers, and the changelog tables behind the in-memory state.
 
 Device stage (keyed by device): readings (12 partitions), priority and sequence (3 each) each
 have their own processor and table, co-partitioned with their topic, fed by a lane
-(fast_consumer: Faust's consumer group and commits, without its per-record delivery).
-Compound stage: signals keyed by compound. Alerts go to Topics.ALERTS keyed by compound. At
-least once (Tansu has no transactions; STACK-NOTES.md): replays are dropped by seq and
-incidents are idempotent.
+(fast_consumer: Faust's consumer group and commits, without its per-record delivery; lanes.py).
+Compound stage: signals keyed by compound, also through a lane. Alerts go to Topics.ALERTS
+keyed by compound. At least once (Tansu has no transactions; STACK-NOTES.md): replays are
+dropped by seq and incidents are idempotent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, TypeVar
 
 import faust
 
 from events.codec import encode_model, kafka_headers
 from events.connections import KafkaConnection, KafkaFlavour
-from events.deadletter import DeadLetterReason
-from events.errors import ContractViolation
-from events.sequence import SequenceAnomaly
 from events.topics import KAFKA_TOPICS, Topics
 from streams import codec, fast_consumer, metrics
 from streams.clock import Clock, SystemClock
 from streams.config import StreamsConfig
 from streams.detectors.area import CompoundEngine
 from streams.detectors.engine import DeviceEngine
+from streams.lanes import stage_lane
 from streams.processor import CompoundProcessor, DeviceProcessor, Emitted
 from streams.resets import ResetStage, reset_agents
 from streams.table_store import Sender, TableStore
@@ -46,11 +43,7 @@ _DEVICE_TOPICS = {
 }
 
 
-Reason = DeadLetterReason | None
-
-
-class Publisher(Protocol):
-    async def __call__(self, emitted: Emitted, *, with_state: bool = True) -> None: ...
+T = TypeVar("T")
 
 
 @dataclass
@@ -177,27 +170,24 @@ def _wire(
             if store.pending:
                 await store.drain(sender)
 
-    lanes = {
-        name: _device_lane(cfg, topic, procs[name], publish=publish, clock=clock, sender=sender)
-        for name, topic in _DEVICE_TOPICS.items()
+    def lane_of(
+        topic: str, decode: Callable[[bytes], T], apply: Callable[[T, Emitted], None]
+    ) -> fast_consumer.LaneHandler:
+        return stage_lane(cfg, topic, decode, apply, publish=publish, clock=clock, sender=sender)
+
+    lanes: dict[str, fast_consumer.LaneHandler] = {
+        "readings": lane_of(Topics.READINGS, codec.read, procs["readings"].on_reading),
+        "priority": lane_of(Topics.PRIORITY, codec.read, procs["priority"].on_reading),
+        "sequence": lane_of(Topics.SEQUENCE, codec.read_anomaly, procs["sequence"].on_sequence),
+        "compound": lane_of(cfg.signals_topic, codec.read_signal, compound.on_signal),
     }
-    topics = {
-        name: fast_consumer.add_lane(app, _DEVICE_TOPICS[name], lanes[name]) for name in lanes
-    }
-    agents: dict[str, Any] = {}
-
-    async def compound_agent(stream: Any) -> None:
-        async for payload in stream:
-            emitted = Emitted()
-            compound.on_signal(codec.read_signal(payload), emitted)
-            await publish(emitted)
-
-    compound_agent = app.agent(signals_topic, name="compound")(compound_agent)
-
-    agents["compound"] = compound_agent
+    topics = {name: app.topic(topic, internal=False) for name, topic in _DEVICE_TOPICS.items()}
+    topics["compound"] = signals_topic
+    for name, handler in lanes.items():
+        fast_consumer.add_lane(app, topics[name], handler)
     stages = {name: ResetStage(proc, is_keyed_by_device=True) for name, proc in procs.items()}
     stages["compound"] = ResetStage(compound, is_keyed_by_device=False)
-    agents |= reset_agents(app, cfg, stages, publish=publish, clock=clock, sender=sender)
+    agents = reset_agents(app, cfg, stages, publish=publish, clock=clock, sender=sender)
     install_timers(
         app,
         cfg,
@@ -208,7 +198,6 @@ def _wire(
         on_ready=on_ready,
         sequence=procs["sequence"],
     )
-    topics["signals"] = signals_topic
     return Worker(
         app,
         procs["readings"],
@@ -220,53 +209,3 @@ def _wire(
         topics,
         sender,
     )
-
-
-def _device_lane(
-    cfg: StreamsConfig,
-    topic_name: str,
-    proc: DeviceProcessor,
-    *,
-    publish: Publisher,
-    clock: Clock,
-    sender: Sender,
-) -> fast_consumer.LaneHandler:
-    """The device stage over one topic: a partition's fetched records as one batch (see
-    fast_consumer). Alerts are published every `batch_max` records, so a long backlog does
-    not hold an alarm back; state once per batch, after its alerts (on Tansu a changelog
-    write waits for two round trips: TableStore.drain)."""
-    is_sequence = topic_name == Topics.SEQUENCE
-    counter = metrics.EVENTS.labels(topic_name)
-    step = cfg.batch_max
-
-    async def reject(rec: fast_consumer.LaneRecord, err: Exception, reason: Reason) -> None:
-        where = f"kafka:{rec.topic}/{rec.partition}@{rec.offset}"
-        now = datetime.fromtimestamp(clock.now_s(), tz=UTC)
-        letter = codec.dead_letter(err, rec.value or b"", where, cfg.app_id, now, reason=reason)
-        await sender.send(Topics.DEAD_LETTER, where.encode(), letter)
-        metrics.DEAD_LETTERS.labels(topic_name).inc()
-
-    async def handle(records: Sequence[fast_consumer.LaneRecord]) -> None:
-        for start in range(0, len(records), step):
-            chunk = records[start : start + step]
-            emitted = Emitted()
-            for rec in chunk:
-                payload = rec.value or b""
-                try:
-                    item = codec.read_anomaly(payload) if is_sequence else codec.read(payload)
-                except (ContractViolation, ValueError) as err:
-                    await reject(rec, err, None)  # the decoder's own reason
-                    continue
-                try:
-                    if isinstance(item, SequenceAnomaly):
-                        proc.on_sequence(item, emitted)
-                    else:
-                        proc.on_reading(item, emitted)
-                except Exception as err:  # a detector bug must not blind the partition
-                    log.exception("device stage failed on a %s record", topic_name)
-                    await reject(rec, err, DeadLetterReason.WORKER_ERROR)
-            counter.inc(len(chunk))
-            await publish(emitted, with_state=False)
-        await publish(Emitted())
-
-    return handle

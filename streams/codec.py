@@ -31,7 +31,18 @@ def read_anomaly(payload: bytes) -> SequenceAnomaly:
 
 
 def read_signal(payload: bytes) -> Signal:
-    return Signal.from_dict(json.loads(payload))
+    """An internal record, written by write_signal: bad bytes here mean a bug or a stranger
+    writing to the topic, named as the bridge would name them."""
+    try:
+        data = json.loads(payload)
+    except ValueError as err:  # JSONDecodeError, UnicodeDecodeError
+        raise ContractViolation(DeadLetterReason.INVALID_JSON, str(err)) from err
+    if not isinstance(data, dict):
+        raise ContractViolation(DeadLetterReason.NOT_AN_OBJECT, type(data).__name__)
+    try:
+        return Signal.from_dict(data)
+    except (KeyError, TypeError, ValueError) as err:
+        raise ContractViolation(DeadLetterReason.MISSING_FIELD, repr(err)) from err
 
 
 def write_signal(signal: Signal) -> bytes:

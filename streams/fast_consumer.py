@@ -65,13 +65,11 @@ class _InFlight:
         self.refcount = 1
 
 
-def add_lane(app: Any, topic_name: str, handler: LaneHandler) -> Any:
-    """Subscribe the app to `topic_name` and deliver its records to `handler` in batches (per
-    partition, in offset order). Call before the app starts, after `install`."""
-    topic = app.topic(topic_name, internal=False)
+def add_lane(app: Any, topic: Any, handler: LaneHandler) -> None:
+    """Subscribe the app to `topic` (a Faust topic) and deliver its records to `handler` in
+    batches (per partition, in offset order). Call before the app starts, after `install`."""
     app.topics.add(topic)  # the conductor subscribes to it like an agent's topic
-    app.conf._fw_lanes[topic_name] = handler
-    return topic
+    app.conf._fw_lanes[topic.get_topic_name()] = handler
 
 
 class FastConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):

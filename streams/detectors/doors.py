@@ -6,7 +6,7 @@ defaults 10-30 s to alarm and about 1 min = fault, GB 51348-2019 §14.4 (forced 
 
 from __future__ import annotations
 
-from events.alerts import AlertKind
+from events.alerts import AlertKind, Evidence
 from events.readings import DoorEvent, DoorEventType, DoorType
 from streams.detectors.config import DoorSettings
 from streams.detectors.model import Finding, Outcome, Place, Signal, SignalKind, evidence
@@ -21,7 +21,10 @@ def detect_door(
 ) -> None:
     """`now_s` is the worker clock: the held-open deadline runs on it (a timer checks it)."""
     is_open = r.is_open or r.event in _OPEN_EVENTS
-    ev = evidence(r.event_id, r.device_id, obs_s, event=r.event.value, is_open=is_open)
+
+    def ev() -> tuple[Evidence, ...]:  # built only for a finding: this runs for every event
+        return evidence(r.event_id, r.device_id, obs_s, event=r.event.value, is_open=is_open)
+
     if r.event is DoorEventType.FORCED and state.set_active(AlertKind.DOOR_FORCED, True):
         out.findings.append(
             Finding(
@@ -31,7 +34,7 @@ def detect_door(
                 obs_s,
                 stage="forced",
                 summary=f"door {r.device_id} forced open",
-                evidence=ev,
+                evidence=ev(),
             )
         )
     if not is_open and state.set_active(AlertKind.DOOR_FORCED, False):
@@ -44,7 +47,7 @@ def detect_door(
                 is_active=False,
                 stage="closed",
                 summary="door closed",
-                evidence=ev,
+                evidence=ev(),
             )
         )
     was_open = state.door_open_since_s is not None
@@ -66,7 +69,7 @@ def detect_door(
                         is_active=False,
                         stage="closed",
                         summary="fire door closed",
-                        evidence=ev,
+                        evidence=ev(),
                     )
                 )
     elif is_open != was_open:

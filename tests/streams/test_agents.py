@@ -1,5 +1,5 @@
-"""The device lanes and the Faust agents (test_context()): decode, detect, publish, dedupe,
-dead-letter."""
+"""The stage lanes: decode, detect, publish, dedupe, dead-letter (the reset agents go through
+Faust's test_context() in test_incident_resets)."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ async def test_a_detector_failure_dead_letters_that_reading_and_the_batch_goes_o
     assert [a.device_id for a in _alerts(send) if a.kind is AlertKind.FIRE] == ["b2"]
 
 
-async def test_compound_agent_confirms_two_detectors(worker: Worker) -> None:
+async def test_compound_lane_confirms_two_detectors(worker: Worker) -> None:
     engine = DeviceEngine()
     signals = []
     for dev in ("s1", "s2"):
@@ -122,9 +122,10 @@ async def test_compound_agent_confirms_two_detectors(worker: Worker) -> None:
         assert out
         signals.extend(out.signals)
     send, _ = _signalling_mock()
+    batch = [write_signal(s) for s in signals] + [b"not a signal"]
     with patch.object(worker.sender, "send", send):
-        async with worker.agents["compound"].test_context() as ctx:
-            for s in signals:
-                await ctx.put(write_signal(s), key=b"c1")
+        await worker.lanes["compound"](records("fw.streams.signals.v1", batch))
+    (letter,) = [DeadLetter.model_validate_json(v) for v in _sent(send, Topics.DEAD_LETTER)]
+    assert letter.reason == "invalid_json"
     fires = [a for a in _alerts(send) if a.kind is AlertKind.FIRE]
     assert [a.incident_key for a in fires] == ["c1/b1/fire/area:a1"]
