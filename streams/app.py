@@ -191,12 +191,12 @@ def _wire(
     install_timers(
         app,
         cfg,
-        procs["readings"],
+        procs,
         compound,
+        topics=_DEVICE_TOPICS,
         tables=tables,
         publish=publish,
         on_ready=on_ready,
-        sequence=procs["sequence"],
     )
     return Worker(
         app,

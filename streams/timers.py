@@ -8,7 +8,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from events.topics import Topics
 from streams import metrics
 from streams.config import StreamsConfig
 from streams.processor import CompoundProcessor, DeviceProcessor, Emitted, partition_for
@@ -19,20 +18,24 @@ log = logging.getLogger(__name__)
 def install_timers(
     app: Any,
     cfg: StreamsConfig,
-    devices: DeviceProcessor,
+    stages: dict[str, DeviceProcessor],
     compound: CompoundProcessor,
     *,
-    sequence: DeviceProcessor,
+    topics: dict[str, str],
     tables: dict[str, Any],
     publish: Callable[[Emitted], Awaitable[None]],
     on_ready: Callable[[], object] | None = None,
 ) -> None:
+    """`stages`, `topics` and `tables` are keyed alike by device stage ("readings", ...);
+    `tables` also holds "compound"."""
     state = {"reload": False, "ready": on_ready is None}
+    devices = stages["readings"]
 
     async def on_revoked(app: Any, revoked: Any, **_: Any) -> None:
-        # Forget revoked devices at once: their new owner's timers take over (no double page).
-        for proc, topic in ((devices, Topics.READINGS), (sequence, Topics.SEQUENCE)):
-            lost = {tp.partition for tp in revoked if tp.topic == topic}
+        # Forget revoked devices at once: their new owner's timers take over (no double page),
+        # and a partition that comes back is read again from its table, not from stale memory.
+        for name, proc in stages.items():
+            lost = {tp.partition for tp in revoked if tp.topic == topics[name]}
             proc.cache = {k: v for k, v in proc.cache.items() if _partition(k, proc) not in lost}
         compound.flush()
         compound.cache = {}
@@ -51,11 +54,10 @@ def install_timers(
             return
         state["reload"] = False
         active = recovery.active_tps
-        pairs: tuple[tuple[DeviceProcessor | CompoundProcessor, Any], ...] = (
-            (devices, tables["readings"]),
-            (sequence, tables["sequence"]),
-            (compound, tables["compound"]),
-        )
+        pairs: list[tuple[DeviceProcessor | CompoundProcessor, Any]] = [
+            (proc, tables[name]) for name, proc in stages.items()
+        ]
+        pairs.append((compound, tables["compound"]))
         for proc, table in pairs:
             name = table.changelog_topic.get_topic_name()
             proc.keep_only({tp.partition for tp in active if tp.topic == name})
@@ -70,8 +72,8 @@ def install_timers(
             if state["reload"]:
                 reload()
             emitted = Emitted()
-            devices.tick(emitted)
-            sequence.tick(emitted)
+            for proc in stages.values():
+                proc.tick(emitted)
             compound.tick(emitted)
             metrics.DEVICES.set(len(devices.cache))
             await publish(emitted)
@@ -83,8 +85,8 @@ def install_timers(
 
     async def flush() -> None:
         try:
-            devices.flush()
-            sequence.flush()
+            for proc in stages.values():
+                proc.flush()
             compound.flush()
             await publish(Emitted())
         except Exception:

@@ -1,5 +1,6 @@
 """The batch lanes' bookkeeping inside Faust's consumer: what gets committed, what is dropped
-on a rebalance, and what a rebalance waits for. The consumer is built but never connected."""
+on a rebalance, what a rebalance waits for, and what the stages forget on a revoke. The app is
+built but never connected."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from events.topics import Topics
 from streams.app import build_app
 from streams.config import StreamsConfig
 from streams.fast_consumer import FastConsumer, LaneRecord
-from tests.streams.fixtures import records
+from streams.processor import Emitted, partition_for
+from tests.streams.fixtures import records, smoke
 
 READINGS_0 = TP(Topics.READINGS, 0)
 
@@ -81,3 +83,20 @@ async def test_a_rebalance_waits_for_the_batch_in_flight(consumer: FastConsumer)
     release.set()
     await running
     assert not consumer._unacked_messages
+
+
+async def test_a_revoked_partition_is_forgotten_by_every_device_stage() -> None:
+    worker = build_app(StreamsConfig(app_id="fw-test-revoke"), KafkaConnection())
+    out = Emitted()
+    for proc in (worker.readings, worker.priority, worker.sequence):
+        proc.on_reading(smoke("d1", 1, 0.0), out)
+        proc.on_reading(smoke("d3", 1, 0.0), out)
+    gone = {
+        TP(Topics.READINGS, partition_for("d1", 12)),
+        TP(Topics.PRIORITY, partition_for("d1", 3)),
+        TP(Topics.SEQUENCE, partition_for("d1", 3)),
+    }
+    assert partition_for("d3", 3) != partition_for("d1", 3)  # d3 stays everywhere
+    await worker.app.on_partitions_revoked.send(revoked=gone)
+    for proc in (worker.readings, worker.priority, worker.sequence):
+        assert set(proc.cache) == {"d3"}  # d1 is read again from its table if it comes back

@@ -165,6 +165,7 @@ async def test_a_resolution_unlatches_fires_held_by_either_worker(
         hot = [encode_model(smoke(d, 1, 0.0, temp_c=80.0)) for d in devices]
         await _send(producer, hot, devices)
         await log.until_fire_for(set(devices), timeout_s=120)
+        held: list[float] = []
         async with asyncio.timeout(60):  # both hold some of the fires (the group settled)
             while True:  # another process's gauge: polled, nothing to wait on
                 held = [await asyncio.to_thread(_devices_held, w) for w in workers]
@@ -177,7 +178,12 @@ async def test_a_resolution_unlatches_fires_held_by_either_worker(
             t = encode_model(_resolution(alert))
             await producer.send(Topics.INCIDENTS, value=t, key=alert.compound_id.encode())
         await producer.flush()
-        await log.until_fire_for(set(devices), timeout_s=60, status=AlertStatus.CLEARED)
+        try:
+            await log.until_fire_for(set(devices), timeout_s=60, status=AlertStatus.CLEARED)
+        except TimeoutError:
+            missing = set(devices) - log.fire_devices(AlertStatus.CLEARED)
+            logs = [str(w.log_path) for w in workers]
+            pytest.fail(f"not cleared: {sorted(missing)}; devices held {held}; logs {logs}")
     finally:
         await producer.stop()
         await log.consumer.stop()
