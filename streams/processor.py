@@ -133,7 +133,10 @@ class DeviceProcessor:
 
     def tick(self, into: Emitted) -> None:
         now_s = self.clock.now_s()
+        may_be_due = self.engine.may_be_due
         for st in list(self.cache.values()):
+            if not may_be_due(st, now_s):
+                continue
             out = self.engine.on_tick(st, now_s)
             if out.findings or out.signals or out.is_significant:
                 self._after(st, out, into)

@@ -107,6 +107,21 @@ class DeviceEngine:
         else:
             _device_alarm(state, r, place, obs_s, out=out)
 
+    def may_be_due(self, state: DeviceState, now_s: float) -> bool:
+        """A cheap superset of what on_tick checks: False means on_tick would find nothing.
+        Ticks visit every device each second; at 100,000 devices a worker spent ~17 % of a
+        core building a Place and an Outcome for devices with nothing due."""
+        if state.gap_due_s is not None or state.test_mode_since_s is not None:
+            return True
+        if state.door_open_since_s is not None:
+            return True
+        interval_s = state.heartbeat_s
+        return (
+            interval_s > 0
+            and not state.is_silent
+            and now_s > state.last_seen_s + self.cfg.health.missed_heartbeats * interval_s
+        )
+
     def on_tick(self, state: DeviceState, now_s: float) -> Outcome:
         out = Outcome()
         place = place_of(state)
