@@ -27,9 +27,10 @@ class StreamsConfig(BaseModel):
     # alarm back longer than that many readings take (~20-40 ms).
     batch_max: int = Field(default=1000, ge=1)
     # Tansu holds every group join for half the session timeout (STACK-NOTES.md).
-    # Tansu answers a long-poll fetch after ~50 ms unless the wait is short, and a short wait
-    # returns less per fetch: 20 ms gave ~30 ms alarms but ~1.7k events/s, 500 ms ~3.5k/s
-    # with ~260 ms alarms; 100 ms keeps alarms near 60 ms (fast_consumer, bench streams).
+    # Tansu answers a long-poll fetch only when the wait expires, so an alarm arriving at an
+    # idle worker waits up to this long. Measured with the lanes (bench streams, 20 s idle):
+    # 100 ms gave p50 31 / p99 46 ms alarms and 17-18k events/s; 20 ms gave 20 / 30 ms and
+    # 16k/s. Apache Kafka answers at once when data arrives: the wait matters less there.
     fetch_max_wait_ms: int = Field(default=100, ge=1, le=1500)
     session_timeout_s: float = Field(default=8.0, ge=6.0)
     heartbeat_interval_s: float = Field(default=1.0, gt=0)
