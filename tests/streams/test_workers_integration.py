@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from events.alerts import Alert, AlertKind, AlertStatus
 from events.codec import encode_model
@@ -191,3 +191,34 @@ async def test_a_resolution_unlatches_fires_held_by_either_worker(
     # Every fire incident, the devices' and the area's (two detectors in a1), cleared once.
     assert sorted(cleared) == sorted({a.incident_key for a in fires})
     assert any(a.device_id is None for a in fires)  # the area incident, compound stage
+
+
+async def test_lane_offsets_are_committed_to_the_group(kafka: TansuBroker, tmp_path: Path) -> None:
+    """The lanes ack into Faust's own bookkeeping: a restarted worker must resume where this
+    one stopped, not replay the topic (dedup would hide a replay; the committed offsets do not)."""
+    devices = [f"it-c{i:02d}" for i in range(24)]
+    readings = [encode_model(smoke(d, seq, seq * 10.0)) for seq in range(20) for d in devices]
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap)
+    await producer.start()
+    try:
+        await _send(producer, readings, devices * 20)
+    finally:
+        await producer.stop()
+    worker = _worker(kafka, tmp_path, "worker-c", free_port())
+    group = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap, group_id="fw-it-workers")
+    await group.start()
+    committed = 0
+    try:
+        async with asyncio.timeout(90):
+            while True:  # Faust commits every 2.8 s: polled, nothing to wait on
+                offsets = [
+                    await group.committed(TopicPartition(Topics.READINGS, p)) for p in range(12)
+                ]
+                committed = sum(o or 0 for o in offsets)
+                if committed >= len(readings):
+                    break
+                await asyncio.sleep(0.5)
+    finally:
+        await group.stop()
+        worker.stop()
+    assert committed == len(readings)
