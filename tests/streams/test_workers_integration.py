@@ -19,6 +19,7 @@ from events.incidents import IncidentTransition
 from events.topics import Topics
 from firewatch.embedded.process import ManagedProcess, free_port
 from firewatch.embedded.tansu import TansuBroker
+from tests.polling import wait_for
 from tests.streams.fixtures import smoke
 
 pytestmark = pytest.mark.integration
@@ -164,14 +165,16 @@ async def test_a_resolution_unlatches_fires_held_by_either_worker(
     try:
         hot = [encode_model(smoke(d, 1, 0.0, temp_c=80.0)) for d in devices]
         await _send(producer, hot, devices)
-        await log.until_fire_for(set(devices), timeout_s=120)
+        # "" stands for the area fire (no device): two detectors in a1, the compound stage.
+        subjects = {*devices, ""}
+        await log.until_fire_for(subjects, timeout_s=120)
         held: list[float] = []
-        async with asyncio.timeout(60):  # both hold some of the fires (the group settled)
-            while True:  # another process's gauge: polled, nothing to wait on
-                held = [await asyncio.to_thread(_devices_held, w) for w in workers]
-                if all(held):
-                    break
-                await asyncio.sleep(0.5)
+
+        async def both_hold_fires() -> bool:  # the group settled: each worker holds some
+            held[:] = [await asyncio.to_thread(_devices_held, w) for w in workers]
+            return all(held)
+
+        await wait_for(both_hold_fires, 60, what="both workers holding devices", every_s=0.5)
         fires = [a for a in log.alerts if a.kind is AlertKind.FIRE]
         assert {a.compound_id for a in fires} == {"c1"}
         for alert in fires:
@@ -179,9 +182,9 @@ async def test_a_resolution_unlatches_fires_held_by_either_worker(
             await producer.send(Topics.INCIDENTS, value=t, key=alert.compound_id.encode())
         await producer.flush()
         try:
-            await log.until_fire_for(set(devices), timeout_s=60, status=AlertStatus.CLEARED)
+            await log.until_fire_for(subjects, timeout_s=60, status=AlertStatus.CLEARED)
         except TimeoutError:
-            missing = set(devices) - log.fire_devices(AlertStatus.CLEARED)
+            missing = subjects - log.fire_devices(AlertStatus.CLEARED)
             logs = [str(w.log_path) for w in workers]
             pytest.fail(f"not cleared: {sorted(missing)}; devices held {held}; logs {logs}")
     finally:
@@ -208,16 +211,15 @@ async def test_lane_offsets_are_committed_to_the_group(kafka: TansuBroker, tmp_p
     group = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap, group_id="fw-it-workers")
     await group.start()
     committed = 0
+
+    async def all_committed() -> bool:  # Faust commits every 2.8 s
+        nonlocal committed
+        tps = [TopicPartition(Topics.READINGS, p) for p in range(12)]
+        committed = sum([await group.committed(tp) or 0 for tp in tps])
+        return committed >= len(readings)
+
     try:
-        async with asyncio.timeout(90):
-            while True:  # Faust commits every 2.8 s: polled, nothing to wait on
-                offsets = [
-                    await group.committed(TopicPartition(Topics.READINGS, p)) for p in range(12)
-                ]
-                committed = sum(o or 0 for o in offsets)
-                if committed >= len(readings):
-                    break
-                await asyncio.sleep(0.5)
+        await wait_for(all_committed, 90, what="readings offsets committed", every_s=0.5)
     finally:
         await group.stop()
         worker.stop()

@@ -5,7 +5,6 @@ loses nothing."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Sequence
 
 import pytest
@@ -18,6 +17,7 @@ from streams.telemetry.config import SinkConfig
 from streams.telemetry.lines import to_point
 from streams.telemetry.metrics import SinkMetrics
 from streams.telemetry.service import run_sink
+from tests.polling import wait_for
 from tests.telemetry.producing import produce_readings
 from tests.telemetry.scenario import AnyReading, compound_telemetry
 
@@ -56,11 +56,7 @@ def _stored(victoria: VictoriaMetrics, expected: dict[Sample, float]) -> dict[Sa
 
 
 async def _until(condition: Callable[[], bool], what: str, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
+    await wait_for(condition, timeout_s, what=what, every_s=0.05)
 
 
 def _sample(metrics: SinkMetrics, name: str, **labels: str) -> float:

@@ -4,11 +4,10 @@ the detectors and the ingest bridge."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,17 +53,6 @@ class Listener:
     def on(self, pattern: str) -> list[dict[str, Any]]:
         with self.lock:
             return [m for t, m, _ in self.messages if pattern in t]
-
-
-async def wait_for(predicate: Callable[[], Any], timeout_s: float = 20.0) -> Any:
-    """Poll a condition with a deadline (never a fixed sleep)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"condition not met within {timeout_s} s")
 
 
 @dataclass

@@ -14,9 +14,10 @@ import httpx
 import pytest
 
 from events.topics import Topics
+from tests.polling import wait_for
 from tests.unit.alerts.rig import make_alert
 
-from .conftest import Stack, wait_for
+from .conftest import Stack
 
 pytestmark = pytest.mark.integration
 

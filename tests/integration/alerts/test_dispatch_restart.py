@@ -17,9 +17,10 @@ from events.connections import KafkaConnection, KafkaFlavour, MqttConnection
 from events.topics import Topics
 from firewatch.embedded.mosquitto import MosquittoBroker
 from firewatch.embedded.tansu import TansuBroker
+from tests.polling import wait_for
 from tests.unit.alerts.rig import make_alert
 
-from .conftest import SHORT_P1, short_config, wait_for
+from .conftest import SHORT_P1, short_config
 
 pytestmark = pytest.mark.integration
 

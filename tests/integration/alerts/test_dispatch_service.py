@@ -18,9 +18,10 @@ from events.deadletter import DeadLetter
 from events.incidents import IncidentTransition
 from events.readings import ChargingPortReading, PortState, RelayState
 from events.topics import Topics
+from tests.polling import wait_for
 from tests.unit.alerts.rig import make_alert
 
-from .conftest import Stack, wait_for
+from .conftest import Stack
 
 pytestmark = pytest.mark.integration
 
