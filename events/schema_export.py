@@ -15,7 +15,7 @@ from pydantic import BaseModel, TypeAdapter
 from events.alerts import Alert
 from events.commands import Command
 from events.deadletter import DeadLetter
-from events.incidents import IncidentTransition
+from events.incidents import IncidentUpdate
 from events.readings import Reading
 from events.sequence import SequenceAnomaly
 
@@ -26,7 +26,7 @@ _MODELS: dict[str, type[BaseModel]] = {
     "command": Command,
     "dead_letter": DeadLetter,
     "sequence_anomaly": SequenceAnomaly,
-    "incident_transition": IncidentTransition,
+    "incident_update": IncidentUpdate,
 }
 
 

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import faust
 
+from events.alerts import ALERT_SCHEMA_VERSION
 from events.codec import encode_model, kafka_headers
 from events.connections import KafkaConnection, KafkaFlavour
 from events.topics import KAFKA_TOPICS, Topics
@@ -152,7 +153,9 @@ def _wire(
                     Topics.ALERTS,
                     alert.compound_id.encode(),
                     encode_model(alert),
-                    headers=kafka_headers("alert", alert.alert_id, cfg.app_id),
+                    headers=kafka_headers(
+                        "alert", alert.alert_id, cfg.app_id, ALERT_SCHEMA_VERSION
+                    ),
                 )
             )
             metrics.ALERTS.labels(alert.kind.value, alert.status.value).inc()

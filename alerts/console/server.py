@@ -129,12 +129,12 @@ class Console:
 
     async def _stream(self, request: web.Request) -> web.StreamResponse:
         """Server-sent events: the full list first, then every change in scope."""
-        _member, scope = self._scope(request)
+        member, scope = self._scope(request)
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
         )
         await response.prepare(request)
-        queue = self.backend.hub.subscribe()
+        queue = self.backend.hub.subscribe(member)
         try:
             await _send(response, "snapshot", self._visible(scope))
             while True:
@@ -149,6 +149,8 @@ class Console:
                 if event.get("type") == "incident" and scope.sees(event["incident"]):
                     view = incident_view(event["incident"], self.backend.policy)
                     await _send(response, "incident", view)
+                elif event.get("type") == "page":  # the hub queues a member's pages only
+                    await _send(response, "page", event)
         except ConnectionResetError:
             log.info("console stream closed by %s", request.remote)
         finally:

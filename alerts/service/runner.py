@@ -1,7 +1,8 @@
-"""The dispatch service: Kafka alerts in, pages and commands out, read-back, console, timers.
+"""The dispatch service: Kafka alerts in, the core's effects applied by the shell, read-back,
+the duty console, timers. Built by alerts.service.factory from settings.
 
-Adapters around the Dispatcher; every dispatcher call holds one lock, so the consumer, the
-timer loop and the console never interleave inside an incident (a step fires once).
+Every call into the core and the application of its effects hold one lock, so the consumer,
+the timer loop and the console never interleave inside an incident (a step fires once).
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -18,25 +20,22 @@ from aiohttp import web
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import ValidationError
 
-from alerts.clock import Clock, SystemClock
+from alerts.clock import Clock
 from alerts.config import DispatchConfig
 from alerts.console.server import Console
-from alerts.ledger import Database, Ledger
+from alerts.escalation import EscalationPolicy
+from alerts.ledger import Ledger
 from alerts.lifecycle import Action, Incident, Outcome
-from alerts.notify.base import Channel, Delivery, Forwarder119, Page
-from alerts.notify.hub import ConsoleChannel, ConsoleHub
-from alerts.notify.terminal import MqttTerminalChannel
-from alerts.notify.webhook import WebhookChannel
-from alerts.registry import load_registry
-from alerts.registry.models import ContactChannel
+from alerts.notify.hub import ConsoleHub
+from alerts.registry.registry import Registry
 from alerts.service.dispatcher import Dispatcher
-from alerts.service.kafka_outbox import KafkaOutbox
+from alerts.service.effects import Effects
 from alerts.service.metrics import DispatchMetrics
 from alerts.service.mqtt_link import MqttLink
 from alerts.service.pager import Pager
+from alerts.service.shell import Shell
 from events.alerts import Alert
 from events.codec import decode_reading, encode_model
-from events.connections import KafkaConnection, MqttConnection
 from events.deadletter import DeadLetter, DeadLetterReason
 from events.errors import ContractViolation
 from events.topics import Topics
@@ -44,109 +43,109 @@ from events.topics import Topics
 log = logging.getLogger(__name__)
 
 
-class LoggingForwarder119:
-    """Until a 119 gateway adapter is configured, the forward is logged loudly."""
+@dataclass
+class DispatchParts:
+    """Everything the service runs on, built by alerts.service.factory."""
 
-    async def forward(self, page: Page) -> Delivery:
-        log.error("FORWARD TO 119 (no gateway configured): %s %s", page.incident_key, page.title)
-        return Delivery(False, "no 119 gateway configured")
+    config: DispatchConfig
+    clock: Clock
+    metrics: DispatchMetrics
+    registry: Registry
+    ledger: Ledger
+    core: Dispatcher
+    shell: Shell
+    pager: Pager
+    hub: ConsoleHub
+    mqtt: MqttLink
+    http: httpx.AsyncClient
+    producer: AIOKafkaProducer
+    alerts: AIOKafkaConsumer
+    readings: AIOKafkaConsumer
+
+
+Act = Callable[[str, Action, str, str, Outcome | None, str | None], Awaitable[Incident]]
+
+
+class ConsoleBackend:
+    """What the console may reach (alerts.console.server.Backend): the registry, the ladder,
+    the hub, the open incidents and one way to act. The dispatcher never calls the console:
+    each change reaches it once, as a console event the shell publishes."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        policy: EscalationPolicy,
+        hub: ConsoleHub,
+        incidents: Callable[[], list[Incident]],
+        act: Act,
+    ) -> None:
+        self.registry, self.policy, self.hub = registry, policy, hub
+        self._incidents, self._act = incidents, act
+
+    def open_incidents(self) -> list[Incident]:
+        return self._incidents()
+
+    async def act(  # noqa: PLR0917 - the console Backend protocol
+        self, key: str, action: Action, actor: str, source: str,
+        outcome: Outcome | None, cause: str | None,
+    ) -> Incident:  # fmt: skip
+        return await self._act(key, action, actor, source, outcome, cause)
 
 
 class DispatchService:
-    def __init__(  # noqa: PLR0917 - adapters are injected for tests and benches
-        self,
-        config: DispatchConfig,
-        kafka: KafkaConnection,
-        mqtt: MqttConnection,
-        clock: Clock | None = None,
-        extra_channels: Mapping[ContactChannel, Channel] | None = None,
-        forwarder: Forwarder119 | None = None,
-        metrics: DispatchMetrics | None = None,
-    ) -> None:
-        self.config, self.kafka, self.mqtt_conn = config, kafka, mqtt
-        self.clock = clock or SystemClock()
-        self.metrics = metrics or DispatchMetrics()
-        self.registry = load_registry(config.registry_dir)
-        self.policy = config.escalation
-        self.hub = ConsoleHub()
-        self.ledger = Ledger(Database(config.database_url.get_secret_value()))
-        self.mqtt = MqttLink(mqtt, client_id="firewatch-dispatch", qos=config.terminal_qos)
-        self._http = httpx.AsyncClient(timeout=config.webhook_timeout_s)
-        channels = self._channels(extra_channels or {})
-        self.pager = Pager(
-            channels, forwarder or LoggingForwarder119(), self.ledger,
-            observe=lambda ok: self.metrics.pages.labels("ok" if ok else "failed").inc(),
-        )  # fmt: skip
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=kafka.bootstrap, acks="all", linger_ms=0,
-            enable_idempotence=kafka.is_idempotent,
-        )  # fmt: skip
-        self.dispatcher = Dispatcher(
-            self.registry, config, self.ledger, self.pager,
-            KafkaOutbox(self._producer, self.mqtt), self.clock, on_change=self._changed,
-        )  # fmt: skip
-        self.console = Console(self, self.clock, config.session_ttl_s)
+    def __init__(self, parts: DispatchParts) -> None:
+        self.parts = parts
+        self.config, self.clock, self.metrics = parts.config, parts.clock, parts.metrics
+        self.registry, self.ledger, self.dispatcher = parts.registry, parts.ledger, parts.core
+        self.shell, self.pager, self.hub = parts.shell, parts.pager, parts.hub
+        self.policy = parts.config.escalation
+        backend = ConsoleBackend(
+            self.registry, self.policy, self.hub, self.open_incidents, self.act
+        )
+        self.console = Console(backend, self.clock, self.config.session_ttl_s)
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
-        self._alerts = self._consumer(Topics.ALERTS, group=config.consumer_group, reset="earliest")
-        self._readings = self._consumer(
-            Topics.READINGS, Topics.PRIORITY, group=config.readback_group, reset="latest"
-        )
         self.console_url = ""
-
-    def _channels(self, extra: Mapping[ContactChannel, Channel]) -> dict[ContactChannel, Channel]:
-        """Console, webhook and MQTT terminals always; SMS / voice when an adapter is given."""
-        return {
-            ContactChannel.CONSOLE: ConsoleChannel(self.hub),
-            ContactChannel.WEBHOOK: WebhookChannel(
-                self._http, self.config.webhook_retries, self.config.webhook_backoff_s
-            ),
-            ContactChannel.MQTT_TERMINAL: MqttTerminalChannel(self.mqtt.publish),
-            **extra,
-        }
-
-    def _consumer(self, *topics: str, group: str, reset: str) -> AIOKafkaConsumer:
-        return AIOKafkaConsumer(
-            *topics, bootstrap_servers=self.kafka.bootstrap, group_id=group,
-            enable_auto_commit=False, auto_offset_reset=reset,
-            fetch_max_wait_ms=self.config.fetch_max_wait_ms,
-            session_timeout_ms=self.kafka.session_timeout_ms,
-            heartbeat_interval_ms=self.kafka.heartbeat_interval_ms,
-        )  # fmt: skip
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
         """Timers and the console first: a consumer-group join can take seconds (Tansu holds
         joins), and a restored escalation deadline must not wait for it."""
-        restored = self.dispatcher.restore()
-        log.info("dispatch: %d open incidents and pending commands restored", restored)
-        await asyncio.to_thread(self.mqtt.start)
-        await self._producer.start()
+        cfg = self.config
+        memory_s = max(cfg.resolved_memory_s, cfg.reopen_holdoff_s)
+        since = self.clock.now() - timedelta(seconds=memory_s)
+        restored = await asyncio.to_thread(self.ledger.restore, since)
+        count = self.dispatcher.restore(restored.incidents, restored.work_orders, restored.commands)
+        await self.shell.apply(Effects())  # watch the restored commands' read-back
+        log.info("dispatch: %d incidents and pending commands restored", count)
+        await asyncio.to_thread(self.parts.mqtt.start)
+        await self.parts.producer.start()
         self._runner = web.AppRunner(self.console.app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.config.console_host, self.config.console_port)
+        site = web.TCPSite(self._runner, cfg.console_host, cfg.console_port)
         await site.start()
         port = self._runner.addresses[0][1]
-        self.console_url = f"http://{self.config.console_host}:{port}/"
+        self.console_url = f"http://{cfg.console_host}:{port}/"
         log.info("duty console at %s", self.console_url)
         self._tasks = [asyncio.create_task(self._timer_loop()),
                        asyncio.create_task(self._retention())]  # fmt: skip
-        await self._alerts.start()
-        await self._readings.start()
+        await self.parts.alerts.start()
+        await self.parts.readings.start()
         self._tasks += [asyncio.create_task(self._alert_loop()),
                         asyncio.create_task(self._reading_loop())]  # fmt: skip
 
     async def wait_ready(self, timeout_s: float = 30.0) -> None:
         """Until both consumer groups have their partitions (Tansu holds joins a while)."""
+        consumers = (self.parts.alerts, self.parts.readings)
         async with asyncio.timeout(timeout_s):
             # aiokafka has no "assigned" event to await: poll the assignment.
-            while not (self._alerts.assignment() and self._readings.assignment()):  # noqa: ASYNC110
+            while not all(c.assignment() for c in consumers):  # noqa: ASYNC110 - see above
                 await asyncio.sleep(0.05)
             # Resolve the start positions now: a fresh group's "latest" is looked up lazily,
             # and a read-back produced before that lookup would be skipped.
-            for consumer in (self._alerts, self._readings):
+            for consumer in consumers:
                 for tp in consumer.assignment():
                     await consumer.position(tp)
 
@@ -158,43 +157,54 @@ class DispatchService:
             _done, stuck = await asyncio.wait(self._tasks, timeout=10.0)
             for task in stuck:
                 log.error("dispatch task %s did not stop within 10 s", task.get_coro())
-        await self._alerts.stop()
-        await self._readings.stop()
-        await self._producer.stop()
+        await self.parts.alerts.stop()
+        await self.parts.readings.stop()
+        await self.parts.producer.stop()
         if self._runner is not None:
             await self._runner.cleanup()
-        await self._http.aclose()
-        await asyncio.to_thread(self.mqtt.stop)
-        self.ledger.db.close()
+        await self.parts.http.aclose()
+        await asyncio.to_thread(self.parts.mqtt.stop)
+        await asyncio.to_thread(self.ledger.db.close)
+
+    # -- one step of the core at a time -----------------------------------------------------
+    async def _step(self, call: Callable[[], Effects]) -> Effects:
+        async with self._lock:
+            fx = call()
+            if fx.is_empty:
+                return fx
+            await self.shell.apply(fx)
+            self.metrics.open_incidents.set(len(self.dispatcher.open_incidents()))
+            self.metrics.pending_commands.set(len(self.dispatcher.commands))
+        self._wake.set()  # a deadline may be nearer now
+        return fx
 
     # -- console backend --------------------------------------------------------------------
     def open_incidents(self) -> list[Incident]:
-        return list(self.dispatcher.incidents.values())
+        return self.dispatcher.open_incidents()
 
     async def act(  # noqa: PLR0917 - the console Backend protocol
         self, key: str, action: Action, actor: str, source: str,
         outcome: Outcome | None, cause: str | None,
     ) -> Incident:  # fmt: skip
-        async with self._lock:
-            inc = await self.dispatcher.act(key, action, actor, source, outcome, cause)
-        self._changed(inc)
-        return inc
+        def call() -> Effects:
+            now = self.clock.now()
+            return self.dispatcher.on_action(key, action, actor, source, outcome, cause, now)
 
-    def _changed(self, inc: Incident) -> None:
-        self.hub.publish({"type": "incident", "incident": inc})
-        self.metrics.open_incidents.set(len(self.dispatcher.incidents))
-        self.metrics.pending_commands.set(len(self.dispatcher.commands))
-        self._wake.set()
+        await self._step(call)
+        inc = self.dispatcher.find(key)
+        assert inc is not None  # on_action raised KeyError otherwise
+        return inc
 
     # -- loops ------------------------------------------------------------------------------
     async def _alert_loop(self) -> None:
+        consumer = self.parts.alerts
         while True:
-            batches = await self._alerts.getmany(timeout_ms=200, max_records=500)
+            batches = await consumer.getmany(timeout_ms=200, max_records=500)
             for records in batches.values():
                 for record in records:
                     await self._one_alert(record)
             if batches:
-                await self._alerts.commit()
+                await consumer.commit()
 
     async def _one_alert(self, record: Any) -> None:
         try:
@@ -203,9 +213,8 @@ class DispatchService:
             await self._dead_letter(record, exc)
             return
         with self.metrics.handle_seconds.time():
-            async with self._lock:
-                inc = await self.dispatcher.handle_alert(alert)
-        self.metrics.alerts.labels("incident" if inc else "ignored").inc()
+            fx = await self._step(lambda: self.dispatcher.on_alert(alert, self.clock.now()))
+        self.metrics.alerts.labels("applied" if not fx.is_empty else "ignored").inc()
 
     async def _dead_letter(self, record: Any, exc: ValidationError) -> None:
         self.metrics.dead_letters.inc()
@@ -220,28 +229,26 @@ class DispatchService:
             is_retained=False, is_dup=False, received_at=self.clock.now(), bridge_id="dispatch",
         )  # fmt: skip
         log.warning("dead-lettered an alert record at offset %s: %s", record.offset, letter.message)
-        await self._producer.send(Topics.DEAD_LETTER, encode_model(letter), key=b"dispatch")
+        await self.parts.producer.send(Topics.DEAD_LETTER, encode_model(letter), key=b"dispatch")
 
     async def _reading_loop(self) -> None:
+        consumer = self.parts.readings
         while True:
-            batches = await self._readings.getmany(timeout_ms=200, max_records=2000)
+            batches = await consumer.getmany(timeout_ms=200, max_records=2000)
             for records in batches.values():
                 for record in records:
-                    await self._one_reading(record)
+                    if record.key in self.shell.watched:  # no decode unless awaited
+                        await self._one_reading(record)
             if batches:
-                await self._readings.commit()
+                await consumer.commit()
 
     async def _one_reading(self, record: Any) -> None:
-        devices = {p.command.device_id for p in self.dispatcher.commands.values()}
-        if not devices or (record.key or b"").decode(errors="replace") not in devices:
-            return  # only read-back of pending commands matters here
         try:
             reading = decode_reading(record.value)
         except ContractViolation as exc:  # ingest validated it; a mismatch is worth a line
             log.warning("undecodable reading on %s: %s", record.topic, exc)
             return
-        async with self._lock:
-            await self.dispatcher.on_reading(reading)
+        await self._step(lambda: self.dispatcher.on_reading(reading, self.clock.now()))
 
     async def _timer_loop(self) -> None:
         while True:
@@ -255,13 +262,12 @@ class DispatchService:
                 async with asyncio.timeout(delay_s):
                     await self._wake.wait()
             self._wake.clear()
-            async with self._lock:
-                await self.dispatcher.tick()
+            await self._step(lambda: self.dispatcher.on_tick(self.clock.now()))
 
     async def _retention(self) -> None:
         while True:
             cutoff = self.clock.now() - timedelta(days=self.config.retention_days)
             async with self._lock:
-                counts = self.ledger.purge_before(cutoff)
+                counts = await asyncio.to_thread(self.ledger.purge_before, cutoff)
             log.info("ledger retention: purged before %s: %s", cutoff.isoformat(), counts)
             await asyncio.sleep(24 * 3600)

@@ -17,7 +17,7 @@ from alerts.config import DispatchConfig
 from alerts.console.passwords import hash_password
 from alerts.errors import DispatchError
 from alerts.registry import load_registry
-from alerts.service.runner import DispatchService
+from alerts.service.factory import build_dispatch_service
 from firewatch.settings import Settings
 
 log = logging.getLogger("firewatch.dispatch")
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _serve(settings: Settings, metrics_port: int) -> int:
     config: DispatchConfig = settings.dispatch
-    service = DispatchService(config, settings.kafka, settings.mqtt)
+    service = build_dispatch_service(config, settings.kafka, settings.mqtt)
     if metrics_port:
         start_http_server(metrics_port, registry=service.metrics.registry)
     stop = asyncio.Event()

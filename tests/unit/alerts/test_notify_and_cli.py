@@ -70,10 +70,10 @@ def test_password_hash_round_trip() -> None:
 async def test_report_and_audit_verify_commands(
     rig: Rig, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    inc = await rig.dispatcher.handle_alert(make_alert())
+    inc = await rig.alert(make_alert())
     assert inc is not None
     rig.clock.advance(30)
-    await rig.dispatcher.act(inc.incident_key, Action.ACKNOWLEDGE, "ste-m1", "console")
+    await rig.act(inc.incident_key, Action.ACKNOWLEDGE)
     url = rig.db_url
     assert main(["report", "--database-url", url, "--days", "100000"]) == 0
     out = capsys.readouterr().out
