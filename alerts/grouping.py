@@ -10,8 +10,8 @@ of the fire, not a second call-out). Linkage read-backs and device health never 
 
 from __future__ import annotations
 
-from alerts.lifecycle import Incident
-from events.alerts import Alert, ConditionFamily, subject_of
+from alerts.lifecycle import Condition, Incident
+from events.alerts import Alert, ConditionFamily, Severity, subject_of
 from events.incidents import IncidentPlace, PlaceScope
 
 
@@ -61,3 +61,28 @@ def title_of(inc: Incident) -> str:
     others = len({c.kind for c in inc.conditions.values()}) - 1
     more = f" (+{others} more)" if others > 0 else ""
     return f"{kind} at {where}, {place.compound_id}{more}"
+
+
+def sources_of(alert: Alert) -> list[str]:
+    """Alarm devices behind a fire alert: they count toward the second independent source
+    (GB 50116-2013 §4.1.6). Precursors (P2) and area rules name no source of their own."""
+    if alert.severity is not Severity.P1:
+        return []
+    found = [e.device_id for e in alert.evidence]
+    return [*found, alert.device_id] if alert.device_id else found
+
+
+def condition_of(alert: Alert) -> Condition:
+    return Condition(
+        condition_key=alert.condition_key,
+        kind=alert.kind,
+        severity=alert.severity,
+        status=alert.status,
+        revision=alert.revision,
+        raised_at=alert.raised_at,
+        summary=alert.summary,
+        device_id=alert.device_id,
+        area_id=alert.area_id,
+        gateway_id=alert.gateway_id,
+        sources=tuple(sorted(set(sources_of(alert)))),
+    )

@@ -76,9 +76,6 @@ class AlertKind(StrEnum):
     SEQUENCE_GAP = "sequence_gap"
     FALSE_ALARM_EXCESS = "false_alarm_excess"
     TEST_MODE_LEFT_ON = "test_mode_left_on"
-    # Schema 1 only: dispatch raised it for a missed read-back. Now a failed task (kept so
-    # a v1 record still decodes in `firewatch eval` and replays).
-    COMMAND_NOT_CONFIRMED = "command_not_confirmed"
 
 
 DEFAULT_SEVERITY: dict[AlertKind, Severity] = {
@@ -87,7 +84,6 @@ DEFAULT_SEVERITY: dict[AlertKind, Severity] = {
     AlertKind.SMOKE_NEAR_CHARGING: Severity.P1,
     AlertKind.FIRE_DOOR_OPEN_IN_FIRE: Severity.P1,
     AlertKind.EVAC_LOCKS_NOT_RELEASED: Severity.P1,
-    AlertKind.COMMAND_NOT_CONFIRMED: Severity.P1,
     AlertKind.FIRE_PRE_ALARM: Severity.P2,
     AlertKind.CHARGING_OVERCURRENT: Severity.P2,
     AlertKind.CHARGING_OVERPOWER: Severity.P2,
@@ -143,7 +139,6 @@ _FAMILY: dict[AlertKind, ConditionFamily] = {
     AlertKind.EBIKE_IN_LIFT: ConditionFamily.DEVICE,
     AlertKind.FIRE_DOOR_OPEN_IN_FIRE: ConditionFamily.LINKAGE,
     AlertKind.EVAC_LOCKS_NOT_RELEASED: ConditionFamily.LINKAGE,
-    AlertKind.COMMAND_NOT_CONFIRMED: ConditionFamily.LINKAGE,
 }
 
 

@@ -16,15 +16,15 @@ from datetime import datetime, timedelta
 from alerts.book import CompoundBook, within
 from alerts.config import DispatchConfig
 from alerts.escalation import EscalationPolicy
-from alerts.grouping import absorbs, place_of, title_of
-from alerts.lifecycle import Action, Condition, Incident, Outcome
+from alerts.grouping import absorbs, condition_of, place_of, sources_of, title_of
+from alerts.lifecycle import Action, Incident, Outcome, State
 from alerts.linkage import CommandState, PendingCommand, describe_miss, is_confirmed_by
 from alerts.maintenance import WorkOrder, fold
 from alerts.registry.registry import Registry
 from alerts.routing import route
 from alerts.service.effects import Effects
 from alerts.service.operations import IncidentOps
-from events.alerts import Alert, AlertStatus, ConditionFamily, Severity
+from events.alerts import Alert, AlertStatus, ConditionFamily
 from events.incidents import TaskState, incident_key
 
 SYSTEM = "dispatch"
@@ -99,9 +99,9 @@ class Dispatcher:
             return
         place = place_of(alert)
         live = book.live_at(place.key)
-        fire = book.fire_in(alert.building_id)
-        if live is None and fire is not None and absorbs(fire, alert):
-            live = fire
+        if live is None and alert.family is ConditionFamily.DEVICE:
+            fire = book.fire_in(alert.building_id)
+            live = fire if fire is not None and absorbs(fire, alert) else None
         if live is not None:
             self._join(book, live, alert, now, fx)
             return
@@ -125,7 +125,7 @@ class Dispatcher:
         while key in book.incidents:  # a second incident of one place within the same ms
             key += "+"
         inc = Incident(key, place, alert.severity, now, alert.raised_at, severity_since=now)
-        inc.conditions[alert.condition_key] = _condition(alert)
+        inc.conditions[alert.condition_key] = condition_of(alert)
         inc.title = title_of(inc)
         book.add(inc)
         busy = self.busy_stations()
@@ -140,7 +140,7 @@ class Dispatcher:
     def _join(
         self, book: CompoundBook, inc: Incident, alert: Alert, now: datetime, fx: Effects
     ) -> None:
-        inc.conditions[alert.condition_key] = _condition(alert)
+        inc.conditions[alert.condition_key] = condition_of(alert)
         book.own(alert.condition_key, inc)
         where = alert.device_id or alert.area_id or alert.condition_key
         self._absorb(inc, alert, now, fx, f"{alert.kind.value} at {where} joined")
@@ -149,7 +149,7 @@ class Dispatcher:
         self, book: CompoundBook, inc: Incident, alert: Alert, now: datetime, fx: Effects
     ) -> None:
         """Flapping: the same incident again, acknowledged already, nobody paged again."""
-        inc.conditions[alert.condition_key] = _condition(alert)
+        inc.conditions[alert.condition_key] = condition_of(alert)
         book.own(alert.condition_key, inc)
         detail = f"{alert.kind.value} returned within the hold-off: reopened, nobody paged"
         t = inc.apply(Action.REOPEN, actor=SYSTEM, at=now, source=SYSTEM, detail=detail)
@@ -162,7 +162,7 @@ class Dispatcher:
         was = (cond.severity, set(cond.sources), cond.status)
         cond.revision, cond.status, cond.summary = alert.revision, alert.status, alert.summary
         cond.severity = max(cond.severity, alert.severity, key=lambda s: -s.rank)
-        cond.sources = tuple(sorted(set(cond.sources) | set(_sources(alert))))
+        cond.sources = tuple(sorted(set(cond.sources) | set(sources_of(alert))))
         if (cond.severity, set(cond.sources)) == was[:2] and not alert.linkage:
             if cond.status is not was[2]:
                 fx.touch(inc)  # flapping: kept on the evidence, nobody paged, no note
@@ -293,38 +293,18 @@ class Dispatcher:
         return [w for book in self.books.values() for w in book.work_orders.values()]
 
     def busy_stations(self) -> dict[str, str]:
+        busy_on, resolved = self.config.busy_on, State.RESOLVED
         return {
-            i.station_id: i.incident_key
-            for i in self.open_incidents()
-            if i.station_id and i.severity in self.config.busy_on
+            i.dispatch.station_id: key
+            for book in self.books.values()
+            for key, i in book.incidents.items()
+            if i.state is not resolved
+            and i.severity in busy_on
+            and i.dispatch is not None
+            and i.dispatch.station_id
         }
 
     def next_due_at(self) -> datetime | None:
         times = [i.next_due_at for i in self.open_incidents() if i.next_due_at is not None]
         times += [p.deadline_at for p in self.commands.values()]
         return min(times, default=None)
-
-
-def _sources(alert: Alert) -> list[str]:
-    """Alarm devices behind a fire alert: they count toward the second independent source
-    (GB 50116-2013 §4.1.6). Precursors (P2) and area rules name no source of their own."""
-    if alert.severity is not Severity.P1:
-        return []
-    found = [e.device_id for e in alert.evidence]
-    return [*found, alert.device_id] if alert.device_id else found
-
-
-def _condition(alert: Alert) -> Condition:
-    return Condition(
-        condition_key=alert.condition_key,
-        kind=alert.kind,
-        severity=alert.severity,
-        status=alert.status,
-        revision=alert.revision,
-        raised_at=alert.raised_at,
-        summary=alert.summary,
-        device_id=alert.device_id,
-        area_id=alert.area_id,
-        gateway_id=alert.gateway_id,
-        sources=tuple(sorted(set(_sources(alert)))),
-    )

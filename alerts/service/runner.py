@@ -86,9 +86,14 @@ class ConsoleBackend:
         return self._incidents()
 
     async def act(  # noqa: PLR0917 - the console Backend protocol
-        self, key: str, action: Action, actor: str, source: str,
-        outcome: Outcome | None, cause: str | None,
-    ) -> Incident:  # fmt: skip
+        self,
+        key: str,
+        action: Action,
+        actor: str,
+        source: str,
+        outcome: Outcome | None,
+        cause: str | None,
+    ) -> Incident:
         return await self._act(key, action, actor, source, outcome, cause)
 
 
@@ -129,12 +134,16 @@ class DispatchService:
         port = self._runner.addresses[0][1]
         self.console_url = f"http://{cfg.console_host}:{port}/"
         log.info("duty console at %s", self.console_url)
-        self._tasks = [asyncio.create_task(self._timer_loop()),
-                       asyncio.create_task(self._retention())]  # fmt: skip
+        self._tasks = [
+            asyncio.create_task(self._timer_loop()),
+            asyncio.create_task(self._retention()),
+        ]
         await self.parts.alerts.start()
         await self.parts.readings.start()
-        self._tasks += [asyncio.create_task(self._alert_loop()),
-                        asyncio.create_task(self._reading_loop())]  # fmt: skip
+        self._tasks += [
+            asyncio.create_task(self._alert_loop()),
+            asyncio.create_task(self._reading_loop()),
+        ]
 
     async def wait_ready(self, timeout_s: float = 30.0) -> None:
         """Until both consumer groups have their partitions (Tansu holds joins a while)."""
@@ -175,6 +184,8 @@ class DispatchService:
             await self.shell.apply(fx)
             self.metrics.open_incidents.set(len(self.dispatcher.open_incidents()))
             self.metrics.pending_commands.set(len(self.dispatcher.commands))
+            orders = self.dispatcher.work_orders()
+            self.metrics.open_work_orders.set(sum(w.is_open for w in orders))
         self._wake.set()  # a deadline may be nearer now
         return fx
 
@@ -183,9 +194,14 @@ class DispatchService:
         return self.dispatcher.open_incidents()
 
     async def act(  # noqa: PLR0917 - the console Backend protocol
-        self, key: str, action: Action, actor: str, source: str,
-        outcome: Outcome | None, cause: str | None,
-    ) -> Incident:  # fmt: skip
+        self,
+        key: str,
+        action: Action,
+        actor: str,
+        source: str,
+        outcome: Outcome | None,
+        cause: str | None,
+    ) -> Incident:
         def call() -> Effects:
             now = self.clock.now()
             return self.dispatcher.on_action(key, action, actor, source, outcome, cause, now)
@@ -220,14 +236,21 @@ class DispatchService:
         self.metrics.dead_letters.inc()
         first = exc.errors(include_url=False)[0]
         reason = (
-            DeadLetterReason.INVALID_JSON if first["type"] == "json_invalid"
+            DeadLetterReason.INVALID_JSON
+            if first["type"] == "json_invalid"
             else DeadLetterReason.WRONG_TYPE
-        )  # fmt: skip
+        )
         letter = DeadLetter.of(
-            reason=reason, message=f"alert record rejected by dispatch: {first['msg']}",
-            mqtt_topic=f"kafka:{record.topic}", payload=record.value or b"", qos=0,
-            is_retained=False, is_dup=False, received_at=self.clock.now(), bridge_id="dispatch",
-        )  # fmt: skip
+            reason=reason,
+            message=f"alert record rejected by dispatch: {first['msg']}",
+            mqtt_topic=f"kafka:{record.topic}",
+            payload=record.value or b"",
+            qos=0,
+            is_retained=False,
+            is_dup=False,
+            received_at=self.clock.now(),
+            bridge_id="dispatch",
+        )
         log.warning("dead-lettered an alert record at offset %s: %s", record.offset, letter.message)
         await self.parts.producer.send(Topics.DEAD_LETTER, encode_model(letter), key=b"dispatch")
 

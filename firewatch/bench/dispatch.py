@@ -25,9 +25,8 @@ from pydantic import SecretStr
 
 from alerts.config import DispatchConfig
 from alerts.ledger.report import percentile
-from alerts.notify.base import RecordingChannel, RecordingForwarder119
+from alerts.notify.base import RecordingForwarder119
 from alerts.registry import EXAMPLE_DIR
-from alerts.registry.models import ContactChannel
 from alerts.service.factory import build_dispatch_service
 from alerts.service.runner import DispatchService
 from events.alerts import DEFAULT_SEVERITY, Alert, AlertKind, AlertStatus, condition_key
@@ -161,8 +160,9 @@ async def _storm(producer: AIOKafkaProducer, rate: float, seconds: float) -> int
     start, sent = loop.time(), 0
     while loop.time() - start < seconds:
         sent += 1
-        await producer.send(Topics.ALERTS, encode_model(_alert("sd-storm", sent)),
-                            key=COMPOUND.encode())  # fmt: skip
+        await producer.send(
+            Topics.ALERTS, encode_model(_alert("sd-storm", sent)), key=COMPOUND.encode()
+        )
         if sent % 10 == 0:
             await asyncio.sleep(max(0.0, start + sent / rate - loop.time()))
     return sent
@@ -186,8 +186,9 @@ async def run(incidents: int, storm_rate: float, seconds: float) -> dict[str, An
             await ensure_topics(tansu.bootstrap, partitions=1)
             gap_s = seconds / max(1, incidents)
             raw = await _raw_baseline(tansu.bootstrap, mosq.port, incidents, gap_s)
-            result = await _dispatch(Path(tmp), tansu.bootstrap, mosq.port, incidents,
-                                     storm_rate, seconds)  # fmt: skip
+            result = await _dispatch(
+                Path(tmp), tansu.bootstrap, mosq.port, incidents, storm_rate, seconds
+            )
         finally:
             mosq.process.stop()
             tansu.process.stop()
@@ -228,20 +229,20 @@ async def _dispatch(  # noqa: PLR0917
     tmp: Path, bootstrap: str, mqtt_port: int, incidents: int, storm_rate: float, seconds: float
 ) -> dict[str, Any]:
     config = DispatchConfig(
-        registry_dir=EXAMPLE_DIR, database_url=SecretStr(f"sqlite:///{tmp}/ledger.db"),
+        registry_dir=EXAMPLE_DIR,
+        database_url=SecretStr(f"sqlite:///{tmp}/ledger.db"),
         console_port=0,
-    )  # fmt: skip
-    kafka = KafkaConnection(bootstrap=bootstrap, flavour=KafkaFlavour.TANSU,
-                            session_timeout_ms=6000)  # fmt: skip
-    # Members are reached by SMS (a recording gateway): nobody has a console open here, and
-    # an unreached member would pull the next ladder step into the measurement.
-    service = build_dispatch_service(
-        config,
-        kafka,
-        MqttConnection(port=mqtt_port),
-        forwarder=RecordingForwarder119(),
-        extra_channels={ContactChannel.SMS: RecordingChannel()},
     )
+    kafka = KafkaConnection(
+        bootstrap=bootstrap, flavour=KafkaFlavour.TANSU, session_timeout_ms=6000
+    )
+    service = build_dispatch_service(
+        config, kafka, MqttConnection(port=mqtt_port), forwarder=RecordingForwarder119()
+    )
+    # Every member has the duty console open (and reads it): a console page is delivered
+    # only to an open console, and an unreached member would pull the next ladder step in.
+    consoles = [service.hub.subscribe(m.member_id) for m in service.registry.all_members()]
+    readers = [asyncio.create_task(_read_console(q)) for q in consoles]
     arrivals = Arrivals(mqtt_port, "fw/v1/terminals/+/page", "incident_key")
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
     await producer.start()
@@ -262,9 +263,16 @@ async def _dispatch(  # noqa: PLR0917
             "pages_delivered": service.pager.delivered,
         }
     finally:
+        for reader in readers:
+            reader.cancel()
         await service.stop()
         await producer.stop()
         arrivals.stop()
+
+
+async def _read_console(queue: asyncio.Queue[dict[str, Any]]) -> None:
+    while True:
+        await queue.get()
 
 
 def register(sub: Any) -> None:
