@@ -25,8 +25,9 @@ from pydantic import SecretStr
 
 from alerts.config import DispatchConfig
 from alerts.ledger.report import percentile
-from alerts.notify.base import RecordingForwarder119
+from alerts.notify.base import RecordingChannel, RecordingForwarder119
 from alerts.registry import EXAMPLE_DIR
+from alerts.registry.models import ContactChannel
 from alerts.service.factory import build_dispatch_service
 from alerts.service.runner import DispatchService
 from events.alerts import DEFAULT_SEVERITY, Alert, AlertKind, AlertStatus, condition_key
@@ -236,13 +237,16 @@ async def _dispatch(  # noqa: PLR0917
     kafka = KafkaConnection(
         bootstrap=bootstrap, flavour=KafkaFlavour.TANSU, session_timeout_ms=6000
     )
+    # Every member is reached on the console: a recording stand-in for a console each member
+    # keeps open (a console page to nobody's open console is not delivered, and an unreached
+    # member would pull the next ladder step into the measurement).
     service = build_dispatch_service(
-        config, kafka, MqttConnection(port=mqtt_port), forwarder=RecordingForwarder119()
+        config,
+        kafka,
+        MqttConnection(port=mqtt_port),
+        forwarder=RecordingForwarder119(),
+        extra_channels={ContactChannel.CONSOLE: RecordingChannel()},
     )
-    # Every member has the duty console open (and reads it): a console page is delivered
-    # only to an open console, and an unreached member would pull the next ladder step in.
-    consoles = [service.hub.subscribe(m.member_id) for m in service.registry.all_members()]
-    readers = [asyncio.create_task(_read_console(q)) for q in consoles]
     arrivals = Arrivals(mqtt_port, "fw/v1/terminals/+/page", "incident_key")
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
     await producer.start()
@@ -263,16 +267,9 @@ async def _dispatch(  # noqa: PLR0917
             "pages_delivered": service.pager.delivered,
         }
     finally:
-        for reader in readers:
-            reader.cancel()
         await service.stop()
         await producer.stop()
         arrivals.stop()
-
-
-async def _read_console(queue: asyncio.Queue[dict[str, Any]]) -> None:
-    while True:
-        await queue.get()
 
 
 def register(sub: Any) -> None:

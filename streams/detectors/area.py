@@ -39,7 +39,7 @@ class CompoundEngine:
             fact = _put(cs.doors, s, is_kept=True, is_open=s.flag, door_type=s.level)
             assert fact is not None
             fact.are_locks_released = s.is_locks_released
-            check_building_doors(cs, place.compound_id, place.building_id, out=out)
+            check_building_doors(cs, place.compound_id, place.building_id, out=out, only=fact)
         elif s.kind is SignalKind.SILENCE:
             self._silence(cs, s, out=out)
         else:
@@ -69,14 +69,13 @@ class CompoundEngine:
         *,
         out: Outcome,
     ) -> None:
-        if area is not None:
-            alarmed = [
-                d
-                for d in cs.alarmed.values()
-                if d.place.area_id == area and d.place.building_id == building
-            ]
-            floor = alarmed[0].place.floor if alarmed else None
-            place = Place(compound, None, building, floor, area)
+        alarmed = [
+            d
+            for d in cs.alarmed.values()
+            if d.place.area_id == area and d.place.building_id == building
+        ]
+        if area is not None and alarmed:  # no smoke in the area: no rule of it can hold
+            place = Place(compound, None, building, alarmed[0].place.floor, area)
             self._two_detectors(cs, place, alarmed, out=out)
             self._smoke_near_charging(cs, place, alarmed, out=out)
         check_building_doors(cs, compound, building, out=out)
@@ -84,8 +83,6 @@ class CompoundEngine:
     def _two_detectors(
         self, cs: CompoundState, place: Place, alarmed: list[DeviceFact], *, out: Outcome
     ) -> None:
-        if not alarmed:
-            return
         newest_s = max(d.at_s for d in alarmed)
         window_s = self.cfg.area.two_detector_window_s
         recent = [d for d in alarmed if d.at_s >= newest_s - window_s or d.level == "alarm"]
@@ -118,7 +115,7 @@ class CompoundEngine:
             ),
             key=lambda p: p.device_id,
         )
-        if not (alarmed and ports):
+        if not ports:
             return
         subject = f"area:{place.area_id}"
         key = f"smoke_near_charging|{subject}|" + ",".join(p.device_id for p in ports)

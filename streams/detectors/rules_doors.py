@@ -29,6 +29,9 @@ def fire_since_s(cs: CompoundState, building: str | None) -> float | None:
     return min(times, default=None)
 
 
+_EDGES = ("fire_door|", "evac_locks|")
+
+
 def check_building_doors(
     cs: CompoundState,
     compound: str,
@@ -36,13 +39,22 @@ def check_building_doors(
     *,
     out: Outcome,
     at_s: float | None = None,
+    only: DeviceFact | None = None,
 ) -> None:
-    """Raise or clear each door's condition of the building. `at_s` dates the clears of a fire
-    that is over (else each door's own last report)."""
+    """Raise or clear the door conditions of the building: every door's, or `only` this
+    door's (it alone changed). `at_s` dates the clears of a fire that is over (else each
+    door's own last report). Cheap when nothing burns: door toggles are the compound stage's
+    busiest traffic, and a building without fire and without raised door conditions is done
+    before looking at any door."""
     if building is None:
         return
+    if not (cs.alarmed or cs.fire_areas or any(e.startswith(_EDGES) for e in cs.edges)):
+        return  # the usual case: no smoke anywhere in the compound, no door raised
     since_s = fire_since_s(cs, building)
-    for door in cs.doors.values():
+    if since_s is None and not any(e.startswith(_EDGES) for e in cs.edges):
+        return
+    doors = (only,) if only is not None else cs.doors.values()
+    for door in doors:
         if door.place.building_id != building or door.place.compound_id != compound:
             continue
         if door.door_type == DoorType.FIRE_DOOR_NC.value:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import pytest
 
 from alerts.clock import FakeClock
 from alerts.errors import TransitionError
+from alerts.ledger.batch import LedgerBatch
 from alerts.lifecycle import Action, Outcome, State, Task
 from alerts.registry.models import ContactChannel
 from events.alerts import AlertKind, AlertStatus, LinkageAction, LinkageRequest
@@ -292,3 +295,23 @@ async def test_locks_not_released_in_time_fail_their_tasks_on_the_fire(rig: Rig)
     assert {t.state for t in exits} == {TaskState.FAILED}
     assert "lock release not confirmed by c001-b1-exit1" in exits[0].detail
     assert len(rig.core.open_incidents()) == 1
+
+
+async def test_a_crash_between_pages_and_ledger_pages_again_never_not_at_all(
+    tmp_path: object,
+) -> None:
+    url = f"sqlite:///{tmp_path}/crash.db"
+    clock = FakeClock(DAY)
+    first = build_rig(url, clock)
+
+    def crash(_batch: LedgerBatch) -> None:
+        raise OSError("disk gone")  # the process dies here
+
+    with patch.object(first.ledger, "write", crash), pytest.raises(OSError, match="disk gone"):
+        await first.alert(make_alert())
+    assert set(first.pages()) == P1_FIRST  # the pages went out before the ledger write
+    first.ledger.db.close()
+    second = build_rig(url, clock)  # restarted: the ledger never heard of the incident
+    assert second.core.open_incidents() == []
+    await second.alert(make_alert())  # the alert is consumed again (offset not committed)
+    assert set(second.pages()) == P1_FIRST  # paged again: at least once

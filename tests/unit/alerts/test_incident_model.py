@@ -13,7 +13,7 @@ from alerts.notify.base import Page
 from alerts.notify.hub import ConsoleChannel, ConsoleHub
 from alerts.registry.models import ContactChannel
 from events.alerts import Alert, AlertKind, AlertStatus, LinkageAction, LinkageRequest, Severity
-from events.incidents import DispatchReason, PlaceScope, TaskState
+from events.incidents import DispatchReason, IncidentUpdate, PlaceScope, TaskState
 
 from .rig import DAY, Rig, build_rig, make_alert
 
@@ -212,3 +212,13 @@ async def test_a_console_page_is_delivered_only_to_an_open_console_of_its_member
     assert (await channel.deliver(_page("ste-m1"))).is_ok
     assert mine.get_nowait()["recipient"] == "ste-m1"
     assert other.empty()
+
+
+async def test_every_incident_update_is_valid_on_the_wire(rig: Rig) -> None:
+    # Updates are built without validation (alerts.snapshot): prove the wire form decodes
+    # back to the same update, tasks and conditions included.
+    await rig.alert(make_alert(evidence=("sd-1", "sd-2")))
+    await rig.alert(make_alert(AlertKind.FIRE_DOOR_OPEN_IN_FIRE, "f1-fd1"))
+    assert rig.outbox.updates
+    for update in rig.outbox.updates:
+        assert IncidentUpdate.model_validate_json(update.model_dump_json()) == update
