@@ -30,6 +30,7 @@ from events.codec import encode_model
 from events.connections import KafkaConnection, KafkaFlavour, MqttConnection
 from firewatch.embedded.mosquitto import MosquittoBroker
 from firewatch.embedded.tansu import TansuBroker
+from tests.polling import wait_for
 
 # Short timers for the service test: the ladder's shape of DOMAIN.md §2 (0 / no ack / not on
 # scene), scaled from 60 s and 180 s to 1.5 s and 4 s.
@@ -130,6 +131,9 @@ async def stack(
     await service.start()
     try:
         await service.wait_ready()
+        # A terminal page sent before dispatch's MQTT session is up fails, and a failed page
+        # rightly pulls the next ladder step in: the timing tests need the session up first.
+        await wait_for(lambda: service.parts.mqtt.is_connected, what="dispatch MQTT session")
         yield Stack(service, listener, producer, forwarder, kafka.bootstrap)
     finally:
         for queue, reader in zip(consoles, readers, strict=True):
