@@ -113,6 +113,12 @@ def _is_debug(args: list[str]) -> bool:
 
 
 def _say(message: str) -> None:
+    """One line on stderr; a JSON log line when logs are JSON (collectors parse every line)."""
+    from firewatch.logs import JsonFormatter
+
+    if any(isinstance(h.formatter, JsonFormatter) for h in logging.getLogger().handlers):
+        log.error("%s", message)
+        return
     sys.stderr.write(f"firewatch: {message}\n")
     sys.stderr.flush()
 

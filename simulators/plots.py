@@ -184,8 +184,9 @@ def summary(fig: Figure) -> dict[str, Any]:
     """What the picture shows, per panel: onsets, deadlines and alerts drawn."""
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for ax in fig.axes:
-        if not ax.get_label() or ax.get_label().startswith("<"):
-            continue
+        label = str(ax.get_label())
+        if not label or label.startswith("<"):
+            continue  # twin axes (the right-hand scale) carry no device
         gids = [a.get_gid() for a in (*ax.lines, *ax.patches)]
-        counts[ax.get_label()] = {g: gids.count(g) for g in ("onset", "deadline", "alert")}
+        counts[label] = {g: gids.count(g) for g in ("onset", "deadline", "alert")}
     return dict(counts)

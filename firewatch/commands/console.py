@@ -86,5 +86,68 @@ class Progress:
     def update(self, done: float, count: int | None = None) -> None:
         if self._bar is None or self._task is None:
             return
-        fields = {} if count is None else {"count": count}
-        self._bar.update(self._task, completed=done, **fields)
+        if count is None:
+            self._bar.update(self._task, completed=done)
+        else:
+            self._bar.update(self._task, completed=done, count=count)
+
+
+class Phases:
+    """Progress of a run made of named phases (the benchmarks): which phase, how many are
+    done, elapsed time and the ETA Rich extrapolates from the finished ones."""
+
+    def __init__(self, description: str, *, enabled: bool) -> None:
+        self.description = description
+        self._bar: RichProgress | None = None
+        self._done = -1
+        if enabled:
+            self._bar = RichProgress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed:.0f}/{task.total:.0f} phases"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+            )
+            self._task = self._bar.add_task(description, total=None)
+
+    def step(self, name: str, of: int) -> None:
+        self._done += 1
+        if self._bar is not None:
+            label = f"{self.description}: {name}"
+            self._bar.update(self._task, total=of, completed=self._done, description=label)
+
+    def __enter__(self) -> Phases:
+        if self._bar is not None:
+            self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, completed=self._bar.tasks[0].total)
+            self._bar.stop()
+
+
+_ACTIVE: list[Phases] = []
+
+
+def phase(name: str, of: int) -> None:
+    """Report the next phase of the running benchmark (a no-op outside one)."""
+    if _ACTIVE:
+        _ACTIVE[-1].step(name, of)
+
+
+def run_phases(description: str, enabled: bool) -> Phases:
+    """A Phases that `phase()` reports to while it is entered."""
+    return _Registered(description, enabled=enabled)
+
+
+class _Registered(Phases):
+    def __enter__(self) -> Phases:
+        _ACTIVE.append(self)
+        return super().__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        _ACTIVE.remove(self)
+        super().__exit__(*exc)

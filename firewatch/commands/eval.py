@@ -48,7 +48,7 @@ Examples:
 @click.option("--plot", type=click.Path(path_type=Path), help="Also draw the run to FILE.png.")
 @json_option
 @click.pass_context
-def command(ctx: click.Context, **opts: Any) -> int:
+def command(ctx: click.Context, /, **opts: Any) -> int:
     """Score the alerts raised against a scenario's or a recording's ground truth."""
     from simulators import evaluation
     from simulators.window import split, window
@@ -166,9 +166,8 @@ async def read_kafka_alerts(conn: KafkaConnection, idle_s: float) -> list[Alert]
 
 
 def _readings(opts: dict[str, Any], truth: GroundTruth) -> list[Record]:
-    from simulators.recording import emissions_to_records
-
     from firewatch.commands.replay import load_records
+    from simulators.recording import emissions_to_records
 
     if opts["recording"]:
         return load_records(opts["recording"])

@@ -29,14 +29,13 @@ Examples:
 @click.option("--start-at", help="ISO t = 0 of the run the alerts come from (replayed: rebased).")
 @click.option("--idle-s", type=float, default=3.0, help="Kafka: stop after N s without alerts.")
 @click.pass_context
-def command(ctx: click.Context, recording: Path, **opts: Any) -> int:
+def command(ctx: click.Context, /, recording: Path, **opts: Any) -> int:
     """Draw a recording: readings per device, ground-truth onsets, deadlines, alerts."""
+    from firewatch.commands.eval import load_alerts, load_truth
+    from firewatch.commands.replay import load_records
     from simulators import evaluation, plots
     from simulators.truth import GroundTruth
     from simulators.window import split
-
-    from firewatch.commands.eval import load_alerts, load_truth
-    from firewatch.commands.replay import load_records
 
     records = load_records(recording)
     try:

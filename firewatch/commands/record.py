@@ -47,12 +47,11 @@ def _recorded_gauge() -> Any:
 @click.option("--port", type=click.IntRange(1, 65535), help="MQTT broker port.")
 @click.option("--metrics-port", type=int, default=0, help="Prometheus port, 0 = off.")
 @click.pass_context
-def command(ctx: click.Context, file: Path, **opts: Any) -> int:
+def command(ctx: click.Context, /, file: Path, **opts: Any) -> int:
     """Record MQTT traffic to a file."""
+    from firewatch.commands.console import Progress
     from simulators.mqtt.recorder import Recorder
     from simulators.recording import RecordingWriter
-
-    from firewatch.commands.console import Progress
 
     _, conn = mqtt_connection(cli_of(ctx), opts["host"], opts["port"], opts["metrics_port"])
     if not file.parent.is_dir():
@@ -74,7 +73,7 @@ def command(ctx: click.Context, file: Path, **opts: Any) -> int:
             rec.start()
         except (OSError, TimeoutError) as exc:
             raise broker_failure(exc, "MQTT broker", f"{conn.host}:{conn.port}") from exc
-        _until_done(rec, signals, count, duration_s, started, bar)
+        _until_done(rec, signals, count=count, duration_s=duration_s, started=started, bar=bar)
         rec.stop()
     elapsed_s = time.monotonic() - started
     summary = {"recorded": rec.count, "file": str(file), "seconds": round(elapsed_s, 2)}
@@ -83,7 +82,7 @@ def command(ctx: click.Context, file: Path, **opts: Any) -> int:
 
 
 def _until_done(
-    rec: Any, signals: list[int], count: int, duration_s: float, started: float, bar: Any
+    rec: Any, signals: list[int], *, count: int, duration_s: float, started: float, bar: Any
 ) -> None:
     gauge = _recorded_gauge()
     while not signals:

@@ -64,7 +64,7 @@ Examples:
 @click.option("--port", type=click.IntRange(1, 65535), help="MQTT broker port.")
 @click.option("--metrics-port", type=int, default=0, help="Prometheus port, 0 = off.")
 @click.pass_context
-def command(ctx: click.Context, file: Path, **opts: Any) -> int:
+def command(ctx: click.Context, /, file: Path, **opts: Any) -> int:
     """Republish a recording, keeping its gaps; time rebased to now unless --keep-time."""
     from simulators.recording import read_header
 

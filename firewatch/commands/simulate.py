@@ -76,7 +76,7 @@ class Built:
 @click.option("--port", type=click.IntRange(1, 65535), help="MQTT broker port.")
 @click.option("--metrics-port", type=int, default=0, help="Prometheus port, 0 = off.")
 @click.pass_context
-def command(ctx: click.Context, **opts: Any) -> int:
+def command(ctx: click.Context, /, **opts: Any) -> int:
     """Simulated devices, scenarios or data sets over MQTT, or to a recording."""
     cli = cli_of(ctx)
     if opts["out"] is not None:

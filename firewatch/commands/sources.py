@@ -75,8 +75,12 @@ def convert_dataset(dataset: str, source: Path | None) -> Converted:
         raise UsageError("--dataset needs --source (the data set file or folder)")
     if not source.exists():
         raise InputError(f"{source}: no such file or folder")
-    converters = {"ulfsri": ulfsri.convert, "smoke-iot": smoke_iot.convert}
-    convert = converters.get(dataset, runaway.convert)
+    converters: dict[str, Callable[[Path], Converted]] = {
+        "ulfsri": ulfsri.convert,
+        "smoke-iot": smoke_iot.convert,
+        "runaway": runaway.convert,
+    }
+    convert = converters[dataset]
     try:
         return convert(source)
     except (ValueError, KeyError, IndexError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
