@@ -241,7 +241,11 @@ async def _dispatch(  # noqa: PLR0917
         arrivals.stop()
 
 
-@click.command("dispatch", context_settings={"show_default": True})
+@click.command(
+    "dispatch",
+    context_settings={"show_default": True},
+    epilog="\b\nExamples:\n  firewatch bench dispatch --incidents 100 --storm-rate 500",
+)
 @click.option("--incidents", type=int, default=200, help="New incidents measured.")
 @click.option("--storm-rate", type=float, default=1000.0, help="Storm alerts/s.")
 @click.option("--seconds", type=float, default=10.0, help="Storm duration.")

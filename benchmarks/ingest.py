@@ -46,7 +46,11 @@ log = logging.getLogger(__name__)
 _RAW_FILTER = "fw/v1/+/+/+/telemetry"
 
 
-@click.command("ingest", context_settings={"show_default": True})
+@click.command(
+    "ingest",
+    context_settings={"show_default": True},
+    epilog="\b\nExamples:\n  firewatch bench ingest --messages 50000 --devices 500",
+)
 @click.option("--messages", type=int, default=100_000)
 @click.option("--devices", type=int, default=1_000)
 @click.pass_context

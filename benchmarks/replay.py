@@ -35,7 +35,11 @@ from simulators.replay import plan
 TARGET_MSG_S = 20_000
 
 
-@click.command("replay", context_settings={"show_default": True})
+@click.command(
+    "replay",
+    context_settings={"show_default": True},
+    epilog="\b\nExamples:\n  firewatch bench replay --recording run.jsonl.gz --messages 50000",
+)
 @click.option("--recording", type=click.Path(path_type=Path), help="Default: a synthetic fleet.")
 @click.option("--messages", type=int, default=100_000)
 @click.option("--host", help="Use this broker instead of starting one.")

@@ -33,7 +33,11 @@ from streams.telemetry.writer import InfluxWriter
 _TOPIC = "bench.readings"
 
 
-@click.command("sink", context_settings={"show_default": True})
+@click.command(
+    "sink",
+    context_settings={"show_default": True},
+    epilog="\b\nExamples:\n  firewatch bench sink --points 20000 --rounds 3",
+)
 @click.option("--points", type=int, default=50_000)
 @click.option("--batch-size", type=int, default=5_000)
 @click.option("--seed", type=int, default=1)

@@ -39,7 +39,11 @@ from firewatch.settings import Settings
 _SINK = "bench.raw.sink"
 
 
-@click.command("streams", context_settings={"show_default": True})
+@click.command(
+    "streams",
+    context_settings={"show_default": True},
+    epilog="\b\nExamples:\n  firewatch bench streams --skip latency,state --rounds 1",
+)
 @click.option("--events", type=int, default=100_000)
 @click.option("--devices", type=int, default=2_000)
 @click.option(

@@ -12,7 +12,7 @@ import logging
 import sys
 import traceback
 from collections.abc import Sequence
-from importlib import import_module, metadata
+from importlib import import_module
 from typing import Any
 
 import click
@@ -70,18 +70,13 @@ class LazyGroup(click.Group):
             formatter.write_dl([(name, text) for name, (_, text) in COMMANDS.items()])
 
 
-def _version() -> str:
-    try:
-        return metadata.version("firewatch")
-    except metadata.PackageNotFoundError:  # a source tree that was never installed
-        return "unknown"
-
-
 @click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS, epilog=_EPILOG)
 @click.option("--log-level", default=None, help="DEBUG, INFO, WARNING (default INFO).")
 @click.option("--log-json", is_flag=True, default=None, help="Structured JSON log lines.")
 @click.option("--debug", is_flag=True, help="Show the traceback of an error.")
-@click.version_option(_version(), "--version", "-V", prog_name="firewatch")
+# package_name: the version is looked up only when --version is asked (importlib.metadata
+# costs half of the start-up otherwise).
+@click.version_option(None, "--version", "-V", package_name="firewatch", prog_name="firewatch")
 @click.pass_context
 def root(ctx: click.Context, log_level: str | None, log_json: bool | None, debug: bool) -> None:
     """Fire and e-bike-charging safety for residential compounds (小区)."""
@@ -114,7 +109,7 @@ def _is_debug(args: list[str]) -> bool:
 
 def _say(message: str) -> None:
     """One line on stderr; a JSON log line when logs are JSON (collectors parse every line)."""
-    from firewatch.logs import JsonFormatter
+    from firewatch.logs import JsonFormatter  # noqa: PLC0415 - only on the error path
 
     if any(isinstance(h.formatter, JsonFormatter) for h in logging.getLogger().handlers):
         log.error("%s", message)

@@ -141,7 +141,7 @@ def _panel(
     ax.set_label(s.device_id)
     ax.plot(s.t_s, s.left, color="tab:red", linewidth=1.2, label=left)
     ax.set_ylabel(left, color="tab:red", fontsize=8)
-    if right is not None and s.right:
+    if right is not None and s.right and max(s.right) > min(s.right):  # constant: no news
         twin = ax.twinx()
         twin.plot(s.t_s, s.right, color="tab:grey", linewidth=0.9, label=right)
         twin.set_ylabel(right, color="tab:grey", fontsize=8)

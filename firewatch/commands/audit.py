@@ -8,7 +8,11 @@ from firewatch.commands.common import CONTEXT_SETTINGS, cli_of
 from firewatch.commands.failures import Failed
 
 
-@click.group("audit", context_settings=CONTEXT_SETTINGS)
+@click.group(
+    "audit",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="\b\nExamples:\n  firewatch audit verify --database-url sqlite:///ledger.db",
+)
 def command() -> None:
     """Verify the ledger's audit log."""
 

@@ -50,7 +50,15 @@ class Progress:
     None gives an open-ended bar (no ETA), e.g. `record` until Ctrl-C.
     """
 
-    def __init__(self, description: str, total: float | None, *, enabled: bool, unit: str = "msg"):
+    def __init__(
+        self,
+        description: str,
+        total: float | None,
+        *,
+        enabled: bool,
+        unit: str = "msg",
+        console: Console | None = None,
+    ) -> None:
         self.enabled = enabled
         self._started = time.monotonic()
         self._bar: RichProgress | None = None
@@ -64,8 +72,7 @@ class Progress:
                 TimeElapsedColumn(),
                 TextColumn("ETA"),
                 TimeRemainingColumn(),
-                console=Console(stderr=True),
-                transient=False,
+                console=console or Console(stderr=True),
             )
             self._task = self._bar.add_task(description, total=total, count=0, unit=unit)
 

@@ -35,7 +35,7 @@ from firewatch.commands.failures import InputError, UsageError
 if TYPE_CHECKING:
     from events.connections import MqttConnection
     from firewatch.settings import Settings
-    from simulators.recording import Record
+    from simulators.recording import Header, Record
     from simulators.replay import IdMap, Scheduled
     from simulators.truth import GroundTruth
 
@@ -66,14 +66,12 @@ Examples:
 @click.pass_context
 def command(ctx: click.Context, /, file: Path, **opts: Any) -> int:
     """Republish a recording, keeping its gaps; time rebased to now unless --keep-time."""
-    from simulators.recording import read_header
-
+    records = load_records(file)
+    header = load_header(file)
+    ids = id_map(opts["remap"], opts["id_prefix"])
     settings, conn = mqtt_connection(
         cli_of(ctx), opts["host"], opts["port"], opts["metrics_port"], "kafka"
     )
-    records = load_records(file)
-    header = read_header(file)
-    ids = id_map(opts["remap"], opts["id_prefix"])
     summary = publish(
         records,
         header.ground_truth if header else None,
@@ -121,6 +119,15 @@ def load_records(path: Path) -> list[Record]:
         raise InputError(f"{path}: no such recording")
     try:
         return list(read_records(path))
+    except RecordingError as exc:
+        raise InputError(str(exc)) from None
+
+
+def load_header(path: Path) -> Header | None:
+    from simulators.recording import RecordingError, read_header
+
+    try:
+        return read_header(path)
     except RecordingError as exc:
         raise InputError(str(exc)) from None
 

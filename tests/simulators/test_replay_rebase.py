@@ -3,15 +3,19 @@ message accepted; --keep-time warns and the read-back shows them dead-lettered a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from events.topics import Topics, topic_spec
 from firewatch.cli import main
 from firewatch.embedded.mosquitto import MosquittoBroker
 from firewatch.embedded.process import ManagedProcess
@@ -83,3 +87,42 @@ def test_an_old_recording_is_rebased_and_accepted_and_keep_time_is_refused(
     assert too_old > 0.9 * n, kept
     assert kept["accepted"] == retained, kept
     assert kept["unaccounted"] == 0
+
+
+async def _kafka_counts(bootstrap: str, expected: int, timeout_s: float = 60.0) -> Counter[str]:
+    """Records per topic (readings, priority, dead letters) until `expected` readings arrived
+    and nothing more came for a second, or the deadline."""
+    topics = (Topics.READINGS, Topics.PRIORITY, Topics.DEAD_LETTER)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    counts: Counter[str] = Counter()
+    try:
+        tps = [TopicPartition(t, p) for t in topics for p in range(topic_spec(t).partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=1000)
+            for tp, records in batch.items():
+                counts[tp.topic] += len(records)
+            accepted = counts[Topics.READINGS] + counts[Topics.PRIORITY]
+            if not batch and accepted >= expected:
+                return counts
+    finally:
+        await consumer.stop()
+    return counts
+
+
+@pytest.mark.usefixtures("bridge")
+def test_a_past_dated_scenario_at_max_speed_is_accepted(
+    mosquitto: MosquittoBroker, kafka: TansuBroker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # cooking_smoke is dated March 2026; the README publishes it with --speed max.
+    argv = ["simulate", "--scenario", "cooking_smoke", "--speed", "max", "--duration-s", "900"]
+    assert main([*argv, "--port", str(mosquitto.port), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert datetime.fromisoformat(summary["end_at"]) <= datetime.now(UTC)
+    assert "--start-at" in summary["eval"]
+    counts = asyncio.run(_kafka_counts(kafka.bootstrap, summary["messages"]))
+    assert counts[Topics.READINGS] + counts[Topics.PRIORITY] >= summary["messages"], counts
+    assert counts[Topics.DEAD_LETTER] == 0, counts
