@@ -89,10 +89,17 @@ def json_option(func: F) -> F:
 
 
 def mqtt_connection(
-    cli: Cli, host: str | None, port: int | None, metrics_port: int, *sections: str
+    cli: Cli,
+    host: str | None,
+    port: int | None,
+    metrics_port: int,
+    *sections: str,
+    kafka_bootstrap: str | None = None,
 ) -> tuple[Settings, MqttConnection]:
     """Apply the flags, log the effective configuration once, start metrics if asked."""
-    settings = cli.settings().with_overrides(mqtt={"host": host, "port": port})
+    settings = cli.settings().with_overrides(
+        mqtt={"host": host, "port": port}, kafka={"bootstrap": kafka_bootstrap}
+    )
     log_config(settings, "mqtt", *sections)
     if metrics_port:
         from prometheus_client import start_http_server

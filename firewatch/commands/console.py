@@ -99,11 +99,17 @@ class Progress:
             self._bar.update(self._task, completed=done, count=count)
 
 
+class _PhaseColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        total = "?" if task.total is None else f"{task.total:.0f}"
+        return Text(f"{task.completed:.0f}/{total} phases")
+
+
 class Phases:
     """Progress of a run made of named phases (the benchmarks): which phase, how many are
     done, elapsed time and the ETA Rich extrapolates from the finished ones."""
 
-    def __init__(self, description: str, *, enabled: bool) -> None:
+    def __init__(self, description: str, *, enabled: bool, console: Console | None = None) -> None:
         self.description = description
         self._bar: RichProgress | None = None
         self._done = -1
@@ -111,11 +117,11 @@ class Phases:
             self._bar = RichProgress(
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),
-                TextColumn("{task.completed:.0f}/{task.total:.0f} phases"),
+                _PhaseColumn(),
                 TimeElapsedColumn(),
                 TextColumn("ETA"),
                 TimeRemainingColumn(),
-                console=Console(stderr=True),
+                console=console or Console(stderr=True),
             )
             self._task = self._bar.add_task(description, total=None)
 

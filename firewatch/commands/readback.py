@@ -31,12 +31,19 @@ async def read_back(bootstrap: str, tally: Readback, idle_s: float, timeout_s: f
         fetch_max_wait_ms=100,
         request_timeout_ms=int(_CONNECT_S * 1000) + 1000,
     )
+    # A Kafka that is not there is an expected outcome here (the summary says so): keep
+    # aiokafka's own connection errors out of the user's terminal.
+    client_log = logging.getLogger("aiokafka")
+    level = client_log.level
+    client_log.setLevel(logging.CRITICAL)
     try:
         await asyncio.wait_for(consumer.start(), _CONNECT_S)
     except (KafkaError, OSError, TimeoutError) as exc:
         log.debug("read-back: Kafka at %s: %s", bootstrap, exc)
         await consumer.stop()
         return False
+    finally:
+        client_log.setLevel(level)
     try:
         tps = [TopicPartition(t, p) for t in _TOPICS for p in range(topic_spec(t).partitions)]
         consumer.assign(tps)

@@ -70,7 +70,12 @@ def command(ctx: click.Context, /, file: Path, **opts: Any) -> int:
     header = load_header(file)
     ids = id_map(opts["remap"], opts["id_prefix"])
     settings, conn = mqtt_connection(
-        cli_of(ctx), opts["host"], opts["port"], opts["metrics_port"], "kafka"
+        cli_of(ctx),
+        opts["host"],
+        opts["port"],
+        opts["metrics_port"],
+        "kafka",
+        kafka_bootstrap=opts["kafka_bootstrap"],
     )
     summary = publish(
         records,

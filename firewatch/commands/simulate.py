@@ -70,6 +70,7 @@ class Built:
 @click.option("--dataset", type=click.Choice(DATASETS), help="A public data set (needs --source).")
 @click.option("--source", type=click.Path(path_type=Path), help="Data set file or folder.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--kafka-bootstrap", help="Data sets: where to read the outcome back.")
 @click.option("--no-readback", is_flag=True, help="Data sets: do not read the outcome back.")
 @json_option
 @click.option("--host", help="MQTT broker host (default: FIREWATCH_MQTT__HOST).")
@@ -81,7 +82,14 @@ def command(ctx: click.Context, /, **opts: Any) -> int:
     cli = cli_of(ctx)
     if opts["out"] is not None:
         return _offline(cli.settings(), opts)
-    settings, conn = mqtt_connection(cli, opts["host"], opts["port"], opts["metrics_port"])
+    settings, conn = mqtt_connection(
+        cli,
+        opts["host"],
+        opts["port"],
+        opts["metrics_port"],
+        *(("kafka",) if opts["dataset"] else ()),
+        kafka_bootstrap=opts["kafka_bootstrap"],
+    )
     if opts["dataset"]:
         return _dataset_live(settings, conn, opts)
     return _live(settings, conn, opts)
@@ -119,6 +127,7 @@ def _dataset_live(settings: Settings, conn: MqttConnection, opts: dict[str, Any]
         speed=opts["speed"],
         keep_time=opts["keep_time"],
         show_progress=is_interactive(opts["as_json"], opts["quiet"]),
+        bootstrap=opts["kafka_bootstrap"],
         readback=not opts["no_readback"],
     )
     summary = publish(conv.records, conv.truth, settings, conn, replay)

@@ -126,3 +126,23 @@ def test_a_past_dated_scenario_at_max_speed_is_accepted(
     counts = asyncio.run(_kafka_counts(kafka.bootstrap, summary["messages"]))
     assert counts[Topics.READINGS] + counts[Topics.PRIORITY] >= summary["messages"], counts
     assert counts[Topics.DEAD_LETTER] == 0, counts
+
+
+@pytest.mark.usefixtures("bridge")
+def test_a_2016_data_set_published_live_is_rebased_and_read_back(
+    datasets: Path,
+    mosquitto: MosquittoBroker,
+    kafka: TansuBroker,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    source = datasets / "ulfsri-residential-gasburner-2016/Two_Story/Gas_Burner_4.csv"
+    argv = ["simulate", "--dataset", "ulfsri", "--source", str(source), "--speed", "max"]
+    argv += ["--port", str(mosquitto.port), "--kafka-bootstrap", kafka.bootstrap, "--json"]
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["time_shift_s"] > 9 * 365 * 86400  # November 2016 -> now
+    assert summary["published"] > 10_000
+    assert summary["accepted"] == summary["published"], summary
+    assert summary["dead_lettered"] == 0
+    start = datetime.fromisoformat(summary["ground_truth_start_at"])
+    assert abs((datetime.now(UTC) - start).total_seconds()) < 3600  # t = 0 moved to today

@@ -8,7 +8,7 @@ import pytest
 from rich.console import Console
 
 from firewatch.commands.common import is_interactive
-from firewatch.commands.console import Progress, phase, run_phases
+from firewatch.commands.console import Phases, Progress, phase, run_phases
 
 
 def test_progress_shows_count_rate_and_eta_at_a_terminal() -> None:
@@ -39,3 +39,14 @@ def test_progress_only_for_a_person_at_a_terminal() -> None:
     assert not is_interactive()
     assert not is_interactive(as_json=True)
     assert not is_interactive(quiet=True)
+
+
+def test_phases_show_the_phase_and_the_count_at_a_terminal() -> None:
+    out = io.StringIO()
+    terminal = Console(file=out, force_terminal=True, width=140)
+    with Phases("bench replay", enabled=True, console=terminal) as phases:
+        phases.step("raw paho loop", of=3)
+        phases.step("replay, fast publisher", of=3)
+    shown = out.getvalue()
+    assert "bench replay: replay, fast publisher" in shown
+    assert "/3 phases" in shown
