@@ -49,6 +49,7 @@ def command(
     demo: bool,
 ) -> int:
     """Run the embedded stack on this machine; one JSON ready line on stdout."""
+    # run() keeps its (args, settings) shape: only the wrapper changed with the move to Click.
     args = argparse.Namespace(
         mqtt_port=mqtt_port, kafka_port=kafka_port, data_dir=data_dir, demo=demo
     )
