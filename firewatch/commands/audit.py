@@ -2,27 +2,43 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
+import click
 
-from alerts.ledger import Database, verify
-from firewatch.settings import Settings
-
-
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser("audit", help="ledger audit log")
-    actions = parser.add_subparsers(dest="audit_action", required=True, metavar="ACTION")
-    check = actions.add_parser("verify", help="detect edited or deleted audit entries")
-    check.add_argument("--database-url", help="default: the dispatch setting")
-    check.set_defaults(func=run)
+from firewatch.commands.common import CONTEXT_SETTINGS, cli_of
+from firewatch.commands.failures import Failed
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    db = Database(args.database_url or settings.dispatch.database_url.get_secret_value())
-    db.migrate()
-    result = verify(db)
-    db.close()
+@click.group(
+    "audit",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="\b\nExamples:\n  firewatch audit verify --database-url sqlite:///ledger.db",
+)
+def command() -> None:
+    """Verify the ledger's audit log."""
+
+
+@command.command(
+    "verify",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="\b\nExamples:\n  firewatch audit verify\n"
+    "  firewatch audit verify --database-url sqlite:///var/firewatch/ledger.db",
+)
+@click.option("--database-url", help="Default: FIREWATCH_DISPATCH__DATABASE_URL.")
+@click.pass_context
+def verify_command(ctx: click.Context, database_url: str | None) -> int:
+    """Detect edited or deleted audit entries (exit 1); a missing ledger is an error (3)."""
+    from alerts.ledger import verify
+    from firewatch.commands.ledger import open_existing
+
+    settings = cli_of(ctx).settings()
+    db = open_existing(database_url or settings.dispatch.database_url.get_secret_value())
+    try:
+        result = verify(db)
+    finally:
+        db.close()
     for problem in result.problems:
         print(f"TAMPERED: {problem}")
     print(f"{result.entries} audit entries checked: {'ok' if result.is_ok else 'FAILED'}")
-    return 0 if result.is_ok else 1
+    if not result.is_ok:
+        raise Failed(f"the audit chain is broken ({len(result.problems)} problems)")
+    return 0

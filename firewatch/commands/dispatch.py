@@ -2,79 +2,101 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import getpass
 import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from prometheus_client import start_http_server
+import click
 
-from alerts.config import DispatchConfig
-from alerts.console.passwords import hash_password
-from alerts.errors import DispatchError
-from alerts.registry import load_registry
-from alerts.service.runner import DispatchService
-from firewatch.settings import Settings
+from firewatch.commands.common import CONTEXT_SETTINGS, cli_of, log_config
+from firewatch.commands.failures import UsageError
+
+if TYPE_CHECKING:
+    from firewatch.settings import Settings
 
 log = logging.getLogger("firewatch.dispatch")
 
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "dispatch", help="run the dispatch service and the duty console"
-    )
-    parser.add_argument("--registry", type=Path, help="registry directory of YAML files")
-    parser.add_argument("--database-url", help="sqlite:///PATH (default) or postgresql://...")
-    parser.add_argument("--bootstrap", help="Kafka bootstrap servers")
-    parser.add_argument(
-        "--kafka-flavour", choices=["apache", "tansu"], help="tansu = the embedded broker"
-    )
-    parser.add_argument("--mqtt-host")
-    parser.add_argument("--mqtt-port", type=int)
-    parser.add_argument("--console-port", type=int, help="0 = any free port")
-    parser.add_argument("--metrics-port", type=int, default=0, help="Prometheus port, 0 = off")
-    parser.add_argument("--check-registry", action="store_true", help="validate and exit")
-    parser.add_argument(
-        "--hash-password", action="store_true", help="print a password_scrypt for the registry"
-    )
-    parser.set_defaults(func=run)
+@click.command(
+    "dispatch",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="\b\nExamples:\n"
+    "  firewatch dispatch --registry alerts/registry/example --console-port 8089\n"
+    "  firewatch dispatch --check-registry --registry /etc/firewatch/registry\n"
+    "  firewatch dispatch --hash-password < password.txt",
+)
+@click.option("--registry", type=click.Path(path_type=Path), help="Registry directory of YAML.")
+@click.option("--database-url", help="sqlite:///PATH (default) or postgresql://...")
+@click.option("--bootstrap", help="Kafka bootstrap servers.")
+@click.option(
+    "--kafka-flavour", type=click.Choice(["apache", "tansu"]), help="tansu = the embedded broker."
+)
+@click.option("--mqtt-host")
+@click.option("--mqtt-port", type=click.IntRange(1, 65535))
+@click.option("--console-port", type=int, help="0 = any free port.")
+@click.option("--metrics-port", type=int, default=0, help="Prometheus port, 0 = off.")
+@click.option("--check-registry", is_flag=True, help="Validate the registry and exit.")
+@click.option("--hash-password", is_flag=True, help="Print a password_scrypt for the registry.")
+@click.pass_context
+def command(
+    ctx: click.Context,
+    *,
+    registry: Path | None,
+    database_url: str | None,
+    bootstrap: str | None,
+    kafka_flavour: str | None,
+    mqtt_host: str | None,
+    mqtt_port: int | None,
+    console_port: int | None,
+    metrics_port: int,
+    check_registry: bool,
+    hash_password: bool,
+) -> int:
+    """Run the dispatch service and the duty console."""
+    if hash_password:
+        from alerts.console.passwords import hash_password as scrypt
 
-
-def _settings(args: argparse.Namespace, settings: Settings) -> Settings:
-    return settings.with_overrides(
-        dispatch={"registry_dir": args.registry, "database_url": args.database_url,
-                  "console_port": args.console_port},
-        kafka={"bootstrap": args.bootstrap, "flavour": args.kafka_flavour},
-        mqtt={"host": args.mqtt_host, "port": args.mqtt_port},
-    )  # fmt: skip
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    if args.hash_password:
         password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline()
-        print(hash_password(password.rstrip("\n")))
+        print(scrypt(password.rstrip("\n")))
         return 0
-    settings = _settings(args, settings)
-    log.info("effective config: %s", settings.masked_json())
+    settings = (
+        cli_of(ctx)
+        .settings()
+        .with_overrides(
+            dispatch={
+                "registry_dir": registry,
+                "database_url": database_url,
+                "console_port": console_port,
+            },
+            kafka={"bootstrap": bootstrap, "flavour": kafka_flavour},
+            mqtt={"host": mqtt_host, "port": mqtt_port},
+        )
+    )
+    log_config(settings, "mqtt", "kafka", "dispatch")
+    from alerts.errors import DispatchError
+    from alerts.registry import load_registry
+
     try:
-        registry = load_registry(settings.dispatch.registry_dir)
+        loaded = load_registry(settings.dispatch.registry_dir)
     except DispatchError as exc:
-        print(f"registry invalid: {exc}", file=sys.stderr)
-        return 2
-    if args.check_registry:
-        counts = (len(registry.stations), len(registry.compounds), len(registry.all_members()))
+        raise UsageError(f"registry invalid: {exc}") from None
+    if check_registry:
+        counts = (len(loaded.stations), len(loaded.compounds), len(loaded.all_members()))
         print("registry ok: {} stations, {} compounds, {} members".format(*counts))
         return 0
-    return asyncio.run(_serve(settings, args.metrics_port))
+    return asyncio.run(_serve(settings, metrics_port))
 
 
 async def _serve(settings: Settings, metrics_port: int) -> int:
-    config: DispatchConfig = settings.dispatch
-    service = DispatchService(config, settings.kafka, settings.mqtt)
+    from prometheus_client import start_http_server
+
+    from alerts.service.runner import DispatchService
+
+    service = DispatchService(settings.dispatch, settings.kafka, settings.mqtt)
     if metrics_port:
         start_http_server(metrics_port, registry=service.metrics.registry)
     stop = asyncio.Event()

@@ -18,7 +18,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import click
+
 from events.topics import DEVICE_PUBLISH_PATTERN, MqttTopic, uplink_subscriptions
+from firewatch.commands.common import CONTEXT_SETTINGS, cli_of, log_config
 from firewatch.demo import run_demo
 from firewatch.settings import Settings
 from firewatch.stack import Endpoints, ServiceSpec, Stack, default_services, kafka_topic_names
@@ -26,21 +29,35 @@ from firewatch.stack import Endpoints, ServiceSpec, Stack, default_services, kaf
 log = logging.getLogger("firewatch.up")
 
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser("up", help="run the embedded stack")
-    parser.add_argument("--mqtt-port", type=int, default=None, help="default: a free port")
-    parser.add_argument("--kafka-port", type=int, default=None, help="default: a free port")
-    parser.add_argument("--data-dir", type=Path, default=None, help="default: a temp dir")
-    parser.add_argument(
-        "--demo",
-        action="store_true",
-        help="run the flat-fire scenario through the stack and score it",
+@click.command(
+    "up",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="\b\nExamples:\n  firewatch up --demo\n"
+    "  firewatch up --mqtt-port 1883 --kafka-port 9092 --data-dir /tmp/fw",
+)
+@click.option("--mqtt-port", type=click.IntRange(1, 65535), help="Default: a free port.")
+@click.option("--kafka-port", type=click.IntRange(1, 65535), help="Default: a free port.")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Default: a temp dir.")
+@click.option("--demo", is_flag=True, help="Run the flat-fire scenario through it and score it.")
+@click.pass_context
+def command(
+    ctx: click.Context,
+    *,
+    mqtt_port: int | None,
+    kafka_port: int | None,
+    data_dir: Path | None,
+    demo: bool,
+) -> int:
+    """Run the embedded stack on this machine; one JSON ready line on stdout."""
+    # run() keeps its (args, settings) shape: only the wrapper changed with the move to Click.
+    args = argparse.Namespace(
+        mqtt_port=mqtt_port, kafka_port=kafka_port, data_dir=data_dir, demo=demo
     )
-    parser.set_defaults(func=run)
+    return run(args, cli_of(ctx).settings())
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    log.info("effective config: %s", settings.masked_json())
+    log_config(settings, "kafka", "mqtt")
     # A plain flag, not a threading.Event: Event.set() from a signal handler can deadlock on
     # the Condition lock the interrupted Event.wait() holds (seen with two quick SIGTERMs).
     signals: list[int] = []

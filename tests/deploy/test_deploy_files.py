@@ -4,7 +4,6 @@ rules use only catalogued metrics, known measurements and existing runbook secti
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import shutil
@@ -13,13 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import yaml
 from pydantic import BaseModel
 
 from events.readings import READING_MODELS
 from events.topics import KAFKA_TOPICS
-from firewatch.cli import build_parser
+from firewatch.cli import root
 from firewatch.metrics import METRIC_NAMES
 from firewatch.settings import Settings
 
@@ -55,12 +55,10 @@ def _firewatch_argvs() -> list[list[str]]:
     ]
 
 
-def _subparsers() -> dict[str, argparse.ArgumentParser]:
-    parser = build_parser()
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return dict(action.choices)
-    raise AssertionError("firewatch has no sub-commands")
+def _subcommands() -> dict[str, click.Command]:
+    ctx = click.Context(root)
+    found = {name: root.get_command(ctx, name) for name in root.list_commands(ctx)}
+    return {name: cmd for name, cmd in found.items() if cmd is not None}
 
 
 def test_every_file_parses() -> None:
@@ -76,14 +74,14 @@ def test_every_file_parses() -> None:
 def test_every_firewatch_command_and_flag_exists() -> None:
     argvs = _firewatch_argvs()
     assert len(argvs) >= 9  # compose (5 services) and Kubernetes (4 deployments)
-    commands = _subparsers()
+    commands = _subcommands()
     assert {argv[1] for argv in argvs} == {"ingest", "worker", "dispatch", "sink"}
     for argv in argvs:
         name, flags = argv[1], {a.split("=")[0] for a in argv[2:] if a.startswith("--")}
         assert name in commands, f"`firewatch {name}` exists nowhere: {argv}"
-        known = {o for a in commands[name]._actions for o in a.option_strings}
+        known = {o for p in commands[name].params for o in (*p.opts, *p.secondary_opts)}
         assert flags <= known, f"{argv}: unknown flags {flags - known}"
-        build_parser().parse_args(argv[1:])  # values parse too
+        commands[name].make_context(name, argv[2:])  # values parse too
 
 
 def _setting_path_exists(path: list[str]) -> bool:

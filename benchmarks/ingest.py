@@ -19,16 +19,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+import click
 import paho.mqtt.client as mqtt
 from aiokafka import AIOKafkaProducer
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from benchmarks import run_bench
+from benchmarks.load import publish_all, smoke_stream
 from events.codec import kafka_headers
 from events.connections import KafkaConnection, KafkaFlavour, MqttConnection
 from events.topics import Topics
-from firewatch.bench.load import publish_all, smoke_stream
+from firewatch.commands.console import phase
 from firewatch.embedded.mosquitto import start_mosquitto
 from firewatch.embedded.tansu import start_tansu
 from firewatch.kafka_admin import ensure_topics
@@ -43,13 +46,17 @@ log = logging.getLogger(__name__)
 _RAW_FILTER = "fw/v1/+/+/+/telemetry"
 
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "ingest", help="MQTT -> Kafka bridge vs raw paho and aiokafka"
-    )
-    parser.add_argument("--messages", type=int, default=100_000)
-    parser.add_argument("--devices", type=int, default=1_000)
-    parser.set_defaults(func=run)
+@click.command(
+    "ingest",
+    context_settings={"show_default": True},
+    epilog="\b\nExamples:\n  firewatch bench ingest --messages 50000 --devices 500",
+)
+@click.option("--messages", type=int, default=100_000)
+@click.option("--devices", type=int, default=1_000)
+@click.pass_context
+def command(ctx: click.Context, /, **opts: Any) -> int:
+    """MQTT -> Kafka bridge vs raw paho and aiokafka."""
+    return run_bench(ctx, "ingest", run, opts)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -67,10 +74,14 @@ async def _bench(n: int, devices: int) -> dict[str, Any]:
             await ensure_topics(kafka.bootstrap)
             cfg = IngestConfig(bridge_id="bench")
             kafka_conn = KafkaConnection(bootstrap=kafka.bootstrap, flavour=KafkaFlavour.TANSU)
+            phase("raw aiokafka producer", of=4)
             raw_kafka = await _raw_kafka(kafka_conn, cfg, load)
+            phase("bridge Kafka writer only", of=4)
             writer_only = await _writer_only(kafka_conn, cfg, load)
+            phase("raw paho subscriber", of=4)
             raw_mqtt = await asyncio.to_thread(_raw_mqtt, mq.port, load)
             opts = BridgeOptions(MqttConnection(port=mq.port), kafka_conn, cfg)
+            phase("bridge end to end", of=4)
             bridge = await _bridge(opts, mq.port, load)
         finally:
             mq.process.stop()

@@ -21,13 +21,16 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import click
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from benchmarks import run_bench
+from benchmarks.streams_load import EPOCH, payloads, state_cost
 from events.alerts import Alert, AlertKind
 from events.codec import encode_model
 from events.readings import SmokeReading
 from events.topics import Topics
-from firewatch.bench.streams_load import EPOCH, payloads, state_cost
+from firewatch.commands.console import phase
 from firewatch.embedded.process import ManagedProcess, free_port
 from firewatch.embedded.tansu import start_tansu
 from firewatch.kafka_admin import ensure_topics
@@ -36,23 +39,27 @@ from firewatch.settings import Settings
 _SINK = "bench.raw.sink"
 
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "streams", help="stream worker (all detectors) vs a raw aiokafka consume->produce loop"
-    )
-    parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--devices", type=int, default=2_000)
-    parser.add_argument(
-        "--idle-s",
-        type=float,
-        default=600.0,
-        help="idle before each first-alarm latency probe (10 min by default)",
-    )
-    parser.add_argument("--probes", type=int, default=20, help="latency probes after idle")
-    parser.add_argument("--rounds", type=int, default=3, help="throughput rounds (medians)")
-    parser.add_argument("--state-devices", type=int, default=100_000)
-    parser.add_argument("--skip", default="", help="comma list of: throughput,latency,state")
-    parser.set_defaults(func=run)
+@click.command(
+    "streams",
+    context_settings={"show_default": True},
+    epilog="\b\nExamples:\n  firewatch bench streams --skip latency,state --rounds 1",
+)
+@click.option("--events", type=int, default=100_000)
+@click.option("--devices", type=int, default=2_000)
+@click.option(
+    "--idle-s",
+    type=float,
+    default=600.0,
+    help="Idle before each first-alarm latency probe (10 min by default).",
+)
+@click.option("--probes", type=int, default=20, help="Latency probes after idle.")
+@click.option("--rounds", type=int, default=3, help="Throughput rounds (medians).")
+@click.option("--state-devices", type=int, default=100_000)
+@click.option("--skip", default="", help="Comma list of: throughput,latency,state.")
+@click.pass_context
+def command(ctx: click.Context, /, **opts: Any) -> int:
+    """Stream worker (all detectors) vs a raw aiokafka consume->produce loop."""
+    return run_bench(ctx, "streams", run, opts)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -82,6 +89,10 @@ async def _broker_benches(args: argparse.Namespace, skip: set[str]) -> dict[str,
             worker = _start_worker(broker.bootstrap, tmp, metrics_port, "fw-bench-latency")
             try:
                 await _worker_rate(worker, metrics_port, len(data))  # caught up: now idle
+                phase(
+                    f"{args.probes} latency probes after {args.idle_s:.0f} s idle",
+                    of=args.rounds + 1,
+                )
                 out["first_alert_after_idle"] = await _latency(broker.bootstrap, args)
             finally:
                 worker.stop()
@@ -98,6 +109,7 @@ async def _throughput(
     by a third. The medians and their ratio are the result."""
     raws, workers = [], []
     for i in range(args.rounds):
+        phase(f"throughput round {i + 1}", of=args.rounds + 1)
         raws.append(await _raw_loop(bootstrap, len(data), f"bench-raw-{i}"))
         metrics_port = free_port()
         worker = _start_worker(bootstrap, tmp, metrics_port, f"fw-bench-{i}")

@@ -17,10 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import click
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
+from benchmarks import run_bench
 from events.connections import MqttConnection
+from firewatch.commands.console import phase
 from firewatch.embedded.mosquitto import start_mosquitto
 from firewatch.settings import Settings
 from simulators import runner
@@ -32,13 +35,19 @@ from simulators.replay import plan
 TARGET_MSG_S = 20_000
 
 
-def register(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser("replay", help="replay --speed max throughput")
-    p.add_argument("--recording", type=Path, default=None, help="default: a synthetic fleet")
-    p.add_argument("--messages", type=int, default=100_000)
-    p.add_argument("--host", default=None, help="use this broker instead of starting one")
-    p.add_argument("--port", type=int, default=None)
-    p.set_defaults(func=run)
+@click.command(
+    "replay",
+    context_settings={"show_default": True},
+    epilog="\b\nExamples:\n  firewatch bench replay --recording run.jsonl.gz --messages 50000",
+)
+@click.option("--recording", type=click.Path(path_type=Path), help="Default: a synthetic fleet.")
+@click.option("--messages", type=int, default=100_000)
+@click.option("--host", help="Use this broker instead of starting one.")
+@click.option("--port", type=int)
+@click.pass_context
+def command(ctx: click.Context, /, **opts: Any) -> int:
+    """Replay --speed max throughput vs a raw paho loop."""
+    return run_bench(ctx, "replay", run, opts)
 
 
 def synthetic_records(messages: int) -> list[Record]:
@@ -87,8 +96,11 @@ def raw_paho(conn: MqttConnection, records: list[Record]) -> float:
 
 
 def measure(conn: MqttConnection, records: list[Record]) -> dict[str, Any]:
+    phase("raw paho loop", of=3)
     raw = raw_paho(conn, records)
+    phase("replay, fast publisher", of=3)
     fast = asyncio.run(runner.replay(plan(records, None), conn, client_prefix="fwbench"))
+    phase("replay, paho pool", of=3)
     paho = asyncio.run(
         runner.replay(plan(records, None), conn, client_prefix="fwbenchp", is_fast=False)
     )

@@ -15,10 +15,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import click
 from prometheus_client import CollectorRegistry
 
+from benchmarks import run_bench
 from events.codec import decode_reading, encode_model
 from events.readings import ChargingPortReading, PortState, RelayState, SmokeReading
+from firewatch.commands.console import phase
 from firewatch.embedded.victoria import VictoriaMetrics
 from firewatch.settings import Settings
 from streams.telemetry.config import SinkConfig
@@ -30,20 +33,20 @@ from streams.telemetry.writer import InfluxWriter
 _TOPIC = "bench.readings"
 
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "sink", help="telemetry sink vs a raw influxdb-client write loop"
-    )
-    _configure(parser)
-    parser.set_defaults(func=run)
-
-
-def _configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--points", type=int, default=50_000)
-    parser.add_argument("--batch-size", type=int, default=5_000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--rounds", type=int, default=2, help="alternated runs; best is kept")
-    parser.add_argument("--influx-url", help="InfluxDB v2 URL (default: start VictoriaMetrics)")
+@click.command(
+    "sink",
+    context_settings={"show_default": True},
+    epilog="\b\nExamples:\n  firewatch bench sink --points 20000 --rounds 3",
+)
+@click.option("--points", type=int, default=50_000)
+@click.option("--batch-size", type=int, default=5_000)
+@click.option("--seed", type=int, default=1)
+@click.option("--rounds", type=int, default=2, help="Alternated runs; best is kept.")
+@click.option("--influx-url", help="InfluxDB v2 URL (default: start VictoriaMetrics).")
+@click.pass_context
+def command(ctx: click.Context, /, **opts: Any) -> int:
+    """Telemetry sink vs a raw influxdb-client write loop."""
+    return run_bench(ctx, "sink", run, opts)
 
 
 class _TP(NamedTuple):
@@ -154,9 +157,13 @@ async def _measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     # (VictoriaMetrics ignores the bucket: both runs write the same series).
     lines = [to_line(decode_reading(v)) for v in values]
     config = SinkConfig(url=url, batch_size=args.batch_size, flush_interval_s=0.5)
+    phase("warm-up write", of=1 + args.rounds)
     await _raw_rate(config, lines)
     raw, sink = 0.0, 0.0
-    for _ in range(args.rounds):  # alternated, best of each: the server's background merges
+    for i in range(args.rounds):
+        phase(
+            f"round {i + 1}: raw loop, then the sink", of=1 + args.rounds
+        )  # alternated, best of each: the server's background merges
         raw = max(raw, await _raw_rate(config, lines))  # then hit both alike
         sink = max(sink, await _sink_rate(config, values))
     return {

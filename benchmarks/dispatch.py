@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import click
 import paho.mqtt.client as mqtt
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from paho.mqtt.enums import CallbackAPIVersion
@@ -27,10 +28,12 @@ from alerts.ledger.report import percentile
 from alerts.notify.base import RecordingForwarder119
 from alerts.registry import EXAMPLE_DIR
 from alerts.service.runner import DispatchService
+from benchmarks import run_bench
 from events.alerts import DEFAULT_SEVERITY, Alert, AlertKind, AlertStatus, incident_key
 from events.codec import encode_model
 from events.connections import KafkaConnection, KafkaFlavour, MqttConnection
 from events.topics import Topics, TopicSpec
+from firewatch.commands.console import phase
 from firewatch.embedded.mosquitto import start_mosquitto
 from firewatch.embedded.tansu import start_tansu
 from firewatch.kafka_admin import ensure_topics
@@ -162,7 +165,9 @@ async def run(incidents: int, storm_rate: float, seconds: float) -> dict[str, An
         try:
             await ensure_topics(tansu.bootstrap, partitions=1)
             gap_s = seconds / max(1, incidents)
+            phase("raw baseline", of=2)
             raw = await _raw_baseline(tansu.bootstrap, mosq.port, incidents, gap_s)
+            phase("dispatch under the storm", of=2)
             result = await _dispatch(Path(tmp), tansu.bootstrap, mosq.port, incidents,
                                      storm_rate, seconds)  # fmt: skip
         finally:
@@ -236,14 +241,18 @@ async def _dispatch(  # noqa: PLR0917
         arrivals.stop()
 
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "dispatch", help="alert record -> notification delivered under a 1,000/s alert storm"
-    )
-    parser.add_argument("--incidents", type=int, default=200, help="new incidents measured")
-    parser.add_argument("--storm-rate", type=float, default=1000.0, help="storm alerts/s")
-    parser.add_argument("--seconds", type=float, default=10.0, help="storm duration")
-    parser.set_defaults(func=_main)
+@click.command(
+    "dispatch",
+    context_settings={"show_default": True},
+    epilog="\b\nExamples:\n  firewatch bench dispatch --incidents 100 --storm-rate 500",
+)
+@click.option("--incidents", type=int, default=200, help="New incidents measured.")
+@click.option("--storm-rate", type=float, default=1000.0, help="Storm alerts/s.")
+@click.option("--seconds", type=float, default=10.0, help="Storm duration.")
+@click.pass_context
+def command(ctx: click.Context, /, **opts: Any) -> int:
+    """Alert record -> notification delivered under a 1,000/s alert storm."""
+    return run_bench(ctx, "dispatch", _main, opts)
 
 
 def _main(args: argparse.Namespace, settings: Settings) -> int:
