@@ -31,6 +31,7 @@ CONSOLE_ACTIONS = (
     Action.MUTE,
 )
 FIRE_KINDS = frozenset({AlertKind.FIRE, AlertKind.THERMAL_RUNAWAY, AlertKind.SMOKE_NEAR_CHARGING})
+ASSESSED_KINDS = FIRE_KINDS | {AlertKind.FIRE_PRE_ALARM}
 _UNANSWERED = (State.RAISED, State.DISPATCHED)
 
 
@@ -72,9 +73,14 @@ def incident_view(inc: Incident, registry: Registry, policy: EscalationPolicy) -
 
 def allowed_actions(inc: Incident) -> list[Action]:
     """The console actions the incident's state allows now: tried on a copy, so the lifecycle
-    stays the one place that knows its table (issue 11.4: only the buttons that apply)."""
+    stays the one place that knows its table (issue 11.4: only the buttons that apply).
+    Confirm / false alarm are an assessment of a fire or an urgent case; a low battery or a
+    door held open is handled and resolved (with its outcome), not confirmed."""
+    is_assessed = inc.severity is Severity.P1 or inc.kind in ASSESSED_KINDS
     allowed = []
     for action in CONSOLE_ACTIONS:
+        if action in (Action.CONFIRM, Action.DENY) and not is_assessed:
+            continue
         probe = dataclasses.replace(inc, confirmations=set(inc.confirmations))
         try:
             probe.apply(

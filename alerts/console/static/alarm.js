@@ -10,7 +10,7 @@ const CYCLE_MS = 2000;
 const TONES = [[960, 0, 0.35], [640, 0.4, 0.35]];
 const FLASH_MS = 1000;
 
-export const stats = { tones: 0, notified: [] };
+export const stats = { tones: 0, notified: [], ringing: false };
 window.fwAlarm = stats;
 
 export class Alarm {
@@ -57,6 +57,7 @@ export class Alarm {
 
   start() {
     this.ringing = true;
+    stats.ringing = true;
     this.cycle();
     this.timers.push(setInterval(() => this.cycle(), CYCLE_MS));
     let on = false;
@@ -68,6 +69,7 @@ export class Alarm {
 
   stop() {
     this.ringing = false;
+    stats.ringing = false;
     for (const id of this.timers) clearInterval(id);
     this.timers = [];
     document.title = this.baseTitle;

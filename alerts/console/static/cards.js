@@ -3,7 +3,7 @@
 // fire, false alarm and resolve need a second, differently placed button; false alarm, resolve
 // and mute wait out an undo window before they are sent; confirm fire has no undo because
 // GB 50440 wants the 119 forward within 3 s of confirmation.
-import { html, useState } from "./lib.js";
+import { html, useEffect, useState } from "./lib.js";
 import { clock, mmss, nameOf, placeWords, t } from "./i18n.js";
 
 const TWO_STEP = new Set(["confirm", "deny", "resolve"]);
@@ -36,19 +36,29 @@ function confirmWords(inc, action) {
   return [t(`confirm.${kind}.question`), t(`confirm.${kind}.yes`)];
 }
 
-function Confirm({ inc, action, onYes, onCancel, armedAt }) {
+// The second step's button arms after settle_ms: a double tap on the first button cannot
+// land on it, and it sits elsewhere (right, below the question) than the first one did.
+function useArmed(ms) {
+  const [armed, setArmed] = useState(ms <= 0);
+  useEffect(() => { const id = setTimeout(() => setArmed(true), ms); return () => clearTimeout(id); }, []);
+  return armed;
+}
+
+function Confirm({ inc, action, onYes, onCancel, settleMs }) {
   const [question, yesLabel] = confirmWords(inc, action);
-  const yes = (ev) => { ev.stopPropagation(); if (performance.now() >= armedAt) onYes({}); };
-  return html`<div class="confirm" role="alertdialog" onClick=${(ev) => ev.stopPropagation()}>
+  const armed = useArmed(settleMs);
+  const yes = (ev) => { ev.stopPropagation(); if (armed) onYes({}); };
+  return html`<div class="second-step" role="alertdialog" onClick=${(ev) => ev.stopPropagation()}>
     <p>${question}</p>
     <div class="confirm-buttons">
       <button type="button" class="cancel" onClick=${(ev) => { ev.stopPropagation(); onCancel(); }}>${t("confirm.cancel")}</button>
-      <button type="button" class=${`yes ${action}`} data-confirm=${action} onClick=${yes}>${yesLabel}</button>
+      <button type="button" class=${`yes ${action}`} data-confirm=${action} disabled=${!armed} onClick=${yes}>${yesLabel}</button>
     </div>
   </div>`;
 }
 
-function ResolveForm({ onYes, onCancel }) {
+function ResolveForm({ onYes, onCancel, settleMs }) {
+  const armed = useArmed(settleMs);
   const [outcome, setOutcome] = useState("");
   const [cause, setCause] = useState("");
   const [error, setError] = useState("");
@@ -73,7 +83,7 @@ function ResolveForm({ onYes, onCancel }) {
     <p class="error">${error}</p>
     <div class="confirm-buttons">
       <button type="button" class="cancel" onClick=${onCancel}>${t("confirm.cancel")}</button>
-      <button type="submit" class="yes resolve" data-confirm="resolve" disabled=${!outcome}>${t("resolve.submit")}</button>
+      <button type="submit" class="yes resolve" data-confirm="resolve" disabled=${!outcome || !armed}>${t("resolve.submit")}</button>
     </div>
   </form>`;
 }
@@ -86,25 +96,37 @@ function Pending({ pending, now, onUndo }) {
   </div>`;
 }
 
+// True while the card has just appeared or moved (a new card pushed the list down): its
+// buttons are disabled then, so a tap meant for what was under the finger presses nothing.
+function useSettling(settledAt) {
+  const [, redraw] = useState(0);
+  const left = settledAt - performance.now();
+  useEffect(() => {
+    if (left <= 0) return undefined;
+    const id = setTimeout(() => redraw((n) => n + 1), left + 5);
+    return () => clearTimeout(id);
+  }, [settledAt]);
+  return left > 0;
+}
+
 function Actions({ inc, settledAt, settleMs, onAct, pending, onUndo, now, error }) {
   const [asking, setAsking] = useState(null);
+  const settling = useSettling(settledAt);
   const press = (action) => (ev) => {
     ev.stopPropagation();
-    // A button that just moved under the finger (a new card pushed the list) ignores the tap.
-    if (performance.now() < settledAt) return;
-    if (TWO_STEP.has(action)) setAsking({ action, armedAt: performance.now() + settleMs });
+    if (TWO_STEP.has(action)) setAsking(action);
     else onAct(action, {});
   };
   if (pending) return html`<${Pending} pending=${pending} now=${now} onUndo=${onUndo} />`;
-  if (asking && asking.action === "resolve") {
-    return html`<${ResolveForm} onYes=${(extra) => { setAsking(null); onAct("resolve", extra); }} onCancel=${() => setAsking(null)} />`;
+  const done = (extra) => { setAsking(null); onAct(asking, extra); };
+  if (asking === "resolve") {
+    return html`<${ResolveForm} settleMs=${settleMs} onYes=${done} onCancel=${() => setAsking(null)} />`;
   }
   if (asking) {
-    return html`<${Confirm} inc=${inc} action=${asking.action} armedAt=${asking.armedAt}
-      onYes=${(extra) => { setAsking(null); onAct(asking.action, extra); }} onCancel=${() => setAsking(null)} />`;
+    return html`<${Confirm} inc=${inc} action=${asking} settleMs=${settleMs} onYes=${done} onCancel=${() => setAsking(null)} />`;
   }
   return html`<div class="actions" onClick=${(ev) => ev.stopPropagation()}>
-    ${inc.actions.map((a) => html`<button type="button" key=${a} data-action=${a} class=${`act ${a}`} onClick=${press(a)}>${actionLabel(inc, a)}</button>`)}
+    ${inc.actions.map((a) => html`<button type="button" key=${a} data-action=${a} class=${`act ${a}`} disabled=${settling} onClick=${press(a)}>${actionLabel(inc, a)}</button>`)}
     ${error && html`<p class="error" data-error>${error}</p>`}
   </div>`;
 }

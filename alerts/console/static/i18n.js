@@ -69,8 +69,11 @@ export function clock(iso, timeZone, now = Date.now()) {
   return formatter(timeZone, day(at) !== day(new Date(now))).format(at);
 }
 
-// Durations as mm:ss (minutes may pass 59: an SLA counts minutes, not hours).
+// Durations as mm:ss; an hour or more (a P3's 24 h work order) as h:mm:ss, never "1439:57".
 export function mmss(totalSeconds) {
   const s = Math.max(0, Math.floor(totalSeconds));
-  return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+  const two = (n) => String(n).padStart(2, "0");
+  const hours = Math.floor(s / 3600);
+  const rest = `${two(Math.floor((s % 3600) / 60))}:${two(s % 60)}`;
+  return hours > 0 ? `${hours}:${rest}` : rest;
 }

@@ -11,6 +11,16 @@ function rect(plan, r, cls, extra = {}) {
   return html`<rect class=${cls} x=${r.x_m} y=${flip(plan, r.y_m + r.depth_m)} width=${r.width_m} height=${r.depth_m} ...${extra} />`;
 }
 
+// About how wide a label draws, in font sizes: CJK characters are square, Latin about 0.6.
+const ems = (text) => [...text].reduce((n, c) => n + (c.charCodeAt(0) > 0x2e80 ? 1 : 0.6), 0);
+
+// A rectangle's name inside it when it fits, else under it.
+function rectLabel(plan, r, text, font) {
+  const inside = ems(text) * font < r.width_m - font * 0.4 && r.depth_m > font * 1.4;
+  const y = inside ? r.y_m + r.depth_m / 2 : r.y_m - font * 0.9;
+  return label(plan, r.x_m + r.width_m / 2, y, text);
+}
+
 function label(plan, x, y, text, cls = "label") {
   return html`<text class=${cls} x=${x} y=${flip(plan, y)} text-anchor="middle" dominant-baseline="middle">${text}</text>`;
 }
@@ -18,16 +28,17 @@ function label(plan, x, y, text, cls = "label") {
 export function SitePlan({ plan, focus }) {
   const size = Math.max(plan.width_m, plan.depth_m);
   const font = Math.max(3, size / 32);
+  const pad = font * 2.5; // room for the names of gates on the fence
   return html`
-    <svg id="plan" class="site" viewBox=${`-4 -4 ${plan.width_m + 8} ${plan.depth_m + 8}`} role="img" aria-label=${t("plan.site")} style=${{ "--font": `${font}px` }}>
+    <svg id="plan" class="site" viewBox=${`${-pad} ${-pad} ${plan.width_m + 2 * pad} ${plan.depth_m + 2 * pad}`} role="img" aria-label=${t("plan.site")} style=${{ "--font": `${font}px` }}>
       <rect class="ground" x="0" y="0" width=${plan.width_m} height=${plan.depth_m} />
       ${plan.buildings.map((b) => html`<g key=${b.building_id}>
         ${rect(plan, b, b.building_id === focus.building_id ? "building alarm" : "building", { "data-building": b.building_id })}
-        ${label(plan, b.x_m + b.width_m / 2, b.y_m + b.depth_m / 2, nameOf(b))}
+        ${rectLabel(plan, b, nameOf(b), font)}
       </g>`)}
       ${plan.sheds.map((s) => html`<g key=${s.shed_id}>
         ${rect(plan, s, s.shed_id === focus.shed_id ? "shed alarm" : "shed", { "data-shed": s.shed_id })}
-        ${label(plan, s.x_m + s.width_m / 2, s.y_m + s.depth_m / 2, nameOf(s))}
+        ${rectLabel(plan, s, nameOf(s), font)}
       </g>`)}
       ${plan.gates.map((g) => html`<g key=${g.device_id} class="gate">
         <circle cx=${g.x_m} cy=${flip(plan, g.y_m)} r=${font * 0.7} />

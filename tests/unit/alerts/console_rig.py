@@ -83,12 +83,17 @@ class ConsoleRig:
     def client(self, **headers: str) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.url, headers=headers)
 
-    async def signed_in(self, member_id: str, **headers: str) -> tuple[httpx.AsyncClient, str]:
+    @asynccontextmanager
+    async def signed_in(
+        self, member_id: str, **headers: str
+    ) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
         """A client signed in as `member_id` and its CSRF token."""
-        client = self.client(**headers)
-        res = await client.post("/api/login", json={"member_id": member_id, "password": PASSWORD})
-        assert res.status_code == 200, res.text
-        return client, str(res.json()["csrf"])
+        async with self.client(**headers) as client:
+            res = await client.post(
+                "/api/login", json={"member_id": member_id, "password": PASSWORD}
+            )
+            assert res.status_code == 200, res.text
+            yield client, str(res.json()["csrf"])
 
 
 def on_duty(registry: Registry, station_id: str, at: datetime) -> str:
