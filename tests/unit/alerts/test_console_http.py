@@ -12,11 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from alerts.clock import FakeClock
 from alerts.console import passwords
 from alerts.console.config import ConsoleConfig, CookieSecure
 from alerts.console.security import CSP
+from alerts.registry import EXAMPLE_DIR, load_registry
 
 from .console_rig import PASSWORD, ConsoleRig, serve_console
 from .rig import DAY, make_alert
@@ -247,3 +249,33 @@ async def test_refusals_cost_one_scrypt_for_known_and_unknown_members(
             assert res.status_code == 401
             assert res.json()["error"] == "signin_failed"
     assert calls == [(2**14, 8, 1)] * 3
+
+
+async def test_an_imported_floor_plan_drawing_is_served_sandboxed(tmp_path: Path) -> None:
+    """A drawing imported with the registry shows under the plan; opened on its own, the
+    sandbox CSP keeps anything inside it from running on the console's origin."""
+    folder = tmp_path / "registry"
+    folder.mkdir()
+    for src in EXAMPLE_DIR.glob("*.yaml"):
+        doc = yaml.safe_load(src.read_text(encoding="utf-8"))
+        for compound in doc.get("compounds", []):
+            for building in compound["buildings"]:
+                if building.get("floor_plan"):
+                    building["floor_plan"] = {**building["floor_plan"], "svg": "typical.svg"}
+        (folder / src.name).write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    drawing = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    (folder / "typical.svg").write_text(drawing, encoding="utf-8")
+    registry = load_registry(folder)
+    async with serve_console(
+        f"sqlite:///{tmp_path}/ledger.db", FakeClock(DAY), registry=registry
+    ) as rig:
+        async with rig.signed_in("cr-1") as (client, _csrf):
+            plan = (await client.get("/api/plan/c001/b1?floor=2")).json()
+            assert plan["has_svg"] is True
+            res = await client.get("/api/drawing/c001/b1")
+            assert res.status_code == 200
+            assert res.headers["Content-Type"] == "image/svg+xml"
+            assert "sandbox" in res.headers["Content-Security-Policy"]
+            assert res.text == drawing
+        async with rig.signed_in("stw-m1") as (client, _csrf):
+            assert (await client.get("/api/drawing/c001/b1")).status_code == 404
