@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from alerts.console.config import ConsoleConfig
 from alerts.escalation import EscalationPolicy
 from alerts.registry.loader import EXAMPLE_DIR
 from events.alerts import Severity
@@ -40,5 +41,5 @@ class DispatchConfig(BaseModel):
     webhook_backoff_s: float = Field(default=0.2, ge=0.0)
     console_host: str = "127.0.0.1"
     console_port: int = Field(default=8089, ge=0, le=65535)
-    session_ttl_s: float = Field(default=12 * 3600.0, gt=0.0)  # one shift (GB 25201: <= 8 h)
+    console: ConsoleConfig = ConsoleConfig()  # sessions, cookies, CSRF origins, sign-in throttle
     terminal_qos: int = Field(default=1, ge=0, le=2)

@@ -24,7 +24,8 @@ _SECTIONS: dict[str, type[BaseModel]] = {
 
 def load_registry(directory: Path) -> Registry:
     """Read every *.yaml in `directory`; each file holds any of the top-level sections
-    `stations`, `compounds`, `streets`, `districts`, `travel_time_s`."""
+    `stations`, `compounds`, `streets`, `districts`, `travel_time_s`. A floor plan's `svg`
+    names a drawing in the same directory."""
     if not directory.is_dir():
         raise RegistryError(f"registry directory {directory} does not exist")
     items: dict[str, list[Any]] = {name: [] for name in _SECTIONS}
@@ -50,6 +51,7 @@ def load_registry(directory: Path) -> Registry:
             streets=tuple(items["streets"]),
             districts=tuple(items["districts"]),
             travel_time_s=travel,
+            base_dir=directory,
         )
     except RegistryError as exc:
         raise RegistryError(f"{directory}: {exc}") from None

@@ -85,7 +85,9 @@ class DispatchService:
             self.registry, config, self.ledger, self.pager,
             KafkaOutbox(self._producer, self.mqtt), self.clock, on_change=self._changed,
         )  # fmt: skip
-        self.console = Console(self, self.clock, config.session_ttl_s)
+        # The console's own connection to the ledger database (its sessions table, 0005).
+        console_db = Database(config.database_url.get_secret_value())
+        self.console = Console(self, self.clock, config.console, console_db)
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
