@@ -198,7 +198,7 @@ KAFKA_TOPICS: tuple[TopicSpec, ...] = (
     ),
     # Signed checkpoints of the ledger's audit chain (alerts/ledger/audit_checkpoints.py): kept
     # longer than the ledger's 400-day retention so every retained entry stays anchored.
-    TopicSpec(Topics.AUDIT, "audit chain checkpoints (seq, hash, HMAC)", "ledger", 1, 450 * _DAY_MS),
+    TopicSpec(Topics.AUDIT, "audit chain checkpoints", "ledger", 1, 450 * _DAY_MS),
 )
 
 

@@ -41,6 +41,9 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--hash-password", action="store_true", help="print a password_scrypt for the registry"
     )
+    parser.add_argument(
+        "--ready-file", type=Path, help="touched once Kafka groups and MQTT are connected"
+    )
     parser.set_defaults(func=run)
 
 
@@ -69,10 +72,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         counts = (len(registry.stations), len(registry.compounds), len(registry.all_members()))
         print("registry ok: {} stations, {} compounds, {} members".format(*counts))
         return 0
-    return asyncio.run(_serve(settings, args.metrics_port))
+    return asyncio.run(_serve(settings, args.metrics_port, args.ready_file))
 
 
-async def _serve(settings: Settings, metrics_port: int) -> int:
+async def _serve(settings: Settings, metrics_port: int, ready_file: Path | None = None) -> int:
     config: DispatchConfig = settings.dispatch
     service = DispatchService(config, settings.kafka, settings.mqtt)
     if metrics_port:
@@ -84,7 +87,19 @@ async def _serve(settings: Settings, metrics_port: int) -> int:
     try:
         await service.start()
         print(f"duty console: {service.console_url}", flush=True)
+        if ready_file is not None:
+            await _signal_ready(service, ready_file)
         await stop.wait()
     finally:
         await service.stop()
     return 0
+
+
+async def _signal_ready(service: DispatchService, ready_file: Path, timeout_s: float = 60) -> None:
+    """Ready = both consumer groups have partitions and the MQTT session is up (pages and
+    commands can go out), not merely "the process runs" (issue 14.3)."""
+    await service.wait_ready(timeout_s)
+    async with asyncio.timeout(timeout_s):
+        while not service.mqtt.is_connected:  # noqa: ASYNC110 - paho has no awaitable event
+            await asyncio.sleep(0.05)
+    await asyncio.to_thread(ready_file.write_text, "ready\n", encoding="utf-8")

@@ -9,7 +9,7 @@ verifies clean, tampers once, and asserts the finding that names the tampering.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -79,7 +79,7 @@ class Signed:
 
 
 @pytest.fixture
-async def signed(db_url: str, tmp_path: Path) -> Iterator[Signed]:
+async def signed(db_url: str, tmp_path: Path) -> AsyncIterator[Signed]:
     clock = FakeClock(DAY)
     checkpoints = tmp_path / "audit-checkpoints.jsonl"
     ledger = Ledger(Database(db_url), KEY, checkpoints, now=lambda: clock.now().timestamp())
