@@ -18,7 +18,8 @@ from alerts.ledger.audit_checkpoints import (
     read_checkpoint_file,
     read_kafka_checkpoints,
 )
-from alerts.ledger.audit_keys import load_keyring
+from alerts.ledger.audit_keys import load_keyring, new_key_line, new_keyring_text
+from firewatch.embedded.credentials import write_private
 
 # Migration 0004 added the columns the signed chain needs (alerts/ledger/migrations).
 SIGNED_CHAIN_MIGRATION = 4
@@ -101,3 +102,18 @@ def render(outcome: VerifyOutcome) -> str:
         + ("ok" if r.is_ok else "FAILED")
     )
     return "\n".join(lines)
+
+
+def rotate_key(path: Path) -> str:
+    """Put a new key first in the keyring at `path` (created when missing); return its id.
+    The old keys stay below it: they still verify the entries they signed (keep them while
+    those entries are kept)."""
+    if not path.exists():
+        write_private(path, new_keyring_text())
+        return load_keyring(path).current_id
+    keyring = load_keyring(path)  # refuses a malformed keyring before touching it
+    line = new_key_line()
+    while line.split(":", 1)[0] in dict(keyring.keys):
+        line = new_key_line()
+    write_private(path, f"{line}\n{path.read_text(encoding='utf-8')}")
+    return line.split(":", 1)[0]

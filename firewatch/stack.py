@@ -162,6 +162,7 @@ class Stack:
         host: str = "127.0.0.1",
         gateways: Iterable[tuple[str, str]] | None = None,
         terminals: Iterable[str] | None = None,
+        rotate_credentials: bool = False,
     ) -> None:
         self.work_dir = work_dir
         self.log_dir = work_dir / "logs"
@@ -171,6 +172,7 @@ class Stack:
         self.specs = default_services() if services is None else services
         self.gateways = list(gateways) if gateways is not None else _example_gateways()
         self.terminals = list(terminals) if terminals is not None else _example_terminals()
+        self.rotate_credentials = rotate_credentials
         self.secrets: StackSecrets | None = None
         self.mosquitto: MosquittoBroker | None = None
         self.tansu: TansuBroker | None = None
@@ -179,7 +181,9 @@ class Stack:
     def start(self, timeout_s: float = 30.0) -> Endpoints:
         """Raises StackError (or PortInUse, TimeoutError) naming what is not right."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.secrets = load_or_create(self.work_dir, self.gateways, self.terminals)
+        self.secrets = load_or_create(
+            self.work_dir, self.gateways, self.terminals, rotate=self.rotate_credentials
+        )
         sid = self.secrets.stack_id
         self.tansu = start_tansu(
             self.kafka_port, self.log_dir / "tansu.log", host=self.host, cluster_id=f"fw-{sid}"

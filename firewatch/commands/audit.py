@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from alerts.errors import LedgerError
-from firewatch.ledger_audit import VerifyRequest, render, verify_ledger
+from firewatch.ledger_audit import VerifyRequest, render, rotate_key, verify_ledger
 from firewatch.settings import Settings
 
 
@@ -37,6 +37,13 @@ def register(sub: Any) -> None:
         "--kafka-bootstrap", help="also read the checkpoints on Kafka (e.g. 127.0.0.1:9092)"
     )
     check.set_defaults(func=run)
+    rotate = actions.add_parser(
+        "rotate-key",
+        help="put a new signing key first in the keyring (older keys still verify)",
+        epilog="example: firewatch audit rotate-key --key-file /etc/firewatch/audit.key",
+    )
+    rotate.add_argument("--key-file", type=Path, help="default: the dispatch setting")
+    rotate.set_defaults(func=run_rotate)
 
 
 def request_from(args: argparse.Namespace, settings: Settings) -> VerifyRequest:
@@ -60,3 +67,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     print(render(outcome))
     return outcome.exit_code
+
+
+def run_rotate(args: argparse.Namespace, settings: Settings) -> int:
+    path = args.key_file or settings.dispatch.audit_key_file
+    if path is None:
+        print("firewatch audit rotate-key: give --key-file", file=sys.stderr)
+        return 2
+    try:
+        key_id = rotate_key(path)
+    except LedgerError as exc:
+        print(f"firewatch audit rotate-key: {exc}", file=sys.stderr)
+        return 2
+    print(f"{path}: new signing key {key_id}; restart dispatch to use it")
+    return 0

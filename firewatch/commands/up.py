@@ -71,6 +71,11 @@ def register(sub: Any) -> None:
         help="fleet file whose gateways get MQTT logins (repeatable; default: example)",
     )
     parser.add_argument(
+        "--rotate-credentials",
+        action="store_true",
+        help="new passwords for every MQTT login of --data-dir (usernames kept)",
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         help="run the flat-fire scenario through the stack and score it",
@@ -86,6 +91,7 @@ class UpOptions:
     listen: str = "127.0.0.1"
     fleets: tuple[str, ...] = ("example",)
     is_demo: bool = False
+    rotate_credentials: bool = False
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -96,6 +102,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         args.listen,
         tuple(args.fleet or ("example",)),
         args.demo,
+        args.rotate_credentials,
     )
     return run_up(options, settings)
 
@@ -125,6 +132,7 @@ def run_up(options: UpOptions, settings: Settings) -> int:
         host=options.listen,
         gateways=fleet_gateways(options.fleets),
         terminals=registry_terminals(settings.dispatch.registry_dir),
+        rotate_credentials=options.rotate_credentials,
     )
     try:
         return _serve(stack, options, signals)

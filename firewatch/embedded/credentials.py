@@ -87,9 +87,15 @@ class StackSecrets:
 
 
 def load_or_create(
-    data_dir: Path, gateways: Iterable[tuple[str, str]], terminals: Iterable[str]
+    data_dir: Path,
+    gateways: Iterable[tuple[str, str]],
+    terminals: Iterable[str],
+    *,
+    rotate: bool = False,
 ) -> StackSecrets:
-    """The stack's secrets, created on first use; new gateways or terminals get new entries."""
+    """The stack's secrets, created on first use; new gateways or terminals get new entries.
+    `rotate` gives every login a new password and keeps the usernames (so the bridge keeps
+    its MQTT session); the audit key is rotated separately (`firewatch audit rotate-key`)."""
     directory = data_dir / SECRETS_DIR
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o700)
@@ -97,22 +103,25 @@ def load_or_create(
     old = _read_json(services_path)
     stack_id = str(old.get("stack_id") or secrets.token_hex(3))
     services = {
-        role: _loaded(old.get("services", {}).get(role)) or _new(f"fw-{stack_id}-{role}")
+        role: _loaded(old.get("services", {}).get(role), rotate) or _new(f"fw-{stack_id}-{role}")
         for role in ("ingest", "dispatch", "recorder", "probe")
     }
-    terminal_creds = {t: _loaded(old.get("terminals", {}).get(t)) or _new(t) for t in terminals}
+    old_terminals = old.get("terminals", {})
+    terminal_creds = {t: _loaded(old_terminals.get(t), rotate) or _new(t) for t in terminals}
     old_gateways = _read_json(gateways_path)
     gateway_creds = {}
     for compound, gateway in gateways:
         key = gateway_username(compound, gateway)
-        gateway_creds[key] = _loaded(old_gateways.get(key)) or _new(key)
+        gateway_creds[key] = _loaded(old_gateways.get(key), rotate) or _new(key)
     result = StackSecrets(directory, stack_id, services, gateway_creds, terminal_creds)
     _write_all(result)
     return result
 
 
-def _loaded(entry: Any) -> Credential | None:
+def _loaded(entry: Any, rotate: bool) -> Credential | None:
     if isinstance(entry, dict) and entry.get("username") and entry.get("password"):
+        if rotate:
+            return _new(str(entry["username"]))
         return Credential(str(entry["username"]), str(entry["password"]))
     return None
 

@@ -89,3 +89,11 @@ def test_a_named_identity_may_not_hold_topic_characters() -> None:
     for bad in ("c1/gw1", "a+b", "x#", "two words", ""):
         with pytest.raises(ValueError, match="one topic level"):
             render_acl([Identity(bad, Role.DISPATCH)])
+
+
+def test_rotation_changes_every_password_and_keeps_every_username(tmp_path: Path) -> None:
+    before = load_or_create(tmp_path, GATEWAYS, ["term-st-east"])
+    after = load_or_create(tmp_path, GATEWAYS, ["term-st-east"], rotate=True)
+    old, new = dict(before.logins()), dict(after.logins())
+    assert old.keys() == new.keys()
+    assert all(old[user] != new[user] for user in old)

@@ -113,3 +113,37 @@ def test_a_legacy_ledger_is_adopted_on_upgrade(
         'commands ["c1"]: edited outside the ledger (differs from audit entry 3)'
     ]
     ledger.db.close()
+
+
+async def test_a_rotated_key_signs_new_entries_and_the_old_key_still_verifies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    key_file = tmp_path / "audit.key"
+    key_file.write_text(new_keyring_text())
+    old = parse_keyring(key_file.read_text())
+    rig = build_rig(url, FakeClock(DAY), ledger=Ledger(Database(url), old))
+    assert await rig.dispatcher.handle_alert(make_alert()) is not None
+    rig.ledger.db.close()
+    assert main(["audit", "rotate-key", "--key-file", str(key_file)]) == 0
+    assert "restart dispatch to use it" in capsys.readouterr().out
+    rotated = parse_keyring(key_file.read_text())
+    assert rotated.keys[1:] == old.keys  # the old key stays, below the new one
+    rig = build_rig(url, FakeClock(DAY), ledger=Ledger(Database(url), rotated))
+    assert await rig.dispatcher.handle_alert(make_alert(device="sd-2")) is not None
+    kids = {r[0] for r in rig.ledger.db.query("SELECT DISTINCT key_id FROM audit_log")}
+    assert kids == {old.current_id, rotated.current_id}
+    assert verify(rig.ledger.db, rotated).is_ok
+    only_new = parse_keyring(key_file.read_text().splitlines()[0])
+    assert any("MAC does not match" in p for p in verify(rig.ledger.db, only_new).problems)
+    rig.ledger.db.close()
+
+
+def test_rotate_key_creates_a_private_keyring_when_there_is_none(tmp_path: Path) -> None:
+    key_file = tmp_path / "audit.key"
+    assert main(["audit", "rotate-key", "--key-file", str(key_file)]) == 0
+    assert len(parse_keyring(key_file.read_text()).keys) == 1
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    key_file.write_text("k1:tooshort\n")
+    assert main(["audit", "rotate-key", "--key-file", str(key_file)]) == 2  # never overwritten
+    assert key_file.read_text() == "k1:tooshort\n"
