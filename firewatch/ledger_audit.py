@@ -13,11 +13,7 @@ from pathlib import Path
 
 from alerts.errors import LedgerError
 from alerts.ledger import Database, VerifyResult, verify
-from alerts.ledger.audit_checkpoints import (
-    Checkpoint,
-    read_checkpoint_file,
-    read_kafka_checkpoints,
-)
+from alerts.ledger.audit_checkpoints import Checkpoint, read_checkpoint_file
 from alerts.ledger.audit_keys import load_keyring, new_key_line, new_keyring_text
 from firewatch.embedded.credentials import write_private
 
@@ -66,6 +62,8 @@ def _checkpoints(request: VerifyRequest) -> tuple[list[Checkpoint], list[str]]:
         found += read_checkpoint_file(path)
         sources.append(str(path))
     if request.kafka_bootstrap:
+        from alerts.ledger.audit_kafka import read_kafka_checkpoints  # noqa: PLC0415 - Kafka only when asked
+
         found += asyncio.run(read_kafka_checkpoints(request.kafka_bootstrap))
         sources.append(f"kafka {request.kafka_bootstrap}")
     return found, sources

@@ -32,9 +32,10 @@ from firewatch.embedded.credentials import (
     StackSecrets,
     load_or_create,
 )
+from firewatch.embedded.errors import StackError
 from firewatch.embedded.mosquitto import BrokerSecurity, MosquittoBroker, start_mosquitto
 from firewatch.embedded.process import ManagedProcess, free_port
-from firewatch.embedded.readiness import StackError, check_kafka_cluster, check_mqtt_login
+from firewatch.embedded.readiness import check_kafka_cluster, check_mqtt_login
 from firewatch.embedded.tansu import TansuBroker, start_tansu
 from firewatch.kafka_admin import ensure_topics
 

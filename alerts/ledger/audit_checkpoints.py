@@ -2,24 +2,20 @@
 
 An insider with database access can truncate the chain or rebuild it; they cannot reach the
 append-only places holding these (a local file opened O_APPEND, `chattr +a` in production, and
-the Kafka topic `Topics.AUDIT`), nor sign a new one. `firewatch audit verify` checks every
-checkpoint against the chain: a signed entry that is gone or differs is tampering.
+the Kafka topic `Topics.AUDIT`: alerts/ledger/audit_kafka.py), nor sign a new one.
+`firewatch audit verify` checks every checkpoint against the chain: a signed entry that is gone
+or differs is tampering.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from alerts.errors import LedgerError
-from events.topics import Topics
-
-CHECKPOINT_KEY = b"ledger"
 
 
 class Checkpoint(BaseModel):
@@ -63,35 +59,3 @@ def read_checkpoint_file(path: Path) -> list[Checkpoint]:
     except OSError as exc:
         raise LedgerError(f"cannot read checkpoints {path}: {exc.strerror}") from None
     return parse_checkpoints(text.splitlines(), str(path))
-
-
-async def publish_checkpoint(producer: AIOKafkaProducer, cp: Checkpoint) -> None:
-    await producer.send_and_wait(Topics.AUDIT, cp.line().encode(), key=CHECKPOINT_KEY)
-
-
-async def read_kafka_checkpoints(bootstrap: str, idle_s: float = 2.0) -> list[Checkpoint]:
-    """Every checkpoint on the topic, read from the start until none came for `idle_s`.
-
-    No consumer group and no commits: verifying leaves no trace. End offsets are not used,
-    because Tansu reports them wrong for batched producers (STACK-NOTES.md)."""
-    consumer = AIOKafkaConsumer(
-        Topics.AUDIT,
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=100,
-    )
-    await consumer.start()
-    lines: list[str] = []
-    try:
-        while batch := await consumer.getmany(timeout_ms=int(idle_s * 1000)):
-            for records in batch.values():
-                lines += [r.value.decode("utf-8", "replace") for r in records]
-    finally:
-        await consumer.stop()
-    return parse_checkpoints(lines, f"kafka {Topics.AUDIT}")
-
-
-def checkpoints_json(checkpoints: Iterable[Checkpoint]) -> str:
-    return json.dumps([cp.model_dump() for cp in checkpoints])

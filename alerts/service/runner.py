@@ -23,7 +23,7 @@ from alerts.clock import Clock, SystemClock
 from alerts.config import DispatchConfig
 from alerts.console.server import Console
 from alerts.ledger import Database, Ledger
-from alerts.ledger.audit_checkpoints import publish_checkpoint
+from alerts.ledger.audit_kafka import publish_checkpoint
 from alerts.ledger.audit_keys import load_keyring
 from alerts.lifecycle import Action, Incident, Outcome
 from alerts.notify.base import Channel, Delivery, Forwarder119, Page

@@ -23,23 +23,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from events.topics import DEVICE_PUBLISH_PATTERN, MqttTopic, uplink_subscriptions
-from firewatch.demo import run_demo
-from firewatch.embedded.acl import registry_terminals
-from firewatch.embedded.credentials import ACL_FILE, PASSWD_FILE
-from firewatch.embedded.process import PortInUse
-from firewatch.embedded.readiness import StackError
+from firewatch.embedded.errors import StackError
 from firewatch.settings import Settings
-from firewatch.stack import (
-    Endpoints,
-    ServiceSpec,
-    Stack,
-    default_services,
-    fleet_gateways,
-    kafka_topic_names,
-)
+
+if TYPE_CHECKING:  # the stack pulls in Kafka and MQTT clients: only when `up` runs
+    from firewatch.stack import Endpoints, ServiceSpec, Stack
 
 log = logging.getLogger("firewatch.up")
 
@@ -123,6 +113,9 @@ def run_up(options: UpOptions, settings: Settings) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    from firewatch.embedded.acl import registry_terminals  # noqa: PLC0415 - see TYPE_CHECKING
+    from firewatch.stack import Stack, fleet_gateways  # noqa: PLC0415
+
     work_dir = options.data_dir or Path(tempfile.mkdtemp(prefix="firewatch-up-"))
     stack = Stack(
         work_dir,
@@ -136,7 +129,7 @@ def run_up(options: UpOptions, settings: Settings) -> int:
     )
     try:
         return _serve(stack, options, signals)
-    except (PortInUse, StackError, TimeoutError) as exc:
+    except (StackError, TimeoutError) as exc:
         print(f"firewatch up: {exc}", file=sys.stderr)
         return 2
     finally:
@@ -147,6 +140,8 @@ def run_up(options: UpOptions, settings: Settings) -> int:
 
 
 def _serve(stack: Stack, options: UpOptions, signals: list[int]) -> int:
+    from firewatch.demo import run_demo  # noqa: PLC0415 - see TYPE_CHECKING
+
     endpoints = stack.start()
     print(json.dumps(ready_line(stack, endpoints)), flush=True)
     if options.is_demo and not signals:
@@ -172,6 +167,8 @@ def _check_listen(address: str) -> str | None:
 
 
 def _services(is_demo: bool) -> list[ServiceSpec]:
+    from firewatch.stack import default_services  # noqa: PLC0415 - see TYPE_CHECKING
+
     specs = default_services()
     if not is_demo:
         return specs
@@ -185,6 +182,10 @@ def _services(is_demo: bool) -> list[ServiceSpec]:
 
 def ready_line(stack: Stack, endpoints: Endpoints) -> dict[str, Any]:
     """What a user or a test needs to use the stack. Names the secret files, never a secret."""
+    from events.topics import DEVICE_PUBLISH_PATTERN, MqttTopic, uplink_subscriptions  # noqa: PLC0415
+    from firewatch.embedded.credentials import ACL_FILE, PASSWD_FILE  # noqa: PLC0415
+    from firewatch.stack import kafka_topic_names  # noqa: PLC0415
+
     e = endpoints
     assert stack.secrets is not None
     return {

@@ -16,6 +16,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from firewatch.embedded.errors import PortInUse
+
 log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
@@ -26,17 +28,6 @@ def _die_with_parent() -> None:
     # `firewatch up` never leaves orphan brokers behind.
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-class PortInUse(RuntimeError):
-    """Something already listens where a broker or service of ours was to listen."""
-
-    def __init__(self, what: str, host: str, port: int) -> None:
-        super().__init__(
-            f"{what} port {port} on {host} is already in use (another stack or broker?):"
-            " stop it or choose another port"
-        )
-        self.port = port
 
 
 def ensure_port_free(host: str, port: int, what: str) -> None:

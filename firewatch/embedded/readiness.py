@@ -17,10 +17,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from firewatch.embedded.credentials import Credential
-
-
-class StackError(RuntimeError):
-    """A part of the embedded stack is not what or where it should be (one line for users)."""
+from firewatch.embedded.errors import StackError
 
 
 async def check_kafka_cluster(bootstrap: str, cluster_id: str) -> None:

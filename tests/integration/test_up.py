@@ -24,8 +24,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from events.connections import MqttConnection
 from events.topics import Topics
 from firewatch.embedded.credentials import GATEWAYS_FILE, SERVICES_FILE, Credential
+from firewatch.embedded.errors import StackError
 from firewatch.embedded.mosquitto import start_mosquitto
-from firewatch.embedded.readiness import StackError, check_mqtt_login
+from firewatch.embedded.readiness import check_mqtt_login
 from firewatch.stack import Endpoints, ServiceSpec, Stack
 from simulators import runner, scenarios
 from tests.ingest.support import KafkaReader

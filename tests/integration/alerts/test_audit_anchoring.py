@@ -10,7 +10,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from alerts.ledger import Database
-from alerts.ledger.audit_checkpoints import read_checkpoint_file, read_kafka_checkpoints
+from alerts.ledger.audit_checkpoints import read_checkpoint_file
+from alerts.ledger.audit_kafka import read_kafka_checkpoints
 from alerts.ledger.audit_keys import new_keyring_text
 from alerts.service.runner import DispatchService
 from events.codec import encode_model
