@@ -5,10 +5,10 @@ Mosquitto refuses anonymous clients and enforces the ACL of firewatch/embedded/a
 credentials generated per service and per gateway (firewatch/embedded/credentials.py); the
 dispatch service signs its audit chain with a generated key.
 
-Services are a list of specs: adding one is one `ServiceSpec` entry in `default_services()`.
-A service counts as ready when it touched its ready file, which each service does only once
-it is really serving (the bridge subscribed, the worker's partitions and tables loaded,
-dispatch's consumer groups and MQTT session up); a process that merely runs is not ready.
+Services are a list of specs (firewatch/embedded/services.py). A service counts as ready when
+it touched its ready file, which each does only once it really serves (the bridge subscribed,
+the worker's partitions and tables loaded, dispatch's consumer groups and MQTT session up); a
+process that merely runs is not ready.
 """
 
 from __future__ import annotations
@@ -17,18 +17,13 @@ import asyncio
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 
-from events.connections import MqttConnection
 from events.topics import Topics
 from firewatch.embedded.credentials import (
     ACL_FILE,
-    AUDIT_KEY_FILE,
-    GATEWAYS_FILE,
     PASSWD_FILE,
-    SERVICES_FILE,
     StackSecrets,
     load_or_create,
 )
@@ -36,121 +31,19 @@ from firewatch.embedded.errors import StackError
 from firewatch.embedded.mosquitto import BrokerSecurity, MosquittoBroker, start_mosquitto
 from firewatch.embedded.process import ManagedProcess, free_port
 from firewatch.embedded.readiness import check_kafka_cluster, check_mqtt_login
+from firewatch.embedded.services import (
+    CHECKPOINT_FILE,
+    Endpoints,
+    ServiceSpec,
+    default_services,
+    dispatch_env,
+)
 from firewatch.embedded.tansu import TansuBroker, start_tansu
 from firewatch.kafka_admin import ensure_topics
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_FILE = "audit-checkpoints.jsonl"
-
-
-@dataclass(frozen=True)
-class Endpoints:
-    mqtt_host: str
-    mqtt_port: int
-    kafka_bootstrap: str
-    data_dir: Path
-    console_port: int
-    stack_id: str = "local"
-
-    @property
-    def console_url(self) -> str:
-        return f"http://{self.mqtt_host}:{self.console_port}/"
-
-    @property
-    def secrets_dir(self) -> Path:
-        return self.data_dir / "secrets"
-
-    @property
-    def gateway_logins(self) -> Path:
-        return self.secrets_dir / GATEWAYS_FILE
-
-    @property
-    def service_logins(self) -> Path:
-        return self.secrets_dir / SERVICES_FILE
-
-    @property
-    def audit_key_file(self) -> Path:
-        return self.secrets_dir / AUDIT_KEY_FILE
-
-    @property
-    def checkpoint_file(self) -> Path:
-        return self.data_dir / CHECKPOINT_FILE
-
-    @property
-    def bridge_id(self) -> str:
-        """Also the bridge's MQTT username base: unique to this stack (issue 14.3)."""
-        return f"fw-{self.stack_id}-ingest"
-
-    def gateway_connection(self) -> MqttConnection:
-        """How a simulator reaches this stack: each gateway logs in as itself."""
-        return MqttConnection(
-            host=self.mqtt_host, port=self.mqtt_port, gateway_credentials=self.gateway_logins
-        )
-
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    name: str
-    # Arguments after `python -m firewatch`, given where the brokers are.
-    argv: Callable[[Endpoints], list[str]]
-    env: dict[str, str] = field(default_factory=dict)
-    # Which generated MQTT login the service uses (a key of StackSecrets.services), if any.
-    mqtt_login: str | None = None
-
-
-def _ingest_argv(e: Endpoints) -> list[str]:
-    return [
-        "ingest",
-        "--mqtt-host",
-        e.mqtt_host,
-        "--mqtt-port",
-        str(e.mqtt_port),
-        "--kafka-bootstrap",
-        e.kafka_bootstrap,
-        "--kafka-flavour",
-        "tansu",
-        "--bridge-id",
-        e.bridge_id,
-    ]
-
-
-def _worker_argv(e: Endpoints) -> list[str]:
-    return ["worker", "--bootstrap", e.kafka_bootstrap, "--flavour", "tansu"]
-
-
-def _dispatch_argv(e: Endpoints) -> list[str]:
-    return [
-        "dispatch",
-        "--bootstrap",
-        e.kafka_bootstrap,
-        "--kafka-flavour",
-        "tansu",
-        "--mqtt-host",
-        e.mqtt_host,
-        "--mqtt-port",
-        str(e.mqtt_port),
-        "--console-port",
-        str(e.console_port),
-        "--database-url",
-        f"sqlite:///{e.data_dir / 'ledger.db'}",
-    ]
-
-
-def default_services() -> list[ServiceSpec]:
-    return [
-        ServiceSpec("ingest", _ingest_argv, mqtt_login="ingest"),
-        ServiceSpec("worker", _worker_argv),
-        ServiceSpec("dispatch", _dispatch_argv, mqtt_login="dispatch"),
-    ]
-
-
-def _dispatch_env(e: Endpoints) -> dict[str, str]:
-    return {
-        "FIREWATCH_DISPATCH__CONSOLE_HOST": e.mqtt_host,
-        "FIREWATCH_DISPATCH__AUDIT_KEY_FILE": str(e.audit_key_file),
-        "FIREWATCH_DISPATCH__AUDIT_CHECKPOINT_FILE": str(e.checkpoint_file),
-    }
+__all__ = ["CHECKPOINT_FILE", "Endpoints", "ServiceSpec", "Stack", "default_services"]
 
 
 class Stack:
@@ -218,7 +111,7 @@ class Stack:
     def _env(self, spec: ServiceSpec, endpoints: Endpoints) -> dict[str, str]:
         env = dict(spec.env)
         if spec.name == "dispatch":
-            env |= _dispatch_env(endpoints)
+            env |= dispatch_env(endpoints)
         if spec.mqtt_login is not None and self.secrets is not None:
             login = self.secrets.services[spec.mqtt_login]
             env |= {
