@@ -13,6 +13,7 @@ import pytest
 from pydantic import SecretStr
 
 from events.connections import MqttConnection
+from firewatch.commands.up import _check_listen
 from firewatch.embedded.acl import Identity, Role, render_acl
 from firewatch.embedded.credentials import (
     GATEWAYS_FILE,
@@ -97,3 +98,11 @@ def test_rotation_changes_every_password_and_keeps_every_username(tmp_path: Path
     old, new = dict(before.logins()), dict(after.logins())
     assert old.keys() == new.keys()
     assert all(old[user] != new[user] for user in old)
+
+
+def test_up_listens_only_on_one_named_address() -> None:
+    assert _check_listen("127.0.0.1") is None
+    assert _check_listen("192.168.1.10") is None
+    assert "not every interface" in str(_check_listen("0.0.0.0"))
+    assert "not every interface" in str(_check_listen("::"))
+    assert "not an IP address" in str(_check_listen("example.org"))
