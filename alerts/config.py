@@ -43,3 +43,10 @@ class DispatchConfig(BaseModel):
     console_port: int = Field(default=8089, ge=0, le=65535)
     console: ConsoleConfig = ConsoleConfig()  # sessions, cookies, CSRF origins, sign-in throttle
     terminal_qos: int = Field(default=1, ge=0, le=2)
+    # The audit chain's HMAC keyring (alerts/ledger/audit_keys.py; docs/SECURITY.md): keep it
+    # off the database host. Without it the chain is checked but a rebuilt chain goes unseen.
+    audit_key_file: Path | None = None
+    # Signed checkpoints of the chain go to this append-only file (chattr +a in production)
+    # and to Kafka (fw.audit.v1) every interval: the window a truncated tail can hide in.
+    audit_checkpoint_file: Path | None = None
+    audit_checkpoint_interval_s: float = Field(default=60.0, gt=0.0)

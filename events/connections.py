@@ -24,6 +24,10 @@ class MqttConnection(BaseModel):
     tls_key_file: Path | None = None
     tls_insecure: bool = False  # skip host-name check: only for self-signed test brokers
     keepalive_s: int = Field(default=30, ge=5, le=3600)
+    # Simulators only: a JSON file of one login per gateway, {"compound/gateway": {"username",
+    # "password"}} (what `firewatch up` writes), used instead of username/password so each
+    # simulated gateway connects as itself (docs/SECURITY.md).
+    gateway_credentials: Path | None = None
 
     @property
     def uses_tls(self) -> bool:

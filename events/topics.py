@@ -151,6 +151,7 @@ class Topics:
     ALERTS = "fw.alerts.v1"
     COMMANDS = "fw.commands.v1"
     INCIDENTS = "fw.incidents.v1"
+    AUDIT = "fw.audit.v1"
 
 
 KAFKA_TOPICS: tuple[TopicSpec, ...] = (
@@ -195,6 +196,9 @@ KAFKA_TOPICS: tuple[TopicSpec, ...] = (
         6,
         365 * _DAY_MS,
     ),
+    # Signed checkpoints of the ledger's audit chain (alerts/ledger/audit_checkpoints.py): kept
+    # longer than the ledger's 400-day retention so every retained entry stays anchored.
+    TopicSpec(Topics.AUDIT, "audit chain checkpoints", "ledger", 1, 450 * _DAY_MS),
 )
 
 

@@ -88,7 +88,7 @@ class Bridge:
             self._producers.append(producer)
             lane = Lane(
                 spec=spec,
-                mqtt_conn=self.options.mqtt,
+                mqtt_conn=lane_login(self.options.mqtt, spec.name),
                 producer=producer,
                 core=self.core,
                 tracker=self.tracker,
@@ -130,6 +130,15 @@ class Bridge:
         finally:
             await self.stop()
         return self.stats
+
+
+def lane_login(conn: MqttConnection, lane: str) -> MqttConnection:
+    """The lane's own MQTT username, `{username}-{lane}` (same password): the broker binds a
+    session to its credential (Mosquitto `use_username_as_clientid`, docs/SECURITY.md), so the
+    bridge's two sessions need two usernames or they would take each other's session over."""
+    if conn.username is None:
+        return conn
+    return conn.model_copy(update={"username": f"{conn.username}-{lane}"})
 
 
 def _only(filters: list[str], compounds: tuple[str, ...]) -> list[str]:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from alerts.ledger.audit import AuditLog
+from alerts.ledger.audit import AuditLog, RowRef
+from alerts.ledger.audit_keys import Keyring
 from alerts.ledger.db import Database
 from alerts.lifecycle import Incident, Outcome, State, Transition
 from alerts.linkage import CommandState, PendingCommand
@@ -38,39 +42,60 @@ def dt(value: float | None) -> datetime | None:
 
 
 class Ledger:
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self,
+        db: Database,
+        keyring: Keyring | None = None,
+        checkpoint_file: Path | None = None,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        """`keyring` signs the audit chain; `checkpoint_file` receives its signed checkpoints
+        (alerts/ledger/audit.py). Without a keyring the chain is checkable but not anchored."""
         self.db = db
-        db.migrate()
-        self.audit = AuditLog(db)
+        applied = db.migrate()
+        self.audit = AuditLog(db, keyring, checkpoint_file, adopt_migrations=applied, now=now)
+        self._now = now
         rows = db.query("SELECT COALESCE(MAX(id), 0) FROM transitions")
         self._transition_id = int(rows[0][0])
 
     def save_incident(self, inc: Incident) -> None:
-        values = _incident_values(inc)
         with self.db.transaction():
-            updated = self.db.execute(_UPDATE_INCIDENT, (*values[1:], values[0]))
-            if updated == 0:
-                marks = ", ".join("?" * len(values))
-                self.db.execute(f"INSERT INTO incidents ({_INCIDENT_COLUMNS}) VALUES ({marks})",  # noqa: S608 - fixed column list
-                                values)  # fmt: skip
+            self._write_incident(inc)
+            self.audit.append(
+                self._now(),
+                "dispatch",
+                "incident_saved",
+                inc.incident_key,
+                {"state": inc.state.value, "revision": inc.revision},
+                rows=[("incidents", (inc.incident_key,))],
+            )
+
+    def _write_incident(self, inc: Incident) -> None:
+        values = _incident_values(inc)
+        updated = self.db.execute(_UPDATE_INCIDENT, (*values[1:], values[0]))
+        if updated == 0:
+            marks = ", ".join("?" * len(values))
+            self.db.execute(f"INSERT INTO incidents ({_INCIDENT_COLUMNS}) VALUES ({marks})",  # noqa: S608 - fixed column list
+                            values)  # fmt: skip
 
     def record(self, inc: Incident, transition: Transition) -> None:
         """Persist the incident and one transition, audited, in one transaction."""
-        self._transition_id += 1
         t = transition
         with self.db.transaction():
+            self._transition_id += 1
             self.db.execute(
                 "INSERT INTO transitions (id, incident_key, action, from_state, to_state, actor,"
                 " at, source, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (self._transition_id, t.incident_key, t.action.value, t.from_state.value,
                  t.to_state.value, t.actor, t.at.timestamp(), t.source, t.detail),
             )  # fmt: skip
+            self._write_incident(inc)
             self.audit.append(
                 t.at.timestamp(), t.actor, t.action.value, t.incident_key,
                 {"from": t.from_state.value, "to": t.to_state.value, "source": t.source,
                  "detail": t.detail},
+                rows=[("transitions", (self._transition_id,)), ("incidents", (inc.incident_key,))],
             )  # fmt: skip
-        self.save_incident(inc)
 
     def record_page(self, incident_key: str, step_id: str, recipient: str, channel: str,  # noqa: PLR0917
                     at: datetime, is_ok: bool, detail: str) -> None:  # fmt: skip
@@ -85,7 +110,9 @@ class Ledger:
             )
             self.audit.append(at.timestamp(), "dispatch", "page", incident_key,
                               {"step": step_id, "to": recipient, "channel": channel,
-                               "ok": is_ok, "detail": detail})  # fmt: skip
+                               "ok": is_ok, "detail": detail},
+                              rows=[("notifications", (incident_key, step_id, recipient,
+                                                       channel))])  # fmt: skip
 
     def save_command(self, pending: PendingCommand, actor: str = "dispatch") -> None:
         c = pending.command
@@ -105,7 +132,8 @@ class Ledger:
                 )  # fmt: skip
             at = pending.confirmed_at or c.issued_at
             self.audit.append(at.timestamp(), actor, f"command_{pending.state.value}",
-                              c.incident_key, {"command_id": c.command_id})  # fmt: skip
+                              c.incident_key, {"command_id": c.command_id},
+                              rows=[("commands", (c.command_id,))])  # fmt: skip
 
     def open_incidents(self) -> list[Incident]:
         rows = self.db.query(
@@ -162,18 +190,16 @@ class Ledger:
         old = "SELECT incident_key FROM incidents WHERE state = ? AND resolved_at < ?"
         args = (State.RESOLVED.value, at)
         with self.db.transaction():
-            counts = {
-                table: self.db.execute(
-                    f"DELETE FROM {table} WHERE incident_key IN ({old})",  # noqa: S608
+            deleted: list[RowRef] = []
+            counts = {}
+            for table in ("transitions", "notifications", "commands", "incidents"):
+                where = f"incident_key IN ({old})"
+                deleted += [(table, k) for k in self.audit.keys_where(table, where, args)]
+                counts[table] = self.db.execute(
+                    f"DELETE FROM {table} WHERE {where}",  # noqa: S608
                     args,
                 )
-                for table in ("transitions", "notifications", "commands")
-            }
-            counts["incidents"] = self.db.execute(
-                "DELETE FROM incidents WHERE state = ? AND resolved_at < ?", args
-            )
-            counts["audit_log"] = self.audit.purge_before(at)
-            self.audit.append(cutoff.timestamp(), "retention", "purge", "ledger", counts)
+            counts["audit_log"] = self.audit.purge_before(at, deleted, counts)
         return counts
 
 

@@ -16,12 +16,15 @@ from typing import Any
 import httpx
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from alerts.clock import Clock, SystemClock
 from alerts.config import DispatchConfig
 from alerts.console.server import Console
 from alerts.ledger import Database, Ledger
+from alerts.ledger.audit_kafka import publish_checkpoint
+from alerts.ledger.audit_keys import load_keyring
 from alerts.lifecycle import Action, Incident, Outcome
 from alerts.notify.base import Channel, Delivery, Forwarder119, Page
 from alerts.notify.hub import ConsoleChannel, ConsoleHub
@@ -69,7 +72,7 @@ class DispatchService:
         self.registry = load_registry(config.registry_dir)
         self.policy = config.escalation
         self.hub = ConsoleHub()
-        self.ledger = Ledger(Database(config.database_url.get_secret_value()))
+        self.ledger = self._ledger(config)
         self.mqtt = MqttLink(mqtt, client_id="firewatch-dispatch", qos=config.terminal_qos)
         self._http = httpx.AsyncClient(timeout=config.webhook_timeout_s)
         channels = self._channels(extra_channels or {})
@@ -97,6 +100,15 @@ class DispatchService:
             Topics.READINGS, Topics.PRIORITY, group=config.readback_group, reset="latest"
         )
         self.console_url = ""
+
+    def _ledger(self, config: DispatchConfig) -> Ledger:
+        keyring = load_keyring(config.audit_key_file) if config.audit_key_file else None
+        if keyring is None:
+            log.warning("audit log NOT signed: no FIREWATCH_DISPATCH__AUDIT_KEY_FILE (SECURITY.md)")
+        db = Database(config.database_url.get_secret_value())
+        return Ledger(
+            db, keyring, config.audit_checkpoint_file, now=lambda: self.clock.now().timestamp()
+        )
 
     def _channels(self, extra: Mapping[ContactChannel, Channel]) -> dict[ContactChannel, Channel]:
         """Console, webhook and MQTT terminals always; SMS / voice when an adapter is given."""
@@ -134,7 +146,8 @@ class DispatchService:
         self.console_url = f"http://{self.config.console_host}:{port}/"
         log.info("duty console at %s", self.console_url)
         self._tasks = [asyncio.create_task(self._timer_loop()),
-                       asyncio.create_task(self._retention())]  # fmt: skip
+                       asyncio.create_task(self._retention()),
+                       asyncio.create_task(self._audit_checkpoints())]  # fmt: skip
         await self._alerts.start()
         await self._readings.start()
         self._tasks += [asyncio.create_task(self._alert_loop()),
@@ -160,6 +173,7 @@ class DispatchService:
             _done, stuck = await asyncio.wait(self._tasks, timeout=10.0)
             for task in stuck:
                 log.error("dispatch task %s did not stop within 10 s", task.get_coro())
+            await self.checkpoint_audit()  # the last entries are anchored before we go
         await self._alerts.stop()
         await self._readings.stop()
         await self._producer.stop()
@@ -259,6 +273,22 @@ class DispatchService:
             self._wake.clear()
             async with self._lock:
                 await self.dispatcher.tick()
+
+    async def _audit_checkpoints(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.audit_checkpoint_interval_s)
+            await self.checkpoint_audit()
+
+    async def checkpoint_audit(self) -> None:
+        """Sign the audit chain's committed head into the checkpoint file and Kafka."""
+        async with self._lock:  # no ledger transaction is open while the lock is held
+            cp = self.ledger.audit.checkpoint()
+        if cp is None:
+            return
+        try:
+            await publish_checkpoint(self._producer, cp)
+        except KafkaError as exc:  # the file still has it; the next checkpoint covers this one
+            log.error("audit checkpoint %d not sent to Kafka: %s", cp.seq, exc)
 
     async def _retention(self) -> None:
         while True:

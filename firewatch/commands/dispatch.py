@@ -16,6 +16,7 @@ from firewatch.commands.common import CONTEXT_SETTINGS, cli_of, log_config
 from firewatch.commands.failures import UsageError
 
 if TYPE_CHECKING:
+    from alerts.service.runner import DispatchService
     from firewatch.settings import Settings
 
 log = logging.getLogger("firewatch.dispatch")
@@ -41,6 +42,11 @@ log = logging.getLogger("firewatch.dispatch")
 @click.option("--metrics-port", type=int, default=0, help="Prometheus port, 0 = off.")
 @click.option("--check-registry", is_flag=True, help="Validate the registry and exit.")
 @click.option("--hash-password", is_flag=True, help="Print a password_scrypt for the registry.")
+@click.option(
+    "--ready-file",
+    type=click.Path(path_type=Path),
+    help="Touched once the Kafka groups and MQTT are connected.",
+)
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -55,6 +61,7 @@ def command(
     metrics_port: int,
     check_registry: bool,
     hash_password: bool,
+    ready_file: Path | None,
 ) -> int:
     """Run the dispatch service and the duty console."""
     if hash_password:
@@ -88,10 +95,10 @@ def command(
         counts = (len(loaded.stations), len(loaded.compounds), len(loaded.all_members()))
         print("registry ok: {} stations, {} compounds, {} members".format(*counts))
         return 0
-    return asyncio.run(_serve(settings, metrics_port))
+    return asyncio.run(_serve(settings, metrics_port, ready_file))
 
 
-async def _serve(settings: Settings, metrics_port: int) -> int:
+async def _serve(settings: Settings, metrics_port: int, ready_file: Path | None = None) -> int:
     from prometheus_client import start_http_server
 
     from alerts.service.runner import DispatchService
@@ -106,7 +113,19 @@ async def _serve(settings: Settings, metrics_port: int) -> int:
     try:
         await service.start()
         print(f"duty console: {service.console_url}", flush=True)
+        if ready_file is not None:
+            await _signal_ready(service, ready_file)
         await stop.wait()
     finally:
         await service.stop()
     return 0
+
+
+async def _signal_ready(service: DispatchService, ready_file: Path, timeout_s: float = 60) -> None:
+    """Ready = both consumer groups have partitions and the MQTT session is up (pages and
+    commands can go out), not merely "the process runs" (issue 14.3)."""
+    await service.wait_ready(timeout_s)
+    async with asyncio.timeout(timeout_s):
+        while not service.mqtt.is_connected:  # noqa: ASYNC110 - paho has no awaitable event
+            await asyncio.sleep(0.05)
+    await asyncio.to_thread(ready_file.write_text, "ready\n", encoding="utf-8")

@@ -13,6 +13,7 @@ import ssl
 import struct
 
 from events.connections import MqttConnection
+from simulators.mqtt.logins import gateway_connection
 
 CONNECT, CONNACK, PUBLISH, PUBACK, PINGREQ, DISCONNECT = 0x10, 0x20, 0x30, 0x40, 0xC0, 0xE0
 
@@ -165,7 +166,9 @@ class FastPool:
         client = self.clients.get(gw)
         if client is None:
             client = FastPublisher(
-                self.conn, f"{self.client_prefix}-{gw[0]}-{gw[1]}", window=self.window
+                gateway_connection(self.conn, gw),
+                f"{self.client_prefix}-{gw[0]}-{gw[1]}",
+                window=self.window,
             )
             await client.connect()
             self.clients[gw] = client

@@ -20,6 +20,7 @@ from events.connections import MqttConnection
 from events.topics import MQTT_ROOT
 from simulators.delivery import Action, Emission, GatewayKey
 from simulators.mqtt.aio import AsyncioDriver, new_client
+from simulators.mqtt.logins import gateway_connection
 
 WillProvider = Callable[[GatewayKey], tuple[str, bytes] | None]
 CommandHandler = Callable[[GatewayKey, bytes], None]
@@ -70,7 +71,8 @@ class GatewayPool:
     # --- connections ---------------------------------------------------------------------
     def _make(self, gw: GatewayKey) -> _Gateway:
         loop = asyncio.get_running_loop()
-        client = new_client(f"{self.client_prefix}-{gw[0]}-{gw[1]}", self.conn, is_v5=self.is_v5)
+        conn = gateway_connection(self.conn, gw)
+        client = new_client(f"{self.client_prefix}-{gw[0]}-{gw[1]}", conn, is_v5=self.is_v5)
         client.max_inflight_messages_set(self.max_inflight)
         client.max_queued_messages_set(0)
         state = _Gateway(client, AsyncioDriver(loop, client))

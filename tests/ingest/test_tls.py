@@ -45,7 +45,10 @@ def tls_broker(tmp_path: Path) -> Iterator[TlsBroker]:
     )  # fmt: skip
     passwd = tmp_path / "passwd"
     passwd.touch()
-    subprocess.run(["mosquitto_passwd", "-b", str(passwd), "ingest", "s3cret"], check=True)
+    # The publisher logs in as `ingest`; the bridge's two sessions as ingest-priority and
+    # ingest-telemetry (ingest/bridge.py lane_login: one user per session).
+    for user in ("ingest", "ingest-priority", "ingest-telemetry"):
+        subprocess.run(["mosquitto_passwd", "-b", str(passwd), user, "s3cret"], check=True)
     port = free_port()
     conf = tmp_path / "mosquitto.conf"
     conf.write_text(

@@ -73,10 +73,15 @@ def make_alert(
     )
 
 
-def build_rig(db_url: str, clock: FakeClock, config: DispatchConfig | None = None) -> Rig:
+def build_rig(
+    db_url: str,
+    clock: FakeClock,
+    config: DispatchConfig | None = None,
+    ledger: Ledger | None = None,
+) -> Rig:
     channels = {ch: RecordingChannel() for ch in ContactChannel}
     forwarder = RecordingForwarder119()
-    ledger = Ledger(Database(db_url))
+    ledger = ledger or Ledger(Database(db_url))
     outbox = RecordingOutbox()
     dispatcher = Dispatcher(
         load_registry(EXAMPLE_DIR),
