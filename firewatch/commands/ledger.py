@@ -90,12 +90,15 @@ def backup_command(ctx: click.Context, file: Path, database_url: str | None, for
     SQLite: a SQLite file (online backup API). PostgreSQL: a gzip'd archive of every ledger
     table (COPY in one snapshot) with a checksummed manifest.
     """
+    from alerts.errors import LedgerError
     from firewatch.ledger_backup import BackupError, backup
 
     try:
         summary = backup(_url(ctx, database_url), file, force=force)
     except BackupError as exc:
         raise InputError(str(exc)) from None
+    except LedgerError as exc:  # the database did not answer
+        raise Unreachable(str(exc)) from None
     print(f"backup written to {file}")
     print("\n".join(summary.lines()))
     return 0
@@ -115,6 +118,7 @@ def backup_command(ctx: click.Context, file: Path, database_url: str | None, for
 def restore_command(ctx: click.Context, file: Path, database_url: str | None, force: bool) -> int:
     """Replace the ledger with the backup FILE, migrated to this version; then run
     `firewatch audit verify`. Stop dispatch first."""
+    from alerts.errors import LedgerError
     from firewatch.ledger_backup import BackupError, restore
 
     url = _url(ctx, database_url)
@@ -122,6 +126,8 @@ def restore_command(ctx: click.Context, file: Path, database_url: str | None, fo
         summary = restore(file, url, force=force)
     except BackupError as exc:
         raise InputError(str(exc)) from None
+    except LedgerError as exc:
+        raise Unreachable(str(exc)) from None
     print(f"restored {file}")
     print("\n".join(summary.lines()))
     print("next: firewatch audit verify (the audit chain must check out before dispatch starts)")

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from alerts.errors import LedgerError
 from alerts.ledger import Database
 from firewatch.ledger_backup.schema import (
     MIGRATIONS_TABLE,
@@ -72,11 +73,20 @@ class Snapshot:
         return [str(r[0]) for r in rows]
 
 
+def _connect(url: str) -> Any:
+    import psycopg  # noqa: PLC0415 - only PostgreSQL ledgers need it
+
+    try:
+        return psycopg.connect(url)
+    except psycopg.OperationalError as exc:
+        raise LedgerError(f"cannot connect to the PostgreSQL ledger: {exc}") from None
+
+
 @contextmanager
 def _snapshot(url: str) -> Iterator[Snapshot]:
     import psycopg  # noqa: PLC0415 - only PostgreSQL ledgers need it
 
-    with psycopg.connect(url) as conn:
+    with _connect(url) as conn:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
         with conn.transaction():
@@ -197,10 +207,9 @@ def _prepare_target(url: str, manifest: dict[str, Any], *, force: bool) -> None:
 
 def _load(tar: tarfile.TarFile, manifest: dict[str, Any], url: str) -> None:
     """Every table's rows in one transaction: a failed restore leaves no half-loaded ledger."""
-    import psycopg  # noqa: PLC0415
     from psycopg import sql  # noqa: PLC0415
 
-    with psycopg.connect(url) as conn, conn.transaction(), conn.cursor() as cur:
+    with _connect(url) as conn, conn.transaction(), conn.cursor() as cur:
         cur.execute(f"DELETE FROM {MIGRATIONS_TABLE}")  # noqa: S608 - the backup's rows replace them
         for table, spec in manifest["tables"].items():
             statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, HEADER true)").format(

@@ -22,6 +22,7 @@ from alerts.clock import FakeClock
 from alerts.ledger import Database
 from alerts.lifecycle import Action
 from firewatch.cli import main
+from firewatch.embedded.process import free_port
 from firewatch.ledger_backup.schema import present_tables
 from tests import postgres
 from tests.unit.alerts.rig import DAY, build_rig, make_alert
@@ -323,3 +324,15 @@ def test_backups_restore_only_into_their_own_engine(
     )
     assert code == 3
     assert "SQLite backup" in out
+
+
+def test_an_unreachable_database_is_exit_4_without_its_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("psycopg")
+    url = f"postgresql://firewatch:s3cret-pw@127.0.0.1:{free_port()}/firewatch"
+    code, out = _run(capsys, "ledger", "backup", str(tmp_path / "b.tar.gz"), "--database-url", url)
+    assert code == 4
+    assert "cannot connect" in out
+    assert "s3cret-pw" not in out
+    assert not (tmp_path / "b.tar.gz").exists()
