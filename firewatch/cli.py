@@ -39,6 +39,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plot": ("plot", "Draw a recording: readings per device, truth onsets and deadlines."),
     "report": ("report", "Ledger statistics: open incidents, response times, false alarms."),
     "audit": ("audit", "Verify the ledger's audit hash chain."),
+    "ledger": ("ledger", "Back up and restore the ledger (SQLite or PostgreSQL)."),
+    "deploy": ("deploy", "Generate the secrets and the bridge plan that deploy/ mounts."),
     "bench": ("bench", "Benchmarks (from a source checkout; JSON output)."),
 }
 

@@ -36,6 +36,11 @@ log = logging.getLogger("firewatch.ingest")
 @click.option("--bridge-id", help="Also the MQTT client-id prefix.")
 @click.option("--share-group", help="$share/<group>/... (N bridges).")
 @click.option("--compound", multiple=True, help="Only this compound (repeatable).")
+@click.option(
+    "--compounds-file",
+    type=click.Path(path_type=Path),
+    help="Only the compounds listed (one a line): `firewatch deploy bridges` writes them.",
+)
 @click.option("--registry", type=click.Path(path_type=Path), help="File of known device ids.")
 @click.option("--max-payload-bytes", type=int)
 @click.option("--receive-maximum", type=int, help="In-flight per lane.")
@@ -52,6 +57,7 @@ def command(
     bridge_id: str | None,
     share_group: str | None,
     compound: tuple[str, ...],
+    compounds_file: Path | None,
     registry: Path | None,
     max_payload_bytes: int | None,
     receive_maximum: int | None,
@@ -77,7 +83,7 @@ def command(
                 "registry_path": registry,
                 "max_payload_bytes": max_payload_bytes,
                 "receive_maximum": receive_maximum,
-                "compounds": compound or None,
+                "compounds": _compounds(compound, compounds_file) or None,
             },
         )
     )
@@ -93,6 +99,20 @@ def command(
     is_failed = asyncio.run(_serve(bridge, ready_file))
     print(bridge.stats.json_line(), flush=True)
     return 1 if is_failed else 0
+
+
+def _compounds(named: tuple[str, ...], path: Path | None) -> tuple[str, ...]:
+    """--compound flags plus the file's; a file that names none is an error, because a bridge
+    without a compound filter subscribes to every compound, those of the other bridges too."""
+    if path is None:
+        return named
+    from firewatch.commands.failures import InputError
+    from ingest.registry import load_registry
+
+    listed = load_registry(path)
+    if not listed:
+        raise InputError(f"{path} names no compound")
+    return tuple(sorted({*named, *listed}))
 
 
 async def _serve(bridge: Bridge, ready_file: Path | None) -> bool:

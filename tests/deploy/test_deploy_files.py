@@ -101,10 +101,11 @@ def _setting_path_exists(path: list[str]) -> bool:
 
 
 def _env_vars() -> set[str]:
-    names: set[str] = set()
-    for path in _files(".yaml", ".yml", ".example", ".sh"):
-        names |= set(re.findall(r"\bFIREWATCH_[A-Z0-9_]+", path.read_text()))
-    return names
+    """FIREWATCH_* variables the services read; `${FIREWATCH_IMAGE}` and the like are the
+    compose file's own (interpolated by Compose, never seen by a service)."""
+    texts = [path.read_text() for path in _files(".yaml", ".yml", ".example", ".sh")]
+    compose_own = {n for t in texts for n in re.findall(r"\$\{(FIREWATCH_[A-Z0-9_]+)", t)}
+    return {n for t in texts for n in re.findall(r"\bFIREWATCH_[A-Z0-9_]+", t)} - compose_own
 
 
 def test_every_environment_variable_is_a_setting() -> None:
@@ -217,7 +218,8 @@ def _k8s_docs() -> list[dict[str, Any]]:
 
 def test_kubernetes_deployments_have_probes_resources_and_budgets() -> None:
     docs = _k8s_docs()
-    deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
+    workloads = ("Deployment", "StatefulSet")  # ingest is a StatefulSet: stable bridge ids
+    deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] in workloads}
     assert set(deployments) >= {f"firewatch-{n}" for n in ("ingest", "worker", "dispatch", "sink")}
     for name, deployment in deployments.items():
         for container in deployment["spec"]["template"]["spec"]["containers"]:
@@ -256,7 +258,8 @@ def test_kustomize_renders_the_base() -> None:
         ["kubectl", "kustomize", str(K8S)], capture_output=True, text=True, check=True
     ).stdout
     kinds = re.findall(r"^kind: (\w+)$", rendered, flags=re.MULTILINE)
-    assert kinds.count("Deployment") == 4
+    assert kinds.count("Deployment") == 3
+    assert kinds.count("StatefulSet") == 1
     assert {"HorizontalPodAutoscaler", "PodDisruptionBudget", "Job", "ConfigMap"} <= set(kinds)
 
 
@@ -270,7 +273,8 @@ def test_compose_kafka_is_three_kraft_nodes_that_agree_on_voters() -> None:
         assert voter in env["KAFKA_CONTROLLER_QUORUM_VOTERS"].split(","), name
     ingest = [s for n, s in compose["services"].items() if n.startswith("ingest-")]
     assert len(ingest) == 2
-    assert all("--share-group" in s["command"] for s in ingest)
+    # Mosquitto: one bridge per set of compounds, never a shared subscription (test_compose.py).
+    assert all("--compounds-file" in s["command"] for s in ingest)
     dispatch = compose["services"]["dispatch"]
     assert "console" not in compose["services"]
     assert dispatch["command"][:2] == ["firewatch", "dispatch"]
