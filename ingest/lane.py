@@ -21,7 +21,6 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from events.connections import MqttConnection
 from events.deadletter import DeadLetterReason
-from ingest.clock import Clock
 from ingest.core import (
     Accepted,
     InboundMessage,
@@ -31,9 +30,13 @@ from ingest.core import (
     anomaly_record,
 )
 from ingest.kafka_writer import KafkaWriter, Send
-from ingest.mqtt_client import AsyncioDriver, connect_properties, make_client
+from ingest.paho_compat import BufferedClient
 from ingest.sequence import SequenceTracker
 from ingest.stats import BridgeStats
+from runtime.clock import Clock
+from runtime.health import Health
+from runtime.mqtt import SessionOptions, connect, new_client
+from runtime.mqtt_asyncio import AsyncioDriver
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,7 @@ class Lane:
         tracker: SequenceTracker,
         stats: BridgeStats,
         clock: Clock,
+        health: Health,
     ) -> None:
         self.spec = spec
         self.mqtt_conn = mqtt_conn
@@ -80,9 +84,28 @@ class Lane:
         self.stats = stats
         self.lane_stats = stats.lane(spec.name)
         self.clock = clock
-        self.kafka = KafkaWriter(spec.name, producer, stats, spec.retry_backoff_s)
-        self.client = make_client(spec.client_id, mqtt_conn)
+        # Readiness (runtime.health): the broker session is up, the broker confirmed every
+        # subscription, and Kafka takes our writes.
+        self.is_connected = health.ready_flag(f"mqtt.{spec.name}.connected")
+        self.is_subscribed = health.ready_flag(f"mqtt.{spec.name}.subscribed")
+        writable = health.ready_flag(f"kafka.{spec.name}.writable", is_set=True)
+        self.kafka = KafkaWriter(spec.name, producer, stats, spec.retry_backoff_s, writable)
+        # A persistent, flow-controlled session: the broker queues for us while we are away
+        # (v5 §3.1.2.11.2), and stops sending at receive_maximum unacked (§3.1.2.11.3).
+        self.session = SessionOptions(
+            clean_start=False,
+            session_expiry_s=spec.session_expiry_s,
+            receive_maximum=spec.receive_maximum,
+        )
+        self.client = new_client(
+            spec.client_id,
+            mqtt_conn,
+            session=self.session,
+            manual_ack=True,  # PUBACK only after the Kafka write (ARCHITECTURE.md)
+            client_class=BufferedClient,
+        )
         self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish_fast = self._on_publish
         self.subscribed = asyncio.Event()
@@ -103,7 +126,7 @@ class Lane:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._driver = AsyncioDriver(loop, self.client, self._on_readable)
+        self._driver = AsyncioDriver(loop, self.client, on_readable=self._on_readable)
         self._tasks = [
             loop.create_task(self._writer(), name=f"{self.spec.name}-writer"),
             loop.create_task(self._confirmer(), name=f"{self.spec.name}-confirmer"),
@@ -157,16 +180,28 @@ class Lane:
             log.error("%s: broker refused the connection: %s", self.spec.name, reason)
             return
         self.lane_stats.connects += 1
+        self.is_connected.set()
         # Re-subscribe on every connect, session present or not: a broker that lost the
         # session (restart without persistence) would otherwise never send again.
         options = SubscribeOptions(qos=1)
         client.subscribe([(f, options) for f in self.spec.subscriptions])
         log.info(
-            "%s: connected (session present: %s), subscribed %s",
+            "%s: connected (session present: %s), subscribing %s",
             self.spec.name,
             flags.session_present,
             self.spec.subscriptions,
         )
+
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reasons: list[Any], props: Any
+    ) -> None:
+        refused = [
+            (f, r) for f, r in zip(self.spec.subscriptions, reasons, strict=False) if r.is_failure
+        ]
+        if refused:  # an ACL refusal: ready never, and the log says which filter
+            log.error("%s: broker refused subscriptions %s", self.spec.name, refused)
+            return
+        self.is_subscribed.set()
         self.subscribed.set()
 
     def _on_disconnect(
@@ -181,6 +216,8 @@ class Lane:
         self.lane_stats.in_flight = 0
         self._idle.set()
         self.subscribed.clear()
+        self.is_subscribed.clear()
+        self.is_connected.clear()
         if self._stopping:
             return
         log.warning("%s: disconnected (%s); reconnecting", self.spec.name, reason)
@@ -278,17 +315,8 @@ class Lane:
         delay_s = 0.1
         while not self._stopping:
             try:
-                conn = self.mqtt_conn
                 if first:
-                    self.client.connect(
-                        conn.host,
-                        conn.port,
-                        conn.keepalive_s,
-                        clean_start=False,
-                        properties=connect_properties(
-                            self.spec.session_expiry_s, self.spec.receive_maximum
-                        ),
-                    )
+                    connect(self.client, self.mqtt_conn, self.session)
                 else:
                     self.client.reconnect()
                 return

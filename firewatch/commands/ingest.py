@@ -13,12 +13,13 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import REGISTRY, start_http_server
+from prometheus_client import REGISTRY
 
 from firewatch.settings import Settings
 from ingest.bridge import Bridge, BridgeOptions
 from ingest.registry import load_registry
 from ingest.stats import StatsCollector
+from runtime.metrics_server import start_metrics_server
 
 log = logging.getLogger("firewatch.ingest")
 
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     bridge = Bridge(BridgeOptions(settings.mqtt, settings.kafka, settings.ingest, registry))
     if args.metrics_port:
         REGISTRY.register(StatsCollector(bridge.stats))
-        start_http_server(args.metrics_port)
+        start_metrics_server(args.metrics_port, bridge.health)
     is_failed = asyncio.run(_serve(bridge, args.ready_file))
     print(bridge.stats.json_line(), flush=True)
     return 1 if is_failed else 0

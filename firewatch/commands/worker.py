@@ -7,8 +7,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from firewatch.metrics import start_metrics_server
 from firewatch.settings import Settings
+from runtime.metrics_server import start_metrics_server
 
 log = logging.getLogger("firewatch.worker")
 
@@ -48,8 +48,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         streams={"app_id": args.app_id, "data_dir": args.data_dir},
     )
     log.info("effective config: %s", settings.masked_json())
-    # On all interfaces: Kubernetes probes reach /healthz from outside the pod.
-    start_metrics_server(args.metrics_port)
     ready_file: Path | None = args.ready_file
     built = build_app(
         settings.streams,
@@ -57,6 +55,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         web_port=args.web_port or None,
         on_ready=ready_file.touch if ready_file else None,
     )
+    # On all interfaces: Kubernetes probes reach /healthz from outside the pod.
+    start_metrics_server(args.metrics_port, built.health)
     worker = Worker(built.app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()  # returns only by sys.exit on shutdown
     return 0

@@ -7,7 +7,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from ingest.mqtt_client import BufferedClient
+from ingest.paho_compat import BufferedClient
 
 
 class _Sock:

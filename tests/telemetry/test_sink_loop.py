@@ -13,14 +13,14 @@ from streams.telemetry.config import SinkConfig
 from streams.telemetry.lines import to_line
 from streams.telemetry.metrics import SinkMetrics
 from streams.telemetry.sink import TelemetrySink
-from tests.telemetry.fakes import TP, FakeClock, FakeConsumer, FlakyDatabase
+from tests.telemetry.fakes import TP, FakeConsumer, FlakyDatabase, SteppingClock
 from tests.telemetry.scenario import compound_telemetry
 
 CONFIG = SinkConfig(url="http://fake", batch_size=50, flush_interval_s=0.5, retry_max_s=2.0)
 
 
 def _setup(failures: int = 0) -> tuple[FakeConsumer, FlakyDatabase, list[str], SinkMetrics]:
-    clock = FakeClock()
+    clock = SteppingClock()
     consumer = FakeConsumer(clock)
     expected: list[str] = []
     for reading in compound_telemetry(seed=11, seconds=300):
