@@ -44,7 +44,8 @@ def test_bad_input_is_dead_lettered_with_its_reason_and_bytes(
         assert letter.original_payload() == payload[:MAX_PAYLOAD_BYTES]
     else:
         assert letter.original_payload() == payload
-    assert letter.mqtt_topic == topic
+    assert (letter.origin, letter.mqtt_topic, letter.producer) == ("mqtt", topic, "b-test")
+    assert header_value(outcome.record.headers, "schema_version") == DeadLetter.SCHEMA_VERSION
 
 
 def test_readings_go_to_readings_and_alarms_to_priority_keyed_by_device() -> None:
