@@ -25,7 +25,8 @@ from events.topics import MQTT_ROOT, priority_subscriptions, telemetry_subscript
 from ingest.config import IngestConfig
 from ingest.core import IngestCore
 from ingest.kafka_writer import make_producer
-from ingest.lane import Lane, LaneSpec
+from ingest.lane import Lane
+from ingest.lane_session import LaneSpec
 from ingest.sequence import SequenceTracker
 from ingest.stats import BridgeStats
 from runtime.clock import Clock, SystemClock
