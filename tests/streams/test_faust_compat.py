@@ -2,7 +2,7 @@
 loudly when an upgrade moves what it relies on (versions, upstream source it copies, method
 signatures, attributes), and a real worker on Tansu shows the behaviour end to end.
 
-Lane bookkeeping in detail: tests/streams/test_fast_consumer.py; the lanes' offsets reaching
+Lane bookkeeping in detail: tests/streams/test_lane_bookkeeping.py; the lanes' offsets reaching
 the group: tests/streams/test_workers_integration.py."""
 
 from __future__ import annotations
