@@ -1,17 +1,17 @@
 """The parts of Faust's public API the worker uses, as small Protocols.
 
-faust-streaming ships no type information (mypy sees `Any`), so these say what the worker
-relies on and let mypy check our side of every call. The private API is not here: it lives,
-pinned and tested, in streams/faust_compat.py.
+Faust's own types are wide (an App has hundreds of members, many typed `Any`); these say
+exactly what the worker relies on, so mypy checks our side of every call against that, a test
+double needs only these members, and an upgrade shows here what it must keep. The private API
+is not here: it lives, pinned and tested, in streams/faust_compat.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 TimerFn = Callable[[], Awaitable[None]]
-AgentFn = Callable[[Any], Awaitable[None]]
 RebalanceHandler = Callable[..., Awaitable[None]]
 
 
@@ -35,8 +35,6 @@ class RebalanceSignal(Protocol):
     """`app.on_partitions_revoked` / `on_partitions_assigned` (mode's SyncSignal)."""
 
     def connect(self, fun: RebalanceHandler) -> Any: ...
-
-    async def send(self, *, revoked: Iterable[TopicPartition] = ...) -> Any: ...
 
 
 class FaustProducer(Protocol):
@@ -88,7 +86,5 @@ class FaustApp(Protocol):
     ) -> FaustTable: ...
 
     def timer(self, interval: float) -> Callable[[TimerFn], TimerFn]: ...
-
-    def agent(self, channel: Any, *, name: str) -> Callable[[AgentFn], Any]: ...
 
     async def maybe_start_producer(self) -> Any: ...
