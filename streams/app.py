@@ -28,7 +28,7 @@ from streams import codec, faust_compat, metrics
 from streams.config import StreamsConfig
 from streams.detectors.area import CompoundEngine
 from streams.detectors.engine import DeviceEngine
-from streams.faust_types import FaustTopic
+from streams.faust_types import FaustTable, FaustTopic
 from streams.lanes import stage_lane
 from streams.processor import CompoundProcessor, DeviceProcessor, Emitted
 from streams.resets import ResetStage, reset_agents
@@ -108,6 +108,16 @@ def _credentials(kafka: KafkaConnection) -> Any:
     return None
 
 
+def _tables(app: faust.App, cfg: StreamsConfig) -> dict[str, FaustTable]:
+    """One changelog table per stage, partitioned like the stage's topic."""
+    tables = {
+        name: faust_compat.raw_table(app, table, _PARTITIONS[_DEVICE_TOPICS[name]])
+        for name, table in _TABLES.items()
+    }
+    tables["compound"] = faust_compat.raw_table(app, "compound-state", cfg.signals_partitions)
+    return tables
+
+
 class Worker:
     """One worker's parts and how they meet: processors over changelog tables, lanes feeding
     them, reset agents, timers, and `publish`, the one way out for alerts, signals and state.
@@ -125,13 +135,7 @@ class Worker:
     ) -> None:
         self.app, self.cfg, self.clock, self.health = app, cfg, clock, health
         self.sender = Sender(app)
-        self.tables = {
-            name: faust_compat.raw_table(app, table, _PARTITIONS[_DEVICE_TOPICS[name]])
-            for name, table in _TABLES.items()
-        }
-        self.tables["compound"] = faust_compat.raw_table(
-            app, "compound-state", cfg.signals_partitions
-        )
+        self.tables = _tables(app, cfg)
         self.stores = {
             name: TableStore(table, single_record_tail=single_record_tail)
             for name, table in self.tables.items()
@@ -149,12 +153,7 @@ class Worker:
         self.compound = CompoundProcessor(
             CompoundEngine(cfg.detectors), clock, self.stores["compound"], cfg.signals_partitions
         )
-        self.lanes: dict[str, faust_compat.LaneHandler] = {
-            "readings": self._lane(Topics.READINGS, codec.read, self.readings.on_reading),
-            "priority": self._lane(Topics.PRIORITY, codec.read, self.priority.on_reading),
-            "sequence": self._lane(Topics.SEQUENCE, codec.read_anomaly, self.sequence.on_sequence),
-            "compound": self._lane(cfg.signals_topic, codec.read_signal, self.compound.on_signal),
-        }
+        self.lanes = self._lanes()
         self.topics = self._subscribe_lanes()
         self.agents = self._wire_resets(stages)
         self.timers = WorkerTimers(
@@ -170,6 +169,16 @@ class Worker:
             on_ready=on_ready,
         )
         self.timers.install()
+
+    def _lanes(self) -> dict[str, faust_compat.LaneHandler]:
+        return {
+            "readings": self._lane(Topics.READINGS, codec.read, self.readings.on_reading),
+            "priority": self._lane(Topics.PRIORITY, codec.read, self.priority.on_reading),
+            "sequence": self._lane(Topics.SEQUENCE, codec.read_anomaly, self.sequence.on_sequence),
+            "compound": self._lane(
+                self.cfg.signals_topic, codec.read_signal, self.compound.on_signal
+            ),
+        }
 
     def _subscribe_lanes(self) -> dict[str, FaustTopic]:
         cfg = self.cfg
