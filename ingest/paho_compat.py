@@ -1,6 +1,6 @@
 """Every use of paho-mqtt's private API, in one module: the bridge's buffered, batching client.
 
-Checked against paho-mqtt 2.2.0 (pinned `>=2.1,<3` in pyproject.toml; 2.1 has the same
+Checked against paho-mqtt 2.2.0; supported: SUPPORTED, pyproject's `>=2.1,<3` (2.1 has the same
 internals). tests/ingest/test_paho_compat.py fails loudly when any of it moves: the version,
 the signatures and attributes used here, and the behaviour on a real Mosquitto.
 
@@ -41,8 +41,9 @@ from ingest.mqtt_packets import (
     publish_head,
     remaining_length,
 )
+from runtime.versions import SupportedRange
 
-CHECKED_VERSION = "2.2.0"
+SUPPORTED: dict[str, SupportedRange] = {"paho-mqtt": ("2.1", "3")}
 _PUBACK = struct.Struct("!BBH")
 _PUBACK_TYPE = 0x40
 _READ_CHUNK_BYTES = 64 * 1024

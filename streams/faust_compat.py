@@ -1,10 +1,11 @@
 """Every use of Faust's private API, in one module: what the worker overrides or reaches into,
 why, and what upstream change would let each piece go.
 
-Checked against faust-streaming 0.15.3 with mode-streaming 0.7.1 and aiokafka 0.14 (the pins in
-pyproject.toml). tests/streams/test_faust_compat.py fails loudly when any of it moves: the
-versions, the signatures and attributes used here, the upstream source this module copies, and
-the behaviour on a real broker.
+Checked against faust-streaming 0.15.3 with mode-streaming 0.7.1 and aiokafka 0.14.0; the ranges
+it supports are SUPPORTED (faust-streaming is pinned to 0.15.3 in pyproject.toml).
+tests/streams/test_faust_compat.py fails loudly when any of it moves: the versions, the
+signatures and attributes used here, the upstream source this module copies, and the behaviour
+on a real broker.
 
 1. Batch lanes (`FastConsumer._getmany`, `_run_lanes`, `_ack_batch`). Faust delivers every
    record as a ConsumerMessage, an Event, a channel put and a stream step: on 2 cores that
@@ -39,19 +40,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
-from importlib.metadata import version
 from typing import Any, Protocol, cast
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types.tuples import ack_lock
 from mode.utils.futures import notify
 
+from runtime.versions import SupportedRange, outside
 from streams.faust_types import FaustApp, FaustTable, FaustTopic
 
 log = logging.getLogger(__name__)
 
-# The versions this module was checked against (its test pins them; a new one needs a re-check).
-CHECKED_VERSIONS = {"faust-streaming": "0.15.3", "mode-streaming": "0.7.1", "aiokafka": "0.14.0"}
+# (lowest supported, first unsupported): a release outside needs this module re-checked.
+SUPPORTED: dict[str, SupportedRange] = {
+    "faust-streaming": ("0.15.3", "0.15.4"),
+    "mode-streaming": ("0.7.1", "0.8"),
+    "aiokafka": ("0.11", "0.15"),  # pyproject's range; item 3 reads one private attribute
+}
 # Tansu answered a long poll after ~53 ms at Faust's 1500 ms and after ~4 ms at 20 ms.
 FETCH_MAX_WAIT_MS = 100
 
@@ -74,16 +79,10 @@ class LaneRecord(Protocol):
 LaneHandler = Callable[[Sequence[LaneRecord]], Awaitable[None]]
 
 
-def unchecked_versions() -> dict[str, str]:
-    """Installed versions that differ from CHECKED_VERSIONS (package -> installed)."""
-    installed = {name: version(name) for name in CHECKED_VERSIONS}
-    return {n: v for n, v in installed.items() if v != CHECKED_VERSIONS[n]}
-
-
 def install(app: FaustApp, fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS) -> None:
     """Make this app's transport build FastConsumer (before the app starts)."""
-    for name, found in unchecked_versions().items():
-        log.warning("%s %s: faust_compat was checked with %s", name, found, CHECKED_VERSIONS[name])
+    for name, found in outside(SUPPORTED).items():
+        log.warning("%s %s is outside faust_compat's range %s", name, found, SUPPORTED[name])
     app.conf._fw_fetch_max_wait_ms = fetch_max_wait_ms
     app.conf._fw_lanes = {}
     cast(Any, app).transport.Consumer = FastConsumer
