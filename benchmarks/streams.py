@@ -229,7 +229,7 @@ async def _worker_rate(worker: ManagedProcess, port: int, expected: int) -> floa
 
 
 async def _latency(bootstrap: str, args: argparse.Namespace) -> dict[str, Any]:
-    # The measuring client polls like a dispatch service should on Tansu (see fast_consumer).
+    # The measuring client polls like a dispatch service should on Tansu (faust_compat).
     consumer = AIOKafkaConsumer(
         Topics.ALERTS,
         bootstrap_servers=bootstrap,

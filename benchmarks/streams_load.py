@@ -18,7 +18,7 @@ from events.readings import (
     RelayState,
     SmokeReading,
 )
-from streams.clock import FakeClock
+from runtime.clock import ManualClock
 from streams.detectors.engine import DeviceEngine
 from streams.processor import DeviceProcessor, DictStore, Emitted
 
@@ -91,7 +91,7 @@ def state_cost(devices: int, readings_per_device: int = 8, seed: int = 7) -> dic
         [reading(rng, n, seq, seq * 10.0) for n in range(devices)]
         for seq in range(readings_per_device)
     ]
-    clock = FakeClock(EPOCH.timestamp())
+    clock = ManualClock(EPOCH)
     store = DictStore()
     proc = DeviceProcessor(DeviceEngine(), clock, store, partitions=12)
     tracemalloc.start()

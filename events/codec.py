@@ -83,11 +83,14 @@ def encode_model(model: BaseModel) -> bytes:
     return model.model_dump_json(exclude_none=True).encode("utf-8")
 
 
-def kafka_headers(schema: str, event: str, producer: str) -> list[tuple[str, bytes]]:
-    """Headers on every Kafka record (ARCHITECTURE.md, contracts). Never a Python import path."""
+def kafka_headers(
+    schema: str, event: str, producer: str, version: str = SCHEMA_VERSION
+) -> list[tuple[str, bytes]]:
+    """Headers on every Kafka record (ARCHITECTURE.md, contracts). Never a Python import path.
+    `version`: the schema's own version where it moved on (DeadLetter.SCHEMA_VERSION)."""
     return [
         ("schema", schema.encode()),
-        ("schema_version", SCHEMA_VERSION.encode()),
+        ("schema_version", version.encode()),
         ("event_id", event.encode()),
         ("producer", producer.encode()),
     ]

@@ -139,19 +139,18 @@ class IngestCore:
         # An oversized payload is kept up to the limit: the record must stay writable.
         limit = self.config.max_payload_bytes
         kept = msg.payload[:limit] if reason is DeadLetterReason.OVERSIZED else msg.payload
-        letter = DeadLetter.of(
+        letter = DeadLetter.from_mqtt(
             reason=reason,
             message=message,
-            mqtt_topic=msg.topic,
+            topic=msg.topic,
             payload=kept,
             qos=msg.qos,
             is_retained=msg.is_retained,
             is_dup=msg.is_dup,
             received_at=now,
-            bridge_id=self.config.bridge_id,
+            producer=self.config.bridge_id,
+            original_size_bytes=len(msg.payload),
         )
-        if len(kept) != len(msg.payload):
-            letter = letter.model_copy(update={"payload_size_bytes": len(msg.payload)})
         # Same bytes on the same topic -> same id: a redelivered reject deduplicates.
         digest = hashlib.blake2b(msg.topic.encode() + b"\0" + msg.payload, digest_size=8)
         return Rejected(
@@ -160,7 +159,10 @@ class IngestCore:
                 key=msg.topic.encode(),
                 value=encode_model(letter),
                 headers=kafka_headers(
-                    DEAD_LETTER_SCHEMA, f"dl:{digest.hexdigest()}", self.config.bridge_id
+                    DEAD_LETTER_SCHEMA,
+                    f"dl:{digest.hexdigest()}",
+                    self.config.bridge_id,
+                    DeadLetter.SCHEMA_VERSION,
                 ),
             ),
             dead_letter=letter,

@@ -65,11 +65,12 @@ def command(
     ready_file: Path | None,
 ) -> int:
     """Run the MQTT -> Kafka bridge until SIGINT/SIGTERM; print its counters at the end."""
-    from prometheus_client import REGISTRY, start_http_server
+    from prometheus_client import REGISTRY
 
     from ingest.bridge import Bridge, BridgeOptions
     from ingest.registry import load_registry
     from ingest.stats import StatsCollector
+    from runtime.metrics_server import start_metrics_server
 
     settings: Settings = (
         cli_of(ctx)
@@ -95,7 +96,7 @@ def command(
     bridge = Bridge(BridgeOptions(settings.mqtt, settings.kafka, settings.ingest, known))
     if metrics_port:
         REGISTRY.register(StatsCollector(bridge.stats))
-        start_http_server(metrics_port)
+        start_metrics_server(metrics_port, bridge.health)
     is_failed = asyncio.run(_serve(bridge, ready_file))
     print(bridge.stats.json_line(), flush=True)
     return 1 if is_failed else 0

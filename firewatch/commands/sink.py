@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import time
 from typing import TYPE_CHECKING
 
 import click
@@ -18,13 +17,8 @@ from firewatch.commands.failures import UsageError
 
 if TYPE_CHECKING:
     from firewatch.settings import Settings
-    from streams.telemetry.sink import TelemetrySink
 
 log = logging.getLogger(__name__)
-
-# Liveness: the loop ticks at least once per poll (<= 1 s while stalled); a minute of silence
-# means it hangs, and a restart is the cure. A database outage is not a reason to restart.
-_LIVENESS_S = 60.0
 
 
 @click.command(
@@ -70,21 +64,18 @@ def command(
 
 
 async def _serve(settings: Settings, metrics_port: int) -> int:
-    from firewatch.metrics import start_metrics_server
+    from runtime.health import Health
+    from runtime.metrics_server import start_metrics_server
     from streams.telemetry.service import run_sink
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    started: asyncio.Future[TelemetrySink] = loop.create_future()
-
-    def is_live() -> bool:
-        return not started.done() or time.monotonic() - started.result().last_tick_s < _LIVENESS_S
-
-    server = start_metrics_server(metrics_port, is_live=is_live, is_ready=started.done)
+    health = Health()
+    server = start_metrics_server(metrics_port, health)
     try:
-        await run_sink(settings.sink, settings.kafka, stop, on_started=started)
+        await run_sink(settings.sink, settings.kafka, stop, health=health)
     finally:
         if server is not None:
             server.stop()

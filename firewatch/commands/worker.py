@@ -47,7 +47,7 @@ def command(
     # Imported here: only this command pays for Faust's import time.
     from faust.worker import Worker
 
-    from firewatch.metrics import start_metrics_server
+    from runtime.metrics_server import start_metrics_server
     from streams.app import build_app
 
     settings = (
@@ -59,14 +59,14 @@ def command(
         )
     )
     log_config(settings, "kafka", "streams")
-    # On all interfaces: Kubernetes probes reach /healthz from outside the pod.
-    start_metrics_server(metrics_port)
     built = build_app(
         settings.streams,
         settings.kafka,
         web_port=web_port or None,
         on_ready=ready_file.touch if ready_file else None,
     )
+    # On all interfaces: Kubernetes probes reach /healthz from outside the pod.
+    start_metrics_server(metrics_port, built.health)
     worker = Worker(built.app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()  # returns only by sys.exit on shutdown
     return 0

@@ -22,14 +22,9 @@ pytestmark = pytest.mark.integration
 
 def _bridge(mosquitto: MosquittoBroker, kafka: TansuBroker, tmp: Path, n: int) -> ManagedProcess:
     ready = tmp / f"ready-{n}"
-    argv = [
-        sys.executable, "-m", "firewatch", "ingest",
-        "--mqtt-port", str(mosquitto.port),
-        "--kafka-bootstrap", kafka.bootstrap,
-        "--kafka-flavour", "tansu",
-        "--bridge-id", "killed",
-        "--ready-file", str(ready),
-    ]  # fmt: skip
+    flags = f"--mqtt-port {mosquitto.port} --kafka-bootstrap {kafka.bootstrap}"
+    flags += f" --kafka-flavour tansu --bridge-id killed --ready-file {ready}"
+    argv = [sys.executable, "-m", "firewatch", "ingest", *flags.split()]
     proc = ManagedProcess(f"bridge-{n}", argv, log_path=tmp / f"bridge-{n}.log").start()
     deadline = time.monotonic() + 30
     while not ready.exists():

@@ -17,13 +17,14 @@ from events.codec import encode_model
 from events.connections import KafkaConnection
 from events.incidents import IncidentTransition
 from events.topics import Topics
+from runtime.clock import ManualClock
+from runtime.partitioner import partition_for
 from streams.app import Worker, build_app
-from streams.clock import FakeClock
 from streams.config import StreamsConfig
 from streams.detectors.engine import DeviceEngine
 from streams.detectors.model import Finding, Place, evidence
 from streams.incidents import apply_finding, apply_reset, is_resolution
-from streams.processor import DeviceProcessor, DictStore, Emitted, partition_for
+from streams.processor import DeviceProcessor, DictStore, Emitted
 from tests.streams.fixtures import T0, records, smoke
 
 KEY = "c1/b1/fire/s1"
@@ -100,7 +101,7 @@ def test_only_a_resolution_is_a_reset() -> None:
 
 
 def test_device_processor_reset_survives_a_restart() -> None:
-    clock, store = FakeClock(T0), DictStore()
+    clock, store = ManualClock.at_epoch_s(T0), DictStore()
     proc = DeviceProcessor(DeviceEngine(), clock, store, 12)
     out = Emitted()
     proc.on_reading(smoke("s1", 1, T0, temp_c=80.0), out)
@@ -120,7 +121,7 @@ def test_device_processor_reset_survives_a_restart() -> None:
 def worker() -> Iterator[Worker]:
     """The app with its changelog writes recorded instead of produced (no broker here)."""
     built = build_app(
-        StreamsConfig(app_id="fw-test-resets"), KafkaConnection(), clock=FakeClock(T0)
+        StreamsConfig(app_id="fw-test-resets"), KafkaConnection(), clock=ManualClock.at_epoch_s(T0)
     )
     stores = [built.readings.store, built.priority.store, built.sequence.store]
     with ExitStack() as stack:

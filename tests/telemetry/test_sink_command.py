@@ -67,8 +67,11 @@ def test_sink_command_runs_from_environment_and_stops_cleanly(
                     written = _points_written(httpx.get(f"{base}/metrics").text)
                 except httpx.TransportError:
                     continue  # not listening yet
-            assert httpx.get(f"{base}/healthz").status_code == 200
-            assert httpx.get(f"{base}/readyz").status_code == 200
+            alive = httpx.get(f"{base}/healthz")
+            assert (alive.status_code, alive.json()["checks"]) == (200, {"sink.loop_ticking": True})
+            ready = httpx.get(f"{base}/readyz")
+            assert ready.status_code == 200
+            assert ready.json()["checks"] == {"sink.started": True, "influx.writing": True}
         finally:
             proc.send_signal(signal.SIGTERM)
             code = proc.wait(30)

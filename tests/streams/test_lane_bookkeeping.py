@@ -13,10 +13,11 @@ from faust.types import TP
 
 from events.connections import KafkaConnection
 from events.topics import Topics
+from runtime.partitioner import partition_for
 from streams.app import build_app
 from streams.config import StreamsConfig
-from streams.fast_consumer import FastConsumer, LaneRecord
-from streams.processor import Emitted, partition_for
+from streams.faust_compat import FastConsumer, LaneRecord
+from streams.processor import Emitted
 from tests.streams.fixtures import records, smoke
 
 READINGS_0 = TP(Topics.READINGS, 0)
