@@ -151,6 +151,10 @@ class Topics:
     ALERTS = "fw.alerts.v1"
     COMMANDS = "fw.commands.v1"
     INCIDENTS = "fw.incidents.v1"
+    # People as sensors (docs/PEOPLE.md): resident reports and patrol check-ins in, hazard
+    # rectification out.
+    REPORTS = "fw.reports.v1"
+    HAZARDS = "fw.hazards.v1"
 
 
 KAFKA_TOPICS: tuple[TopicSpec, ...] = (
@@ -193,6 +197,20 @@ KAFKA_TOPICS: tuple[TopicSpec, ...] = (
         "incident lifecycle transitions from dispatch",
         "compound_id",
         6,
+        365 * _DAY_MS,
+    ),
+    TopicSpec(
+        Topics.REPORTS,
+        "hazard reports of residents and patrols, patrol check-ins",
+        "compound_id",
+        3,
+        365 * _DAY_MS,
+    ),
+    TopicSpec(
+        Topics.HAZARDS,
+        "hazard rectification updates from dispatch (隐患整改)",
+        "compound_id",
+        3,
         365 * _DAY_MS,
     ),
 )

@@ -1,0 +1,4 @@
+-- PLACEHOLDER on the console branch only, so migrations stay numbered 1..n while 0005 (console
+-- sessions) lands before the incidents helper's 0003. DELETE this file when the real 0003 is
+-- merged: Database.migrate refuses two migrations with the same number, so a missed one fails
+-- loudly at start.

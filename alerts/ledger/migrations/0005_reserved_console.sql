@@ -1,0 +1,4 @@
+-- PLACEHOLDER on the people branch only, so migrations stay numbered 1..n while 0006 (hazards
+-- and patrols) lands before the console helper's 0005. DELETE this file when the real 0005 is
+-- merged: Database.migrate refuses two migrations with the same number, so a missed one fails
+-- loudly at start.
