@@ -88,6 +88,10 @@ class CommunitySite:
         """Text fields and photos of a multipart form, each within its limit; a photo over the
         limit is kept one byte too long so the photo check names it "too large"."""
         form = Form({}, [])
+        if request.content_type == "application/x-www-form-urlencoded":  # a form without files
+            posted = await request.post()
+            form.fields = {k: v[:8192] for k, v in posted.items() if isinstance(v, str)}
+            return form
         try:
             reader = await request.multipart()
             total = 0
