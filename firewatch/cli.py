@@ -40,6 +40,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("report", "Ledger statistics: open incidents, response times, false alarms."),
     "audit": ("audit", "Verify the ledger's audit hash chain."),
     "bench": ("bench", "Benchmarks (from a source checkout; JSON output)."),
+    "community": ("community", "People as sensors: report pages, patrols, hazard desk, QR codes."),
+    "feeds": ("feeds", "Scoped feeds to outside platforms (police, housing bureau, 119)."),
 }
 
 _EPILOG = """\b
