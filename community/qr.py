@@ -2,8 +2,8 @@
 compound and building filled in, one per patrol checkpoint pointing at its check-in page; a
 printable sheet with every code and its label (print it, laminate it, put it up by the lift).
 
-Error correction level M (ISO/IEC 18004 §4.9: ~15 % of the symbol may be lost): a code in a
-stairwell gets scratched and dirty.
+Error correction at least level M (ISO/IEC 18004 §4.9: ~15 % of the symbol may be lost; segno
+raises it when the symbol has room): a code in a stairwell gets scratched and dirty.
 """
 
 from __future__ import annotations

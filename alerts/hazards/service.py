@@ -123,7 +123,8 @@ class HazardService:
                 headers=kafka_headers("hazard_update", update.event_id, PRODUCER),
             )
             self.desk.published(update)
-        self._wake.set()  # a step may have moved a deadline
+        if updates:
+            self._wake.set()  # a change may have moved a deadline: the timer looks again
 
     async def _stats(self, month: str, compounds: frozenset[str]) -> dict[str, Any]:
         street_of = {c.compound_id: c.street_id for c in self.registry.compounds}
