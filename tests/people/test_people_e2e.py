@@ -35,6 +35,7 @@ from .images import phone_jpeg
 pytestmark = pytest.mark.integration
 
 CHROMIUM = "/usr/bin/chromium"
+HAS_CHROMIUM = Path(CHROMIUM).exists()
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -49,7 +50,7 @@ ARGS = [
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
     playwright_api = pytest.importorskip("playwright.async_api", reason="playwright not installed")
-    if not Path(CHROMIUM).exists():
+    if not HAS_CHROMIUM:
         pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
     async with playwright_api.async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -78,7 +79,7 @@ async def people(
             registry_dir=EXAMPLE_DIR,
             photo_dir=photos,
             port=0,
-            database_url=f"sqlite:///{tmp_path}/ledger.db",  # type: ignore[arg-type]
+            database_url=f"sqlite:///{tmp_path}/ledger.db",
             consumer_group=f"hazards-{tmp_path.name}",
         ),
         connection,
@@ -163,7 +164,7 @@ async def test_a_resident_report_travels_to_closure(
     assert follow_url is not None
     assert follow_url.startswith(f"{site.url}/f/")
 
-    found = await wait_for(lambda: desk.desk.store.hazards(), 20, what="the desk took the report")
+    found = await wait_for(desk.desk.store.hazards, 20, what="the desk took the report")
     hazard = found[0]
     assert (hazard.building_id, hazard.floor, hazard.unit) == ("b1", 3, "2单元")
     stored = (site.photos.root / photo_relpath(hazard.photo_ids[0])).read_bytes()
@@ -203,7 +204,8 @@ async def test_a_resident_report_travels_to_closure(
 
     async def shows_closed() -> bool:
         await page.goto(follow_url)
-        return await page.get_attribute("#status", "data-state") == "closed"
+        state = await page.get_attribute("#status", "data-state")
+        return bool(state == "closed")
 
     await wait_for(shows_closed, 20, what="the follow link shows closed", every_s=0.3)
     assert "已办结" in await page.inner_text("#status")
