@@ -43,7 +43,14 @@ async def _run_until_stopped(service: Any, banner: str) -> int:
     return 0
 
 
-@click.group("community", context_settings=CONTEXT_SETTINGS)
+@click.group(
+    "community",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="\b\nExamples:\n  firewatch community serve --public-url https://fw.example.cn\n"
+    "  firewatch community desk --port 8091\n"
+    "  firewatch community qr --public-url https://fw.example.cn --out qr/ --png\n"
+    "  firewatch community stats 2026-01 --json",
+)
 def command() -> None:
     """People as sensors: resident reports, patrols, hazard rectification (隐患整改)."""
 
@@ -100,7 +107,11 @@ def serve(
     return asyncio.run(_run_until_stopped(service, "community pages: {url}/r/<compound>"))
 
 
-@command.command("desk", context_settings=CONTEXT_SETTINGS)
+@command.command(
+    "desk",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="\b\nExamples:\n  firewatch community desk --database-url sqlite:///var/ledger.db",
+)
 @click.option("--registry", type=click.Path(path_type=Path), help="Registry directory of YAML.")
 @click.option("--database-url", help="Default: FIREWATCH_DISPATCH__DATABASE_URL.")
 @click.option("--bootstrap", help="Kafka bootstrap servers.")
@@ -157,7 +168,12 @@ def qr(ctx: click.Context, registry: Path | None, public_url: str, out: Path, is
     return 0
 
 
-@command.command("stats", context_settings=CONTEXT_SETTINGS)
+@command.command(
+    "stats",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="\b\nExamples:\n  firewatch community stats 2026-01\n"
+    "  firewatch community stats 2026-01 --json",
+)
 @click.argument("month")
 @click.option("--registry", type=click.Path(path_type=Path), help="Registry directory of YAML.")
 @click.option("--database-url", help="Default: FIREWATCH_DISPATCH__DATABASE_URL.")

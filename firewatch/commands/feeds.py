@@ -39,12 +39,21 @@ class _placeholders(dict[str, str]):  # noqa: N801 - reads as the function it st
         return "(not needed here)"
 
 
-@click.group("feeds", context_settings=CONTEXT_SETTINGS)
+@click.group(
+    "feeds",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="\b\nExamples:\n  firewatch feeds run --config /etc/firewatch/feeds.yaml\n"
+    "  firewatch feeds schema --write\n  firewatch feeds status",
+)
 def command() -> None:
     """Scoped feeds to outside platforms (police, housing bureau, fire brigade 119)."""
 
 
-@command.command("run", context_settings=CONTEXT_SETTINGS)
+@command.command(
+    "run",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="\b\nExamples:\n  firewatch feeds run --config /etc/firewatch/feeds.yaml",
+)
 @click.option("--config", type=click.Path(path_type=Path, exists=True), help=_CONFIG_HELP)
 @click.option("--database-url", help="Default: FIREWATCH_DISPATCH__DATABASE_URL.")
 @click.option("--bootstrap", help="Kafka bootstrap servers.")
@@ -77,7 +86,11 @@ def run(
     return asyncio.run(main())
 
 
-@command.command("schema", context_settings=CONTEXT_SETTINGS)
+@command.command(
+    "schema",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="\b\nExamples:\n  firewatch feeds schema --config feeds.yaml --write",
+)
 @click.option("--config", type=click.Path(path_type=Path, exists=True), help=_CONFIG_HELP)
 @click.option("--write", "is_write", is_flag=True, help="Regenerate the committed schemas.")
 def schema(config: Path | None, is_write: bool) -> int:
@@ -97,7 +110,11 @@ def schema(config: Path | None, is_write: bool) -> int:
     return 0
 
 
-@command.command("status", context_settings=CONTEXT_SETTINGS)
+@command.command(
+    "status",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="\b\nExamples:\n  firewatch feeds status --database-url sqlite:///var/ledger.db",
+)
 @click.option("--config", type=click.Path(path_type=Path, exists=True), help=_CONFIG_HELP)
 @click.option("--database-url", help="Default: FIREWATCH_DISPATCH__DATABASE_URL.")
 @click.pass_context
