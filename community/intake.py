@@ -108,37 +108,16 @@ class Intake:
         address: str,
     ) -> tuple[PatrolCheckIn, HazardReport | None]:
         """A patrol's check-in, with a finding (a hazard report) when they found one."""
-        now = self.clock.now()
-        via = f"patrol-web {address}"
-        finding = None
+        now, via = self.clock.now(), f"patrol-web {address}"
         problems = [
             Problem(n, "text_too_long", {"field": n, "max": MAX_LEN[n]})
             for n in ("description", "note")
             if len(text(fields, n)) > MAX_LEN[n]
         ]
+        finding = None
         if fields.get("result") == "found":
-            category, found = read_category(fields)
-            refs, photo_problems = await self._photos(uploads, is_required=True)
-            problems += found + photo_problems
-            if not problems and category is not None:
-                place = ReportPlace(
-                    compound_id=checkpoint.compound_id,
-                    building_id=checkpoint.building_id,
-                    floor=checkpoint.floor,
-                    checkpoint_id=checkpoint.checkpoint_id,
-                )
-                finding = HazardReport(
-                    report_id=self.ids(),
-                    source=ReportSource.PATROL,
-                    category=category,
-                    place=place,
-                    description=text(fields, "description"),
-                    photos=tuple(refs),
-                    reporter_id=member_id,
-                    round_id=checkpoint.round_id,
-                    reported_at=now,
-                    received_via=via,
-                )
+            finding, found = await self._finding(checkpoint, member_id, fields, uploads, via)
+            problems += found
         if problems:
             raise FormRejected(problems)
         checkin = PatrolCheckIn(
@@ -157,6 +136,39 @@ class Intake:
             await self.sink.send(finding)
         await self.sink.send(checkin)
         return checkin, finding
+
+    async def _finding(
+        self,
+        checkpoint: CheckpointPlace,
+        member_id: str,
+        fields: Mapping[str, str],
+        uploads: list[bytes],
+        via: str,
+    ) -> tuple[HazardReport | None, list[Problem]]:
+        """What the patrol found at the checkpoint, as a hazard report of that place."""
+        category, problems = read_category(fields)
+        refs, photo_problems = await self._photos(uploads, is_required=True)
+        problems += photo_problems
+        if problems or category is None:
+            return None, problems
+        place = ReportPlace(
+            compound_id=checkpoint.compound_id,
+            building_id=checkpoint.building_id,
+            floor=checkpoint.floor,
+            checkpoint_id=checkpoint.checkpoint_id,
+        )
+        return HazardReport(
+            report_id=self.ids(),
+            source=ReportSource.PATROL,
+            category=category,
+            place=place,
+            description=text(fields, "description"),
+            photos=tuple(refs),
+            reporter_id=member_id,
+            round_id=checkpoint.round_id,
+            reported_at=self.clock.now(),
+            received_via=via,
+        ), []
 
     async def staff_photo(self, upload: bytes) -> PhotoRef:
         """A signed-in member's photo (e.g. of a rectified place): cleaned and stored."""

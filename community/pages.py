@@ -124,6 +124,34 @@ def text_input(
     )
 
 
+def place_selects(
+    lang: str, problems: list[Problem], compound: CompoundPlace, chosen: str, floor: str
+) -> str:
+    """The building (from the registry) and floor (1..its floors, two basement levels)."""
+    b_attrs, b_errors = field_errors(lang, problems, "building")
+    buildings = "".join(
+        f'<option value="{escape(b.building_id)}"{" selected" if b.building_id == chosen else ""}>'
+        f"{escape(b.label(lang))}</option>"
+        for b in compound.buildings
+    )
+    building = compound.building(chosen)
+    f_attrs, f_errors = field_errors(lang, problems, "floor")
+    floors = "".join(
+        f'<option value="{n}"{" selected" if floor == str(n) else ""}>'
+        f"{escape(floor_label(lang, n))}</option>"
+        for n in range(-2, (building.floors if building else 0) + 1)
+        if n != 0
+    )
+    return (
+        f'<label for="building">{escape(t(lang, "field_building"))}</label>{b_errors}'
+        f'<select id="building" name="building" required{b_attrs}>'
+        f'<option value="">{escape(t(lang, "choose"))}</option>{buildings}</select>'
+        f'<label for="floor">{escape(t(lang, "field_floor"))}</label>{f_errors}'
+        f'<select id="floor" name="floor"{f_attrs}>'
+        f'<option value="unknown">{escape(t(lang, "floor_unknown"))}</option>{floors}</select>'
+    )
+
+
 def report_form(
     page: Page,
     compound: CompoundPlace,
@@ -136,26 +164,8 @@ def report_form(
 ) -> str:
     lang = page.lang
     v = values.get
-    b_attrs, b_errors = field_errors(lang, problems, "building")
-    chosen_building = v("building") or building_id or ""
-    buildings = "".join(
-        f'<option value="{escape(b.building_id)}"'
-        f"{' selected' if b.building_id == chosen_building else ''}>"
-        f"{escape(b.label(lang))}</option>"
-        for b in compound.buildings
-    )
-    building = compound.building(chosen_building)
-    floors = range(-2, (building.floors if building else 0) + 1)
-    f_attrs, f_errors = field_errors(lang, problems, "floor")
-    floor_options = (
-        f'<option value="unknown">{escape(t(lang, "floor_unknown"))}</option>'
-        + "".join(
-            f'<option value="{n}"{" selected" if v("floor") == str(n) else ""}>'
-            f"{escape(floor_label(lang, n))}</option>"
-            for n in floors
-            if n != 0
-        )
-    )
+    chosen = v("building") or building_id or ""
+    building = compound.building(chosen)
     place = compound.label(lang) + (f" · {building.label(lang)}" if building else "")
     body = (
         f"<h1>{escape(t(lang, 'report_heading'))}</h1>"
@@ -164,11 +174,7 @@ def report_form(
         f"{error_summary(lang, problems)}"
         '<form method="post" enctype="multipart/form-data" novalidate>'
         f"{category_fieldset(lang, problems, v('category', ''))}"
-        f'<label for="building">{escape(t(lang, "field_building"))}</label>{b_errors}'
-        f'<select id="building" name="building" required{b_attrs}>'
-        f'<option value="">{escape(t(lang, "choose"))}</option>{buildings}</select>'
-        f'<label for="floor">{escape(t(lang, "field_floor"))}</label>{f_errors}'
-        f'<select id="floor" name="floor"{f_attrs}>{floor_options}</select>'
+        f"{place_selects(lang, problems, compound, chosen, v('floor', ''))}"
         f"{text_input(lang, problems, 'unit', 'field_unit', v('unit', ''), extra=' maxlength=16')}"
         f"{text_input(lang, problems, 'detail', 'field_detail', v('detail', ''))}"
         f'<label for="description">{escape(t(lang, "field_description"))}</label>'

@@ -71,7 +71,14 @@ class HazardService:
             linger_ms=0,
             enable_idempotence=kafka.is_idempotent,
         )
-        self._reports = AIOKafkaConsumer(
+        self._reports = self._consumer(config, kafka)
+        self._runner: web.AppRunner | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.url = ""
+
+    @staticmethod
+    def _consumer(config: HazardsConfig, kafka: KafkaConnection) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
             Topics.REPORTS,
             bootstrap_servers=kafka.bootstrap,
             group_id=config.consumer_group,
@@ -81,9 +88,6 @@ class HazardService:
             session_timeout_ms=kafka.session_timeout_ms,
             heartbeat_interval_ms=kafka.heartbeat_interval_ms,
         )
-        self._runner: web.AppRunner | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        self.url = ""
 
     async def start(self) -> None:
         await self._producer.start()

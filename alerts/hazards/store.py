@@ -94,20 +94,23 @@ class HazardStore:
                 ),
             )
             if report is not None:
-                self.db.execute(
-                    "INSERT INTO hazard_reports (report_id, hazard_id, source, category,"
-                    " compound_id, reported_at, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        report.report_id,
-                        h.hazard_id,
-                        report.source.value,
-                        report.category.value,
-                        report.place.compound_id,
-                        report.reported_at.timestamp(),
-                        change.at.timestamp(),
-                        report.model_dump_json(),
-                    ),
-                )
+                self._insert_report(report, h.hazard_id, change.at)
+
+    def _insert_report(self, report: HazardReport, hazard_id: str, at: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO hazard_reports (report_id, hazard_id, source, category,"
+            " compound_id, reported_at, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                report.report_id,
+                hazard_id,
+                report.source.value,
+                report.category.value,
+                report.place.compound_id,
+                report.reported_at.timestamp(),
+                at.timestamp(),
+                report.model_dump_json(),
+            ),
+        )
 
     def mark_published(self, hazard_id: str, seq: int) -> None:
         with self.db.transaction():

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from alerts.clock import FakeClock
-from alerts.feeds.config import FeedConfig, FeedConfigError, FeedsConfig, load_feeds
+from alerts.feeds.config import EXAMPLE_FEEDS, FeedConfig, FeedConfigError, FeedsConfig, load_feeds
 from alerts.feeds.delivery import Sender
 from alerts.feeds.hub import FeedHub
 from alerts.feeds.items import body_of, from_hazard, from_incident, project
@@ -246,6 +246,4 @@ async def test_a_failing_feed_retries_alerts_the_operator_and_recovers(
 
 def test_the_committed_feed_schemas_match_the_example_feeds() -> None:
     secrets = {"FIREWATCH_FEED_FIRE_119_SECRET": "x", "FIREWATCH_FEED_POLICE_SECRET": "y"}
-    from alerts.feeds.config import EXAMPLE_FEEDS  # noqa: PLC0415
-
     assert stale(load_feeds(EXAMPLE_FEEDS, secrets)) == []
