@@ -42,6 +42,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ledger": ("ledger", "Back up and restore the ledger (SQLite or PostgreSQL)."),
     "deploy": ("deploy", "Generate the secrets and the bridge plan that deploy/ mounts."),
     "bench": ("bench", "Benchmarks (from a source checkout; JSON output)."),
+    "community": ("community", "People as sensors: report pages, patrols, hazard desk, QR codes."),
+    "feeds": ("feeds", "Scoped feeds to outside platforms (police, housing bureau, 119)."),
 }
 
 _EPILOG = """\b

@@ -43,6 +43,18 @@ AUDITED_TABLES: tuple[AuditedTable, ...] = (
 # console_sessions holds sign-in state, not case records: it churns with every sign-in and
 # expiry, and what a session does is audited where it lands (transitions name the member).
 UNAUDITED_TABLES = frozenset({"schema_migrations", "audit_log", "audit_anchor", "console_sessions"})
+# The hazard desk's tables (migration 0006) write through their own store, not yet through the
+# Ledger's audited writes: they join AUDITED_TABLES when that store does (issue #18 item 4).
+PENDING_AUDIT_TABLES = frozenset(
+    {
+        "hazards",
+        "hazard_transitions",
+        "hazard_reports",
+        "patrol_checkins",
+        "maintenance_items",
+        "feed_deliveries",
+    }
+)
 
 ENTRY_COLUMNS = "seq, at, actor, action, subject, payload, prev_hash, hash, row_images, key_id, mac"
 RowKey = tuple[str, str]  # (table, JSON list of the key values)

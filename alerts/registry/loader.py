@@ -20,6 +20,8 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "streets": Street,
     "districts": District,
 }
+# Sections other loaders read from the same directory (patrol rounds: alerts/hazards/patrols.py).
+_OTHER_SECTIONS = frozenset({"patrols"})
 
 
 def load_registry(directory: Path) -> Registry:
@@ -38,6 +40,8 @@ def load_registry(directory: Path) -> Registry:
         for key, value in doc.items():
             if key == "travel_time_s":
                 travel.update(value or {})
+                continue
+            if key in _OTHER_SECTIONS:
                 continue
             model = _SECTIONS.get(key)
             if model is None:
