@@ -1,0 +1,147 @@
+"""Detection quality on real fire tests: the detectors run in-process, in data time, scored per
+device against conventional heat detectors. Reproduces the tables of docs/DETECTION.md:
+
+    python -m firewatch.detection_eval --datasets ../shared/datasets --write docs/DETECTION.md
+
+Composition root: it wires the stream worker's detectors (streams) to the dataset adapters and
+the per-device scoring (simulators), which may not import each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from events.alerts import Alert
+from events.codec import decode_reading
+from events.errors import ContractViolation
+from simulators import heat_baselines
+from simulators.datasets import ulfsri
+from simulators.datasets.reporting import Reporting
+from simulators.device_scoring import DeviceTable, fire_onset_s, score, score_recording, traces
+from simulators.recording import Record
+from streams.detectors.area import CompoundEngine
+from streams.detectors.config import DetectorSettings
+from streams.detectors.engine import DeviceEngine
+from streams.processor import CompoundProcessor, DeviceProcessor, DictStore, Emitted
+
+UL_TESTS = "ulfsri-residential-gasburner-2016/Two_Story"
+TEST_NAMES = (
+    "Gas_Burner_4",
+    "Gas_Burner_4R2",
+    "Gas_Burner_4R3",
+    "Gas_Burner_4R4",
+    "Gas_Burner_5",
+    "Gas_Burner_5R2",
+    "Gas_Burner_6",
+    "Gas_Burner_6R2",
+)
+DETECTOR = "firewatch"
+_TICK_S = 1.0
+
+
+class _DataClock:
+    """The worker's clock, set to each reading's device time: a replay at any speed scores the
+    same, and a recording from 2016 is judged as if it were live."""
+
+    def __init__(self) -> None:
+        self.t_s = 0.0
+
+    def now_s(self) -> float:
+        return self.t_s
+
+
+def engine_alerts(
+    records: Iterable[Record], settings: DetectorSettings | None = None
+) -> list[Alert]:
+    """Every alert the stream worker's two stages raise for these records, run in-process in
+    device time (the device stage's signals go straight to the compound stage)."""
+    cfg = settings or DetectorSettings()
+    clock = _DataClock()
+    devices = DeviceProcessor(DeviceEngine(cfg), clock, DictStore(), partitions=1)
+    compounds = CompoundProcessor(CompoundEngine(cfg), clock, DictStore(), partitions=1)
+    alerts: list[Alert] = []
+    next_tick_s: float | None = None
+    for rec in sorted(records, key=lambda r: r.t):
+        try:
+            reading = decode_reading(rec.payload)
+        except ContractViolation:
+            continue  # ingest would dead-letter it
+        clock.t_s = reading.observed_at.timestamp()
+        into = Emitted()
+        if next_tick_s is not None and clock.t_s >= next_tick_s:
+            devices.tick(into)
+            compounds.tick(into)
+        next_tick_s = clock.t_s + _TICK_S
+        devices.on_reading(reading, into)
+        for signal in into.signals:
+            compounds.on_signal(signal, into)
+        alerts.extend(into.alerts)
+    return alerts
+
+
+@dataclass(frozen=True)
+class TestScores:
+    """One fire test at one reporting: Firewatch and each baseline."""
+
+    test: str
+    reporting: str
+    tables: tuple[DeviceTable, ...]  # Firewatch first, then heat_baselines.BASELINES in order
+
+
+def score_test(
+    path: Path, reporting: Reporting | None, settings: DetectorSettings | None = None
+) -> TestScores:
+    conv = ulfsri.convert(path, reporting=reporting)
+    ours = score_recording(conv.records, conv.truth, engine_alerts(conv.records, settings))
+    devices = traces(conv.records, conv.truth.start_at)
+    onset_s = fire_onset_s(conv.truth)
+    baselines = tuple(
+        score(
+            conv.truth.name,
+            name,
+            devices,
+            onset_s,
+            {d: heat_baselines.alarms(t, rule) for d, t in devices.items()},
+        )
+        for name, rule in heat_baselines.BASELINES.items()
+    )
+    label = reporting.label() if reporting else "2 s (file)"
+    return TestScores(path.stem, label, (ours, *baselines))
+
+
+def reportings(
+    intervals: Sequence[float], jitter: float, gaps: float, seed: int
+) -> list[Reporting]:
+    return [Reporting(i, jitter_frac=jitter, gap_frac=gaps, seed=seed) for i in intervals]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from firewatch.detection_report import render, write_between_markers  # noqa: PLC0415 - CLI only
+
+    p = argparse.ArgumentParser(prog="python -m firewatch.detection_eval", description=__doc__)
+    p.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
+    p.add_argument("--intervals", default="1,2,5,10,30", help="reporting intervals, seconds")
+    p.add_argument("--jitter", type=float, default=0.2, help="fraction of the interval")
+    p.add_argument("--gaps", type=float, default=0.05, help="share of readings that start a gap")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--write", type=Path, help="replace the generated section of this file")
+    args = p.parse_args(argv)
+    folder = args.datasets / UL_TESTS
+    how = reportings(
+        [float(x) for x in args.intervals.split(",")], args.jitter, args.gaps, args.seed
+    )
+    results = [score_test(folder / f"{name}.csv", r) for name in TEST_NAMES for r in [None, *how]]
+    text = render(results)
+    if args.write:
+        write_between_markers(args.write, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
