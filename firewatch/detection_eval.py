@@ -84,7 +84,7 @@ def engine_alerts(
 
 
 @dataclass(frozen=True)
-class TestScores:
+class FireTestScores:
     """One fire test at one reporting: Firewatch and each baseline."""
 
     test: str
@@ -93,9 +93,13 @@ class TestScores:
 
 
 def score_test(
-    path: Path, reporting: Reporting | None, settings: DetectorSettings | None = None
-) -> TestScores:
-    conv = ulfsri.convert(path, reporting=reporting)
+    path: Path,
+    reporting: Reporting | None,
+    settings: DetectorSettings | None = None,
+    *,
+    warm_up: bool = True,
+) -> FireTestScores:
+    conv = ulfsri.convert(path, reporting=reporting, warm_up=warm_up)
     ours = score_recording(conv.records, conv.truth, engine_alerts(conv.records, settings))
     devices = traces(conv.records, conv.truth.start_at)
     onset_s = fire_onset_s(conv.truth)
@@ -110,7 +114,7 @@ def score_test(
         for name, rule in heat_baselines.BASELINES.items()
     )
     label = reporting.label() if reporting else "2 s (file)"
-    return TestScores(path.stem, label, (ours, *baselines))
+    return FireTestScores(path.stem, label, (ours, *baselines))
 
 
 def reportings(

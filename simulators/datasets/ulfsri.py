@@ -68,6 +68,16 @@ def read_test(path: Path | str) -> FireTest:
     return FireTest(series, -t_first, start_at, skipped)
 
 
+def _with_background_twice(test: FireTest) -> FireTest:
+    shift_s = test.ignition_s
+    rooms = {
+        room: [(t, v) for t, v in v_s if t < shift_s] + [(t + shift_s, v) for t, v in v_s]
+        for room, v_s in test.rooms.items()
+    }
+    start_at = datetime.fromtimestamp(test.start_at.timestamp() - shift_s, UTC)
+    return FireTest(rooms, 2 * shift_s, start_at, test.skipped)
+
+
 def convert(
     path: Path | str,
     *,
@@ -75,12 +85,17 @@ def convert(
     deadline_s: float = 120.0,
     reporting: Reporting | None = None,
     start_at: datetime | None = None,
+    warm_up: bool = False,
 ) -> Converted:
     """`reporting`: re-report each room at another interval, with jitter and gaps (default:
     the file's own 2 s samples). `start_at`: when the recording starts (default: the file's
-    own clock, 2016)."""
+    own clock, 2016). `warm_up`: play each room's pre-ignition record twice, so detectors that
+    learn a sensor's noise have more than the file's 3-5 minutes of it (a real detector has
+    reported for months before a fire); both plays count for false alarms."""
     path = Path(path)
     test = read_test(path)
+    if warm_up:
+        test = _with_background_twice(test)
     series = test.rooms
     start_at = start_at or test.start_at
     building = slug(path.stem)

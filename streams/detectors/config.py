@@ -79,12 +79,36 @@ class ChargingSettings(_Frozen):
     # (samsung30q-electrothermal), so 12 C / 10 min leaves a margin.
     climb_rise_c: float = Field(default=12.0, gt=0)
     climb_window_s: float = Field(default=600.0, gt=0)
+    # Hysteresis (issue #10.4: one runaway raised and cleared the climb over a hundred times):
+    # it clears only below half the raise threshold, and never within the hold (U).
+    climb_clear_rise_c: float = Field(default=6.0, gt=0)
+    climb_min_hold_s: float = Field(default=600.0, ge=0)
     # Thermal runaway: dT/dt >= 1 C/s for >= 3 s with voltage drop > 25 % or temperature >=
     # the maker's maximum (GB 38031-style test appendix, DOMAIN.md §4).
     runaway_rate_c_per_s: float = Field(default=1.0, gt=0)
     runaway_duration_s: float = Field(default=3.0, gt=0)
     runaway_voltage_drop_frac: float = Field(default=0.25, gt=0, lt=1)
     maker_max_temp_c: float = Field(default=120.0, gt=0)  # (U) per maker; configurable
+    # In a pack the 25 % is a cell-level figure: one shorted cell of a 13S 48 V e-bike pack
+    # (GB 43854-2024: <= 60 V) drops it by 7.7 %. A step of this much within the window, the
+    # pack still connected, is a cell collapsing (U).
+    pack_cell_drop_frac: float = Field(default=0.05, gt=0, lt=1)
+    pack_drop_window_s: float = Field(default=10.0, gt=0)
+    # Battery off-gas (DOMAIN.md §4: H2 / CO / VOC rise minutes before runaway, S). Early: a
+    # P2 warning. Electrolyte vapour (VOC) or CO are Li-ion signs; H2 alone is a lead-acid
+    # pack gassing at the end of its charge (IEC 62485-2 ventilation, S), so it never raises
+    # on its own (U, all levels). Cutting the port's power at the first off-gas (stop the
+    # abuse early) moves every power cut earlier: a deployment's decision, off by default.
+    offgas_voc_ppm: float = Field(default=10.0, gt=0)
+    offgas_co_ppm: float = Field(default=50.0, gt=0)
+    # Venting: a cell's vent opened. With the port's own heat or voltage sign it is a runaway
+    # at once (P1): the gas stands in for the 3 s persistence of the GB 38031 criterion as an
+    # independent second criterion (multi-criteria, DOMAIN.md §3).
+    venting_voc_ppm: float = Field(default=500.0, gt=0)
+    venting_co_ppm: float = Field(default=1000.0, gt=0)
+    venting_h2_ppm: float = Field(default=2000.0, gt=0)
+    offgas_clear_s: float = Field(default=300.0, ge=0)  # below the early levels this long
+    offgas_cuts_power: bool = False
 
 
 class DoorSettings(_Frozen):

@@ -53,9 +53,11 @@ def observe(state: DeviceState, t_s: float, temp_c: float, cfg: SmokeSettings) -
     slope_c_per_s, rise_se = _slope(samples)
     if state.baseline_c is None:
         state.baseline_c = temp_c
-    _learn(state, t_s, temp_c, cfg)
-    fit = (slope_c_per_s, rise_se, t_s - samples[0][0])
-    return _view(state, temp_c, cfg, fit=fit)
+    # Judged against what was known before it: a reading never sets its own noise bar.
+    view = _view(state, temp_c, cfg, fit=(slope_c_per_s, rise_se, t_s - samples[0][0]))
+    if not view.is_rate_alarm:  # a fire's rise is no noise
+        _learn(state, t_s, temp_c, cfg, is_rising=view.is_rising)
+    return view
 
 
 def _slope(samples: list[list[float]]) -> tuple[float, float]:
@@ -73,10 +75,14 @@ def _slope(samples: list[list[float]]) -> tuple[float, float]:
     return sxy / sxx, (samples[-1][0] - samples[0][0]) / math.sqrt(sxx)
 
 
-def _learn(state: DeviceState, t_s: float, temp_c: float, cfg: SmokeSettings) -> None:
+def _learn(
+    state: DeviceState, t_s: float, temp_c: float, cfg: SmokeSettings, *, is_rising: bool
+) -> None:
     """Noise (mean absolute change over at least `noise_lag_s`) and baseline, both
     exponentially weighted in time; a running mean for the first readings (warm-up).
-    The baseline follows slow ambient drift only, never a rise that is under way."""
+    The baseline follows slow ambient drift only, never a rise that is under way (a rise
+    judged against the noise: a noisy sensor's high readings are no rise, and must not bias
+    its baseline low)."""
     ref = state.noise_ref
     if ref is None:
         state.noise_ref = [t_s, temp_c]
@@ -95,7 +101,7 @@ def _learn(state: DeviceState, t_s: float, temp_c: float, cfg: SmokeSettings) ->
     prev = state.noise_c if state.noise_c is not None else change_c
     state.noise_c = prev + weight * (change_c - prev)
     base = state.baseline_c if state.baseline_c is not None else temp_c
-    if temp_c - base < cfg.heat_rise_c / 2 or weight == 1.0 / state.noise_n:
+    if not is_rising or weight == 1.0 / state.noise_n:
         state.baseline_c = base + weight * (temp_c - base)
 
 

@@ -32,11 +32,16 @@ def detect_smoke(
     *,
     out: Outcome,
 ) -> None:
+    if state.fire_level == FireLevel.ALARM:
+        # A confirmed fire is latched (P1) until reset; a sensor in a fire sees extremes, so
+        # it is not judged for faults meanwhile, only followed.
+        state.trusted_c = [t_s, r.temperature_c]
+        return
     # A temperature no fire can make is a sensor fault: its heat is not judged (smoke still is).
     is_plausible = faults.screen_temperature(state, r, cfg, place, t_s, out=out)
     view = heat.observe(state, t_s, r.temperature_c, cfg) if is_plausible else None
-    if r.is_self_test or state.fire_level == FireLevel.ALARM:
-        return  # a test is not a fire; a confirmed fire is latched (P1) until reset
+    if r.is_self_test:
+        return  # a test is not a fire
     _heat_rise_signal(state, r, view, place, t_s, out=out)
     reason = _confirmation(r, cfg, state, t_s, view)
     if reason:

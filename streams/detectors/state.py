@@ -56,6 +56,9 @@ class DeviceState:
     prev_temp: list[float] | None = None
     rise_since_s: float | None = None
     climb_samples: list[list[float]] = field(default_factory=list)
+    climb_since_s: float | None = None  # the climb P2 was raised (hysteresis hold)
+    pack_v_recent: list[list[float]] = field(default_factory=list)  # [t_s, pack V], 10 s
+    offgas_low_since_s: float | None = None  # off-gas below the early levels since
     # Door
     door_type: str = ""
     door_open_since_s: float | None = None
