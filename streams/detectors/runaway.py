@@ -50,16 +50,16 @@ def _voltage_sign(
 ) -> str:
     """'' or why the pack voltage says cells are failing."""
     volts = pack_voltage_v(r)
-    if volts is None:
-        return ""
+    if volts is None or volts <= 0.0:
+        return ""  # no pack on the charger (unplugged, or the charger unpowered): no measure
     recent = [s for s in state.pack_v_recent if s[0] >= t_s - cfg.pack_drop_window_s]
     state.pack_v_recent = [*recent, [t_s, volts]][-8:]
     peak = max((s[1] for s in recent), default=0.0)
     session = state.session_voltage_v or 0.0
     if session > 0 and volts < session * (1 - cfg.runaway_voltage_drop_frac):
         return "voltage collapse"
-    if peak > 0 and volts > 0 and volts <= peak * (1 - cfg.pack_cell_drop_frac):
-        return "a cell's voltage lost"  # still connected (> 0 V): not an unplug
+    if peak > 0 and volts <= peak * (1 - cfg.pack_cell_drop_frac):
+        return "a cell's voltage lost"
     return ""
 
 
