@@ -10,16 +10,17 @@ the per-device scoring (simulators), which may not import each other.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from events.alerts import Alert
+from events.alerts import Alert, AlertKind
 from events.codec import decode_reading
 from events.errors import ContractViolation
 from simulators import heat_baselines
-from simulators.datasets import ulfsri
+from simulators.datasets import runaway, ulfsri
 from simulators.datasets.reporting import Reporting
 from simulators.device_scoring import DeviceTable, fire_onset_s, score, score_recording, traces
 from simulators.recording import Record
@@ -39,6 +40,8 @@ TEST_NAMES = (
     "Gas_Burner_6",
     "Gas_Burner_6R2",
 )
+ARC = "thermal-runaway-arc"
+ARC_LABELS = ("50", "70", "100", "120")
 DETECTOR = "firewatch"
 _TICK_S = 1.0
 
@@ -117,6 +120,59 @@ def score_test(
     return FireTestScores(path.stem, label, (ours, *baselines))
 
 
+@dataclass(frozen=True)
+class RunawayScores:
+    """One ARC curve on one kind of port: the P1's latency after the vent (or first cell
+    short), and how long before it each early warning came (seconds; None: never)."""
+
+    label: str
+    port: str
+    p1_after_s: float | None
+    early_s: dict[str, float | None]
+
+
+RUNAWAY_PORTS: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {
+    "gas + pack voltage": ((), {}),
+    "pack voltage only": (("h2_ppm", "co_ppm", "voc_ppm"), {}),
+    "mains side, no gas": (("h2_ppm", "co_ppm", "voc_ppm", "pack_voltage_v"), {"voltage_v": 230.0}),
+}
+EARLY = (
+    AlertKind.CHARGING_TEMP_CLIMB,
+    AlertKind.SOCKET_OVER_TEMPERATURE,
+    AlertKind.BATTERY_OFF_GAS,
+)
+
+
+def _port_variant(
+    records: Sequence[Record], drop: tuple[str, ...], set_: dict[str, float]
+) -> list[Record]:
+    out = []
+    for r in records:
+        data = json.loads(r.payload)
+        for name in drop:
+            data.pop(name, None)
+        out.append(Record(r.t, r.topic, json.dumps({**data, **set_}).encode()))
+    return out
+
+
+def score_runaway(folder: Path, label: str, port: str) -> RunawayScores:
+    conv = runaway.convert(folder, label=label)
+    drop, set_ = RUNAWAY_PORTS[port]
+    alerts = engine_alerts(_port_variant(conv.records, drop, set_))
+    onset_at = conv.truth.start_at.timestamp() + conv.truth.expect[0].onset_s
+    first = {
+        kind: min((a.raised_at.timestamp() for a in alerts if a.kind is kind), default=None)
+        for kind in (AlertKind.THERMAL_RUNAWAY, *EARLY)
+    }
+    p1 = first.pop(AlertKind.THERMAL_RUNAWAY)
+    return RunawayScores(
+        label,
+        port,
+        None if p1 is None else p1 - onset_at,
+        {k.value: None if t is None else onset_at - t for k, t in first.items()},
+    )
+
+
 def reportings(
     intervals: Sequence[float], jitter: float, gaps: float, seed: int
 ) -> list[Reporting]:
@@ -139,7 +195,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         [float(x) for x in args.intervals.split(",")], args.jitter, args.gaps, args.seed
     )
     results = [score_test(folder / f"{name}.csv", r) for name in TEST_NAMES for r in [None, *how]]
-    text = render(results)
+    arc = args.datasets / ARC
+    runaways = [score_runaway(arc, label, port) for port in RUNAWAY_PORTS for label in ARC_LABELS]
+    text = render(results, runaways)
     if args.write:
         write_between_markers(args.write, text)
     else:
