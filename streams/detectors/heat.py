@@ -62,17 +62,23 @@ def observe(state: DeviceState, t_s: float, temp_c: float, cfg: SmokeSettings) -
 
 def _slope(samples: list[list[float]]) -> tuple[float, float]:
     """Least-squares slope (C/s) and the factor that turns the noise sigma into the standard
-    error of the fitted rise over the span (span / sqrt(Sxx))."""
+    error of the fitted rise over the span (span / sqrt(Sxx)). One pass, times taken from the
+    first sample (this runs for every reading of every heat detector)."""
     n = len(samples)
     if n < 2:
         return 0.0, 0.0
-    t_mean = sum(s[0] for s in samples) / n
-    v_mean = sum(s[1] for s in samples) / n
-    sxx = sum((s[0] - t_mean) ** 2 for s in samples)
+    t0 = samples[0][0]
+    st = sv = stt = stv = 0.0
+    for t, v in samples:
+        dt = t - t0
+        st += dt
+        sv += v
+        stt += dt * dt
+        stv += dt * v
+    sxx = stt - st * st / n
     if sxx <= 0.0:
         return 0.0, 0.0
-    sxy = sum((s[0] - t_mean) * (s[1] - v_mean) for s in samples)
-    return sxy / sxx, (samples[-1][0] - samples[0][0]) / math.sqrt(sxx)
+    return (stv - st * sv / n) / sxx, (samples[-1][0] - t0) / math.sqrt(sxx)
 
 
 def _learn(
