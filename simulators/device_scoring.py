@@ -7,8 +7,9 @@ PROVENANCE.txt); a median of 5 readings keeps one noise spike from counting. A d
 detected by the first fire alert attributed to it (its own, or its area's) at or after the
 onset; any fire-family alert before the onset (a pre-alarm included) is a false alarm.
 
-`score_recording(records, truth, alerts)` is the entry point for `firewatch eval --per-device`:
-the alerts may come from Kafka (a real pipeline) or from the detectors run in-process.
+`score_recording(records, truth, alerts)` is the entry point for `firewatch eval --per-device`
+(`render_table` prints it): the alerts may come from Kafka (a real pipeline) or from the
+detectors run in-process (`firewatch.detection_eval.engine_alerts`).
 """
 
 from __future__ import annotations
