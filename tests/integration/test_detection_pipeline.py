@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from events.alerts import AlertKind
+from events.alerts import Alert, AlertKind
 from events.connections import MqttConnection
 from events.topics import Channel, MqttTopic
 from firewatch.demo import read_alerts
@@ -28,6 +28,7 @@ from simulators.datasets import ulfsri
 from simulators.device_scoring import score_recording
 from simulators.recording import Record
 from simulators.replay import plan
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -75,18 +76,24 @@ async def test_a_ul_fsri_fire_through_mqtt_ingest_and_the_worker(
     start_at = datetime.now(tz=UTC) - timedelta(seconds=duration_s)
     conv = ulfsri.convert(path, start_at=start_at)
     records = [*conv.records, _failed_sensor(start_at + timedelta(seconds=duration_s - 60))]
+    local = score_recording(conv.records, conv.truth, engine_alerts(conv.records))
+    expected = {r.device_id: r.latency_s for r in local.rows}
     conn = MqttConnection(host=stack.mqtt_host, port=stack.mqtt_port)
     await runner.replay(plan(records, speed=None), conn)
-    alerts = await read_alerts(stack.kafka_bootstrap, idle_s=8)
 
+    async def caught_up() -> list[Alert] | None:
+        alerts = await read_alerts(stack.kafka_bootstrap, idle_s=1)
+        piped = score_recording(conv.records, conv.truth, alerts)
+        has_fault = any(a.kind is AlertKind.SENSOR_FAULT for a in alerts)
+        same = {r.device_id: r.latency_s for r in piped.rows} == expected
+        return alerts if has_fault and same else None
+
+    # The worker reaches the in-process result, or the poll fails naming what it waited for.
+    alerts = await wait_for(caught_up, 90.0, what="pipeline scores as in-process", every_s=1.0)
     piped = score_recording(conv.records, conv.truth, alerts)
     assert len(piped.reached) >= 12
     assert not piped.missed, [r.device_id for r in piped.missed]
     assert piped.false_alarms == 0
-    local = score_recording(conv.records, conv.truth, engine_alerts(conv.records))
-    assert {r.device_id: r.latency_s for r in piped.rows} == {
-        r.device_id: r.latency_s for r in local.rows
-    }
     faults = [a for a in alerts if a.kind is AlertKind.SENSOR_FAULT]
     assert [a.device_id for a in faults] == ["ulfsri-gas-burner-5-living-room-heat"]
     assert "temperature_c read 1260" in faults[0].summary
