@@ -19,6 +19,7 @@ from pathlib import Path
 from events.alerts import Alert, AlertKind
 from events.codec import decode_reading
 from events.errors import ContractViolation
+from firewatch.detection_report import render, write_between_markers
 from simulators import heat_baselines
 from simulators.datasets import runaway, ulfsri
 from simulators.datasets.reporting import Reporting
@@ -180,8 +181,6 @@ def reportings(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from firewatch.detection_report import render, write_between_markers  # noqa: PLC0415 - CLI only
-
     p = argparse.ArgumentParser(prog="python -m firewatch.detection_eval", description=__doc__)
     p.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
     p.add_argument("--intervals", default="1,2,5,10,30", help="reporting intervals, seconds")
