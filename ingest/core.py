@@ -9,14 +9,16 @@ both keyed by device id so one device's readings stay in order on one partition.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from events.codec import decode_reading, encode_model, kafka_headers
 from events.deadletter import DeadLetter, DeadLetterReason
 from events.errors import ContractViolation
-from events.readings import PRIORITY_KINDS, GatewayStatus, Reading
-from events.sequence import SequenceAnomaly
+from events.readings import PRIORITY_KINDS, SENSOR_FIELDS, GatewayStatus, Reading
+from events.sequence import AnomalyType, SequenceAnomaly
 from events.topics import Channel, MqttTopic, Topics
 from ingest.config import IngestConfig
 
@@ -24,6 +26,7 @@ READING_SCHEMA = "reading"
 DEAD_LETTER_SCHEMA = "dead_letter"
 SEQUENCE_SCHEMA = "sequence_anomaly"
 _TOPIC_CACHE_SIZE = 200_000
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")  # events.readings.Identifier
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,10 @@ class Accepted:
 class Rejected:
     record: OutboundRecord
     dead_letter: DeadLetter
+    # A known device's value outside the physical range: besides the dead letter, a record on
+    # the sequence topic so the worker raises a sensor fault (issue #15: a failed sensor must
+    # not disappear silently). The lane writes it with the dead letter.
+    fault: OutboundRecord | None = None
 
 
 Outcome = Accepted | Rejected
@@ -81,7 +88,12 @@ class IngestCore:
         try:
             reading = self._validate(msg, now)
         except ContractViolation as exc:
-            return self.reject(msg, exc.reason, exc.message, now)
+            rejected = self.reject(msg, exc.reason, exc.message, now)
+            if exc.reason is DeadLetterReason.OUT_OF_RANGE:
+                fault = self._out_of_range(msg, exc, now)
+                if fault is not None:
+                    rejected = Rejected(rejected.record, rejected.dead_letter, fault)
+            return rejected
         return Accepted(
             record=OutboundRecord(
                 topic=Topics.PRIORITY if reading.kind in PRIORITY_KINDS else Topics.READINGS,
@@ -116,6 +128,44 @@ class IngestCore:
             )
         self._check_time(reading, now, msg.is_retained)
         return reading
+
+    def _out_of_range(
+        self, msg: InboundMessage, exc: ContractViolation, now: datetime
+    ) -> OutboundRecord | None:
+        """The fault record for an out-of-range reading whose topic names a device (vouched
+        for by the broker's ACL), whose payload agrees with the topic and, when a registry is
+        configured, is registered; None for anything less certain (it stays a dead letter)."""
+        if exc.field not in SENSOR_FIELDS:
+            return None  # a malformed message, not a failed sensor
+        try:
+            topic = MqttTopic.parse(msg.topic)
+            data = json.loads(msg.payload)
+        except (ContractViolation, ValueError):
+            return None
+        seq = data.get("seq") if isinstance(data, dict) else None
+        if topic.device_id is None or not isinstance(seq, int) or seq < 0:
+            return None
+        claimed = (data.get("compound_id"), data.get("gateway_id"), data.get("device_id"))
+        if claimed != (topic.compound_id, topic.gateway_id, topic.device_id):
+            return None
+        if self.registry is not None and topic.device_id not in self.registry:
+            return None
+        anomaly = SequenceAnomaly(
+            anomaly=AnomalyType.OUT_OF_RANGE,
+            device_id=topic.device_id,
+            compound_id=topic.compound_id,
+            gateway_id=topic.gateway_id,
+            expected_seq=seq,
+            received_seq=seq,
+            missing_count=0,
+            detected_at=now,
+            bridge_id=self.config.bridge_id,
+            field=exc.field,
+            value=exc.value,
+            building_id=_identifier(data.get("building_id")),
+            area_id=_identifier(data.get("area_id")),
+        )
+        return anomaly_record(anomaly, self.config.bridge_id)
 
     def _check_time(self, reading: Reading, now: datetime, is_retained: bool) -> None:
         ahead = reading.observed_at - now
@@ -167,6 +217,11 @@ class IngestCore:
             ),
             dead_letter=letter,
         )
+
+
+def _identifier(value: object) -> str | None:
+    """A placement id from an unvalidated payload, only when it is a valid identifier."""
+    return value if isinstance(value, str) and _IDENTIFIER.match(value) else None
 
 
 def _check_identity(topic: MqttTopic, reading: Reading) -> None:

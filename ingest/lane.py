@@ -179,6 +179,8 @@ class Lane:
         else:
             batch.dead_lettered += 1
             self.stats.dead_letter_reasons[outcome.dead_letter.reason] += 1
+            if outcome.fault is not None:  # a known device's sensor failed (issue #15.3)
+                batch.records.append(outcome.fault)
 
     def _outcome(self, inbound: InboundMessage, is_topic_utf8: bool) -> Outcome:
         if not is_topic_utf8:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from events.alerts import AlertKind, LinkageAction, LinkageRequest
+from streams.detectors import neighbours
 from streams.detectors.config import DetectorSettings
 from streams.detectors.model import Finding, FireLevel, Outcome, Place, Signal, SignalKind
 from streams.detectors.rules_doors import check_building_doors
@@ -68,6 +69,9 @@ class CompoundEngine:
         if s.kind is SignalKind.FIRE_LEVEL:
             _put(cs["fire"], s, s.level not in _ALARMED, level=s.level)
             self._area_rules(cs, compound, s.place.building_id, s.place.area_id, s.at_s, out=out)
+            neighbours.on_fire_level(cs, s, out=out)
+        elif s.kind in (SignalKind.HEAT_RISE, SignalKind.FAULT):
+            neighbours.on_signal(cs, s, out=out)
         elif s.kind is SignalKind.PORT:
             _put(cs["ports"], s, not s.flag)
             self._area_rules(cs, compound, s.place.building_id, s.place.area_id, s.at_s, out=out)
