@@ -14,6 +14,7 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from events.alerts import Alert, AlertKind
@@ -55,6 +56,12 @@ class _DataClock:
         self.t_s = 0.0
 
     def now_s(self) -> float:
+        return self.t_s
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.t_s, tz=UTC)
+
+    def monotonic_s(self) -> float:
         return self.t_s
 
 

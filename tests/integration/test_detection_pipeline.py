@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from events.alerts import Alert, AlertKind
-from events.connections import MqttConnection
 from events.topics import Channel, MqttTopic
 from firewatch.demo import read_alerts
 from firewatch.detection_eval import UL_TESTS, engine_alerts
@@ -41,7 +40,8 @@ def stack(tmp_path: Path) -> Iterator[Endpoints]:
         "FIREWATCH_STREAMS__DATA_DIR": str(tmp_path / "faust"),
     }
     specs = [dataclasses.replace(s, env={**s.env, **env}) for s in default_services()]
-    st = Stack(tmp_path, services=specs)
+    # The data set publishes as one gateway of its own (ulfsri.convert): it gets a login.
+    st = Stack(tmp_path, services=specs, gateways=[("ulfsri", "ulfsri-gw1")])
     try:
         yield st.start(timeout_s=60)
     finally:
@@ -78,7 +78,7 @@ async def test_a_ul_fsri_fire_through_mqtt_ingest_and_the_worker(
     records = [*conv.records, _failed_sensor(start_at + timedelta(seconds=duration_s - 60))]
     local = score_recording(conv.records, conv.truth, engine_alerts(conv.records))
     expected = {r.device_id: r.latency_s for r in local.rows}
-    conn = MqttConnection(host=stack.mqtt_host, port=stack.mqtt_port)
+    conn = stack.gateway_connection()
     await runner.replay(plan(records, speed=None), conn)
 
     async def caught_up() -> list[Alert] | None:

@@ -13,7 +13,7 @@ from events.sequence import AnomalyType, SequenceAnomaly
 from events.topics import Channel, MqttTopic, Topics
 from ingest.config import IngestConfig
 from ingest.core import Accepted, InboundMessage, IngestCore, Rejected
-from streams.clock import FakeClock
+from runtime.clock import ManualClock
 from streams.detectors.area import CompoundEngine, new_compound_state
 from streams.detectors.engine import DeviceEngine
 from streams.detectors.model import FireLevel, Outcome, Place, Signal, SignalKind
@@ -83,7 +83,7 @@ def test_out_of_range_from_a_known_device_is_dead_lettered_and_a_fault_end_to_en
     )
     assert anomaly.area_id == "a1"  # placed from the payload: the compound stage needs it
     # The worker's device stage (the sequence lane's processor) turns it into a P3 fault.
-    clock = FakeClock(T0 + 100.0)
+    clock = ManualClock.at_epoch_s(T0 + 100.0)
     proc = DeviceProcessor(DeviceEngine(), clock, DictStore(), partitions=1)
     into = Emitted()
     proc.on_sequence(anomaly, into)
