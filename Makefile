@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check setup venv fmt bench clean
+.PHONY: run test check setup venv fmt bench clean lock
 
 $(STAMP): pyproject.toml
 	@scripts/setup-system.sh
@@ -41,6 +41,17 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/firewatch bench ingest
+
+# requirements.lock: every runtime dependency and the build backend, pinned with hashes for any
+# platform (uv's universal resolution); deploy/Dockerfile installs exactly that. Refresh it after
+# changing dependencies in pyproject.toml, and commit it with them.
+UV_VERSION := 0.13.9
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'uv==$(UV_VERSION)'
+	$(BIN)/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"]))' > $(VENV)/build-requirements.in
+	$(BIN)/uv pip compile pyproject.toml $(VENV)/build-requirements.in --universal \
+		--python-version 3.11 --generate-hashes --custom-compile-command 'make lock' \
+		--quiet -o requirements.lock
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

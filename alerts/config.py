@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from alerts.console.config import ConsoleConfig
 from alerts.escalation import EscalationPolicy
 from alerts.registry.loader import EXAMPLE_DIR
 from events.alerts import Severity
@@ -51,5 +52,14 @@ class DispatchConfig(BaseModel):
     webhook_backoff_s: float = Field(default=0.2, ge=0.0)
     console_host: str = "127.0.0.1"
     console_port: int = Field(default=8089, ge=0, le=65535)
-    session_ttl_s: float = Field(default=12 * 3600.0, gt=0.0)  # one shift (GB 25201: <= 8 h)
+    console: ConsoleConfig = ConsoleConfig()  # sessions, cookies, CSRF origins, sign-in throttle
     terminal_qos: int = Field(default=1, ge=0, le=2)
+    # The audit chain's HMAC keyring (alerts/ledger/audit_keys.py; docs/SECURITY.md): keep it
+    # off the database host. Without it the chain is checked but a rebuilt chain goes unseen.
+    audit_key_file: Path | None = None
+    # Signed checkpoints of the chain go to this append-only file (chattr +a in production)
+    # and to Kafka (fw.audit.v1) every interval: the window a truncated tail can hide in.
+    audit_checkpoint_file: Path | None = None
+    audit_checkpoint_interval_s: float = Field(default=60.0, gt=0.0)
+    # /readyz's ledger.reachable check: a round trip to the ledger database this often.
+    ledger_probe_interval_s: float = Field(default=5.0, gt=0.0)

@@ -160,11 +160,19 @@ class Incident:
         return self.dispatch.text if self.dispatch else ""
 
     @property
-    def kind(self) -> AlertKind:
-        """The kind that names the incident: its most severe condition (first raised)."""
+    def lead_condition(self) -> Condition | None:
+        """The condition that names the incident: its most severe duty condition, first
+        raised (a linkage read-back names one only when it has nothing else)."""
         duty = [c for c in self.conditions.values() if family_of(c.kind) is not _LINKAGE]
         pool = duty or list(self.conditions.values())
-        return min(pool, key=lambda c: (c.severity.rank, c.raised_at)).kind
+        return min(pool, key=lambda c: (c.severity.rank, c.raised_at), default=None)
+
+    @property
+    def kind(self) -> AlertKind:
+        """The kind that names the incident (its lead condition's)."""
+        lead = self.lead_condition
+        assert lead is not None, "an incident is opened by a condition"
+        return lead.kind
 
     @property
     def summary(self) -> str:

@@ -58,6 +58,7 @@ class AlertKind(StrEnum):
     POWER_AFTER_FULL = "power_after_full"
     CHARGE_TOO_LONG = "charge_too_long"
     CHARGING_TEMP_CLIMB = "charging_temp_climb"
+    BATTERY_OFF_GAS = "battery_off_gas"
     # Doors (DOMAIN.md §5)
     DOOR_HELD_OPEN = "door_held_open"
     DOOR_FORCED = "door_forced"
@@ -76,6 +77,7 @@ class AlertKind(StrEnum):
     SEQUENCE_GAP = "sequence_gap"
     FALSE_ALARM_EXCESS = "false_alarm_excess"
     TEST_MODE_LEFT_ON = "test_mode_left_on"
+    SENSOR_FAULT = "sensor_fault"  # out of range, a jump no fire makes: maintenance (P3)
 
 
 DEFAULT_SEVERITY: dict[AlertKind, Severity] = {
@@ -92,6 +94,7 @@ DEFAULT_SEVERITY: dict[AlertKind, Severity] = {
     AlertKind.POWER_AFTER_FULL: Severity.P2,
     AlertKind.CHARGE_TOO_LONG: Severity.P2,
     AlertKind.CHARGING_TEMP_CLIMB: Severity.P2,
+    AlertKind.BATTERY_OFF_GAS: Severity.P2,
     AlertKind.DOOR_HELD_OPEN: Severity.P2,
     AlertKind.DOOR_FORCED: Severity.P2,
     AlertKind.EBIKE_IN_LIFT: Severity.P2,
@@ -104,6 +107,7 @@ DEFAULT_SEVERITY: dict[AlertKind, Severity] = {
     AlertKind.SEQUENCE_GAP: Severity.P3,
     AlertKind.FALSE_ALARM_EXCESS: Severity.P3,
     AlertKind.TEST_MODE_LEFT_ON: Severity.P3,
+    AlertKind.SENSOR_FAULT: Severity.P3,
 }
 
 
@@ -134,6 +138,8 @@ _FAMILY: dict[AlertKind, ConditionFamily] = {
     AlertKind.POWER_AFTER_FULL: ConditionFamily.FIRE,
     AlertKind.CHARGE_TOO_LONG: ConditionFamily.FIRE,
     AlertKind.CHARGING_TEMP_CLIMB: ConditionFamily.FIRE,
+    # Off-gas from a pack is the first sign of runaway (GB 38031 venting): a fire precursor.
+    AlertKind.BATTERY_OFF_GAS: ConditionFamily.FIRE,
     AlertKind.DOOR_HELD_OPEN: ConditionFamily.DEVICE,
     AlertKind.DOOR_FORCED: ConditionFamily.DEVICE,
     AlertKind.EBIKE_IN_LIFT: ConditionFamily.DEVICE,

@@ -64,7 +64,17 @@ def _classify(payload: bytes, exc: ValidationError) -> ContractViolation:
         return ContractViolation(reason, "field 'kind' is missing")
     parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5]]
     more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
-    return ContractViolation(reason, "; ".join(parts) + more)
+    field, value = _out_of_range(first) if reason is DeadLetterReason.OUT_OF_RANGE else (None, None)
+    return ContractViolation(reason, "; ".join(parts) + more, field=field, value=value)
+
+
+def _out_of_range(error: Any) -> tuple[str | None, float | None]:
+    """The field and number of a range error: a failed sensor is named by what it read."""
+    loc = [str(p) for p in error["loc"]]
+    value = error.get("input")
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    # The union's tag comes first in loc ("smoke", "temperature_c"): the field is the last part.
+    return (loc[-1] if loc else None), (float(value) if is_number else None)
 
 
 def _classify_json(text: str, detail: str) -> ContractViolation:
@@ -87,7 +97,8 @@ def kafka_headers(
     schema: str, event: str, producer: str, version: str = SCHEMA_VERSION
 ) -> list[tuple[str, bytes]]:
     """Headers on every Kafka record (ARCHITECTURE.md, contracts). Never a Python import path.
-    `version` is the schema's own (alerts and incidents are at 2, events.alerts)."""
+    `version`: the schema's own version where it moved on (alerts and incidents are at 2,
+    events.alerts; DeadLetter.SCHEMA_VERSION)."""
     return [
         ("schema", schema.encode()),
         ("schema_version", version.encode()),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -24,6 +25,10 @@ class MqttConnection(BaseModel):
     tls_key_file: Path | None = None
     tls_insecure: bool = False  # skip host-name check: only for self-signed test brokers
     keepalive_s: int = Field(default=30, ge=5, le=3600)
+    # Simulators only: a JSON file of one login per gateway, {"compound/gateway": {"username",
+    # "password"}} (what `firewatch up` writes), used instead of username/password so each
+    # simulated gateway connects as itself (docs/SECURITY.md).
+    gateway_credentials: Path | None = None
 
     @property
     def uses_tls(self) -> bool:
@@ -42,19 +47,41 @@ class KafkaFlavour(StrEnum):
     TANSU = "tansu"  # embedded broker: no idempotent producer (STACK-NOTES.md)
 
 
+KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+KafkaSaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
 class KafkaConnection(BaseModel):
+    """Where Kafka is and how to authenticate; `runtime.kafka` turns it into client settings.
+
+    TLS (`SSL`, `SASL_SSL`): the broker's certificate must chain to `ssl_ca_file` (the system
+    store when None); `ssl_cert_file`/`ssl_key_file` are the client certificate for brokers
+    that require one (mTLS).
+    """
+
     model_config = ConfigDict(frozen=True)
 
     bootstrap: str = "127.0.0.1:9092"
     flavour: KafkaFlavour = KafkaFlavour.APACHE
-    security_protocol: str = "PLAINTEXT"
-    sasl_mechanism: str | None = None
+    security_protocol: KafkaSecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: KafkaSaslMechanism | None = None
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
+    ssl_ca_file: Path | None = None
+    ssl_cert_file: Path | None = None
+    ssl_key_file: Path | None = None
     # Tansu holds every group join for half the session timeout: keep it short
     # (STACK-NOTES.md); Apache Kafka is fine with it too.
     session_timeout_ms: int = Field(default=10_000, ge=6_000)
     heartbeat_interval_ms: int = Field(default=1_000, ge=100)
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.security_protocol in ("SSL", "SASL_SSL")
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.security_protocol in ("SASL_PLAINTEXT", "SASL_SSL")
 
     @property
     def is_idempotent(self) -> bool:

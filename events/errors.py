@@ -26,10 +26,20 @@ class FirewatchError(Exception):
 class ContractViolation(FirewatchError):
     """A message that breaks the wire contract; bad data, not a bug."""
 
-    def __init__(self, reason: DeadLetterReason, message: str) -> None:
+    def __init__(
+        self,
+        reason: DeadLetterReason,
+        message: str,
+        *,
+        field: str | None = None,
+        value: float | None = None,
+    ) -> None:
         super().__init__(f"{reason.value}: {message}")
         self.reason = reason
         self.message = message
+        # The offending field and number of an out-of-range value, when there is one.
+        self.field = field
+        self.value = value
 
 
 class TopicError(ContractViolation):

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from events.alerts import AlertKind, AlertStatus, Severity
+from events.alerts import AlertKind, AlertStatus, ConditionFamily, Severity, family_of
 
 INCIDENT_SCHEMA_VERSION = "2"
 
@@ -167,6 +167,15 @@ class IncidentUpdate(BaseModel):
     @property
     def station_id(self) -> str | None:
         return self.dispatch.station_id if self.dispatch else None
+
+    @property
+    def lead_kind(self) -> AlertKind | None:
+        """The kind that names the incident: its most severe duty condition, first raised
+        (read-backs of linkage tasks never name one), as dispatch's console shows it."""
+        duty = [c for c in self.conditions if family_of(c.kind) is not ConditionFamily.LINKAGE]
+        pool = duty or list(self.conditions)
+        lead = min(pool, key=lambda c: (c.severity.rank, c.raised_at), default=None)
+        return lead.kind if lead else None
 
     @property
     def is_resolution(self) -> bool:

@@ -90,6 +90,19 @@ class ChargingPortReading(_ReadingBase):
     port_state: PortState
     relay_state: RelayState
     session_id: Identifier | None = None
+    # Optional, where the cabinet or charger reports them (added without a version bump:
+    # optional fields keep the schema version, ARCHITECTURE.md contracts).
+    # The pack's own DC voltage as the charger measures it. `voltage_v` may be the mains side
+    # of the port (230 V), where a cell shorting inside the pack is invisible.
+    pack_voltage_v: float | None = Field(default=None, ge=0.0, le=100.0)
+    # Battery off-gas in the port's compartment (or the shed, reported by the station
+    # controller on each port's reading): a venting Li-ion cell releases electrolyte vapour
+    # (VOC, isobutylene-equivalent ppm), H2 and CO before and during runaway (DOMAIN.md §4).
+    # They ride on the port reading so the runaway rule fuses gas, temperature and voltage of
+    # one compartment, sampled together, without a join across devices.
+    h2_ppm: float | None = Field(default=None, ge=0.0, le=1_000_000.0)
+    co_ppm: float | None = Field(default=None, ge=0.0, le=1_000_000.0)
+    voc_ppm: float | None = Field(default=None, ge=0.0, le=1_000_000.0)
 
 
 class DoorType(StrEnum):
@@ -189,6 +202,27 @@ READING_MODELS: tuple[type[_ReadingBase], ...] = (
     Heartbeat,
     DeviceAlarm,
 )
+
+SENSOR_FIELDS: frozenset[str] = frozenset(
+    {
+        "obscuration_db_per_m",
+        "temperature_c",
+        "co_ppm",
+        "battery_pct",
+        "voltage_v",
+        "current_a",
+        "power_w",
+        "energy_wh",
+        "socket_temp_c",
+        "leakage_ma",
+        "pack_voltage_v",
+        "h2_ppm",
+        "voc_ppm",
+        "rssi_dbm",
+    }
+)
+"""Fields a sensor measures: a value outside their physical range means the sensor failed
+(a fault for maintenance), where an out-of-range `seq` or `floor` is only a malformed message."""
 
 PRIORITY_KINDS: frozenset[str] = frozenset({"device_alarm"})
 """Kinds that go to the priority topic, never behind telemetry."""

@@ -15,8 +15,10 @@ from pydantic import BaseModel, TypeAdapter
 from events.alerts import Alert
 from events.commands import Command
 from events.deadletter import DeadLetter
+from events.hazards import HazardUpdate
 from events.incidents import IncidentUpdate
 from events.readings import Reading
+from events.reports import FIELD_REPORT
 from events.sequence import SequenceAnomaly
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -27,6 +29,7 @@ _MODELS: dict[str, type[BaseModel]] = {
     "dead_letter": DeadLetter,
     "sequence_anomaly": SequenceAnomaly,
     "incident_update": IncidentUpdate,
+    "hazard_update": HazardUpdate,
 }
 
 
@@ -34,6 +37,7 @@ def generate() -> dict[str, dict[str, Any]]:
     """Schema name -> JSON Schema, for every message type on the wire."""
     schemas: dict[str, dict[str, Any]] = {
         "reading": TypeAdapter[Reading](Reading).json_schema(),
+        "field_report": FIELD_REPORT.json_schema(),
     }
     for name, model in _MODELS.items():
         schemas[name] = model.model_json_schema()

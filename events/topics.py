@@ -152,6 +152,11 @@ class Topics:
     ALERTS = "fw.alerts.v2"
     COMMANDS = "fw.commands.v1"
     INCIDENTS = "fw.incidents.v2"
+    AUDIT = "fw.audit.v1"
+    # People as sensors (docs/PEOPLE.md): resident reports and patrol check-ins in, hazard
+    # rectification out.
+    REPORTS = "fw.reports.v1"
+    HAZARDS = "fw.hazards.v1"
 
 
 KAFKA_TOPICS: tuple[TopicSpec, ...] = (
@@ -198,6 +203,23 @@ KAFKA_TOPICS: tuple[TopicSpec, ...] = (
         "incident updates from dispatch: the incident as it stands and what changed",
         "compound_id",
         6,
+        365 * _DAY_MS,
+    ),
+    # Signed checkpoints of the ledger's audit chain (alerts/ledger/audit_checkpoints.py): kept
+    # longer than the ledger's 400-day retention so every retained entry stays anchored.
+    TopicSpec(Topics.AUDIT, "audit chain checkpoints", "ledger", 1, 450 * _DAY_MS),
+    TopicSpec(
+        Topics.REPORTS,
+        "hazard reports of residents and patrols, patrol check-ins",
+        "compound_id",
+        3,
+        365 * _DAY_MS,
+    ),
+    TopicSpec(
+        Topics.HAZARDS,
+        "hazard rectification updates from dispatch (隐患整改)",
+        "compound_id",
+        3,
         365 * _DAY_MS,
     ),
 )

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from aiokafka import AIOKafkaConsumer
 
 from events.alerts import Alert
-from events.connections import MqttConnection
 from events.incidents import IncidentUpdate
 from events.topics import Topics
 from firewatch.stack import Endpoints
@@ -33,7 +32,8 @@ async def _demo(endpoints: Endpoints, idle_s: float) -> evaluation.Report:
     scenario = scenarios.load_named(DEMO_SCENARIO)
     # The bridge rejects readings older than its window: end the scenario a little before now.
     start = datetime.now(UTC) - timedelta(seconds=scenario.duration_s + 60)
-    conn = MqttConnection(host=endpoints.mqtt_host, port=endpoints.mqtt_port)
+    # Each of the scenario's gateways logs in with its own generated credential.
+    conn = endpoints.gateway_connection()
     result = await runner.run_scenario(scenario, conn, start_at=start)
     log.info("demo: published %d messages of scenario %s", result.messages, DEMO_SCENARIO)
     assert result.ground_truth is not None

@@ -1,8 +1,8 @@
-"""Prometheus metrics for every service: the HTTP endpoint, the naming guide, the catalogue.
+"""Prometheus metrics for every service: the `--metrics-port` flag, the naming guide, the catalogue.
 
-Each service command takes `--metrics-port` (0 = off) and calls `start_metrics_server`, which
-serves `/metrics` (Prometheus text format), `/healthz` (liveness) and `/readyz` (readiness) on
-one port, so Kubernetes probes and Prometheus scrapes share it.
+Each service command takes `--metrics-port` (0 = off) and starts runtime.metrics_server, which
+serves `/metrics` (Prometheus text format), `/healthz` (liveness) and `/readyz` (readiness, the
+service's named checks) on one port, so Kubernetes probes and Prometheus scrapes share it.
 
 Naming guide (follows https://prometheus.io/docs/practices/naming/):
 - `firewatch_<service>_<what>_<unit>`; service is `ingest`, `worker`, `dispatch`, `sink`.
@@ -19,17 +19,8 @@ alert rules may only use names listed here (a test checks it).
 
 from __future__ import annotations
 
-import argparse
-import logging
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
-
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
-
-log = logging.getLogger(__name__)
 
 MetricKind = Literal["counter", "gauge", "histogram"]
 
@@ -97,78 +88,3 @@ METRICS: tuple[MetricSpec, ...] = (
 )
 
 METRIC_NAMES: frozenset[str] = frozenset(spec.name for spec in METRICS)
-
-Probe = Callable[[], bool]
-_NOT_FOUND = (404, b"not found\n", "text/plain")
-
-
-class MetricsServer:
-    """`/metrics`, `/healthz`, `/readyz` on one port, served from a daemon thread."""
-
-    def __init__(
-        self,
-        port: int,
-        host: str = "0.0.0.0",  # noqa: S104 - scraped and probed from outside the container
-        registry: CollectorRegistry = REGISTRY,
-        is_live: Probe = lambda: True,
-        is_ready: Probe = lambda: True,
-    ) -> None:
-        routes: dict[str, Callable[[], tuple[int, bytes, str]]] = {
-            "/metrics": lambda: (200, generate_latest(registry), CONTENT_TYPE_LATEST),
-            "/healthz": lambda: _probe(is_live),
-            "/readyz": lambda: _probe(is_ready),
-        }
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                route = routes.get(self.path.split("?", 1)[0])
-                status, body, content_type = route() if route else _NOT_FOUND
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                return  # probes every few seconds would flood the log
-
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def start(self) -> MetricsServer:
-        self._thread.start()
-        log.info("metrics on :%d (/metrics, /healthz, /readyz)", self.port)
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-def _probe(check: Probe) -> tuple[int, bytes, str]:
-    return (200, b"ok\n", "text/plain") if check() else (503, b"unavailable\n", "text/plain")
-
-
-def start_metrics_server(
-    port: int,
-    host: str = "0.0.0.0",  # noqa: S104 - see MetricsServer
-    registry: CollectorRegistry = REGISTRY,
-    is_live: Probe = lambda: True,
-    is_ready: Probe = lambda: True,
-) -> MetricsServer | None:
-    """Start the endpoint; `port` 0 means metrics are off (returns None)."""
-    if port == 0:
-        return None
-    return MetricsServer(port, host, registry, is_live, is_ready).start()
-
-
-def add_metrics_argument(parser: argparse.ArgumentParser) -> None:
-    """The `--metrics-port` flag every service command takes."""
-    parser.add_argument(
-        "--metrics-port", type=int, default=0, help="/metrics, /healthz, /readyz port (0 = off)"
-    )

@@ -7,6 +7,7 @@ Library code never reads the environment; it receives these objects.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,5 +46,31 @@ class Settings(BaseSettings):
         return type(self).model_validate(data)
 
     def masked_json(self) -> str:
-        """The effective configuration with secrets masked, for the start-up log line."""
+        """The whole effective configuration with secrets masked (logged at DEBUG)."""
         return json.dumps(self.model_dump(mode="json"), sort_keys=True)
+
+    def summary(self, sections: Iterable[str]) -> str:
+        """One short line for the start-up log: the brokers a command talks to, then only the
+        settings of its sections that differ from the defaults (secrets masked)."""
+        parts: list[str] = []
+        for name in sections:
+            if name == "mqtt":
+                user = f" user={self.mqtt.username}" if self.mqtt.username else ""
+                parts.append(f"mqtt={self.mqtt.endpoint}{user}")
+            elif name == "kafka":
+                parts.append(f"kafka={self.kafka.bootstrap} ({self.kafka.flavour.value})")
+            else:
+                section = getattr(self, name)
+                changed = section.model_dump(mode="json", exclude_defaults=True)
+                parts.extend(f"{name}.{key}={value}" for key, value in _flat(changed))
+        return " ".join(parts) or "defaults"
+
+
+def _flat(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in sorted(data.items()):
+        if isinstance(value, dict):
+            out.extend(_flat(value, f"{prefix}{key}."))
+        else:
+            out.append((f"{prefix}{key}", value))
+    return out

@@ -1,8 +1,14 @@
 """The embedded stack: brokers, then services, each a child process that dies with us.
 
-Services are a list of specs: adding the Faust worker, the dispatch service or the telemetry
-sink is one `ServiceSpec` entry in `default_services()`. A service is ready when it touched
-its ready file (services that take `--ready-file`), or as soon as it runs otherwise.
+Closed by default (docs/SECURITY.md): every listener on loopback unless `host` says otherwise;
+Mosquitto refuses anonymous clients and enforces the ACL of firewatch/embedded/acl.py with
+credentials generated per service and per gateway (firewatch/embedded/credentials.py); the
+dispatch service signs its audit chain with a generated key.
+
+Services are a list of specs (firewatch/embedded/services.py). A service counts as ready when
+it touched its ready file, which each does only once it really serves (the bridge subscribed,
+the worker's partitions and tables loaded, dispatch's consumer groups and MQTT session up); a
+process that merely runs is not ready.
 """
 
 from __future__ import annotations
@@ -11,143 +17,129 @@ import asyncio
 import logging
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 
 from events.topics import Topics
-from firewatch.embedded.mosquitto import MosquittoBroker, start_mosquitto
-from firewatch.embedded.process import ManagedProcess, free_port, wait_for_port
+from firewatch.embedded.credentials import (
+    ACL_FILE,
+    PASSWD_FILE,
+    StackSecrets,
+    load_or_create,
+)
+from firewatch.embedded.errors import StackError
+from firewatch.embedded.mosquitto import BrokerSecurity, MosquittoBroker, start_mosquitto
+from firewatch.embedded.process import ManagedProcess, free_port
+from firewatch.embedded.readiness import check_kafka_cluster, check_mqtt_login
+from firewatch.embedded.services import (
+    CHECKPOINT_FILE,
+    Endpoints,
+    ServiceSpec,
+    default_services,
+    dispatch_env,
+)
 from firewatch.embedded.tansu import TansuBroker, start_tansu
 from firewatch.kafka_admin import ensure_topics
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Endpoints:
-    mqtt_host: str
-    mqtt_port: int
-    kafka_bootstrap: str
-    data_dir: Path
-    console_port: int
-
-    @property
-    def console_url(self) -> str:
-        return f"http://127.0.0.1:{self.console_port}/"
-
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    name: str
-    # Arguments after `python -m firewatch`, given where the brokers are.
-    argv: Callable[[Endpoints], list[str]]
-    uses_ready_file: bool = True
-    # Services without a ready file are ready when this port of theirs accepts connections.
-    ready_port: Callable[[Endpoints], int] | None = None
-    env: dict[str, str] = field(default_factory=dict)
-
-
-def _ingest_argv(e: Endpoints) -> list[str]:
-    return [
-        "ingest",
-        "--mqtt-host",
-        e.mqtt_host,
-        "--mqtt-port",
-        str(e.mqtt_port),
-        "--kafka-bootstrap",
-        e.kafka_bootstrap,
-        "--kafka-flavour",
-        "tansu",
-        "--bridge-id",
-        "ingest-up",
-    ]
-
-
-def _worker_argv(e: Endpoints) -> list[str]:
-    return ["worker", "--bootstrap", e.kafka_bootstrap, "--flavour", "tansu"]
-
-
-def _dispatch_argv(e: Endpoints) -> list[str]:
-    return [
-        "dispatch",
-        "--bootstrap",
-        e.kafka_bootstrap,
-        "--kafka-flavour",
-        "tansu",
-        "--mqtt-host",
-        e.mqtt_host,
-        "--mqtt-port",
-        str(e.mqtt_port),
-        "--console-port",
-        str(e.console_port),
-        "--database-url",
-        f"sqlite:///{e.data_dir / 'ledger.db'}",
-    ]
-
-
-def default_services() -> list[ServiceSpec]:
-    return [
-        ServiceSpec("ingest", _ingest_argv),
-        ServiceSpec("worker", _worker_argv),
-        ServiceSpec(
-            "dispatch",
-            _dispatch_argv,
-            uses_ready_file=False,
-            ready_port=lambda e: e.console_port,
-        ),
-    ]
+__all__ = ["CHECKPOINT_FILE", "Endpoints", "ServiceSpec", "Stack", "default_services"]
 
 
 class Stack:
-    def __init__(
+    def __init__(  # noqa: PLR0917 - ports and parts, all optional
         self,
         work_dir: Path,
         mqtt_port: int | None = None,
         kafka_port: int | None = None,
         services: list[ServiceSpec] | None = None,
+        host: str = "127.0.0.1",
+        gateways: Iterable[tuple[str, str]] | None = None,
+        terminals: Iterable[str] | None = None,
+        rotate_credentials: bool = False,
     ) -> None:
         self.work_dir = work_dir
         self.log_dir = work_dir / "logs"
         self.mqtt_port = mqtt_port
         self.kafka_port = kafka_port
+        self.host = host
         self.specs = default_services() if services is None else services
+        self.gateways = list(gateways) if gateways is not None else _example_gateways()
+        self.terminals = list(terminals) if terminals is not None else _example_terminals()
+        self.rotate_credentials = rotate_credentials
+        self.secrets: StackSecrets | None = None
         self.mosquitto: MosquittoBroker | None = None
         self.tansu: TansuBroker | None = None
         self.services: dict[str, ManagedProcess] = {}
 
     def start(self, timeout_s: float = 30.0) -> Endpoints:
+        """Raises StackError (or PortInUse, TimeoutError) naming what is not right."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.tansu = start_tansu(self.kafka_port, log_path=self.log_dir / "tansu.log")
-        asyncio.run(ensure_topics(self.tansu.bootstrap))
-        self.mosquitto = start_mosquitto(
-            self.work_dir / "mosquitto", self.mqtt_port, log_path=self.log_dir / "mosquitto.log"
+        self.secrets = load_or_create(
+            self.work_dir, self.gateways, self.terminals, rotate=self.rotate_credentials
         )
+        sid = self.secrets.stack_id
+        self.tansu = start_tansu(
+            self.kafka_port, self.log_dir / "tansu.log", host=self.host, cluster_id=f"fw-{sid}"
+        )
+        asyncio.run(self._kafka_ready(self.tansu))
+        security = BrokerSecurity(self.secrets.path(PASSWD_FILE), self.secrets.path(ACL_FILE))
+        self.mosquitto = start_mosquitto(
+            self.work_dir / "mosquitto",
+            self.mqtt_port,
+            log_path=self.log_dir / "mosquitto.log",
+            security=security,
+            host=self.host,
+        )
+        check_mqtt_login(self.host, self.mosquitto.port, self.secrets.services["probe"])
         endpoints = Endpoints(
-            "127.0.0.1", self.mosquitto.port, self.tansu.bootstrap, self.work_dir, free_port()
+            self.host,
+            self.mosquitto.port,
+            self.tansu.bootstrap,
+            self.work_dir,
+            free_port(self.host),
+            sid,
         )
         for spec in self.specs:
             self._start_service(spec, endpoints, timeout_s)
         return endpoints
 
+    async def _kafka_ready(self, tansu: TansuBroker) -> None:
+        await check_kafka_cluster(tansu.bootstrap, tansu.cluster_id)
+        await ensure_topics(tansu.bootstrap)
+
+    def _env(self, spec: ServiceSpec, endpoints: Endpoints) -> dict[str, str]:
+        env = dict(spec.env)
+        if spec.name == "dispatch":
+            env |= dispatch_env(endpoints)
+        if spec.mqtt_login is not None and self.secrets is not None:
+            login = self.secrets.services[spec.mqtt_login]
+            env |= {
+                "FIREWATCH_MQTT__USERNAME": login.username,
+                "FIREWATCH_MQTT__PASSWORD": login.password,
+            }
+        return env
+
     def _start_service(self, spec: ServiceSpec, endpoints: Endpoints, timeout_s: float) -> None:
-        argv = [sys.executable, "-m", "firewatch", *spec.argv(endpoints)]
         ready = self.work_dir / f"{spec.name}.ready"
-        if spec.uses_ready_file:
-            argv += ["--ready-file", str(ready)]
-        proc = ManagedProcess(
-            spec.name, argv, log_path=self.log_dir / f"{spec.name}.log", env=spec.env
-        ).start()
+        ready.unlink(missing_ok=True)  # a file left by an earlier run proves nothing
+        argv = [
+            sys.executable,
+            "-m",
+            "firewatch",
+            *spec.argv(endpoints),
+            "--ready-file",
+            str(ready),
+        ]
+        log_path = self.log_dir / f"{spec.name}.log"
+        proc = ManagedProcess(spec.name, argv, log_path, self._env(spec, endpoints)).start()
         self.services[spec.name] = proc
         deadline = time.monotonic() + timeout_s
-        if spec.ready_port is not None:
-            assert proc.proc is not None
-            wait_for_port("127.0.0.1", spec.ready_port(endpoints), timeout_s, proc.proc)
-        while spec.uses_ready_file and not ready.exists():
+        while not ready.exists():
             if not proc.is_running():
-                raise RuntimeError(f"{spec.name} exited; see {self.log_dir / spec.name}.log")
+                raise StackError(f"{spec.name} exited before it was ready; see {log_path}")
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{spec.name} not ready within {timeout_s} s")
+                raise StackError(f"{spec.name} not ready within {timeout_s:.0f} s; see {log_path}")
             time.sleep(0.05)
         log.info("%s ready (pid %s)", spec.name, proc.pid)
 
@@ -175,6 +167,25 @@ class Stack:
             self.tansu.process.stop()
 
 
+def fleet_gateways(fleets: Iterable[Path | str]) -> list[tuple[str, str]]:
+    """(compound, gateway) of every gateway of these fleet files (`example`: the shipped one)."""
+    from simulators.fleet import load_fleet  # noqa: PLC0415 - only to name gateways
+
+    found = [gw for fleet in fleets for gw in load_fleet(fleet).gateways]
+    return list(dict.fromkeys(found))
+
+
+def _example_gateways() -> list[tuple[str, str]]:
+    return fleet_gateways(["example"])
+
+
+def _example_terminals() -> list[str]:
+    from alerts.registry import EXAMPLE_DIR  # noqa: PLC0415 - only when none were given
+    from firewatch.embedded.acl import registry_terminals  # noqa: PLC0415
+
+    return registry_terminals(EXAMPLE_DIR)
+
+
 def kafka_topic_names() -> dict[str, str]:
     return {
         "readings": Topics.READINGS,
@@ -184,4 +195,5 @@ def kafka_topic_names() -> dict[str, str]:
         "alerts": Topics.ALERTS,
         "commands": Topics.COMMANDS,
         "incidents": Topics.INCIDENTS,
+        "audit": Topics.AUDIT,
     }

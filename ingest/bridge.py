@@ -22,13 +22,15 @@ from aiokafka.errors import KafkaError
 
 from events.connections import KafkaConnection, MqttConnection
 from events.topics import MQTT_ROOT, priority_subscriptions, telemetry_subscriptions
-from ingest.clock import Clock, SystemClock
 from ingest.config import IngestConfig
 from ingest.core import IngestCore
 from ingest.kafka_writer import make_producer
-from ingest.lane import Lane, LaneSpec
+from ingest.lane import Lane
+from ingest.lane_session import LaneSpec
 from ingest.sequence import SequenceTracker
 from ingest.stats import BridgeStats
+from runtime.clock import Clock, SystemClock
+from runtime.health import Health
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +44,21 @@ class BridgeOptions:
 
 
 class Bridge:
-    def __init__(self, options: BridgeOptions, clock: Clock | None = None) -> None:
+    """`health` receives each lane's readiness checks (runtime.health); the bridge makes its
+    own when none is given, so `bridge.health` always reports."""
+
+    def __init__(
+        self, options: BridgeOptions, clock: Clock | None = None, health: Health | None = None
+    ) -> None:
         cfg = options.config
         self.options = options
         self.stats = BridgeStats()
         self.core = IngestCore(cfg, options.registry)
         self.tracker = SequenceTracker(cfg.bridge_id, cfg.sequence_window)
         self.clock = clock or SystemClock()
+        self.health = health or Health()
+        # Not ready before the lanes exist (their own checks are registered as they start).
+        self._started = self.health.ready_flag("ingest.lanes_started")
         self.lanes: list[Lane] = []
         self._producers: list[AIOKafkaProducer] = []
         self._stopped = False
@@ -88,15 +98,17 @@ class Bridge:
             self._producers.append(producer)
             lane = Lane(
                 spec=spec,
-                mqtt_conn=self.options.mqtt,
+                mqtt_conn=lane_login(self.options.mqtt, spec.name),
                 producer=producer,
                 core=self.core,
                 tracker=self.tracker,
                 stats=self.stats,
                 clock=self.clock,
+                health=self.health,
             )
             self.lanes.append(lane)
             await lane.start()
+        self._started.set()
 
     async def wait_failed(self) -> None:
         """Returns when a lane's writer or confirmer died (a bug): stop and exit non-zero."""
@@ -130,6 +142,15 @@ class Bridge:
         finally:
             await self.stop()
         return self.stats
+
+
+def lane_login(conn: MqttConnection, lane: str) -> MqttConnection:
+    """The lane's own MQTT username, `{username}-{lane}` (same password): the broker binds a
+    session to its credential (Mosquitto `use_username_as_clientid`, docs/SECURITY.md), so the
+    bridge's two sessions need two usernames or they would take each other's session over."""
+    if conn.username is None:
+        return conn
+    return conn.model_copy(update={"username": f"{conn.username}-{lane}"})
 
 
 def _only(filters: list[str], compounds: tuple[str, ...]) -> list[str]:

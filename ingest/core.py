@@ -9,14 +9,16 @@ both keyed by device id so one device's readings stay in order on one partition.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from events.codec import decode_reading, encode_model, kafka_headers
 from events.deadletter import DeadLetter, DeadLetterReason
 from events.errors import ContractViolation
-from events.readings import PRIORITY_KINDS, GatewayStatus, Reading
-from events.sequence import SequenceAnomaly
+from events.readings import PRIORITY_KINDS, SENSOR_FIELDS, GatewayStatus, Reading
+from events.sequence import AnomalyType, SequenceAnomaly
 from events.topics import Channel, MqttTopic, Topics
 from ingest.config import IngestConfig
 
@@ -24,6 +26,7 @@ READING_SCHEMA = "reading"
 DEAD_LETTER_SCHEMA = "dead_letter"
 SEQUENCE_SCHEMA = "sequence_anomaly"
 _TOPIC_CACHE_SIZE = 200_000
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")  # events.readings.Identifier
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,10 @@ class Accepted:
 class Rejected:
     record: OutboundRecord
     dead_letter: DeadLetter
+    # A known device's value outside the physical range: besides the dead letter, a record on
+    # the sequence topic so the worker raises a sensor fault (issue #15: a failed sensor must
+    # not disappear silently). The lane writes it with the dead letter.
+    fault: OutboundRecord | None = None
 
 
 Outcome = Accepted | Rejected
@@ -81,7 +88,12 @@ class IngestCore:
         try:
             reading = self._validate(msg, now)
         except ContractViolation as exc:
-            return self.reject(msg, exc.reason, exc.message, now)
+            rejected = self.reject(msg, exc.reason, exc.message, now)
+            if exc.reason is DeadLetterReason.OUT_OF_RANGE:
+                fault = self._out_of_range(msg, exc, now)
+                if fault is not None:
+                    rejected = Rejected(rejected.record, rejected.dead_letter, fault)
+            return rejected
         return Accepted(
             record=OutboundRecord(
                 topic=Topics.PRIORITY if reading.kind in PRIORITY_KINDS else Topics.READINGS,
@@ -117,6 +129,44 @@ class IngestCore:
         self._check_time(reading, now, msg.is_retained)
         return reading
 
+    def _out_of_range(
+        self, msg: InboundMessage, exc: ContractViolation, now: datetime
+    ) -> OutboundRecord | None:
+        """The fault record for an out-of-range reading whose topic names a device (vouched
+        for by the broker's ACL), whose payload agrees with the topic and, when a registry is
+        configured, is registered; None for anything less certain (it stays a dead letter)."""
+        if exc.field not in SENSOR_FIELDS:
+            return None  # a malformed message, not a failed sensor
+        try:
+            topic = MqttTopic.parse(msg.topic)
+            data = json.loads(msg.payload)
+        except (ContractViolation, ValueError):
+            return None
+        seq = data.get("seq") if isinstance(data, dict) else None
+        if topic.device_id is None or not isinstance(seq, int) or seq < 0:
+            return None
+        claimed = (data.get("compound_id"), data.get("gateway_id"), data.get("device_id"))
+        if claimed != (topic.compound_id, topic.gateway_id, topic.device_id):
+            return None
+        if self.registry is not None and topic.device_id not in self.registry:
+            return None
+        anomaly = SequenceAnomaly(
+            anomaly=AnomalyType.OUT_OF_RANGE,
+            device_id=topic.device_id,
+            compound_id=topic.compound_id,
+            gateway_id=topic.gateway_id,
+            expected_seq=seq,
+            received_seq=seq,
+            missing_count=0,
+            detected_at=now,
+            bridge_id=self.config.bridge_id,
+            field=exc.field,
+            value=exc.value,
+            building_id=_identifier(data.get("building_id")),
+            area_id=_identifier(data.get("area_id")),
+        )
+        return anomaly_record(anomaly, self.config.bridge_id)
+
     def _check_time(self, reading: Reading, now: datetime, is_retained: bool) -> None:
         ahead = reading.observed_at - now
         if ahead > self._max_future:
@@ -139,19 +189,18 @@ class IngestCore:
         # An oversized payload is kept up to the limit: the record must stay writable.
         limit = self.config.max_payload_bytes
         kept = msg.payload[:limit] if reason is DeadLetterReason.OVERSIZED else msg.payload
-        letter = DeadLetter.of(
+        letter = DeadLetter.from_mqtt(
             reason=reason,
             message=message,
-            mqtt_topic=msg.topic,
+            topic=msg.topic,
             payload=kept,
             qos=msg.qos,
             is_retained=msg.is_retained,
             is_dup=msg.is_dup,
             received_at=now,
-            bridge_id=self.config.bridge_id,
+            producer=self.config.bridge_id,
+            original_size_bytes=len(msg.payload),
         )
-        if len(kept) != len(msg.payload):
-            letter = letter.model_copy(update={"payload_size_bytes": len(msg.payload)})
         # Same bytes on the same topic -> same id: a redelivered reject deduplicates.
         digest = hashlib.blake2b(msg.topic.encode() + b"\0" + msg.payload, digest_size=8)
         return Rejected(
@@ -160,11 +209,19 @@ class IngestCore:
                 key=msg.topic.encode(),
                 value=encode_model(letter),
                 headers=kafka_headers(
-                    DEAD_LETTER_SCHEMA, f"dl:{digest.hexdigest()}", self.config.bridge_id
+                    DEAD_LETTER_SCHEMA,
+                    f"dl:{digest.hexdigest()}",
+                    self.config.bridge_id,
+                    DeadLetter.SCHEMA_VERSION,
                 ),
             ),
             dead_letter=letter,
         )
+
+
+def _identifier(value: object) -> str | None:
+    """A placement id from an unvalidated payload, only when it is a valid identifier."""
+    return value if isinstance(value, str) and _IDENTIFIER.match(value) else None
 
 
 def _check_identity(topic: MqttTopic, reading: Reading) -> None:

@@ -1,6 +1,6 @@
 """The Kafka side of a lane: records -> per-partition batches, written until Kafka takes them.
 
-Partitioning is aiokafka's default (murmur2 of the key, Java-compatible), computed once per
+Partitioning is Kafka's default (runtime.partitioner: murmur2 of the key), computed once per
 device. aiokafka's batch API costs a fraction of `send()` per record. Failed writes are sent
 again in their original order, forever: the lane never acknowledges what Kafka did not take.
 """
@@ -14,31 +14,29 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from aiokafka.partitioner import murmur2
 
 from events.connections import KafkaConnection
 from ingest.config import IngestConfig
 from ingest.core import OutboundRecord
 from ingest.stats import BridgeStats
+from runtime.health import Flag
+from runtime.kafka import producer_settings
+from runtime.partitioner import partition_for_key
 
 log = logging.getLogger(__name__)
 
 
 def make_producer(kafka: KafkaConnection, config: IngestConfig, lane: str) -> AIOKafkaProducer:
-    password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
+    """acks=all, idempotent where the broker has it (runtime.kafka). The priority lane sends
+    at once (linger 0): an alarm never waits for a batch to fill."""
     return AIOKafkaProducer(
-        bootstrap_servers=kafka.bootstrap,
-        client_id=f"{config.bridge_id}-{lane}",
-        # acks=all everywhere (Tansu accepts it); idempotence only where the broker has it.
-        acks="all",
-        enable_idempotence=kafka.is_idempotent,
-        linger_ms=config.kafka_linger_ms if lane == "telemetry" else 0,
-        max_batch_size=config.kafka_max_batch_bytes,
-        request_timeout_ms=config.kafka_request_timeout_ms,
-        security_protocol=kafka.security_protocol,
-        sasl_mechanism=kafka.sasl_mechanism or "PLAIN",
-        sasl_plain_username=kafka.sasl_username,
-        sasl_plain_password=password,
+        **producer_settings(
+            kafka,
+            client_id=f"{config.bridge_id}-{lane}",
+            linger_ms=config.kafka_linger_ms if lane == "telemetry" else 0,
+            max_batch_bytes=config.kafka_max_batch_bytes,
+            request_timeout_ms=config.kafka_request_timeout_ms,
+        )
     )
 
 
@@ -60,21 +58,28 @@ def _append(builder: Any, record: OutboundRecord) -> bool:
 
 class KafkaWriter:
     def __init__(
-        self, name: str, producer: AIOKafkaProducer, stats: BridgeStats, retry_backoff_s: float
+        self,
+        name: str,
+        producer: AIOKafkaProducer,
+        stats: BridgeStats,
+        retry_backoff_s: float,
+        writable: Flag | None = None,
     ) -> None:
         self.name = name
         self.producer = producer
         self.stats = stats
         self.retry_backoff_s = retry_backoff_s
+        # Readiness: cleared while a write or metadata request fails, set when one succeeds.
+        self.writable = writable or Flag(is_set=True)
         self._partitions: dict[tuple[str, bytes], int] = {}
 
     async def partition(self, topic: str, key: bytes) -> int:
-        # Same choice as aiokafka's default partitioner (murmur2, Java-compatible), computed
-        # once per device instead of per record.
+        # Kafka's default partitioner, as a producer without an explicit partition would
+        # choose (runtime.partitioner), computed once per device instead of per record.
         cached = self._partitions.get((topic, key))
         if cached is None:
             ordered = sorted(await self._metadata(topic))
-            cached = ordered[(murmur2(key) & 0x7FFFFFFF) % len(ordered)]
+            cached = ordered[partition_for_key(key, len(ordered))]
             self._partitions[(topic, key)] = cached
         return cached
 
@@ -82,8 +87,10 @@ class KafkaWriter:
         while True:
             try:
                 parts: set[int] = await self.producer.partitions_for(topic)
+                self.writable.set()
                 return parts
             except KafkaError as exc:  # Kafka away at start: wait for it, read nothing new
+                self.writable.clear()
                 self.stats.kafka_retries += 1
                 log.warning("%s: no metadata for %s (%r); retrying", self.name, topic, exc)
                 await asyncio.sleep(self.retry_backoff_s)
@@ -117,6 +124,7 @@ class KafkaWriter:
                 )
                 return fut
             except KafkaError as exc:  # buffer full / no metadata while Kafka is away
+                self.writable.clear()
                 self.stats.kafka_retries += 1
                 log.warning("%s: Kafka send failed (%r); retrying", self.name, exc)
                 await asyncio.sleep(self.retry_backoff_s)
@@ -130,7 +138,9 @@ class KafkaWriter:
                 (s, e) for s, e in zip(sends, results, strict=True) if isinstance(e, BaseException)
             ]
             if not failed:
+                self.writable.set()
                 return
+            self.writable.clear()
             for _, exc in failed:
                 if not isinstance(exc, KafkaError):
                     raise exc

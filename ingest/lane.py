@@ -1,4 +1,5 @@
-"""One lane of the bridge: an MQTT session, a Kafka producer, and ack-after-write in order.
+"""One lane of the bridge: an MQTT session (lane_session.py), a Kafka producer, and
+ack-after-write in order.
 
 Flow: the socket becomes readable -> paho parses PUBLISHes -> `_on_publish` runs the pure core
 and appends to the current batch -> the batch goes to the writer (Kafka sends, in receive
@@ -13,15 +14,12 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
 import paho.mqtt.client as mqtt
 from aiokafka import AIOKafkaProducer
-from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from events.connections import MqttConnection
 from events.deadletter import DeadLetterReason
-from ingest.clock import Clock
 from ingest.core import (
     Accepted,
     InboundMessage,
@@ -31,23 +29,15 @@ from ingest.core import (
     anomaly_record,
 )
 from ingest.kafka_writer import KafkaWriter, Send
-from ingest.mqtt_client import AsyncioDriver, connect_properties, make_client
+from ingest.lane_session import LaneSession, LaneSpec
 from ingest.sequence import SequenceTracker
 from ingest.stats import BridgeStats
+from runtime.clock import Clock
+from runtime.health import Health
 
 log = logging.getLogger(__name__)
 
 _MAX_PACKETS_PER_WAKE = 512
-
-
-@dataclass
-class LaneSpec:
-    name: str
-    client_id: str
-    subscriptions: list[str]
-    receive_maximum: int
-    session_expiry_s: int
-    retry_backoff_s: float
 
 
 @dataclass
@@ -71,6 +61,7 @@ class Lane:
         tracker: SequenceTracker,
         stats: BridgeStats,
         clock: Clock,
+        health: Health,
     ) -> None:
         self.spec = spec
         self.mqtt_conn = mqtt_conn
@@ -80,12 +71,15 @@ class Lane:
         self.stats = stats
         self.lane_stats = stats.lane(spec.name)
         self.clock = clock
-        self.kafka = KafkaWriter(spec.name, producer, stats, spec.retry_backoff_s)
-        self.client = make_client(spec.client_id, mqtt_conn)
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
+        self.mqtt = LaneSession(
+            spec, mqtt_conn, health=health, stats=self.lane_stats, on_lost=self._on_lost
+        )
+        self.client = self.mqtt.client
         self.client.on_publish_fast = self._on_publish
-        self.subscribed = asyncio.Event()
+        self.subscribed = self.mqtt.subscribed
+        # Readiness: cleared while Kafka refuses our writes (the MQTT side: LaneSession).
+        writable = health.ready_flag(f"kafka.{spec.name}.writable", is_set=True)
+        self.kafka = KafkaWriter(spec.name, producer, stats, spec.retry_backoff_s, writable)
         self.failed = asyncio.Event()
         self._generation = 0
         self._batch = _Batch(0)
@@ -93,24 +87,20 @@ class Lane:
         self._now_iso = self._now.isoformat().encode()
         self._writes: asyncio.Queue[_Batch] = asyncio.Queue()
         self._confirms: asyncio.Queue[_Batch] = asyncio.Queue()
-        self._stopping = False
         self._idle = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._driver: AsyncioDriver | None = None
-        self._reconnect: asyncio.Task[None] | None = None
 
     # --- life cycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._driver = AsyncioDriver(loop, self.client, self._on_readable)
         self._tasks = [
             loop.create_task(self._writer(), name=f"{self.spec.name}-writer"),
             loop.create_task(self._confirmer(), name=f"{self.spec.name}-confirmer"),
         ]
         for task in self._tasks:
             task.add_done_callback(self._task_done)
-        self._reconnect = loop.create_task(self._connect_loop(first=True))
+        self.mqtt.start(self._on_readable)
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         # A writer or confirmer that died would leave the lane reading nothing, acking
@@ -124,9 +114,7 @@ class Lane:
 
     async def drain(self, timeout_s: float) -> bool:
         """Stop reading, then wait until every message read so far is written and acked."""
-        self._stopping = True
-        if self._driver is not None:
-            self._driver.pause_reading()
+        self.mqtt.stop_reading()
         self._flush_batch()
         if self.lane_stats.in_flight > 0:
             self._idle.clear()
@@ -135,43 +123,14 @@ class Lane:
         return self.lane_stats.in_flight == 0
 
     async def close(self) -> None:
-        self._stopping = True
-        if self._reconnect is not None:
-            self._reconnect.cancel()
-        # Session kept (expiry > 0): the broker queues for us until we come back.
-        self.client.disconnect()
-        for _ in range(100):  # let the loop write the DISCONNECT packet
-            if self.client.socket() is None:
-                break
-            await asyncio.sleep(0.01)
+        await self.mqtt.close()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    # --- MQTT callbacks (all on the event-loop thread) ----------------------------------------
+    # --- reading (all on the event-loop thread) -----------------------------------------------
 
-    def _on_connect(
-        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
-    ) -> None:
-        if reason.is_failure:
-            log.error("%s: broker refused the connection: %s", self.spec.name, reason)
-            return
-        self.lane_stats.connects += 1
-        # Re-subscribe on every connect, session present or not: a broker that lost the
-        # session (restart without persistence) would otherwise never send again.
-        options = SubscribeOptions(qos=1)
-        client.subscribe([(f, options) for f in self.spec.subscriptions])
-        log.info(
-            "%s: connected (session present: %s), subscribed %s",
-            self.spec.name,
-            flags.session_present,
-            self.spec.subscriptions,
-        )
-        self.subscribed.set()
-
-    def _on_disconnect(
-        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
-    ) -> None:
+    def _on_lost(self) -> None:
         # Unacked messages of the old connection will be redelivered (same packet ids,
         # v5 §4.4); acking them on the new connection could ack a different message. What
         # was read is still written (counters reconcile; the redelivery is a duplicate).
@@ -180,11 +139,6 @@ class Lane:
         self._batch = _Batch(self._generation)
         self.lane_stats.in_flight = 0
         self._idle.set()
-        self.subscribed.clear()
-        if self._stopping:
-            return
-        log.warning("%s: disconnected (%s); reconnecting", self.spec.name, reason)
-        self._reconnect = asyncio.get_running_loop().create_task(self._connect_loop(first=False))
 
     def _on_readable(self) -> None:
         self._now = now = self.clock.now()
@@ -225,6 +179,8 @@ class Lane:
         else:
             batch.dead_lettered += 1
             self.stats.dead_letter_reasons[outcome.dead_letter.reason] += 1
+            if outcome.fault is not None:  # a known device's sensor failed (issue #15.3)
+                batch.records.append(outcome.fault)
 
     def _outcome(self, inbound: InboundMessage, is_topic_utf8: bool) -> Outcome:
         if not is_topic_utf8:
@@ -271,30 +227,3 @@ class Lane:
         self.lane_stats.in_flight -= len(batch.mids)
         if self.lane_stats.in_flight == 0:
             self._idle.set()
-
-    # --- connecting ---------------------------------------------------------------------------
-
-    async def _connect_loop(self, first: bool) -> None:
-        delay_s = 0.1
-        while not self._stopping:
-            try:
-                conn = self.mqtt_conn
-                if first:
-                    self.client.connect(
-                        conn.host,
-                        conn.port,
-                        conn.keepalive_s,
-                        clean_start=False,
-                        properties=connect_properties(
-                            self.spec.session_expiry_s, self.spec.receive_maximum
-                        ),
-                    )
-                else:
-                    self.client.reconnect()
-                return
-            except OSError as exc:
-                log.warning(
-                    "%s: MQTT connect failed (%s); retry in %.1f s", self.spec.name, exc, delay_s
-                )
-                await asyncio.sleep(delay_s)
-                delay_s = min(delay_s * 2, 5.0)

@@ -5,7 +5,8 @@ Every number in the output names its source file; the big files are never read a
 Sources (see each folder's PROVENANCE.txt): norway-residential-ev (arrival hours, plug-in
 durations, energy), acn-sessions (idle after "done charging"), kasteren-houseA (door open
 durations), smoke-iot (sensor noise, nuisance excursion shape), ulfsri-residential-gasburner-2016
-(ceiling temperature rise per room after ignition), thermal-runaway-arc (runaway temperature).
+(ceiling temperature rise per room after ignition), thermal-runaway-arc (runaway temperature
+and vented gas).
 """
 
 from __future__ import annotations
@@ -171,17 +172,20 @@ def _interp(series: list[tuple[float, float]], t: float) -> float:
 
 
 def runaway(root: Path, label: str = "100") -> dict[str, Any]:
-    def load(name: str) -> list[tuple[float, float]]:
+    def load(name: str) -> list[tuple[float, float, float]]:
         text = (root / "thermal-runaway-arc" / name).read_text(encoding="utf-8")
         rows = [line.split("\t") for line in text.splitlines() if line.strip()]
-        return [(float(r[0]), float(r[1]) - 273.15) for r in rows]
+        return [(float(r[0]), float(r[1]) - 273.15, float(r[3])) for r in rows]
 
     front, back = load(f"front_{label}.txt"), load(f"back_{label}.txt")
     t_onset = back[0][0]
     return {
-        "source": f"thermal-runaway-arc/front_{label}.txt + back_{label}.txt (K -> C)",
-        "front_c": [[round(t - t_onset, 2), round(c, 2)] for t, c in front],
-        "back_c": [[round(t - t_onset, 3), round(c, 2)] for t, c in back],
+        "source": f"thermal-runaway-arc/front_{label}.txt + back_{label}.txt (K -> C; "
+        "vented gas: cumulative mol, column BGV)",
+        "front_c": [[round(t - t_onset, 2), round(c, 2)] for t, c, _ in front],
+        "back_c": [[round(t - t_onset, 3), round(c, 2)] for t, c, _ in back],
+        "front_gas_mol": [[round(t - t_onset, 2), round(m, 6)] for t, _, m in front],
+        "back_gas_mol": [[round(t - t_onset, 3), round(m, 6)] for t, _, m in back],
     }
 
 

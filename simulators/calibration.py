@@ -90,6 +90,13 @@ class Calibration:
     def runaway_back(self) -> list[tuple[float, float]]:
         return [(float(t), float(c)) for t, c in self.raw["runaway"]["back_c"]]
 
+    @property
+    def runaway_gas(self) -> list[tuple[float, float]]:
+        """Cumulative gas the cell vented (mol), front and back phases, t = 0 at the onset."""
+        raw = self.raw["runaway"]
+        points = [*raw["front_gas_mol"], *raw["back_gas_mol"][1:]]
+        return [(float(t), float(m)) for t, m in points]
+
 
 @cache
 def load_calibration(path: Path = CALIBRATION_PATH) -> Calibration:

@@ -1,19 +1,21 @@
-"""Time for the simulator: a clock protocol, a virtual clock and a paced (scaled real-time) clock.
+"""Simulated time: a virtual clock (as fast as possible) and a paced (scaled real-time) clock.
 
 Simulated time is seconds since the run's start (`t_s`); the device wall clock is
-`start_at + t_s`. A paced clock maps simulated seconds onto real seconds divided by `speed`, so a
-run can go faster than real time; the virtual clock never waits (max speed, tests).
+`start_at + t_s`. These are not wall clocks: a paced clock reads the process's one clock
+(runtime.clock, its monotonic side) and maps simulated seconds onto real seconds divided by
+`speed`, so a run can go faster than real time; the virtual clock never waits (max speed,
+tests).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from typing import Protocol
 
+from runtime.clock import Clock, SystemClock
 
-class Clock(Protocol):
+
+class SimClock(Protocol):
     def now_s(self) -> float:
         """Simulated seconds since the start of the run."""
         ...
@@ -40,15 +42,15 @@ class VirtualClock:
 class PacedClock:
     """Simulated time = (real monotonic time since start) * speed."""
 
-    def __init__(self, speed: float = 1.0, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, speed: float = 1.0, clock: Clock | None = None) -> None:
         if speed <= 0:
             raise ValueError("speed must be > 0")
         self.speed = speed
-        self._monotonic = monotonic
-        self._origin = monotonic()
+        self._clock = clock or SystemClock()
+        self._origin_s = self._clock.monotonic_s()
 
     def now_s(self) -> float:
-        return (self._monotonic() - self._origin) * self.speed
+        return (self._clock.monotonic_s() - self._origin_s) * self.speed
 
     async def sleep_until(self, t_s: float) -> None:
         delay_s = (t_s - self.now_s()) / self.speed

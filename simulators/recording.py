@@ -111,29 +111,65 @@ class RecordingWriter:
 
 
 def read_header(path: Path | str) -> Header | None:
-    with _open_read(Path(path)) as fh:
-        first = fh.readline()
-    if not first.strip():
-        return None
-    data = json.loads(first)
-    if data.get("format") != FORMAT:
-        return None
-    truth = data.get("ground_truth")
-    return Header(str(data.get("source", "")), GroundTruth.model_validate(truth) if truth else None)
+    """The header line, None when the file has none; RecordingError when it is unreadable."""
+    try:
+        with _open_read(Path(path)) as fh:
+            first = fh.readline()
+        if not first.strip():
+            return None
+        data = json.loads(first)
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            return None
+        truth = data.get("ground_truth")
+        truth_model = GroundTruth.model_validate(truth) if truth else None
+    except (OSError, EOFError, UnicodeDecodeError, ValueError) as exc:
+        # ValueError covers JSON and ground-truth validation errors alike.
+        raise RecordingError(f"{path}:1: {_reason(exc)}") from exc
+    return Header(str(data.get("source", "")), truth_model)
 
 
 def read_records(path: Path | str) -> Iterator[Record]:
-    with _open_read(Path(path)) as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-                if data.get("format") == FORMAT:
-                    continue
-                yield Record.from_json(data)
-            except (ValueError, KeyError, TypeError) as exc:
-                raise RecordingError(f"{path}:{number}: {exc}") from exc
+    """Every message line; RecordingError names the line of a corrupt or truncated file."""
+    at = 0  # lines read so far
+    try:
+        with _open_read(Path(path)) as fh:
+            for line in fh:
+                at += 1
+                try:
+                    record = _parse_line(line)
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise RecordingError(f"{path}:{at}: {_reason(exc)}") from exc
+                if record is not None:
+                    yield record
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        # gzip raises EOFError on a truncated file and BadGzipFile (an OSError) on a corrupt
+        # one while the next line is read: name that line.
+        raise RecordingError(f"{path}:{at + 1}: {_reason(exc)}") from exc
+
+
+def _parse_line(line: str) -> Record | None:
+    if not line.strip():
+        return None
+    data = json.loads(line)
+    if not isinstance(data, dict):
+        raise TypeError(f"a line must be a JSON object, not {type(data).__name__}")
+    if data.get("format") == FORMAT:
+        return None
+    return Record.from_json(data)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"invalid JSON at column {exc.pos + 1}: {exc.msg}"
+    if isinstance(exc, EOFError):
+        return "the file is truncated (compressed stream ended early)"
+    if isinstance(exc, KeyError):
+        return f"missing field {exc}"
+    if isinstance(exc, gzip.BadGzipFile):
+        return f"not a gzip file ({exc})"
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    return str(exc).split("\n")[0]
 
 
 def emissions_to_records(emissions: Iterable[Emission], start_at: datetime) -> Iterator[Record]:

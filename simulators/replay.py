@@ -1,17 +1,20 @@
-"""Replay planning (pure): when each recorded message goes out, and with which ids.
+"""Replay planning (pure): when each recorded message goes out, with which ids and times.
 
 `speed` scales inter-arrival gaps (1 = as recorded, 10 = ten times faster); `None` = as fast as
 possible. Id remapping rewrites compound/gateway/device ids in the topic and in the payload, so
-a replay can run beside live devices without colliding with their sequence numbers.
+a replay can run beside live devices without colliding with their sequence numbers. Rebasing
+shifts every timestamp by one offset (gaps kept) so the bridge's time window accepts them.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+import math
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from simulators.recording import Record
+from simulators.stamps import observed_s, shift_stamps
 
 _ID_FIELDS = ("device_id", "compound_id", "gateway_id", "station_id", "area_id", "session_id")
 
@@ -67,10 +70,14 @@ class Scheduled:
 
 
 def plan(
-    records: Iterable[Record], speed: float | None, ids: IdMap | None = None
+    records: Iterable[Record],
+    speed: float | None,
+    ids: IdMap | None = None,
+    shift_s: float = 0.0,
 ) -> Iterator[Scheduled]:
-    """Each record with its send offset. Gaps are taken from the recording's order of lines
-    (negative gaps, e.g. a merged file, count as zero)."""
+    """Each record with its send offset, its ids rewritten and its times moved by `shift_s`.
+    Gaps are taken from the recording's order of lines (negative gaps, e.g. a merged file,
+    count as zero)."""
     if speed is not None and speed <= 0:
         raise ValueError("speed must be > 0 (or None for as fast as possible)")
     ids = ids or IdMap()
@@ -83,7 +90,59 @@ def plan(
         if speed is not None:
             at_s += max(0.0, r.t - last_t) / speed
         last_t = max(last_t, r.t)
-        yield Scheduled(at_s, ids.record(r))
+        out = ids.record(r)
+        if shift_s:
+            moved = shift_stamps(out.payload, shift_s)
+            out = Record(out.t + shift_s, out.topic, moved, out.qos, out.retain)
+        yield Scheduled(at_s, out)
+
+
+def rebase_shift(records: Sequence[Record], now_s: float, speed: float | None) -> float:
+    """Whole seconds to add to every timestamp so that no message is stamped later than it is
+    sent and the first one as late as that allows: at x1 the recording starts now; faster
+    replays start in the past so the last message is stamped when it goes out. Stamped ahead
+    of the bridge clock would be dead-lettered (`timestamp_in_future`, ingest max_future_skew_s),
+    so the shift errs towards the past (floor)."""
+    if not records:
+        return 0.0
+    t_first = min(r.t for r in records)
+    span_s = max(r.t for r in records) - t_first
+    # At `max` everything goes out at once: the last stamp is "now".
+    compressed_s = span_s if speed is None else span_s * max(0.0, 1.0 - 1.0 / speed)
+    return float(math.floor(now_s - compressed_s - t_first))
+
+
+@dataclass(frozen=True)
+class WindowCheck:
+    """How many planned messages the bridge would refuse for their timestamps."""
+
+    too_old: int
+    in_future: int
+    total: int
+
+    @property
+    def is_clean(self) -> bool:
+        return not (self.too_old or self.in_future)
+
+
+def check_window(
+    schedule: Iterable[Scheduled], now_s: float, max_age_s: float, max_future_s: float
+) -> WindowCheck:
+    """The bridge's time check (ingest core) applied to each message at its send time:
+    observed_at older than `max_age_s` (retained messages are exempt) or more than
+    `max_future_s` ahead is dead-lettered. Messages without a readable stamp count as fine."""
+    too_old = in_future = total = 0
+    for item in schedule:
+        total += 1
+        stamp_s = observed_s(item.record.payload)
+        if stamp_s is None:
+            continue
+        sent_s = now_s + item.at_s
+        if stamp_s - sent_s > max_future_s:
+            in_future += 1
+        elif sent_s - stamp_s > max_age_s and not item.record.retain:
+            too_old += 1
+    return WindowCheck(too_old, in_future, total)
 
 
 def gateway_of(topic: str) -> tuple[str, str]:

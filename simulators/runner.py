@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from events.commands import Command
 from events.connections import MqttConnection
-from simulators.clock import Clock, PacedClock, VirtualClock
+from simulators.clock import PacedClock, SimClock, VirtualClock
 from simulators.delivery import GatewayKey
 from simulators.engine import Simulation
 from simulators.mqtt.fastpub import FastPool
@@ -57,7 +57,7 @@ class RunResult:
 class _Commands:
     """Commands from dispatch reach the simulation between two time steps."""
 
-    def __init__(self, sim: Simulation, clock: Clock) -> None:
+    def __init__(self, sim: Simulation, clock: SimClock) -> None:
         self.sim, self.clock = sim, clock
         self.pending: list[Command] = []
         self.count = 0
@@ -81,7 +81,7 @@ async def run_simulation(
     conn: MqttConnection,
     *,
     until_s: float,
-    clock: Clock | None = None,
+    clock: SimClock | None = None,
     client_prefix: str = "fwsim",
     stop: asyncio.Event | None = None,
     progress: Progress | None = None,
@@ -134,7 +134,7 @@ async def run_scenario(
 ) -> RunResult:
     """Publish a scenario (speed None = as fast as possible) and return its ground truth."""
     sim = scenario.build(start_at=start_at)
-    clock: Clock = VirtualClock() if speed is None else PacedClock(speed)
+    clock: SimClock = VirtualClock() if speed is None else PacedClock(speed)
     result = await run_simulation(
         sim,
         conn,

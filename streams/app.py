@@ -3,10 +3,10 @@ for incident resets, timers, and the changelog tables behind the in-memory state
 
 Device stage (keyed by device): readings (12 partitions), priority and sequence (3 each) each
 have their own processor and table, co-partitioned with their topic, fed by a lane
-(fast_consumer: Faust's consumer group and commits, without its per-record delivery; lanes.py).
-Compound stage: signals keyed by compound, also through a lane. Alerts go to Topics.ALERTS
-keyed by compound. At least once (Tansu has no transactions; STACK-NOTES.md): replays are
-dropped by seq and incidents are idempotent.
+(streams/faust_compat.py: Faust's consumer group and commits, without its per-record delivery;
+lanes.py). Compound stage: signals keyed by compound, also through a lane. Alerts go to
+Topics.ALERTS keyed by compound. At least once (Tansu has no transactions; STACK-NOTES.md):
+replays are dropped by seq and incidents are idempotent.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import faust
@@ -23,16 +22,19 @@ from events.alerts import ALERT_SCHEMA_VERSION
 from events.codec import encode_model, kafka_headers
 from events.connections import KafkaConnection, KafkaFlavour
 from events.topics import KAFKA_TOPICS, Topics
-from streams import codec, fast_consumer, metrics
-from streams.clock import Clock, SystemClock
+from runtime.clock import Clock, SystemClock
+from runtime.health import Health
+from runtime.kafka import ssl_context
+from streams import codec, faust_compat, metrics
 from streams.config import StreamsConfig
 from streams.detectors.area import CompoundEngine
 from streams.detectors.engine import DeviceEngine
+from streams.faust_types import FaustTable, FaustTopic
 from streams.lanes import stage_lane
 from streams.processor import CompoundProcessor, DeviceProcessor, Emitted
 from streams.resets import ResetStage, reset_agents
 from streams.table_store import Sender, TableStore
-from streams.timers import install_timers
+from streams.timers import WorkerTimers
 
 log = logging.getLogger(__name__)
 _PARTITIONS = {spec.name: spec.partitions for spec in KAFKA_TOPICS}
@@ -42,22 +44,13 @@ _DEVICE_TOPICS = {
     "priority": Topics.PRIORITY,
     "sequence": Topics.SEQUENCE,
 }
-
+_TABLES = {
+    "readings": "device-state",
+    "priority": "priority-state",
+    "sequence": "sequence-state",
+}
 
 T = TypeVar("T")
-
-
-@dataclass
-class Worker:
-    app: faust.App
-    readings: DeviceProcessor
-    priority: DeviceProcessor
-    sequence: DeviceProcessor
-    compound: CompoundProcessor
-    agents: dict[str, Any]
-    lanes: dict[str, fast_consumer.LaneHandler]
-    topics: dict[str, Any]
-    sender: Sender
 
 
 def build_app(
@@ -67,11 +60,13 @@ def build_app(
     clock: Clock | None = None,
     web_port: int | None = None,
     on_ready: Callable[[], object] | None = None,
+    health: Health | None = None,
 ) -> Worker:
-    clock = clock or SystemClock()
+    """The app and everything wired into it; `health` receives the worker's checks."""
     app = faust.App(
         cfg.app_id,
         broker=f"kafka://{kafka.bootstrap}",
+        broker_credentials=_credentials(kafka),
         value_serializer="raw",
         key_serializer="raw",
         store="memory://",
@@ -85,63 +80,141 @@ def build_app(
         web_port=web_port or 6066,
         web_in_thread=False,
     )
-    fast_consumer.install(app, cfg.fetch_max_wait_ms)
-    # Tansu reports a partition's end offset as the base offset of its last batch + 1
-    # (STACK-NOTES.md): table recovery needs each changelog partition to end in a one-record
-    # batch (TableStore.drain).
-    single_record_tail = kafka.flavour is KafkaFlavour.TANSU
-    return _wire(app, cfg, clock, on_ready, single_record_tail=single_record_tail)
-
-
-def _table(app: Any, name: str, partitions: int) -> Any:
-    # Raw bytes in the changelog, as TableStore writes them, so recovery restores bytes
-    # (a table's own changelog topic would decode them as json).
-    changelog = app.topic(
-        f"{app.conf.id}-{name}-changelog",
-        partitions=partitions,
-        key_serializer="raw",
-        value_serializer="raw",
-        internal=True,
-        compacting=True,
-        deleting=False,
-        acks=False,
+    faust_compat.install(app, cfg.fetch_max_wait_ms)
+    return Worker(
+        app,
+        cfg,
+        clock or SystemClock(),
+        health or Health(),
+        on_ready=on_ready,
+        # Tansu reports a partition's end offset as the base offset of its last batch + 1
+        # (STACK-NOTES.md): table recovery needs each changelog partition to end in a
+        # one-record batch (TableStore.drain).
+        single_record_tail=kafka.flavour is KafkaFlavour.TANSU,
     )
-    table = app.Table(name, default=None, partitions=partitions, changelog_topic=changelog)
-    table.key_serializer = table.value_serializer = "raw"
-    return table
 
 
-def _wire(
-    app: Any,
-    cfg: StreamsConfig,
-    clock: Clock,
-    on_ready: Callable[[], object] | None,
-    *,
-    single_record_tail: bool,
-) -> Worker:
-    engine = DeviceEngine(cfg.detectors)
+def _credentials(kafka: KafkaConnection) -> Any:
+    """Faust's form of the connection's security settings (runtime.kafka's TLS policy)."""
+    if kafka.uses_sasl:
+        password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
+        return faust.SASLCredentials(
+            username=kafka.sasl_username,
+            password=password,
+            mechanism=kafka.sasl_mechanism or "PLAIN",
+            ssl_context=ssl_context(kafka),
+        )
+    if kafka.uses_tls:
+        return faust.SSLCredentials(ssl_context(kafka))
+    return None
+
+
+def _tables(app: faust.App, cfg: StreamsConfig) -> dict[str, FaustTable]:
+    """One changelog table per stage, partitioned like the stage's topic."""
     tables = {
-        "readings": _table(app, "device-state", _PARTITIONS[Topics.READINGS]),
-        "priority": _table(app, "priority-state", _PARTITIONS[Topics.PRIORITY]),
-        "sequence": _table(app, "sequence-state", _PARTITIONS[Topics.SEQUENCE]),
-        "compound": _table(app, "compound-state", cfg.signals_partitions),
+        name: faust_compat.raw_table(app, table, _PARTITIONS[_DEVICE_TOPICS[name]])
+        for name, table in _TABLES.items()
     }
-    stores = {
-        name: TableStore(table, single_record_tail=single_record_tail)
-        for name, table in tables.items()
-    }
-    procs = {
-        name: DeviceProcessor(engine, clock, stores[name], _PARTITIONS[topic])
-        for name, topic in _DEVICE_TOPICS.items()
-    }
-    compound = CompoundProcessor(
-        CompoundEngine(cfg.detectors), clock, stores["compound"], cfg.signals_partitions
-    )
-    signals_topic = app.topic(cfg.signals_topic, partitions=cfg.signals_partitions, internal=True)
+    tables["compound"] = faust_compat.raw_table(app, "compound-state", cfg.signals_partitions)
+    return tables
 
-    sender = Sender(app)
 
-    async def publish(emitted: Emitted, *, with_state: bool = True) -> None:
+class Worker:
+    """One worker's parts and how they meet: processors over changelog tables, lanes feeding
+    them, reset agents, timers, and `publish`, the one way out for alerts, signals and state.
+    It holds the concrete faust.App (a faust Worker runs it); its parts see a FaustApp."""
+
+    def __init__(
+        self,
+        app: faust.App,
+        cfg: StreamsConfig,
+        clock: Clock,
+        health: Health,
+        *,
+        on_ready: Callable[[], object] | None,
+        single_record_tail: bool,
+    ) -> None:
+        self.app, self.cfg, self.clock, self.health = app, cfg, clock, health
+        self.sender = Sender(app)
+        self.tables = _tables(app, cfg)
+        self.stores = {
+            name: TableStore(table, single_record_tail=single_record_tail)
+            for name, table in self.tables.items()
+        }
+        engine = DeviceEngine(cfg.detectors)
+        stages = {
+            name: DeviceProcessor(engine, clock, self.stores[name], _PARTITIONS[topic])
+            for name, topic in _DEVICE_TOPICS.items()
+        }
+        self.readings, self.priority, self.sequence = (
+            stages["readings"],
+            stages["priority"],
+            stages["sequence"],
+        )
+        self.compound = CompoundProcessor(
+            CompoundEngine(cfg.detectors), clock, self.stores["compound"], cfg.signals_partitions
+        )
+        self.lanes = self._lanes()
+        self.topics = self._subscribe_lanes()
+        self.agents = self._wire_resets(stages)
+        self.timers = WorkerTimers(
+            app,
+            cfg,
+            stages,
+            self.compound,
+            topics=_DEVICE_TOPICS,
+            tables=self.tables,
+            publish=self.publish,
+            clock=clock,
+            health=health,
+            on_ready=on_ready,
+        )
+        self.timers.install()
+
+    def _lanes(self) -> dict[str, faust_compat.LaneHandler]:
+        return {
+            "readings": self._lane(Topics.READINGS, codec.read, self.readings.on_reading),
+            "priority": self._lane(Topics.PRIORITY, codec.read, self.priority.on_reading),
+            "sequence": self._lane(Topics.SEQUENCE, codec.read_anomaly, self.sequence.on_sequence),
+            "compound": self._lane(
+                self.cfg.signals_topic, codec.read_signal, self.compound.on_signal
+            ),
+        }
+
+    def _subscribe_lanes(self) -> dict[str, FaustTopic]:
+        cfg = self.cfg
+        signals = self.app.topic(
+            cfg.signals_topic, partitions=cfg.signals_partitions, internal=True
+        )
+        topics: dict[str, FaustTopic] = {
+            name: self.app.topic(t, internal=False) for name, t in _DEVICE_TOPICS.items()
+        }
+        topics["compound"] = signals
+        for name, handler in self.lanes.items():
+            faust_compat.add_lane(self.app, topics[name], handler)
+        return topics
+
+    def _lane(
+        self, topic: str, decode: Callable[[bytes], T], apply: Callable[[T, Emitted], None]
+    ) -> faust_compat.LaneHandler:
+        return stage_lane(
+            self.cfg,
+            topic,
+            decode,
+            apply,
+            publish=self.publish,
+            clock=self.clock,
+            sender=self.sender,
+        )
+
+    def _wire_resets(self, stages: dict[str, DeviceProcessor]) -> dict[str, Any]:
+        resets = {name: ResetStage(proc, is_keyed_by_device=True) for name, proc in stages.items()}
+        resets["compound"] = ResetStage(self.compound, is_keyed_by_device=False)
+        return reset_agents(
+            self.app, self.cfg, resets, publish=self.publish, clock=self.clock, sender=self.sender
+        )
+
+    async def publish(self, emitted: Emitted, *, with_state: bool = True) -> None:
         """Hand alerts, signals and (unless `with_state` is False) the changelog records to
         the producer now. Not Faust's `topic.send` inside an agent: that attaches them to the
         event and publishes only at the next commit (~3 s). At least once holds: Faust
@@ -149,12 +222,12 @@ def _wire(
         delivered = []
         for alert in emitted.alerts:
             delivered.append(
-                await sender.send(
+                await self.sender.send(
                     Topics.ALERTS,
                     alert.compound_id.encode(),
                     encode_model(alert),
                     headers=kafka_headers(
-                        "alert", alert.alert_id, cfg.app_id, ALERT_SCHEMA_VERSION
+                        "alert", alert.alert_id, self.cfg.app_id, ALERT_SCHEMA_VERSION
                     ),
                 )
             )
@@ -164,51 +237,13 @@ def _wire(
             # between the two would leave a replay dropped as a duplicate and the page lost.
             await asyncio.gather(*delivered)
         for signal in emitted.signals:
-            await sender.send(
-                cfg.signals_topic, signal.place.compound_id.encode(), codec.write_signal(signal)
+            await self.sender.send(
+                self.cfg.signals_topic,
+                signal.place.compound_id.encode(),
+                codec.write_signal(signal),
             )
         if not with_state:
             return
-        for store in stores.values():
+        for store in self.stores.values():
             if store.pending:
-                await store.drain(sender)
-
-    def lane_of(
-        topic: str, decode: Callable[[bytes], T], apply: Callable[[T, Emitted], None]
-    ) -> fast_consumer.LaneHandler:
-        return stage_lane(cfg, topic, decode, apply, publish=publish, clock=clock, sender=sender)
-
-    lanes: dict[str, fast_consumer.LaneHandler] = {
-        "readings": lane_of(Topics.READINGS, codec.read, procs["readings"].on_reading),
-        "priority": lane_of(Topics.PRIORITY, codec.read, procs["priority"].on_reading),
-        "sequence": lane_of(Topics.SEQUENCE, codec.read_anomaly, procs["sequence"].on_sequence),
-        "compound": lane_of(cfg.signals_topic, codec.read_signal, compound.on_signal),
-    }
-    topics = {name: app.topic(topic, internal=False) for name, topic in _DEVICE_TOPICS.items()}
-    topics["compound"] = signals_topic
-    for name, handler in lanes.items():
-        fast_consumer.add_lane(app, topics[name], handler)
-    stages = {name: ResetStage(proc, is_keyed_by_device=True) for name, proc in procs.items()}
-    stages["compound"] = ResetStage(compound, is_keyed_by_device=False)
-    agents = reset_agents(app, cfg, stages, publish=publish, clock=clock, sender=sender)
-    install_timers(
-        app,
-        cfg,
-        procs,
-        compound,
-        topics=_DEVICE_TOPICS,
-        tables=tables,
-        publish=publish,
-        on_ready=on_ready,
-    )
-    return Worker(
-        app,
-        procs["readings"],
-        procs["priority"],
-        procs["sequence"],
-        compound,
-        agents,
-        lanes,
-        topics,
-        sender,
-    )
+                await store.drain(self.sender)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import TypeAdapter, ValidationError
 
-from events.codec import decode_reading, encode_model
+from events.codec import decode_reading
 from events.deadletter import DeadLetter, DeadLetterReason
 from events.errors import ContractViolation
 from events.readings import Reading
@@ -51,26 +51,26 @@ def write_signal(signal: Signal) -> bytes:
 
 def dead_letter(
     err: Exception,
-    payload: bytes,
-    where: str,
-    worker_id: str,
-    now: datetime,
     *,
+    topic: str,
+    partition: int,
+    offset: int,
+    payload: bytes,
+    producer: str,
+    now: datetime,
     reason: DeadLetterReason | None = None,
-) -> bytes:
-    """`reason` overrides the error's own (a ContractViolation's, else wrong_type)."""
+) -> DeadLetter:
+    """A record the worker could not use, by its Kafka position. `reason` overrides the
+    error's own (a ContractViolation's, else wrong_type)."""
     if reason is None and isinstance(err, ContractViolation):
         reason = err.reason
-    return encode_model(
-        DeadLetter.of(
-            reason=reason or DeadLetterReason.WRONG_TYPE,
-            message=str(err)[:500],
-            mqtt_topic=where,  # a Kafka position here: "kafka:<topic>/<partition>@<offset>"
-            payload=payload,
-            qos=1,
-            is_retained=False,
-            is_dup=False,
-            received_at=now,
-            bridge_id=worker_id,
-        )
+    return DeadLetter.from_kafka(
+        reason=reason or DeadLetterReason.WRONG_TYPE,
+        message=str(err)[:500],
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        payload=payload,
+        received_at=now,
+        producer=producer,
     )

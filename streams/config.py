@@ -22,7 +22,7 @@ class StreamsConfig(BaseModel):
     # changes meaningfully (alarm stages, deadlines, incidents), else at most this often: one
     # table write per event would cap a worker near 3.3k events/s (STACK-NOTES.md).
     flush_interval_s: float = Field(default=5.0, gt=0)
-    # A lane hands the device stage a partition's fetched records at once (fast_consumer);
+    # A lane hands the device stage a partition's fetched records at once (faust_compat);
     # alerts are published after every `batch_max` of them, so a backlog never holds an
     # alarm back longer than that many readings take (~20-40 ms).
     batch_max: int = Field(default=1000, ge=1)

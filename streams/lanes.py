@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 from events.deadletter import DeadLetterReason
 from events.errors import ContractViolation
-from events.topics import Topics
+from runtime.clock import Clock
 from streams import codec, metrics
-from streams.clock import Clock
 from streams.config import StreamsConfig
-from streams.fast_consumer import LaneHandler, LaneRecord
+from streams.faust_compat import LaneHandler, LaneRecord
 from streams.processor import Emitted
 from streams.table_store import Sender
 
@@ -48,10 +46,17 @@ def stage_lane(
     step = cfg.batch_max
 
     async def reject(rec: LaneRecord, err: Exception, reason: DeadLetterReason | None) -> None:
-        where = f"kafka:{rec.topic}/{rec.partition}@{rec.offset}"
-        now = datetime.fromtimestamp(clock.now_s(), tz=UTC)
-        letter = codec.dead_letter(err, rec.value or b"", where, cfg.app_id, now, reason=reason)
-        await sender.send(Topics.DEAD_LETTER, where.encode(), letter)
+        letter = codec.dead_letter(
+            err,
+            topic=rec.topic,
+            partition=rec.partition,
+            offset=rec.offset,
+            payload=rec.value or b"",
+            producer=cfg.app_id,
+            now=clock.now(),
+            reason=reason,
+        )
+        await sender.send_dead_letter(letter)
         metrics.DEAD_LETTERS.labels(topic_name).inc()
 
     async def handle(records: Sequence[LaneRecord]) -> None:

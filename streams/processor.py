@@ -14,13 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from aiokafka.partitioner import murmur2
 from pydantic_core import to_json
 
 from events.alerts import Alert, compound_of, subject_of
 from events.readings import Reading
 from events.sequence import SequenceAnomaly
-from streams.clock import Clock
+from runtime.clock import Clock
+from runtime.partitioner import partition_for
 from streams.conditions import Conditions, apply_finding, apply_reset
 from streams.detectors.area import CompoundEngine
 from streams.detectors.compound_state import CompoundState
@@ -29,11 +29,6 @@ from streams.detectors.model import Finding, Outcome, Signal
 from streams.detectors.state import DeviceState
 
 log = logging.getLogger(__name__)
-
-
-def partition_for(key: str, partitions: int) -> int:
-    """The Kafka default partitioner (murmur2), as the bridge's producer used it."""
-    return int(murmur2(key.encode()) & 0x7FFFFFFF) % partitions
 
 
 class StateStore(Protocol):

@@ -18,17 +18,17 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from events.alerts import compound_of, subject_of
 from events.errors import ContractViolation
 from events.incidents import IncidentUpdate
 from events.topics import Topics
+from runtime.clock import Clock
+from runtime.partitioner import partition_for
 from streams import codec, metrics
-from streams.clock import Clock
 from streams.config import StreamsConfig
-from streams.processor import CompoundProcessor, DeviceProcessor, Emitted, partition_for
+from streams.processor import CompoundProcessor, DeviceProcessor, Emitted
 from streams.table_store import Sender
 
 
@@ -122,13 +122,16 @@ def _forwarder(
                 update = IncidentUpdate.model_validate_json(payload)
             except (ContractViolation, ValueError) as err:  # pydantic's ValidationError too
                 msg = event.message
-                where = f"kafka:{msg.topic}/{msg.partition}@{msg.offset}"
-                now = datetime.fromtimestamp(clock.now_s(), tz=UTC)
-                await sender.send(
-                    Topics.DEAD_LETTER,
-                    where.encode(),
-                    codec.dead_letter(err, payload, where, cfg.app_id, now),
+                letter = codec.dead_letter(
+                    err,
+                    topic=msg.topic,
+                    partition=msg.partition,
+                    offset=msg.offset,
+                    payload=payload,
+                    producer=cfg.app_id,
+                    now=clock.now(),
                 )
+                await sender.send_dead_letter(letter)
                 metrics.DEAD_LETTERS.labels(Topics.INCIDENTS).inc()
                 continue
             counter.inc()

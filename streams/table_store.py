@@ -1,20 +1,30 @@
-"""Faust plumbing for the processors' state: a raw producer path and a changelog-table store."""
+"""The processors' state behind a Faust table: a raw producer path and a changelog-backed store.
+
+The Faust-private part (writing the table's local store outside stream iteration) is
+streams/faust_compat.py's ChangelogTable; this module decides what is sent and when.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from typing import Any
 
 from pydantic_core import to_json
+
+from events.codec import encode_model, kafka_headers
+from events.deadletter import DeadLetter
+from events.topics import Topics
+from streams.faust_compat import ChangelogTable
+from streams.faust_types import FaustApp, FaustTable
 
 
 class Sender:
     """Straight to Faust's producer (raw bytes, no per-record schema work): returns the
     delivery future; the producer is flushed by Faust before every offset commit."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: FaustApp) -> None:
         self.app = app
 
     async def send(
@@ -25,41 +35,51 @@ class Sender:
         *,
         partition: int | None = None,
         headers: list[tuple[str, bytes]] | None = None,
-    ) -> Any:
+    ) -> Awaitable[Any]:
         producer = self.app.producer
         if not producer.started:
             await self.app.maybe_start_producer()
         return await producer.send(topic, key, value, partition, None, headers)
 
+    async def send_dead_letter(self, letter: DeadLetter) -> None:
+        """To Topics.DEAD_LETTER, keyed by where the record was; its event id is that
+        position, so a replayed reject deduplicates."""
+        where = letter.source
+        headers = kafka_headers(
+            "dead_letter", f"dl:{where}", letter.producer, letter.SCHEMA_VERSION
+        )
+        await self.send(Topics.DEAD_LETTER, where.encode(), encode_model(letter), headers=headers)
+
 
 class TableStore:
-    """StateStore over a Faust table: local store + explicit changelog record, raw JSON bytes.
+    """StateStore (streams/processor.py) over a Faust table: raw JSON bytes in the table's
+    local store, and one changelog record per write sent by `drain`.
 
-    Writing through `table.data` and `send_changelog(partition, ...)` lets timers persist
-    state too (Faust's own `table[key] = v` needs a current event to pick the partition).
-    Keys and values are raw bytes, as recovery from the changelog restores them.
+    Timers persist state too, so writes cannot go through `table[key] = v` (it needs a current
+    event to pick the partition): the caller gives the partition. Keys and values are raw
+    bytes, as recovery from the changelog restores them.
     """
 
-    def __init__(self, table: Any, *, single_record_tail: bool = False) -> None:
-        self.table = table
+    def __init__(self, table: FaustTable, *, single_record_tail: bool = False) -> None:
+        self.table = ChangelogTable(table)
         self.pending: list[tuple[bytes, bytes, int]] = []
         self.single_record_tail = single_record_tail
         self._tail_lock = asyncio.Lock()
 
     def get(self, key: str) -> dict[str, Any] | None:
-        raw = self.table.data.get(key.encode())
+        raw = self.table.get(key.encode())
         return None if raw is None else _loads(raw)
 
     def put(self, key: str, value: dict[str, Any], partition: int) -> None:
         raw = to_json(value)  # pydantic-core: ~5x json.dumps, and this runs on the hot path
-        self.table.data[key.encode()] = raw
+        self.table.set(key.encode(), raw)
         self.pending.append((key.encode(), raw, partition))
 
     async def drain(self, sender: Sender) -> None:
         """Send the pending changelog records now (Faust's own send_soon buffer holds 100
         records and flushes them one by one: it stalled the worker)."""
         pending, self.pending = self.pending, []
-        name = self.table.changelog_topic.get_topic_name()
+        name = self.table.changelog_topic_name
         if not self.single_record_tail:
             for key, value, partition in pending:
                 await sender.send(name, key, value, partition=partition)
@@ -77,7 +97,7 @@ class TableStore:
             await asyncio.gather(*tails)
 
     def items(self) -> Iterable[tuple[str, dict[str, Any]]]:
-        return [(k.decode(), _loads(v)) for k, v in list(self.table.data.items())]
+        return [(k.decode(), _loads(v)) for k, v in self.table.items()]
 
 
 def _loads(raw: bytes) -> dict[str, Any]:

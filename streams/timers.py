@@ -1,100 +1,137 @@
-"""Timers of the worker: deadlines over stored state, flushes, and state reload after a
-rebalance. An exception escaping a Faust timer kills the worker (STACK-NOTES.md): each timer
-catches, logs and counts its own."""
+"""Timers of the worker: deadlines over stored state, flushes, and the state reload after a
+rebalance; and the readiness that follows from them (group joined, state recovered).
+
+An exception escaping a Faust timer kills the worker (STACK-NOTES.md): each timer catches,
+logs and counts its own.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
 
+from runtime.clock import Clock
+from runtime.health import Health
+from runtime.partitioner import partition_for
 from streams import metrics
 from streams.config import StreamsConfig
-from streams.processor import CompoundProcessor, DeviceProcessor, Emitted, partition_for
+from streams.faust_compat import is_recovered, recovered_partitions
+from streams.faust_types import FaustApp, FaustTable, TopicPartition
+from streams.processor import CompoundProcessor, DeviceProcessor, Emitted
 
 log = logging.getLogger(__name__)
 
+# Liveness: the tick timer runs every tick_interval_s (1 s); a minute without one means the
+# event loop is stuck, and a restart is the cure (a slow broker does not stop the timers).
+TICK_LIVENESS_S = 60.0
 
-def install_timers(
-    app: Any,
-    cfg: StreamsConfig,
-    stages: dict[str, DeviceProcessor],
-    compound: CompoundProcessor,
-    *,
-    topics: dict[str, str],
-    tables: dict[str, Any],
-    publish: Callable[[Emitted], Awaitable[None]],
-    on_ready: Callable[[], object] | None = None,
-) -> None:
+
+class Publish(Protocol):
+    async def __call__(self, emitted: Emitted) -> None: ...
+
+
+class WorkerTimers:
     """`stages`, `topics` and `tables` are keyed alike by device stage ("readings", ...);
-    `tables` also holds "compound"."""
-    state = {"reload": False, "ready": on_ready is None}
-    devices = stages["readings"]
+    `tables` also holds "compound". `install` connects it to the app (before it starts)."""
 
-    async def on_revoked(app: Any, revoked: Any, **_: Any) -> None:
+    def __init__(
+        self,
+        app: FaustApp,
+        cfg: StreamsConfig,
+        stages: Mapping[str, DeviceProcessor],
+        compound: CompoundProcessor,
+        *,
+        topics: Mapping[str, str],
+        tables: Mapping[str, FaustTable],
+        publish: Publish,
+        clock: Clock,
+        health: Health,
+        on_ready: Callable[[], object] | None = None,
+    ) -> None:
+        self.app, self.cfg = app, cfg
+        self.stages, self.compound = stages, compound
+        self.topics, self.tables = topics, tables
+        self.publish = publish
+        self.clock = clock
+        self.on_ready = on_ready
+        self.needs_reload = False
+        self.has_been_ready = False
+        self.last_tick_s = clock.monotonic_s()
+        # Ready = a member of the group with its partitions' state loaded (RELIABILITY: a
+        # worker that is not yet serving its partitions must not count as serving them).
+        self.group_joined = health.ready_flag("kafka.group_joined")
+        self.state_loaded = health.ready_flag("worker.state_loaded")
+        health.add_live("worker.timers_ticking", self.is_ticking)
+
+    def install(self) -> None:
+        self.app.on_partitions_revoked.connect(self.on_revoked)
+        self.app.on_partitions_assigned.connect(self.on_assigned)
+        self.app.timer(interval=self.cfg.tick_interval_s)(self.tick)
+        self.app.timer(interval=self.cfg.flush_interval_s)(self.flush)
+
+    def is_ticking(self) -> bool:
+        return self.clock.monotonic_s() - self.last_tick_s < TICK_LIVENESS_S
+
+    async def on_revoked(self, app: Any, revoked: Iterable[TopicPartition], **_: Any) -> None:
         # Forget revoked devices at once: their new owner's timers take over (no double page),
         # and a partition that comes back is read again from its table, not from stale memory.
-        for name, proc in stages.items():
-            lost = {tp.partition for tp in revoked if tp.topic == topics[name]}
-            proc.cache = {k: v for k, v in proc.cache.items() if _partition(k, proc) not in lost}
-        compound.flush()
-        compound.cache = {}
-        state["reload"] = True
+        self.group_joined.clear()
+        self.state_loaded.clear()
+        revoked = list(revoked)
+        for name, proc in self.stages.items():
+            lost = {tp.partition for tp in revoked if tp.topic == self.topics[name]}
+            proc.cache = {
+                k: v for k, v in proc.cache.items() if partition_for(k, proc.partitions) not in lost
+            }
+        self.compound.flush()
+        self.compound.cache = {}
+        self.needs_reload = True
 
-    app.on_partitions_revoked.connect(on_revoked)
+    async def on_assigned(self, app: Any, assigned: Iterable[TopicPartition], **_: Any) -> None:
+        self.group_joined.set()
+        self.needs_reload = True
 
-    async def on_assigned(app: Any, assigned: Any, **_: Any) -> None:
-        state["reload"] = True
-
-    app.on_partitions_assigned.connect(on_assigned)
-
-    def reload() -> None:
-        recovery = app.tables.recovery
-        if app.rebalancing or not recovery.completed.is_set():
+    def reload(self) -> None:
+        """Once recovery is done: keep exactly the devices of the partitions we own now."""
+        if not is_recovered(self.app):
             return
-        state["reload"] = False
-        active = recovery.active_tps
-        pairs: list[tuple[DeviceProcessor | CompoundProcessor, Any]] = [
-            (proc, tables[name]) for name, proc in stages.items()
+        self.needs_reload = False
+        procs: list[tuple[DeviceProcessor | CompoundProcessor, FaustTable]] = [
+            (proc, self.tables[name]) for name, proc in self.stages.items()
         ]
-        pairs.append((compound, tables["compound"]))
-        for proc, table in pairs:
-            name = table.changelog_topic.get_topic_name()
-            proc.keep_only({tp.partition for tp in active if tp.topic == name})
-        log.info("state reloaded after rebalance: %d devices", len(devices.cache))
-        if not state["ready"] and on_ready is not None:
-            state["ready"] = True
-            on_ready()
+        procs.append((self.compound, self.tables["compound"]))
+        for proc, table in procs:
+            changelog = table.changelog_topic.get_topic_name()
+            proc.keep_only(recovered_partitions(self.app, changelog))
+        log.info("state reloaded after rebalance: %d devices", len(self.stages["readings"].cache))
+        self.state_loaded.set()
+        if not self.has_been_ready:
+            self.has_been_ready = True
+            if self.on_ready is not None:
+                self.on_ready()
 
-    async def tick() -> None:
-        # An exception escaping a Faust timer kills the worker (STACK-NOTES.md): report it.
+    async def tick(self) -> None:
+        self.last_tick_s = self.clock.monotonic_s()
         try:
-            if state["reload"]:
-                reload()
+            if self.needs_reload:
+                self.reload()
             emitted = Emitted()
-            for proc in stages.values():
+            for proc in self.stages.values():
                 proc.tick(emitted)
-            compound.tick(emitted)
-            metrics.DEVICES.set(len(devices.cache))
-            await publish(emitted)
+            self.compound.tick(emitted)
+            metrics.DEVICES.set(len(self.stages["readings"].cache))
+            await self.publish(emitted)
         except Exception:
             log.exception("tick timer failed; next tick retries")
             metrics.TIMER_ERRORS.labels("tick").inc()
 
-    tick = app.timer(interval=cfg.tick_interval_s)(tick)
-
-    async def flush() -> None:
+    async def flush(self) -> None:
         try:
-            for proc in stages.values():
+            for proc in self.stages.values():
                 proc.flush()
-            compound.flush()
-            await publish(Emitted())
+            self.compound.flush()
+            await self.publish(Emitted())
         except Exception:
             log.exception("flush timer failed; next flush retries")
             metrics.TIMER_ERRORS.labels("flush").inc()
-
-    flush = app.timer(interval=cfg.flush_interval_s)(flush)
-
-
-def _partition(key: str, proc: DeviceProcessor) -> int:
-    return partition_for(key, proc.partitions)

@@ -1,8 +1,9 @@
-"""The duty console's HTTP side: sign-in, incident list, live stream (SSE), actions, site plan.
+"""The duty console's HTTP side: the page, sign-in, incidents, plans, live stream, actions.
 
-Plain HTML/JS from `static/`, no external assets or map tiles. Every action goes through the
-dispatcher, so it is a recorded transition (who = the signed-in member, from where = the
-console and the client address).
+Static files from `static/` (Preact + htm vendored there, nothing from the internet). Every
+read is scoped to the member's stations and compounds (alerts/console/scope.py); every action
+goes through the dispatcher, so it is a recorded transition (who = the signed-in member, from
+where = the console and the client address).
 """
 
 from __future__ import annotations
@@ -15,19 +16,32 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from alerts.clock import Clock
-from alerts.console.passwords import verify_password
-from alerts.console.scope import Scope, incident_view, scope_of
-from alerts.console.sessions import COOKIE, Sessions
+from alerts.console.auth import Auth, Caller
+from alerts.console.config import ConsoleConfig
+from alerts.console.i18n import LANGS, catalogue
+from alerts.console.plans import building_plan, shed_plan, site_plan
+from alerts.console.security import ActionBody, guard, headers_hook, parse, refuse
+from alerts.console.sessions import Sessions
+from alerts.console.views import incident_view
 from alerts.errors import TransitionError
 from alerts.escalation import EscalationPolicy
+from alerts.ledger.db import Database
 from alerts.lifecycle import Action, Incident, Outcome
 from alerts.notify.hub import ConsoleHub
 from alerts.registry.registry import Registry
+from runtime.clock import Clock
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
-_ACTIONS = {a.value: a for a in Action if a not in (Action.DISPATCH, Action.NOTE)}
+_TYPES = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".svg": "image/svg+xml",
+    ".txt": "text/plain",
+    ".md": "text/plain",
+}
+# An imported drawing is shown as an image; opened on its own it must not run anything.
+_DRAWING_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
 class Backend(Protocol):
@@ -38,106 +52,145 @@ class Backend(Protocol):
     def open_incidents(self) -> list[Incident]: ...
 
     async def act(  # noqa: PLR0917
-        self, key: str, action: Action, actor: str, source: str,
-        outcome: Outcome | None, cause: str | None,
-    ) -> Incident: ...  # fmt: skip
+        self,
+        key: str,
+        action: Action,
+        actor: str,
+        source: str,
+        outcome: Outcome | None,
+        cause: str | None,
+    ) -> Incident: ...
 
 
 class Console:
-    def __init__(self, backend: Backend, clock: Clock, session_ttl_s: float) -> None:
+    def __init__(self, backend: Backend, clock: Clock, config: ConsoleConfig, db: Database) -> None:
         self.backend = backend
-        self.sessions = Sessions(clock, session_ttl_s)
-        self.app = web.Application()
+        self.config = config
+        self.db = db
+        self.auth = Auth(backend.registry, Sessions(db, clock, config.session_ttl_s), clock, config)
+        self.app = web.Application(
+            middlewares=[guard(config)], client_max_size=config.max_body_bytes
+        )
+        self.app.on_response_prepare.append(headers_hook(config))
+        self.app.on_cleanup.append(self._close)
+        self._static = {p.relative_to(STATIC).as_posix(): p for p in STATIC.rglob("*.*")}
         self.app.add_routes(
             [
                 web.get("/", self._index),
-                web.get("/static/{name}", self._static),
-                web.post("/api/login", self._login),
-                web.post("/api/logout", self._logout),
+                web.get("/favicon.ico", self._favicon),
+                web.get("/static/{path:.+}", self._static_file),
+                web.get("/api/messages/{lang}", self._messages),
+                web.post("/api/login", self.auth.login),
+                web.post("/api/logout", self.auth.logout),
                 web.get("/api/me", self._me),
                 web.get("/api/incidents", self._incidents),
                 web.get("/api/siteplan/{compound_id}", self._siteplan),
+                web.get("/api/plan/{compound_id}/{place_id}", self._plan),
+                web.get("/api/drawing/{compound_id}/{building_id}", self._drawing),
                 web.get("/api/stream", self._stream),
                 web.post("/api/action", self._action),
             ]
         )
 
-    def _scope(self, request: web.Request) -> tuple[str, Scope]:
-        member_id = self.sessions.member(request.cookies.get(COOKIE))
-        scope = scope_of(self.backend.registry, member_id) if member_id else None
-        if member_id is None or scope is None:
-            raise web.HTTPUnauthorized(text="sign in first")
-        return member_id, scope
+    async def _close(self, _app: web.Application) -> None:
+        self.db.close()
 
+    # -- the page ---------------------------------------------------------------------------
     async def _index(self, _request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(STATIC / "index.html")
+        return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
-    async def _static(self, request: web.Request) -> web.StreamResponse:
-        name = request.match_info["name"]
-        if name not in {"app.js", "console.css"}:
+    async def _favicon(self, _request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(STATIC / "icon.svg", headers={"Content-Type": "image/svg+xml"})
+
+    async def _static_file(self, request: web.Request) -> web.StreamResponse:
+        path = self._static.get(request.match_info["path"])
+        if path is None or path.name == "index.html":
             raise web.HTTPNotFound()
-        return web.FileResponse(STATIC / name)
+        kind = _TYPES.get(path.suffix)
+        return web.FileResponse(path, headers={"Content-Type": kind} if kind else None)
 
-    async def _login(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        member_id, password = str(body.get("member_id", "")), str(body.get("password", ""))
-        member = self.backend.registry.member(member_id)
-        stored = member.password_scrypt if member else None
-        # scrypt takes tens of ms: off the event loop, so pages keep flowing during sign-in.
-        is_ok = await asyncio.to_thread(verify_password, password, stored)
-        if not is_ok or scope_of(self.backend.registry, member_id) is None:
-            log.warning("console sign-in refused for %r from %s", member_id, request.remote)
-            raise web.HTTPUnauthorized(text="unknown member or wrong password")
-        response = web.json_response({"member_id": member_id})
-        response.set_cookie(COOKIE, self.sessions.open(member_id), httponly=True,
-                            samesite="Strict")  # fmt: skip
-        return response
-
-    async def _logout(self, request: web.Request) -> web.Response:
-        self.sessions.close(request.cookies.get(COOKIE))
-        response = web.json_response({"ok": True})
-        response.del_cookie(COOKIE)
-        return response
+    async def _messages(self, request: web.Request) -> web.Response:
+        lang = request.match_info["lang"]
+        if lang not in LANGS:
+            raise refuse(request, web.HTTPNotFound, "not_found")
+        return web.json_response(catalogue(lang))
 
     async def _me(self, request: web.Request) -> web.Response:
-        member_id, scope = self._scope(request)
-        member = self.backend.registry.member(member_id)
+        caller = self.auth.caller(request)
+        member = self.backend.registry.member(caller.member_id)
         return web.json_response(
-            {"member_id": member_id, "name": member.name if member else member_id,
-             "role": member.role.value if member else "", "scope": scope.kind,
-             "scope_id": scope.scope_id, "stations": sorted(scope.station_ids)}
-        )  # fmt: skip
+            {
+                "member_id": caller.member_id,
+                "name": member.name if member else caller.member_id,
+                "role": member.role.value if member else "",
+                "scope": caller.scope.kind,
+                "scope_id": caller.scope.scope_id,
+                "csrf": caller.session.csrf_token,
+                "expires_at": caller.session.expires_at.isoformat(),
+                "undo_window_s": self.config.undo_window_s,
+                "settle_ms": self.config.settle_ms,
+            }
+        )
 
-    def _visible(self, scope: Scope) -> list[dict[str, Any]]:
-        policy = self.backend.policy
-        return [incident_view(i, policy) for i in self.backend.open_incidents() if scope.sees(i)]
+    # -- reads, each scoped ------------------------------------------------------------------
+    def _visible(self, caller: Caller) -> list[dict[str, Any]]:
+        return [self._view(i) for i in self.backend.open_incidents() if caller.scope.sees(i)]
+
+    def _view(self, inc: Incident) -> dict[str, Any]:
+        return incident_view(inc, self.backend.registry, self.backend.policy)
 
     async def _incidents(self, request: web.Request) -> web.Response:
-        _member, scope = self._scope(request)
-        return web.json_response(self._visible(scope))
+        return web.json_response(self._visible(self.auth.caller(request)))
+
+    def _compound(self, request: web.Request, caller: Caller) -> Any:
+        compound_id = request.match_info["compound_id"]
+        compound = self.backend.registry.compound(compound_id)
+        seen = caller.scope.sees_compound(compound_id, self.backend.open_incidents())
+        if compound is None or not seen:
+            raise refuse(request, web.HTTPNotFound, "not_found")  # never say it exists
+        return compound
 
     async def _siteplan(self, request: web.Request) -> web.Response:
-        self._scope(request)
-        compound = self.backend.registry.compound(request.match_info["compound_id"])
-        if compound is None:
-            raise web.HTTPNotFound(text="unknown compound")
-        return web.json_response(
-            {"compound_id": compound.compound_id, "name": compound.name,
-             "width_m": compound.width_m, "depth_m": compound.depth_m,
-             "buildings": [b.model_dump() for b in compound.buildings]}
-        )  # fmt: skip
+        compound = self._compound(request, self.auth.caller(request))
+        query = request.query
+        return web.json_response(site_plan(compound, query.get("building"), query.get("shed")))
+
+    async def _plan(self, request: web.Request) -> web.Response:
+        compound = self._compound(request, self.auth.caller(request))
+        place_id = request.match_info["place_id"]
+        alarm_ids = frozenset(filter(None, request.query.get("alarm", "").split(",")))
+        shed = compound.shed(place_id)
+        if shed is not None:
+            return web.json_response(shed_plan(compound.compound_id, shed))
+        building = compound.building(place_id)
+        floor = request.query.get("floor", "1")
+        if building is None or not floor.isdigit() or not 1 <= int(floor) <= building.floors:
+            raise refuse(request, web.HTTPNotFound, "not_found")
+        plan = building_plan(compound.compound_id, building, int(floor), alarm_ids)
+        return web.json_response(plan)
+
+    async def _drawing(self, request: web.Request) -> web.StreamResponse:
+        compound = self._compound(request, self.auth.caller(request))
+        path = self.backend.registry.plan_drawing(
+            compound.compound_id, request.match_info["building_id"]
+        )
+        if path is None or not path.is_file():
+            raise refuse(request, web.HTTPNotFound, "not_found")
+        headers = {"Content-Type": "image/svg+xml", "Content-Security-Policy": _DRAWING_CSP}
+        return web.FileResponse(path, headers=headers)
 
     async def _stream(self, request: web.Request) -> web.StreamResponse:
-        """Server-sent events: the full list first, then every change in scope."""
-        member, scope = self._scope(request)
+        """Server-sent events: the full list first, then every change in scope, and the
+        member's own pages; ends when the session does (expiry or sign-out)."""
+        caller = self.auth.caller(request)
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
         )
         await response.prepare(request)
-        queue = self.backend.hub.subscribe(member)
+        queue = self.backend.hub.subscribe(caller.member_id)
         try:
-            await _send(response, "snapshot", self._visible(scope))
-            while True:
+            await _send(response, "snapshot", self._visible(caller))
+            while self.auth.sessions.get(caller.token) is not None:
                 try:
                     async with asyncio.timeout(15.0):  # not wait_for: see runner._timer_loop
                         event = await queue.get()
@@ -146,9 +199,8 @@ class Console:
                     continue
                 if event.get("type") == "shutdown":
                     break
-                if event.get("type") == "incident" and scope.sees(event["incident"]):
-                    view = incident_view(event["incident"], self.backend.policy)
-                    await _send(response, "incident", view)
+                if event.get("type") == "incident" and caller.scope.sees(event["incident"]):
+                    await _send(response, "incident", self._view(event["incident"]))
                 elif event.get("type") == "page":  # the hub queues a member's pages only
                     await _send(response, "page", event)
         except ConnectionResetError:
@@ -157,25 +209,25 @@ class Console:
             self.backend.hub.unsubscribe(queue)
         return response
 
+    # -- the one state change ----------------------------------------------------------------
     async def _action(self, request: web.Request) -> web.Response:
-        member_id, scope = self._scope(request)
-        body = await request.json()
-        action = _ACTIONS.get(str(body.get("action")))
-        key = str(body.get("incident_key", ""))
+        caller = self.auth.caller(request, is_change=True)
+        body = await parse(request, ActionBody)
+        key = body.incident_key
         inc = next((i for i in self.backend.open_incidents() if i.incident_key == key), None)
-        if action is None or inc is None:
-            raise web.HTTPNotFound(text="unknown incident or action")
-        if not scope.sees(inc):
-            raise web.HTTPForbidden(text="this incident belongs to another station")
-        outcome = Outcome(body["outcome"]) if body.get("outcome") else None
+        if inc is None or not caller.scope.sees(inc):
+            raise refuse(request, web.HTTPNotFound, "not_found")
         source = f"console {request.remote or '?'}"
         try:
-            inc = await self.backend.act(key, action, member_id, source, outcome,
-                                         body.get("cause"))  # fmt: skip
-        except TransitionError as exc:
-            raise web.HTTPConflict(text=str(exc)) from None
-        return web.json_response(incident_view(inc, self.backend.policy))
+            inc = await self.backend.act(
+                key, Action(body.action), caller.member_id, source, body.outcome, body.cause
+            )
+        except TransitionError:
+            raise refuse(request, web.HTTPConflict, "conflict") from None
+        return web.json_response(self._view(inc))
 
 
 async def _send(response: web.StreamResponse, event: str, data: Any) -> None:
+    # json.dumps escapes nothing HTML-ish, but an event-stream is never parsed as HTML and the
+    # page puts every field into text nodes (Preact), so markup in a field stays text.
     await response.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())

@@ -1,106 +1,247 @@
-"""Append-only audit log with a hash chain: any edited, inserted or deleted entry is detected.
+"""Append-only audit log: every ledger write chained, signed, and checkpointed outside the database.
 
-hash_n = sha256(hash_{n-1} || canonical JSON of entry n). The base anchor (id 0) is the hash
-before the first kept entry (genesis, or the last purged entry after retention); the head
-anchor (id 1) is the last entry's seq and hash, so a deleted tail is detected as well.
+The ledger calls `append(..., rows=[(table, key), ...])` inside the transaction that wrote
+those rows; the log reads each row back and chains its digest (alerts/ledger/audit_chain.py).
+With a keyring (alerts/ledger/audit_keys.py) every entry carries an HMAC the database host
+cannot compute, and `checkpoint()` signs the committed head into an append-only file (and the
+dispatch service sends it to Kafka), so a truncated or recomputed chain is caught by
+`firewatch audit verify` (alerts/ledger/audit_verify.py). Retention (`purge_before`) keeps the
+chain checkable: the base anchor and the row digests carried past it go into a signed entry.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
+from alerts.errors import LedgerError
+from alerts.ledger.audit_chain import (
+    ADOPT,
+    AUDITED_TABLES,
+    CHECKPOINT_DOMAIN,
+    ENTRY_COLUMNS,
+    ENTRY_DOMAIN,
+    GENESIS,
+    PURGE,
+    SYSTEM_ACTOR,
+    AuditedTable,
+    ChainState,
+    Entry,
+    RowImage,
+    checkpoint_message,
+    entry_digest,
+    images_json,
+    key_text,
+    row_digest,
+)
+from alerts.ledger.audit_checkpoints import Checkpoint, append_checkpoint
+from alerts.ledger.audit_keys import Keyring
 from alerts.ledger.db import Database
 
-GENESIS = "0" * 64
-_BASE, _HEAD = 0, 1
-
-
-def _digest(  # noqa: PLR0917 - one argument per hashed column
-    prev_hash: str, seq: int, at: float, actor: str, action: str, subject: str,
-            payload: str) -> str:  # fmt: skip
-    body = json.dumps([seq, repr(at), actor, action, subject, payload], ensure_ascii=False)
-    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+BASE_ANCHOR, HEAD_ANCHOR = 0, 1
+RowRef = tuple[str, Sequence[Any]]  # (audited table, primary-key values)
 
 
 class AuditLog:
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self,
+        db: Database,
+        keyring: Keyring | None = None,
+        checkpoint_file: Path | None = None,
+        *,
+        adopt_migrations: Sequence[int] = (),
+        tables: Sequence[AuditedTable] = AUDITED_TABLES,
+        now: Callable[[], float] = time.time,
+    ) -> None:
         self._db = db
-        head = db.query("SELECT seq, hash FROM audit_anchor WHERE id = ?", (_HEAD,))
-        self._seq, self._hash = (int(head[0][0]), str(head[0][1])) if head else (0, GENESIS)
+        self._keyring = keyring
+        self._checkpoint_file = checkpoint_file
+        self._tables = {t.name: t for t in tables}
+        self._columns: dict[str, tuple[str, ...]] = {}
+        self._now = now
+        self._checkpointed = -1
+        if adopt_migrations:
+            # Migrations may rewrite rows without the ledger code: re-baseline on the new schema.
+            with db.transaction():
+                self._adopt(adopt_migrations)
 
-    def append(self, at: float, actor: str, action: str, subject: str, payload: Any) -> str:
-        """Append one entry inside the caller's transaction."""
+    @property
+    def is_keyed(self) -> bool:
+        return self._keyring is not None
+
+    # -- writing ----------------------------------------------------------------------------
+    def append(  # noqa: PLR0917 - the columns of an entry
+        self,
+        at: float,
+        actor: str,
+        action: str,
+        subject: str,
+        payload: Any,
+        rows: Iterable[RowRef] = (),
+    ) -> str:
+        """Append one entry inside the caller's transaction, after it wrote `rows`."""
         text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
-        seq = self._seq + 1
-        digest = _digest(self._hash, seq, at, actor, action, subject, text)
-        self._db.execute(
-            "INSERT INTO audit_log (seq, at, actor, action, subject, payload, prev_hash, hash)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (seq, at, actor, action, subject, text, self._hash, digest),
+        images = [self._image(table, key) for table, key in rows]
+        return self._append(at, actor, action, subject, text, images)
+
+    def keys_where(self, table: str, where: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Primary keys of the rows a bulk statement is about to touch (`where` is trusted SQL)."""
+        spec = self._table(table)
+        sql = f"SELECT {', '.join(spec.key)} FROM {table} WHERE {where}"  # noqa: S608 - names from the registry
+        return [tuple(r) for r in self._db.query(sql, params)]
+
+    def purge_before(self, at: float, deleted: Iterable[RowRef], summary: dict[str, Any]) -> int:
+        """Retention, inside the caller's transaction: drop entries older than `at`, record the
+        new base, the row digests carried past it, and the ledger rows deleted (`deleted`)."""
+        rows = self._db.query(
+            "SELECT seq, hash FROM audit_log WHERE at < ? ORDER BY seq DESC LIMIT 1", (at,)
         )
-        self._set_anchor(_HEAD, seq, digest)
-        self._seq, self._hash = seq, digest
+        count, carried = 0, []
+        if rows:
+            last_seq, last_hash = int(rows[0][0]), str(rows[0][1])
+            carried = self._carried(last_seq)
+            count = self._db.execute("DELETE FROM audit_log WHERE seq <= ?", (last_seq,))
+            self._set_anchor(BASE_ANCHOR, last_seq, last_hash)
+        base = self._anchor(BASE_ANCHOR) or (0, GENESIS)
+        payload = {**summary, "audit_log": count, "base": list(base), "carried": carried}
+        text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+        images = [self._image(table, key) for table, key in deleted]
+        self._append(at, SYSTEM_ACTOR, PURGE, "ledger", text, images)
+        return count
+
+    def checkpoint(self) -> Checkpoint | None:
+        """Sign the committed head and append it to the checkpoint file. Call it outside any
+        ledger transaction (a rolled-back head would look like a truncated chain). None when
+        there is no key or nothing new since the last checkpoint."""
+        if self._keyring is None:
+            return None
+        seq, digest = self._anchor(HEAD_ANCHOR) or (0, GENESIS)
+        if seq in (0, self._checkpointed):
+            return None
+        kid, mac = self._keyring.sign(CHECKPOINT_DOMAIN, checkpoint_message(seq, digest))
+        cp = Checkpoint(seq=seq, hash=digest, at=self._now(), key_id=kid, mac=mac)
+        if self._checkpoint_file is not None:
+            append_checkpoint(self._checkpoint_file, cp)
+        self._checkpointed = seq
+        return cp
+
+    # -- internals --------------------------------------------------------------------------
+    def _append(  # noqa: PLR0917 - the columns of an entry
+        self, at: float, actor: str, action: str, subject: str, text: str, images: list[RowImage]
+    ) -> str:
+        # The head comes from the database, not memory: a rolled-back transaction must not
+        # leave a gap in the sequence.
+        prev_seq, prev_hash = self._anchor(HEAD_ANCHOR) or (0, GENESIS)
+        seq, row_images = prev_seq + 1, images_json(images)
+        digest = entry_digest(prev_hash, seq, at, actor, action, subject, text, row_images)
+        kid, mac = self._keyring.sign(ENTRY_DOMAIN, digest) if self._keyring else (None, None)
+        self._db.execute(
+            f"INSERT INTO audit_log ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 - fixed columns
+            (seq, at, actor, action, subject, text, prev_hash, digest, row_images, kid, mac),
+        )
+        self._set_anchor(HEAD_ANCHOR, seq, digest)
         return digest
 
+    def _adopt(self, migrations: Sequence[int]) -> None:
+        present = set(ledger_tables(self._db))
+        snapshot = [
+            image
+            for name in sorted(self._tables)
+            if name in present
+            for image in self._table_images(name)
+        ]
+        payload = {"migrations": sorted(migrations), "rows": snapshot}
+        text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+        self._append(self._now(), SYSTEM_ACTOR, ADOPT, "schema", text, [])
+
+    def _carried(self, last_seq: int) -> list[RowImage]:
+        """Digests as of entry `last_seq` of rows no later entry touches: the state that the
+        entries about to be purged held, replayed from the chain (never read from the tables,
+        which an insider may have edited)."""
+        before, after = ChainState(), ChainState()
+        for entry in iter_entries(self._db):
+            (before if entry.seq <= last_seq else after).apply(entry)
+        return [
+            (table, json.loads(key), digest)
+            for (table, key), (digest, _seq) in before.rows.items()
+            if (table, key) not in after.touched
+        ]
+
+    def _table(self, name: str) -> AuditedTable:
+        spec = self._tables.get(name)
+        if spec is None:
+            raise LedgerError(f"table {name!r} is not audited: add it to AUDITED_TABLES")
+        return spec
+
+    def _image(self, table: str, key: Sequence[Any]) -> RowImage:
+        spec, columns = self._table(table), self._cols(table)
+        where = " AND ".join(f"{c} = ?" for c in spec.key)
+        sql = f"SELECT {', '.join(columns)} FROM {table} WHERE {where}"  # noqa: S608 - registry names
+        found = self._db.query(sql, key)
+        if not found:
+            return (table, list(key), None)
+        row = found[0]
+        key_values = [row[columns.index(c)] for c in spec.key]
+        return (table, key_values, row_digest(table, columns, row))
+
+    def _table_images(self, table: str) -> Iterator[RowImage]:
+        spec, columns = self._table(table), self._cols(table)
+        for row in self._db.query(f"SELECT {', '.join(columns)} FROM {table}"):  # noqa: S608
+            key = [row[columns.index(c)] for c in spec.key]
+            yield (table, key, row_digest(table, columns, row))
+
+    def _cols(self, table: str) -> tuple[str, ...]:
+        if table not in self._columns:
+            self._columns[table] = table_columns(self._db, table)
+        return self._columns[table]
+
+    def _anchor(self, anchor_id: int) -> tuple[int, str] | None:
+        rows = self._db.query("SELECT seq, hash FROM audit_anchor WHERE id = ?", (anchor_id,))
+        return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
     def _set_anchor(self, anchor_id: int, seq: int, digest: str) -> None:
-        if (
-            self._db.execute(
-                "UPDATE audit_anchor SET seq = ?, hash = ? WHERE id = ?", (seq, digest, anchor_id)
-            )
-            == 0
-        ):
+        sql = "UPDATE audit_anchor SET seq = ?, hash = ? WHERE id = ?"
+        if self._db.execute(sql, (seq, digest, anchor_id)) == 0:
             self._db.execute(
                 "INSERT INTO audit_anchor (id, seq, hash) VALUES (?, ?, ?)",
                 (anchor_id, seq, digest),
             )
 
-    def purge_before(self, at: float) -> int:
-        """Drop entries older than `at` (retention); the base anchor keeps the chain checkable."""
-        rows = self._db.query(
-            "SELECT seq, hash FROM audit_log WHERE at < ? ORDER BY seq DESC LIMIT 1", (at,)
+
+def iter_entries(db: Database, page: int = 5000) -> Iterator[Entry]:
+    """Every entry in sequence order, read a page at a time (a chain holds a year or more)."""
+    sql = f"SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?"  # noqa: S608
+    after = -1
+    while rows := db.query(sql, (after, page)):
+        for row in rows:
+            entry = Entry.from_row(row)
+            after = entry.seq
+            yield entry
+
+
+def table_columns(db: Database, table: str) -> tuple[str, ...]:
+    if db.is_postgres:
+        rows = db.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?"
+            " AND table_schema = current_schema() ORDER BY ordinal_position",
+            (table,),
         )
-        if not rows:
-            return 0
-        last_seq, last_hash = int(rows[0][0]), str(rows[0][1])
-        count = self._db.execute("DELETE FROM audit_log WHERE seq <= ?", (last_seq,))
-        self._set_anchor(_BASE, last_seq, last_hash)
-        return count
+        return tuple(str(r[0]) for r in rows)
+    return tuple(str(r[1]) for r in db.query(f"PRAGMA table_info({table})"))
 
 
-@dataclass
-class VerifyResult:
-    entries: int = 0
-    problems: list[str] = field(default_factory=list)
+def ledger_tables(db: Database) -> list[str]:
+    if db.is_postgres:
+        sql = (
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        )
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    return sorted(str(r[0]) for r in db.query(sql))
 
-    @property
-    def is_ok(self) -> bool:
-        return not self.problems
 
-
-def verify(db: Database) -> VerifyResult:
-    """Walk the chain from the base anchor to the head anchor."""
-    anchors = {int(r[0]): (int(r[1]), str(r[2])) for r in
-               db.query("SELECT id, seq, hash FROM audit_anchor")}  # fmt: skip
-    seq, prev = anchors.get(_BASE, (0, GENESIS))
-    result = VerifyResult()
-    rows = db.query(
-        "SELECT seq, at, actor, action, subject, payload, prev_hash, hash FROM audit_log"
-        " ORDER BY seq"
-    )
-    for row in rows:
-        n, at, actor, action, subject, payload, prev_hash, digest = row
-        if n != seq + 1:
-            result.problems.append(f"entries {seq + 1}..{n - 1} are missing (deleted)")
-        if prev_hash != prev:
-            result.problems.append(f"entry {n}: prev_hash does not match entry {n - 1}")
-        if _digest(prev_hash, n, at, actor, action, subject, payload) != digest:
-            result.problems.append(f"entry {n}: content does not match its hash (edited)")
-        seq, prev = int(n), str(digest)
-        result.entries += 1
-    head = anchors.get(_HEAD)
-    if head is not None and (head[0] != seq or head[1] != prev):
-        result.problems.append(f"chain ends at entry {seq} but the head anchor says {head[0]}")
-    return result
+__all__ = ["AuditLog", "RowRef", "iter_entries", "key_text", "ledger_tables", "table_columns"]

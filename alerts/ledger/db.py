@@ -24,10 +24,15 @@ Row = tuple[Any, ...]
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
+        """`read_only`: open an existing ledger for reading only (audit verify, reports): a
+        missing database is an error, never created."""
         self.url = url
         self.is_postgres = url.startswith(("postgresql://", "postgres://"))
-        self._conn: Any = _connect_pg(url) if self.is_postgres else _connect_sqlite(url)
+        if self.is_postgres:
+            self._conn: Any = _connect_pg(url, read_only)
+        else:
+            self._conn = _connect_sqlite_ro(url) if read_only else _connect_sqlite(url)
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.is_postgres else sql
@@ -66,10 +71,13 @@ class Database:
                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
                 " applied_at DOUBLE PRECISION NOT NULL)"
             )
-        done = {r[0] for r in self.query("SELECT version FROM schema_migrations")}
+        done = {
+            int(r[0]): str(r[1]) for r in self.query("SELECT version, name FROM schema_migrations")
+        }
         applied = []
         for version, name, path in _migrations(directory):
             if version in done:
+                _check_same(version, done[version], name)
                 continue
             with self.transaction():
                 for statement in _statements(path.read_text(encoding="utf-8")):
@@ -80,6 +88,17 @@ class Database:
                 )
             applied.append(version)
         return applied
+
+
+def _check_same(version: int, recorded: str, name: str) -> None:
+    """A number means one migration forever: a ledger that recorded another migration under
+    it (a build from an unmerged branch) would silently miss this one's schema."""
+    if recorded != name:
+        raise LedgerError(
+            f"ledger migration {version} is recorded as {recorded!r}, but this release's"
+            f" {version:04d} is {name!r}: this ledger comes from another build; restore a"
+            " backup made by a release (firewatch ledger restore)"
+        )
 
 
 def _migrations(directory: Path) -> list[tuple[int, str, Path]]:
@@ -115,12 +134,24 @@ def _connect_sqlite(url: str) -> sqlite3.Connection:
     return conn
 
 
-def _connect_pg(url: str) -> Any:
+def _connect_sqlite_ro(url: str) -> sqlite3.Connection:
+    path = url.removeprefix("sqlite://").removeprefix("/")
+    if not url.startswith("sqlite://") or not path or path == ":memory:":
+        raise LedgerError(f"unsupported database URL {url!r} for reading: sqlite:///PATH")
+    if not Path(path).is_file():
+        raise LedgerError(f"no ledger database at {path}")
+    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+
+
+def _connect_pg(url: str, read_only: bool = False) -> Any:
     try:
         import psycopg  # noqa: PLC0415 - optional: only PostgreSQL ledgers need it
     except ImportError as exc:
         raise LedgerError("PostgreSQL ledger needs psycopg: pip install 'psycopg[binary]'") from exc
     try:
-        return psycopg.connect(url)
+        conn = psycopg.connect(url)
+        if read_only:
+            conn.read_only = True
     except psycopg.Error as exc:
         raise LedgerError(f"cannot connect to the PostgreSQL ledger: {exc}") from None
+    return conn

@@ -1,18 +1,28 @@
 """The ledger (台账): incidents with their conditions and tasks, transitions, pages, commands
-and maintenance work orders. Every write of a batch is one transaction, audited.
+and maintenance work orders. Every write of a batch is one transaction, and every row it
+writes is passed to the signed audit chain inside that transaction (alerts/ledger/audit.py).
 
-Called from a worker thread by the dispatch shell (never on the event loop); one call at a
-time (the shell holds its lock), so the connection is never shared between two threads.
+Called from a worker thread by the dispatch shell (never on the event loop). One call at a
+time, under the ledger's own lock: the audit chain reads its head inside the writing
+transaction, so two threads on the one connection would interleave two transactions (and a
+checkpoint could sign a head that is then rolled back).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
-from alerts.ledger.audit import AuditLog
+from alerts.ledger import queries
+from alerts.ledger.audit import AuditLog, RowRef
+from alerts.ledger.audit_checkpoints import Checkpoint
+from alerts.ledger.audit_keys import Keyring
 from alerts.ledger.batch import LedgerBatch, PageRecord
 from alerts.ledger.db import Database
 from alerts.ledger.rows import (
@@ -22,15 +32,13 @@ from alerts.ledger.rows import (
     TASK_COLUMNS,
     WORK_ORDER_COLUMNS,
     Row,
-    at,
-    incident_from,
-    work_order_from,
 )
 from alerts.lifecycle import Incident, State, Transition
-from alerts.linkage import CommandState, PendingCommand
+from alerts.linkage import PendingCommand
 from alerts.maintenance import WorkOrder, WorkOrderState
-from events.alerts import LinkageAction
-from events.commands import Command
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _upsert(table: str, columns: Sequence[str], keys: Sequence[str]) -> str:
@@ -49,7 +57,28 @@ _SAVE_CONDITION = _upsert("incident_conditions", CONDITION_COLUMNS, CONDITION_CO
 _SAVE_TASK = _upsert("incident_tasks", TASK_COLUMNS, TASK_COLUMNS[:2])
 _SAVE_COMMAND = _upsert("commands", COMMAND_COLUMNS, ("command_id",))
 _SAVE_WORK_ORDER = _upsert("work_orders", WORK_ORDER_COLUMNS, ("order_id",))
-_OPEN_OR_SINCE = "state <> ? OR resolved_at >= ?"
+# Records of an incident, deleted with it by retention; `incidents` itself last, since the
+# others find their rows through it. incidents_v1 holds the v1 copies (migration 0007).
+_INCIDENT_RECORDS = (
+    "transitions",
+    "notifications",
+    "commands",
+    "incident_conditions",
+    "incident_tasks",
+    "incidents_v1",
+    "incidents",
+)
+
+
+def _locked(method: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(method)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        ledger = args[0]
+        assert isinstance(ledger, Ledger)
+        with ledger.lock:
+            return method(*args, **kwargs)
+
+    return run
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,47 +89,88 @@ class Restored:
 
 
 class Ledger:
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self,
+        db: Database,
+        keyring: Keyring | None = None,
+        checkpoint_file: Path | None = None,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        """`keyring` signs the audit chain; `checkpoint_file` receives its signed checkpoints
+        (alerts/ledger/audit.py). Without a keyring the chain is checkable but not anchored."""
         self.db = db
-        db.migrate()
-        self.audit = AuditLog(db)
+        self.lock = threading.RLock()
+        applied = db.migrate()
+        self.audit = AuditLog(db, keyring, checkpoint_file, adopt_migrations=applied, now=now)
+        self._now = now
         rows = db.query("SELECT COALESCE(MAX(id), 0) FROM transitions")
         self._transition_id = int(rows[0][0])
 
+    @_locked
     def write(self, batch: LedgerBatch) -> None:
         """Everything of one dispatcher step, in one transaction."""
         if batch.is_empty:
             return
         with self.db.transaction():
             for row, condition_rows, task_rows in batch.incidents:
-                self.db.execute(_SAVE_INCIDENT, row)
-                for condition in condition_rows:
-                    self.db.execute(_SAVE_CONDITION, condition)
-                for task in task_rows:
-                    self.db.execute(_SAVE_TASK, task)
+                self._incident(row, condition_rows, task_rows)
             for transition in batch.transitions:
                 self._transition(transition)
             for row in batch.commands:
-                self.db.execute(_SAVE_COMMAND, row)
-                command_id, incident_key, issued_at, confirmed_at = row[0], row[1], row[6], row[8]
-                self.audit.append(
-                    confirmed_at or issued_at,
-                    "dispatch",
-                    f"command_{row[-1]}",
-                    incident_key,
-                    {"command_id": command_id},
-                )
+                self._command(row)
             for row in batch.work_orders:
-                self.db.execute(_SAVE_WORK_ORDER, row)
-                self.audit.append(
-                    row[8],
-                    "dispatch",
-                    f"work_order_{row[12]}",
-                    row[1],
-                    {"order_id": row[0], "revision": row[11]},
-                )
+                self._work_order(row)
             for page in batch.pages:
                 self._page(page)
+
+    @_locked
+    def checkpoint(self) -> Checkpoint | None:
+        """Sign the committed head of the audit chain (outside any write: under the lock)."""
+        return self.audit.checkpoint()
+
+    @_locked
+    def ping(self) -> None:
+        """A round trip to the database (readiness): raises when it is unreachable."""
+        self.db.query("SELECT 1")
+
+    def _incident(self, row: Row, condition_rows: list[Row], task_rows: list[Row]) -> None:
+        key = row[0]
+        self.db.execute(_SAVE_INCIDENT, row)
+        refs: list[RowRef] = [("incidents", (key,))]
+        for condition in condition_rows:
+            self.db.execute(_SAVE_CONDITION, condition)
+            refs.append(("incident_conditions", condition[:2]))
+        for task in task_rows:
+            self.db.execute(_SAVE_TASK, task)
+            refs.append(("incident_tasks", task[:2]))
+        state, seq = row[INCIDENT_COLUMNS.index("state")], row[INCIDENT_COLUMNS.index("seq")]
+        self.audit.append(
+            self._now(), "dispatch", "incident_saved", key, {"state": state, "seq": seq}, refs
+        )
+
+    def _command(self, row: Row) -> None:
+        self.db.execute(_SAVE_COMMAND, row)
+        command_id, incident_key, issued_at, confirmed_at = row[0], row[1], row[6], row[8]
+        self.audit.append(
+            confirmed_at or issued_at,
+            "dispatch",
+            f"command_{row[-1]}",
+            incident_key,
+            {"command_id": command_id},
+            rows=[("commands", (command_id,))],
+        )
+
+    def _work_order(self, row: Row) -> None:
+        self.db.execute(_SAVE_WORK_ORDER, row)
+        order_id = row[0]
+        self.audit.append(
+            row[8],
+            "dispatch",
+            f"work_order_{row[12]}",
+            row[1],
+            {"order_id": order_id, "revision": row[11]},
+            rows=[("work_orders", (order_id,))],
+        )
 
     def _transition(self, t: Transition) -> None:
         self._transition_id += 1
@@ -130,6 +200,7 @@ class Ledger:
                 "source": t.source,
                 "detail": t.detail,
             },
+            rows=[("transitions", (self._transition_id,))],
         )
 
     def _page(self, p: PageRecord) -> None:
@@ -161,110 +232,58 @@ class Ledger:
                 "ok": p.is_ok,
                 "detail": p.detail,
             },
+            rows=[("notifications", (p.incident_key, p.step_id, p.recipient, p.channel))],
         )
 
-    # -- reads ------------------------------------------------------------------------------
+    # -- reads (alerts.ledger.queries) ------------------------------------------------------
+    @_locked
     def restore(self, resolved_since: datetime) -> Restored:
         """What dispatch keeps in memory: open incidents, those resolved since
         `resolved_since` (hold-off, replays), open or recently done work orders, and
         commands awaiting their read-back."""
-        args = (State.RESOLVED.value, resolved_since.timestamp())
-        incidents = self._incidents(_OPEN_OR_SINCE, args)
-        orders = self.db.query(
-            f"SELECT {', '.join(WORK_ORDER_COLUMNS)} FROM work_orders"  # noqa: S608 - fixed columns
-            " WHERE state = ? OR done_at >= ?",
-            (WorkOrderState.OPEN.value, resolved_since.timestamp()),
+        return Restored(
+            queries.incidents(self.db, queries.OPEN_OR_SINCE, queries.since(resolved_since)),
+            queries.work_orders(self.db, open_or_done_since=resolved_since),
+            queries.pending_commands(self.db),
         )
-        return Restored(incidents, [work_order_from(r) for r in orders], self.pending_commands())
 
-    def _incidents(self, where: str, args: Sequence[Any]) -> list[Incident]:
-        sub = f"SELECT incident_key FROM incidents WHERE {where}"  # noqa: S608 - fixed text
-        rows = self.db.query(
-            f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM incidents WHERE {where}"  # noqa: S608 - fixed columns
-            " ORDER BY opened_at",
-            args,
-        )
-        conditions = self._children("incident_conditions", CONDITION_COLUMNS, sub, args)
-        tasks = self._children("incident_tasks", TASK_COLUMNS, sub, args)
-        return [incident_from(r, conditions.get(r[0], []), tasks.get(r[0], [])) for r in rows]
-
-    def _children(
-        self, table: str, columns: Sequence[str], sub: str, args: Sequence[Any]
-    ) -> dict[str, list[Row]]:
-        out: dict[str, list[Row]] = {}
-        sql = f"SELECT {', '.join(columns)} FROM {table} WHERE incident_key IN ({sub})"  # noqa: S608 - fixed text
-        for row in self.db.query(sql, args):
-            out.setdefault(row[0], []).append(row)
-        return out
-
+    @_locked
     def open_incidents(self) -> list[Incident]:
-        return self._incidents("state <> ?", (State.RESOLVED.value,))
+        return queries.incidents(self.db, "state <> ?", (State.RESOLVED.value,))
 
+    @_locked
     def incident(self, incident_key: str) -> Incident | None:
-        found = self._incidents("incident_key = ?", (incident_key,))
+        found = queries.incidents(self.db, "incident_key = ?", (incident_key,))
         return found[0] if found else None
 
+    @_locked
     def work_orders(self) -> list[WorkOrder]:
-        rows = self.db.query(
-            f"SELECT {', '.join(WORK_ORDER_COLUMNS)} FROM work_orders ORDER BY opened_at"  # noqa: S608 - fixed columns
-        )
-        return [work_order_from(r) for r in rows]
+        return queries.work_orders(self.db)
 
+    @_locked
     def pending_commands(self) -> list[PendingCommand]:
-        rows = self.db.query(
-            "SELECT command_id, incident_key, action, compound_id, gateway_id, device_id,"
-            " issued_at, deadline_at FROM commands WHERE state = ?",
-            (CommandState.PENDING.value,),
-        )
-        out = []
-        for cid, key, action, comp, gw, dev, issued, deadline in rows:
-            cmd = Command(
-                command_id=cid,
-                incident_key=key,
-                action=LinkageAction(action),
-                compound_id=comp,
-                gateway_id=gw,
-                device_id=dev,
-                issued_at=at(issued),
-                readback_deadline_s=max(0.001, deadline - issued),
-            )
-            out.append(PendingCommand(cmd, at(deadline)))
-        return out
+        return queries.pending_commands(self.db)
 
+    @_locked
     def transitions(self, incident_key: str) -> list[tuple[Any, ...]]:
-        return self.db.query(
-            "SELECT action, from_state, to_state, actor, at, source, detail FROM transitions"
-            " WHERE incident_key = ? ORDER BY id",
-            (incident_key,),
-        )
+        return queries.transitions(self.db, incident_key)
 
+    @_locked
     def purge_before(self, cutoff: datetime) -> dict[str, int]:
         """Retention: drop resolved incidents (and their records) resolved before `cutoff`,
-        and work orders done before it."""
+        and work orders done before it; the audit records what went (keys_where before the
+        deletes) and keeps its chain checkable."""
         old = "SELECT incident_key FROM incidents WHERE state = ? AND resolved_at < ?"
-        args = (State.RESOLVED.value, cutoff.timestamp())
-        children = (
-            "transitions",
-            "notifications",
-            "commands",
-            "incident_conditions",
-            "incident_tasks",
-        )
+        args: tuple[Any, ...] = (State.RESOLVED.value, cutoff.timestamp())
+        deletes = [(table, f"incident_key IN ({old})", args) for table in _INCIDENT_RECORDS]
+        done = (WorkOrderState.DONE.value, cutoff.timestamp())
+        deletes.append(("work_orders", "state = ? AND done_at < ?", done))
+        deleted: list[RowRef] = []
+        counts: dict[str, int] = {}
         with self.db.transaction():
-            counts = {
-                table: self.db.execute(
-                    f"DELETE FROM {table} WHERE incident_key IN ({old})",  # noqa: S608 - fixed columns
-                    args,
-                )
-                for table in children
-            }
-            counts["incidents"] = self.db.execute(
-                "DELETE FROM incidents WHERE state = ? AND resolved_at < ?", args
-            )
-            counts["work_orders"] = self.db.execute(
-                "DELETE FROM work_orders WHERE state = ? AND done_at < ?",
-                (WorkOrderState.DONE.value, cutoff.timestamp()),
-            )
-            counts["audit_log"] = self.audit.purge_before(cutoff.timestamp())
-            self.audit.append(cutoff.timestamp(), "retention", "purge", "ledger", counts)
+            for table, where, params in deletes:
+                deleted += [(table, k) for k in self.audit.keys_where(table, where, params)]
+                sql = f"DELETE FROM {table} WHERE {where}"  # noqa: S608 - fixed tables and text
+                counts[table] = self.db.execute(sql, params)
+            counts["audit_log"] = self.audit.purge_before(cutoff.timestamp(), deleted, counts)
         return counts

@@ -20,11 +20,14 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "streets": Street,
     "districts": District,
 }
+# Sections other loaders read from the same directory (patrol rounds: alerts/hazards/patrols.py).
+_OTHER_SECTIONS = frozenset({"patrols"})
 
 
 def load_registry(directory: Path) -> Registry:
     """Read every *.yaml in `directory`; each file holds any of the top-level sections
-    `stations`, `compounds`, `streets`, `districts`, `travel_time_s`."""
+    `stations`, `compounds`, `streets`, `districts`, `travel_time_s`. A floor plan's `svg`
+    names a drawing in the same directory."""
     if not directory.is_dir():
         raise RegistryError(f"registry directory {directory} does not exist")
     items: dict[str, list[Any]] = {name: [] for name in _SECTIONS}
@@ -38,6 +41,8 @@ def load_registry(directory: Path) -> Registry:
             if key == "travel_time_s":
                 travel.update(value or {})
                 continue
+            if key in _OTHER_SECTIONS:
+                continue
             model = _SECTIONS.get(key)
             if model is None:
                 raise RegistryError(f"{path.name}: unknown section {key!r}")
@@ -50,6 +55,7 @@ def load_registry(directory: Path) -> Registry:
             streets=tuple(items["streets"]),
             districts=tuple(items["districts"]),
             travel_time_s=travel,
+            base_dir=directory,
         )
     except RegistryError as exc:
         raise RegistryError(f"{directory}: {exc}") from None

@@ -12,9 +12,10 @@ from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+from alerts.registry.places import ChargingShed, Exit, FloorPlan, Gate, Id, PointKind
+
 Lat = Annotated[float, Field(ge=-90.0, le=90.0)]
 Lon = Annotated[float, Field(ge=-180.0, le=180.0)]
 
@@ -50,7 +51,7 @@ class Contact(_Frozen):
 
 class Member(_Frozen):
     member_id: Id
-    name: str
+    name: str = Field(max_length=100)
     role: Role
     contacts: tuple[Contact, ...] = (Contact(channel=ContactChannel.CONSOLE),)
     # "scrypt$n$r$p$salt_hex$hash_hex" (alerts.console.passwords); None = cannot sign in.
@@ -78,7 +79,8 @@ class Shift(_Frozen):
 
 class Station(_Frozen):
     station_id: Id
-    name: str
+    name: str = Field(max_length=100)
+    name_en: str = Field(default="", max_length=100)
     lat: Lat
     lon: Lon
     street_id: Id
@@ -131,39 +133,86 @@ class DoorRef(_Frozen):
 
 
 class Building(_Frozen):
-    """Site-plan rectangle in metres from the compound's south-west corner (x east, y north)."""
+    """Site-plan rectangle in metres from the compound's south-west corner (x east, y north).
+    `name` is the name people use on site (1号楼); `name_en` the English console's."""
 
     building_id: Id
-    name: str
+    name: str = Field(max_length=100)
+    name_en: str = Field(default="", max_length=100)
     x_m: float
     y_m: float
     width_m: float = Field(gt=0.0)
     depth_m: float = Field(gt=0.0)
     floors: int = Field(default=1, ge=1, le=200)
-    # Released on a confirmed fire in the building (GB 55024-2022 §5.3.6).
+    gateway_id: Id | None = None  # the gateway of the typical floor's device points
+    floor_plan: FloorPlan | None = None
+    exits: tuple[Exit, ...] = ()
+    # Released on a confirmed fire in the building (GB 55024-2022 §5.3.6). Left out, it is the
+    # building's evacuation exits.
     evacuation_doors: tuple[DoorRef, ...] = ()
+
+    @model_validator(mode="after")
+    def _check_places(self) -> Building:
+        if self.floor_plan is not None and self.floor_plan.points and self.gateway_id is None:
+            raise ValueError(f"building {self.building_id}: floor_plan points need a gateway_id")
+        if self.floor_plan is not None:
+            suffixes = [p.suffix for p in self.floor_plan.points]
+            if len(set(suffixes)) != len(suffixes):
+                raise ValueError(f"building {self.building_id}: duplicate point suffixes")
+        if not self.evacuation_doors:
+            doors = tuple(
+                DoorRef(gateway_id=e.gateway_id, device_id=e.device_id)
+                for e in self.exits
+                if e.kind is PointKind.EVACUATION_EXIT
+            )
+            # Frozen model: set once here, during validation, before anyone can read it.
+            object.__setattr__(self, "evacuation_doors", doors)
+        return self
 
 
 class Compound(_Frozen):
     compound_id: Id
-    name: str
+    name: str = Field(max_length=100)
+    name_en: str = Field(default="", max_length=100)
     lat: Lat
     lon: Lon
     street_id: Id
+    # The console shows times in the compound's zone (issue 11: the duty staff's clock).
+    timezone: str = "Asia/Shanghai"
     width_m: float = Field(default=200.0, gt=0.0)
     depth_m: float = Field(default=200.0, gt=0.0)
+    gateways: tuple[Id, ...] = ()
     buildings: tuple[Building, ...] = ()
+    gates: tuple[Gate, ...] = ()
+    charging_sheds: tuple[ChargingShed, ...] = ()
     # The property control room (GB 25201: >= 2 per shift) and the grid worker (网格员).
     duty: tuple[Member, ...] = ()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    def building(self, building_id: str | None) -> Building | None:
+        return next((b for b in self.buildings if b.building_id == building_id), None)
+
+    def shed(self, shed_id: str | None) -> ChargingShed | None:
+        return next((s for s in self.charging_sheds if s.shed_id == shed_id), None)
 
 
 class Street(_Frozen):
     street_id: Id
-    name: str
+    name: str = Field(max_length=100)
+    name_en: str = Field(default="", max_length=100)
     district_id: Id
     officers: tuple[Member, ...] = ()
 
 
 class District(_Frozen):
     district_id: Id
-    name: str
+    name: str = Field(max_length=100)
+    name_en: str = Field(default="", max_length=100)

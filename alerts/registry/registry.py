@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from alerts.errors import RegistryError
 from alerts.registry.models import Compound, District, DoorRef, Member, Station, Street
+from alerts.registry.points import DevicePoint, compound_points
 
 
 @dataclass(frozen=True)
@@ -16,10 +18,29 @@ class Registry:
     districts: tuple[District, ...]
     # compound_id -> station_id -> travel time in seconds, when surveyed (beats distance).
     travel_time_s: dict[str, dict[str, float]] = field(default_factory=dict)
+    # The directory the registry was read from: imported floor-plan drawings live there.
+    base_dir: Path | None = None
+
+    _points: dict[str, DevicePoint] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self._check_unique()
         self._check_references()
+        self._index_points()
+
+    def _index_points(self) -> None:
+        for c in self.compounds:
+            for point in compound_points(c):
+                if point.device_id in self._points:
+                    raise RegistryError(f"duplicate device id {point.device_id!r}")
+                if c.gateways and point.gateway_id not in c.gateways:
+                    raise RegistryError(
+                        f"compound {c.compound_id}: device {point.device_id} names gateway "
+                        f"{point.gateway_id!r}, not one of {list(c.gateways)}"
+                    )
+                self._points[point.device_id] = point
 
     def _check_unique(self) -> None:
         for what, ids in (
@@ -72,6 +93,24 @@ class Registry:
             return ()
         building = next((b for b in compound.buildings if b.building_id == building_id), None)
         return building.evacuation_doors if building else ()
+
+    def device_point(self, device_id: str | None) -> DevicePoint | None:
+        return self._points.get(device_id or "")
+
+    def device_points(self, compound_id: str) -> list[DevicePoint]:
+        return [p for p in self._points.values() if p.compound_id == compound_id]
+
+    def area_points(self, area_id: str) -> list[DevicePoint]:
+        return [p for p in self._points.values() if p.area_id == area_id]
+
+    def plan_drawing(self, compound_id: str, building_id: str) -> Path | None:
+        """The imported SVG of a building's typical floor, when the registry has one."""
+        compound = self.compound(compound_id)
+        building = compound.building(building_id) if compound else None
+        plan = building.floor_plan if building else None
+        if plan is None or plan.svg is None or self.base_dir is None:
+            return None
+        return self.base_dir / plan.svg
 
     def street(self, street_id: str) -> Street:
         return next(s for s in self.streets if s.street_id == street_id)

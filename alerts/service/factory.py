@@ -10,9 +10,9 @@ from collections.abc import Mapping
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from alerts.clock import Clock, SystemClock
 from alerts.config import DispatchConfig
 from alerts.ledger import Database, Ledger
+from alerts.ledger.audit_keys import load_keyring
 from alerts.notify.base import Channel, Delivery, Forwarder119, Page
 from alerts.notify.hub import ConsoleChannel, ConsoleHub
 from alerts.notify.terminal import MqttTerminalChannel
@@ -28,6 +28,8 @@ from alerts.service.runner import DispatchParts, DispatchService
 from alerts.service.shell import Shell
 from events.connections import KafkaConnection, MqttConnection
 from events.topics import Topics
+from runtime.clock import Clock, SystemClock
+from runtime.health import Health
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +51,12 @@ def build_dispatch_service(
     extra_channels: Mapping[ContactChannel, Channel] | None = None,
     forwarder: Forwarder119 | None = None,
     metrics: DispatchMetrics | None = None,
+    health: Health | None = None,
 ) -> DispatchService:
     clock = clock or SystemClock()
     metrics = metrics or DispatchMetrics()
     registry = load_registry(config.registry_dir)
-    ledger = Ledger(Database(config.database_url.get_secret_value()))
+    ledger = _ledger(config, clock)
     link = MqttLink(mqtt, client_id="firewatch-dispatch", qos=config.terminal_qos)
     http = httpx.AsyncClient(timeout=config.webhook_timeout_s)
     hub = ConsoleHub()
@@ -95,6 +98,8 @@ def build_dispatch_service(
             alerts=_consumer(
                 kafka, config, Topics.ALERTS, group=config.consumer_group, reset="earliest"
             ),
+            console_db=Database(config.database_url.get_secret_value()),
+            health=health or Health(),
             readings=_consumer(
                 kafka,
                 config,
@@ -105,6 +110,14 @@ def build_dispatch_service(
             ),
         )
     )
+
+
+def _ledger(config: DispatchConfig, clock: Clock) -> Ledger:
+    keyring = load_keyring(config.audit_key_file) if config.audit_key_file else None
+    if keyring is None:
+        log.warning("audit log NOT signed: no FIREWATCH_DISPATCH__AUDIT_KEY_FILE (SECURITY.md)")
+    db = Database(config.database_url.get_secret_value())
+    return Ledger(db, keyring, config.audit_checkpoint_file, now=clock.now_s)
 
 
 def _consumer(

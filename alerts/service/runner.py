@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -18,29 +18,34 @@ from typing import Any
 import httpx
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
-from alerts.clock import Clock
 from alerts.config import DispatchConfig
 from alerts.console.server import Console
-from alerts.escalation import EscalationPolicy
-from alerts.ledger import Ledger
+from alerts.ledger import Database, Ledger
+from alerts.ledger.audit_kafka import publish_checkpoint
 from alerts.lifecycle import Action, Incident, Outcome
 from alerts.notify.hub import ConsoleHub
 from alerts.registry.registry import Registry
+from alerts.service.console_backend import ConsoleBackend
 from alerts.service.dispatcher import Dispatcher
 from alerts.service.effects import Effects
 from alerts.service.metrics import DispatchMetrics
 from alerts.service.mqtt_link import MqttLink
 from alerts.service.pager import Pager
+from alerts.service.readiness import Readiness
 from alerts.service.shell import Shell
 from events.alerts import Alert
-from events.codec import decode_reading, encode_model
+from events.codec import decode_reading, encode_model, kafka_headers
 from events.deadletter import DeadLetter, DeadLetterReason
 from events.errors import ContractViolation
 from events.topics import Topics
+from runtime.clock import Clock
+from runtime.health import Health
 
 log = logging.getLogger(__name__)
+_PRODUCER = "dispatch"
 
 
 @dataclass
@@ -61,40 +66,8 @@ class DispatchParts:
     producer: AIOKafkaProducer
     alerts: AIOKafkaConsumer
     readings: AIOKafkaConsumer
-
-
-Act = Callable[[str, Action, str, str, Outcome | None, str | None], Awaitable[Incident]]
-
-
-class ConsoleBackend:
-    """What the console may reach (alerts.console.server.Backend): the registry, the ladder,
-    the hub, the open incidents and one way to act. The dispatcher never calls the console:
-    each change reaches it once, as a console event the shell publishes."""
-
-    def __init__(
-        self,
-        registry: Registry,
-        policy: EscalationPolicy,
-        hub: ConsoleHub,
-        incidents: Callable[[], list[Incident]],
-        act: Act,
-    ) -> None:
-        self.registry, self.policy, self.hub = registry, policy, hub
-        self._incidents, self._act = incidents, act
-
-    def open_incidents(self) -> list[Incident]:
-        return self._incidents()
-
-    async def act(  # noqa: PLR0917 - the console Backend protocol
-        self,
-        key: str,
-        action: Action,
-        actor: str,
-        source: str,
-        outcome: Outcome | None,
-        cause: str | None,
-    ) -> Incident:
-        return await self._act(key, action, actor, source, outcome, cause)
+    console_db: Database  # the console's own connection: its sessions table (migration 0005)
+    health: Health
 
 
 class DispatchService:
@@ -107,7 +80,9 @@ class DispatchService:
         backend = ConsoleBackend(
             self.registry, self.policy, self.hub, self.open_incidents, self.act
         )
-        self.console = Console(backend, self.clock, self.config.session_ttl_s)
+        self.console = Console(backend, self.clock, self.config.console, parts.console_db)
+        self.health = parts.health
+        self.readiness = Readiness(parts.health, parts.mqtt)
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -137,6 +112,8 @@ class DispatchService:
         self._tasks = [
             asyncio.create_task(self._timer_loop()),
             asyncio.create_task(self._retention()),
+            asyncio.create_task(self._audit_checkpoints()),
+            asyncio.create_task(self._ledger_probe()),
         ]
         await self.parts.alerts.start()
         await self.parts.readings.start()
@@ -166,6 +143,7 @@ class DispatchService:
             _done, stuck = await asyncio.wait(self._tasks, timeout=10.0)
             for task in stuck:
                 log.error("dispatch task %s did not stop within 10 s", task.get_coro())
+            await self.checkpoint_audit()  # the last entries are anchored before we go
         await self.parts.alerts.stop()
         await self.parts.readings.stop()
         await self.parts.producer.stop()
@@ -216,6 +194,7 @@ class DispatchService:
         consumer = self.parts.alerts
         while True:
             batches = await consumer.getmany(timeout_ms=200, max_records=500)
+            self.readiness.follow(self.readiness.alerts_assigned, bool(consumer.assignment()))
             for records in batches.values():
                 for record in records:
                     await self._one_alert(record)
@@ -235,29 +214,31 @@ class DispatchService:
     async def _dead_letter(self, record: Any, exc: ValidationError) -> None:
         self.metrics.dead_letters.inc()
         first = exc.errors(include_url=False)[0]
-        reason = (
-            DeadLetterReason.INVALID_JSON
-            if first["type"] == "json_invalid"
-            else DeadLetterReason.WRONG_TYPE
-        )
-        letter = DeadLetter.of(
-            reason=reason,
+        is_json = first["type"] == "json_invalid"
+        letter = DeadLetter.from_kafka(
+            reason=DeadLetterReason.INVALID_JSON if is_json else DeadLetterReason.WRONG_TYPE,
             message=f"alert record rejected by dispatch: {first['msg']}",
-            mqtt_topic=f"kafka:{record.topic}",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
             payload=record.value or b"",
-            qos=0,
-            is_retained=False,
-            is_dup=False,
             received_at=self.clock.now(),
-            bridge_id="dispatch",
+            producer=_PRODUCER,
         )
-        log.warning("dead-lettered an alert record at offset %s: %s", record.offset, letter.message)
-        await self.parts.producer.send(Topics.DEAD_LETTER, encode_model(letter), key=b"dispatch")
+        log.warning("dead-lettered %s: %s", letter.source, letter.message)
+        # Keyed and identified by the record's position: a replayed reject deduplicates.
+        headers = kafka_headers(
+            "dead_letter", f"dl:{letter.source}", _PRODUCER, DeadLetter.SCHEMA_VERSION
+        )
+        await self.parts.producer.send(
+            Topics.DEAD_LETTER, encode_model(letter), key=letter.source.encode(), headers=headers
+        )
 
     async def _reading_loop(self) -> None:
         consumer = self.parts.readings
         while True:
             batches = await consumer.getmany(timeout_ms=200, max_records=2000)
+            self.readiness.follow(self.readiness.readback_assigned, bool(consumer.assignment()))
             for records in batches.values():
                 for record in records:
                     if record.key in self.shell.watched:  # no decode unless awaited
@@ -294,3 +275,24 @@ class DispatchService:
                 counts = await asyncio.to_thread(self.ledger.purge_before, cutoff)
             log.info("ledger retention: purged before %s: %s", cutoff.isoformat(), counts)
             await asyncio.sleep(24 * 3600)
+
+    async def _ledger_probe(self) -> None:
+        while True:
+            await self.readiness.probe_ledger(self.ledger)
+            await asyncio.sleep(self.config.ledger_probe_interval_s)
+
+    async def _audit_checkpoints(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.audit_checkpoint_interval_s)
+            await self.checkpoint_audit()
+
+    async def checkpoint_audit(self) -> None:
+        """Sign the audit chain's committed head into the checkpoint file and Kafka (under
+        the ledger's lock, so never the head of a transaction still open)."""
+        cp = await asyncio.to_thread(self.ledger.checkpoint)
+        if cp is None:
+            return
+        try:
+            await publish_checkpoint(self.parts.producer, cp)
+        except KafkaError as exc:  # the file still has it; the next checkpoint covers this one
+            log.error("audit checkpoint %d not sent to Kafka: %s", cp.seq, exc)

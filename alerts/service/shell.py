@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 
-from alerts.clock import Clock
 from alerts.ledger.batch import LedgerBatch
 from alerts.ledger.store import Ledger
 from alerts.notify.hub import ConsoleHub
@@ -25,6 +24,7 @@ from alerts.service.dispatcher import Dispatcher
 from alerts.service.effects import Effects
 from alerts.service.pager import Pager
 from alerts.service.ports import Outbox
+from runtime.clock import Clock
 
 
 class Shell:

@@ -6,71 +6,114 @@ dead_lettered); `--ready-file` is touched once both lanes are subscribed.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import signal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from prometheus_client import REGISTRY, start_http_server
+import click
 
-from firewatch.settings import Settings
-from ingest.bridge import Bridge, BridgeOptions
-from ingest.registry import load_registry
-from ingest.stats import StatsCollector
+from firewatch.commands.common import CONTEXT_SETTINGS, cli_of, log_config
+
+if TYPE_CHECKING:
+    from firewatch.settings import Settings
+    from ingest.bridge import Bridge
 
 log = logging.getLogger("firewatch.ingest")
 
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser("ingest", help="run the MQTT -> Kafka bridge")
-    parser.add_argument("--mqtt-host", default=None)
-    parser.add_argument("--mqtt-port", type=int, default=None)
-    parser.add_argument("--kafka-bootstrap", default=None)
-    parser.add_argument("--kafka-flavour", choices=["apache", "tansu"], default=None)
-    parser.add_argument("--bridge-id", default=None, help="also the MQTT client-id prefix")
-    parser.add_argument("--share-group", default=None, help="$share/<group>/... (N bridges)")
-    parser.add_argument(
-        "--compound", action="append", default=None, help="only this compound (repeatable)"
+@click.command(
+    "ingest",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="\b\nExamples:\n  firewatch ingest --mqtt-port 1883 --kafka-bootstrap 127.0.0.1:9092\n"
+    "  firewatch ingest --share-group ingest --bridge-id b2 --metrics-port 9101",
+)
+@click.option("--mqtt-host")
+@click.option("--mqtt-port", type=click.IntRange(1, 65535))
+@click.option("--kafka-bootstrap")
+@click.option("--kafka-flavour", type=click.Choice(["apache", "tansu"]))
+@click.option("--bridge-id", help="Also the MQTT client-id prefix.")
+@click.option("--share-group", help="$share/<group>/... (N bridges).")
+@click.option("--compound", multiple=True, help="Only this compound (repeatable).")
+@click.option(
+    "--compounds-file",
+    type=click.Path(path_type=Path),
+    help="Only the compounds listed (one a line): `firewatch deploy bridges` writes them.",
+)
+@click.option("--registry", type=click.Path(path_type=Path), help="File of known device ids.")
+@click.option("--max-payload-bytes", type=int)
+@click.option("--receive-maximum", type=int, help="In-flight per lane.")
+@click.option("--metrics-port", type=int, default=0, help="/metrics, /healthz, /readyz; 0 = off.")
+@click.option("--ready-file", type=click.Path(path_type=Path), help="Touched when subscribed.")
+@click.pass_context
+def command(
+    ctx: click.Context,
+    *,
+    mqtt_host: str | None,
+    mqtt_port: int | None,
+    kafka_bootstrap: str | None,
+    kafka_flavour: str | None,
+    bridge_id: str | None,
+    share_group: str | None,
+    compound: tuple[str, ...],
+    compounds_file: Path | None,
+    registry: Path | None,
+    max_payload_bytes: int | None,
+    receive_maximum: int | None,
+    metrics_port: int,
+    ready_file: Path | None,
+) -> int:
+    """Run the MQTT -> Kafka bridge until SIGINT/SIGTERM; print its counters at the end."""
+    from prometheus_client import REGISTRY
+
+    from ingest.bridge import Bridge, BridgeOptions
+    from ingest.registry import load_registry
+    from ingest.stats import StatsCollector
+    from runtime.metrics_server import start_metrics_server
+
+    settings: Settings = (
+        cli_of(ctx)
+        .settings()
+        .with_overrides(
+            mqtt={"host": mqtt_host, "port": mqtt_port},
+            kafka={"bootstrap": kafka_bootstrap, "flavour": kafka_flavour},
+            ingest={
+                "bridge_id": bridge_id,
+                "share_group": share_group,
+                "registry_path": registry,
+                "max_payload_bytes": max_payload_bytes,
+                "receive_maximum": receive_maximum,
+                "compounds": _compounds(compound, compounds_file) or None,
+            },
+        )
     )
-    parser.add_argument("--registry", type=Path, default=None, help="file of known device ids")
-    parser.add_argument("--max-payload-bytes", type=int, default=None)
-    parser.add_argument("--receive-maximum", type=int, default=None, help="in-flight per lane")
-    parser.add_argument("--metrics-port", type=int, default=0, help="Prometheus port (0 = off)")
-    parser.add_argument("--ready-file", type=Path, default=None, help="touched when subscribed")
-    parser.set_defaults(func=run)
-
-
-def effective_settings(args: argparse.Namespace, settings: Settings) -> Settings:
-    return settings.with_overrides(
-        mqtt={"host": args.mqtt_host, "port": args.mqtt_port},
-        kafka={"bootstrap": args.kafka_bootstrap, "flavour": args.kafka_flavour},
-        ingest={
-            "bridge_id": args.bridge_id,
-            "share_group": args.share_group,
-            "registry_path": args.registry,
-            "max_payload_bytes": args.max_payload_bytes,
-            "receive_maximum": args.receive_maximum,
-            "compounds": tuple(args.compound) if args.compound else None,
-        },
-    )
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    settings = effective_settings(args, settings)
-    log.info("effective config: %s", settings.masked_json())
+    log_config(settings, "mqtt", "kafka", "ingest")
     path = settings.ingest.registry_path
-    registry = load_registry(path) if path is not None else None
-    if registry is not None:
-        log.info("device registry %s: %d ids", path, len(registry))
-    bridge = Bridge(BridgeOptions(settings.mqtt, settings.kafka, settings.ingest, registry))
-    if args.metrics_port:
+    known = load_registry(path) if path is not None else None
+    if known is not None:
+        log.info("device registry %s: %d ids", path, len(known))
+    bridge = Bridge(BridgeOptions(settings.mqtt, settings.kafka, settings.ingest, known))
+    if metrics_port:
         REGISTRY.register(StatsCollector(bridge.stats))
-        start_http_server(args.metrics_port)
-    is_failed = asyncio.run(_serve(bridge, args.ready_file))
+        start_metrics_server(metrics_port, bridge.health)
+    is_failed = asyncio.run(_serve(bridge, ready_file))
     print(bridge.stats.json_line(), flush=True)
     return 1 if is_failed else 0
+
+
+def _compounds(named: tuple[str, ...], path: Path | None) -> tuple[str, ...]:
+    """--compound flags plus the file's; a file that names none is an error, because a bridge
+    without a compound filter subscribes to every compound, those of the other bridges too."""
+    if path is None:
+        return named
+    from firewatch.commands.failures import InputError
+    from ingest.registry import load_registry
+
+    listed = load_registry(path)
+    if not listed:
+        raise InputError(f"{path} names no compound")
+    return tuple(sorted({*named, *listed}))
 
 
 async def _serve(bridge: Bridge, ready_file: Path | None) -> bool:

@@ -1,24 +1,44 @@
-"""`firewatch report`: ledger statistics (台账) for a period."""
+"""`firewatch report`: ledger statistics (台账) for a period. Read-only: never creates a ledger."""
 
 from __future__ import annotations
 
-import argparse
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from alerts.ledger import Database, build_report
-from firewatch.settings import Settings
+import click
+
+from firewatch.commands.common import CONTEXT_SETTINGS, cli_of, json_option
 
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "report", help="open incidents, response times, false alarms per device"
-    )
-    parser.add_argument("--database-url", help="default: the dispatch setting")
-    parser.add_argument("--days", type=float, default=30.0, help="period to report (days)")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.set_defaults(func=run)
+@click.command(
+    "report",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="\b\nExamples:\n  firewatch report --days 7\n"
+    "  firewatch report --database-url postgresql://fw@db/firewatch --json",
+)
+@click.option("--database-url", help="Default: FIREWATCH_DISPATCH__DATABASE_URL.")
+@click.option("--days", type=click.FloatRange(min=0, min_open=True), default=30.0, help="Period.")
+@json_option
+@click.pass_context
+def command(ctx: click.Context, database_url: str | None, days: float, as_json: bool) -> int:
+    """Open incidents, response times, false alarms per device."""
+    from alerts.ledger import build_report
+    from firewatch.commands.ledger import open_existing
+
+    settings = cli_of(ctx).settings()
+    db = open_existing(database_url or settings.dispatch.database_url.get_secret_value())
+    now = datetime.now(UTC)
+    limit = settings.dispatch.false_alarms_per_day_limit
+    try:
+        report = build_report(db, now - timedelta(days=days), now, limit)
+    finally:
+        db.close()
+    if as_json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return 0
+    _print_report(report)
+    return 0
 
 
 def _fmt(summary: dict[str, Any]) -> str:
@@ -28,17 +48,7 @@ def _fmt(summary: dict[str, Any]) -> str:
     return f"median {median:.0f} s, p90 {p90:.0f} s (n={n})"
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    url = args.database_url or settings.dispatch.database_url.get_secret_value()
-    db = Database(url)
-    db.migrate()
-    now = datetime.now(UTC)
-    report = build_report(db, now - timedelta(days=args.days), now,
-                          settings.dispatch.false_alarms_per_day_limit)  # fmt: skip
-    db.close()
-    if args.json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
-        return 0
+def _print_report(report: dict[str, Any]) -> None:
     print(f"Incidents since {report['since']}: {report['incidents']}")
     print(f"Open now: {len(report['open_incidents'])}")
     for inc in report["open_incidents"]:
@@ -55,6 +65,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  {order['kind']:<18} {order['device_id'] or '-'} due {order['due_at']}{late}")
     for dev in report["false_alarms_by_device"]:
         flag = "  NEEDS A HANDLING PLAN (> limit a day)" if dev["needs_handling_plan"] else ""
-        print(f"  false alarms {dev['device_id']}: {dev['false_alarms']} "
-              f"(worst day {dev['worst_day']}: {dev['worst_day_count']}){flag}")  # fmt: skip
-    return 0
+        worst = f"worst day {dev['worst_day']}: {dev['worst_day_count']}"
+        print(f"  false alarms {dev['device_id']}: {dev['false_alarms']} ({worst}){flag}")

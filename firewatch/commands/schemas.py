@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
+import click
 
-from events import schema_export
-from firewatch.settings import Settings
-
-
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "schemas", help="check (default) or --write the JSON Schemas in events/schemas/"
-    )
-    parser.add_argument("--write", action="store_true", help="regenerate the committed files")
-    parser.set_defaults(func=run)
+from firewatch.commands.common import CONTEXT_SETTINGS
+from firewatch.commands.failures import Failed
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    if args.write:
+@click.command(
+    "schemas",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="\b\nExamples:\n  firewatch schemas            # exit 1 when stale\n"
+    "  firewatch schemas --write",
+)
+@click.option("--write", is_flag=True, help="Regenerate the committed files.")
+def command(write: bool) -> int:
+    """Check (default) or --write the JSON Schemas in events/schemas/."""
+    from events import schema_export
+
+    if write:
         for path in schema_export.write():
             print(path)
         return 0
     stale = schema_export.stale()
     if stale:
-        print(f"stale schemas: {', '.join(stale)}; run `firewatch schemas --write`")
-        return 1
+        raise Failed(f"stale schemas: {', '.join(stale)}; run `firewatch schemas --write`")
     print("schemas are current")
     return 0

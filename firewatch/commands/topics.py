@@ -2,43 +2,48 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from dataclasses import asdict
-from typing import Any
 
-from events.topics import DEVICE_PUBLISH_PATTERN, KAFKA_TOPICS, MqttTopic, uplink_subscriptions
-from firewatch.settings import Settings
+import click
 
-
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser("topics", help="print the topic table")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.set_defaults(func=run)
+from firewatch.commands.common import CONTEXT_SETTINGS, json_option
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "kafka": [asdict(spec) for spec in KAFKA_TOPICS],
-                    "mqtt": {
-                        "device_publish": DEVICE_PUBLISH_PATTERN,
-                        "gateway_status": MqttTopic.gateway_status("{compound}", "{gateway}"),
-                        "command": MqttTopic.command("{compound}", "{gateway}", "{device}"),
-                        "ingest_subscriptions": uplink_subscriptions(),
-                    },
-                },
-                indent=2,
-            )
-        )
+@click.command(
+    "topics",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="\b\nExamples:\n  firewatch topics\n  firewatch topics --json | jq '.kafka[].name'",
+)
+@json_option
+def command(as_json: bool) -> int:
+    """Print the Kafka topic table and the MQTT topic scheme."""
+    from events.topics import (
+        DEVICE_PUBLISH_PATTERN,
+        KAFKA_TOPICS,
+        MqttTopic,
+        uplink_subscriptions,
+    )
+
+    gateway_status = MqttTopic.gateway_status("{compound}", "{gateway}")
+    command_topic = MqttTopic.command("{compound}", "{gateway}", "{device}")
+    if as_json:
+        mqtt = {
+            "device_publish": DEVICE_PUBLISH_PATTERN,
+            "gateway_status": gateway_status,
+            "command": command_topic,
+            "ingest_subscriptions": uplink_subscriptions(),
+        }
+        print(json.dumps({"kafka": [asdict(s) for s in KAFKA_TOPICS], "mqtt": mqtt}, indent=2))
         return 0
-    print(f"{'KAFKA TOPIC':<20} {'KEY':<12} {'PARTS':>5}  CARRIES")
-    for spec in KAFKA_TOPICS:
-        print(f"{spec.name:<20} {spec.key:<12} {spec.partitions:>5}  {spec.carries}")
-    print()
-    print(f"MQTT device publish:  {DEVICE_PUBLISH_PATTERN}")
-    print(f"MQTT gateway status:  {MqttTopic.gateway_status('{compound}', '{gateway}')}")
-    print(f"MQTT commands down:   {MqttTopic.command('{compound}', '{gateway}', '{device}')}")
+    from firewatch.commands.console import print_table
+
+    rows = [(s.name, s.key, str(s.partitions), s.carries) for s in KAFKA_TOPICS]
+    print_table("Kafka topics", ("topic", "key", "partitions", "carries"), rows)
+    mqtt_rows = [
+        ("device publish", DEVICE_PUBLISH_PATTERN),
+        ("gateway status", gateway_status),
+        ("commands down", command_topic),
+    ]
+    print_table("MQTT", ("", "topic"), mqtt_rows)
     return 0

@@ -1,46 +1,118 @@
 """`firewatch up`: the embedded stack on one machine; one JSON ready line on stdout.
 
-SIGINT/SIGTERM stop every child (services first, then brokers); children also die with us
-if we are killed (prctl PDEATHSIG in firewatch.embedded.process).
+Closed by default (docs/SECURITY.md): loopback only unless `--listen`, generated credentials
+(named in the ready line, never printed), refuses ports in use with one line naming the port,
+and says "ready" only once every part serves. SIGINT/SIGTERM stop every child (services
+first, then brokers); children also die with us if we are killed (PDEATHSIG).
+
+The Click wrapper only parses arguments; `run_up` holds the logic.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
+import ipaddress
 import json
 import logging
 import shutil
 import signal
+import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from events.topics import DEVICE_PUBLISH_PATTERN, MqttTopic, uplink_subscriptions
-from firewatch.demo import run_demo
+import click
+
+from firewatch.commands.common import CONTEXT_SETTINGS, cli_of, log_config
+from firewatch.embedded.errors import StackError
 from firewatch.settings import Settings
-from firewatch.stack import Endpoints, ServiceSpec, Stack, default_services, kafka_topic_names
+
+if TYPE_CHECKING:  # the stack pulls in Kafka and MQTT clients: only when `up` runs
+    from firewatch.stack import Endpoints, ServiceSpec, Stack
 
 log = logging.getLogger("firewatch.up")
 
+MEMORY_WARNING = (
+    "firewatch up: warning: the embedded Kafka (Tansu) keeps every topic in memory only:"
+    " readings, alerts and offsets are gone when the stack stops (the ledger, the audit"
+    " checkpoints and the MQTT sessions stay in the data dir)"
+)
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser("up", help="run the embedded stack")
-    parser.add_argument("--mqtt-port", type=int, default=None, help="default: a free port")
-    parser.add_argument("--kafka-port", type=int, default=None, help="default: a free port")
-    parser.add_argument("--data-dir", type=Path, default=None, help="default: a temp dir")
-    parser.add_argument(
-        "--demo",
-        action="store_true",
-        help="run the flat-fire scenario through the stack and score it",
+
+@click.command(
+    "up",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="\b\nExamples:\n  firewatch up --demo   (then open the console_url of the ready line)\n"
+    "  firewatch up --mqtt-port 1883 --kafka-port 9092 --data-dir /tmp/fw",
+)
+@click.option("--mqtt-port", type=click.IntRange(1, 65535), help="Default: a free port.")
+@click.option("--kafka-port", type=click.IntRange(1, 65535), help="Default: a free port.")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Default: a temp dir.")
+@click.option(
+    "--listen",
+    default="127.0.0.1",
+    help="Address of this machine to serve on (default: loopback only).",
+)
+@click.option(
+    "--fleet",
+    "fleets",
+    multiple=True,
+    help="Fleet file whose gateways get MQTT logins (repeatable; default: example).",
+)
+@click.option(
+    "--rotate-credentials",
+    is_flag=True,
+    help="New passwords for every MQTT login of --data-dir (usernames kept).",
+)
+@click.option("--demo", is_flag=True, help="Run the flat-fire scenario through it and score it.")
+@click.pass_context
+def command(
+    ctx: click.Context,
+    *,
+    mqtt_port: int | None,
+    kafka_port: int | None,
+    data_dir: Path | None,
+    listen: str,
+    fleets: tuple[str, ...],
+    rotate_credentials: bool,
+    demo: bool,
+) -> int:
+    """Run the embedded stack on this machine; one JSON ready line on stdout."""
+    settings = cli_of(ctx).settings()
+    options = UpOptions(
+        mqtt_port,
+        kafka_port,
+        data_dir,
+        listen,
+        fleets or ("example",),
+        demo,
+        rotate_credentials,
     )
-    parser.set_defaults(func=run)
+    return run_up(options, settings)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
-    log.info("effective config: %s", settings.masked_json())
+@dataclass(frozen=True)
+class UpOptions:
+    mqtt_port: int | None = None
+    kafka_port: int | None = None
+    data_dir: Path | None = None
+    listen: str = "127.0.0.1"
+    fleets: tuple[str, ...] = ("example",)
+    is_demo: bool = False
+    rotate_credentials: bool = False
+
+
+def run_up(options: UpOptions, settings: Settings) -> int:
+    """0 after a clean stop, 1 when a part died, 2 when the stack could not start."""
+    problem = _check_listen(options.listen)
+    if problem:
+        print(f"firewatch up: {problem}", file=sys.stderr)
+        return 2
+    print(MEMORY_WARNING, file=sys.stderr, flush=True)
+    log_config(settings, "kafka", "mqtt")
     # A plain flag, not a threading.Event: Event.set() from a signal handler can deadlock on
     # the Condition lock the interrupted Event.wait() holds (seen with two quick SIGTERMs).
     signals: list[int] = []
@@ -50,28 +122,62 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    work_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="firewatch-up-"))
-    stack = Stack(work_dir, args.mqtt_port, args.kafka_port, services=_services(args.demo))
+    from firewatch.embedded.acl import registry_terminals
+    from firewatch.stack import Stack, fleet_gateways
+
+    work_dir = options.data_dir or Path(tempfile.mkdtemp(prefix="firewatch-up-"))
+    stack = Stack(
+        work_dir,
+        options.mqtt_port,
+        options.kafka_port,
+        services=_services(options.is_demo),
+        host=options.listen,
+        gateways=fleet_gateways(options.fleets),
+        terminals=registry_terminals(settings.dispatch.registry_dir),
+        rotate_credentials=options.rotate_credentials,
+    )
     try:
-        endpoints = stack.start()
-        print(json.dumps(_ready_line(stack, endpoints, work_dir)), flush=True)
-        if args.demo and not signals:
-            run_demo(endpoints)
-        while not signals:
-            time.sleep(0.2)
-            dead = stack.dead()
-            if dead:
-                log.error("stopped on their own: %s; see %s", dead, stack.log_dir)
-                return 1
-        return 0
+        return _serve(stack, options, signals)
+    except (StackError, TimeoutError) as exc:
+        print(f"firewatch up: {exc}", file=sys.stderr)
+        return 2
     finally:
-        log.info("stopping the stack")
+        log.debug("stopping the stack")
         stack.stop()
-        if args.data_dir is None:
+        if options.data_dir is None:
             shutil.rmtree(work_dir, ignore_errors=True)
 
 
+def _serve(stack: Stack, options: UpOptions, signals: list[int]) -> int:
+    from firewatch.demo import run_demo
+
+    endpoints = stack.start()
+    print(json.dumps(ready_line(stack, endpoints)), flush=True)
+    if options.is_demo and not signals:
+        run_demo(endpoints)
+    while not signals:
+        time.sleep(0.2)
+        dead = stack.dead()
+        if dead:
+            log.error("stopped on their own: %s; see %s", dead, stack.log_dir)
+            return 1
+    return 0
+
+
+def _check_listen(address: str) -> str | None:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return f"--listen {address!r} is not an IP address of this machine"
+    if ip.is_unspecified:
+        # Kafka advertises the listener's address to its clients: it must be a real one.
+        return f"--listen {address}: give one address of this machine, not every interface"
+    return None
+
+
 def _services(is_demo: bool) -> list[ServiceSpec]:
+    from firewatch.stack import default_services
+
     specs = default_services()
     if not is_demo:
         return specs
@@ -83,16 +189,37 @@ def _services(is_demo: bool) -> list[ServiceSpec]:
     ]
 
 
-def _ready_line(stack: Stack, endpoints: Endpoints, work_dir: Path) -> dict[str, Any]:
-    mqtt_port = endpoints.mqtt_port
-    assert stack.tansu is not None
+def ready_line(stack: Stack, endpoints: Endpoints) -> dict[str, Any]:
+    """What a user or a test needs to use the stack. Names the secret files, never a secret."""
+    from events.topics import DEVICE_PUBLISH_PATTERN, MqttTopic, uplink_subscriptions
+    from firewatch.embedded.credentials import ACL_FILE, PASSWD_FILE
+    from firewatch.stack import kafka_topic_names
+
+    e = endpoints
+    assert stack.secrets is not None
     return {
         "ready": True,
-        "mqtt": f"mqtt://127.0.0.1:{mqtt_port}",
-        "console_url": endpoints.console_url,
-        "mqtt_host": "127.0.0.1",
-        "mqtt_port": mqtt_port,
-        "kafka_bootstrap": stack.tansu.bootstrap,
+        "stack_id": e.stack_id,
+        "mqtt": f"mqtt://{e.mqtt_host}:{e.mqtt_port}",
+        "console_url": e.console_url,
+        "mqtt_host": e.mqtt_host,
+        "mqtt_port": e.mqtt_port,
+        "kafka_bootstrap": e.kafka_bootstrap,
+        "kafka_storage": "memory: lost when the stack stops",
+        "credentials": {
+            "services": str(e.service_logins),
+            "gateways": str(e.gateway_logins),
+            "audit_key": str(e.audit_key_file),
+            "mosquitto_password_file": str(stack.secrets.path(PASSWD_FILE)),
+            "mosquitto_acl": str(stack.secrets.path(ACL_FILE)),
+        },
+        # `env $(...) firewatch simulate ...`: each simulated gateway logs in as itself.
+        "simulator_env": {
+            "FIREWATCH_MQTT__HOST": e.mqtt_host,
+            "FIREWATCH_MQTT__PORT": str(e.mqtt_port),
+            "FIREWATCH_MQTT__GATEWAY_CREDENTIALS": str(e.gateway_logins),
+        },
+        "audit_checkpoints": str(e.checkpoint_file),
         "mqtt_publish_pattern": DEVICE_PUBLISH_PATTERN,
         "mqtt_gateway_status": MqttTopic.gateway_status("{compound}", "{gateway}"),
         "mqtt_subscriptions": uplink_subscriptions(),
@@ -100,5 +227,5 @@ def _ready_line(stack: Stack, endpoints: Endpoints, work_dir: Path) -> dict[str,
         "services": sorted(stack.services),
         "pids": stack.pids(),
         "logs": str(stack.log_dir),
-        "data_dir": str(work_dir),
+        "data_dir": str(e.data_dir),
     }

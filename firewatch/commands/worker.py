@@ -2,61 +2,71 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 from pathlib import Path
-from typing import Any
 
-from firewatch.metrics import start_metrics_server
-from firewatch.settings import Settings
+import click
+
+from firewatch.commands.common import CONTEXT_SETTINGS, cli_of, log_config
 
 log = logging.getLogger("firewatch.worker")
 
 
-def register(sub: Any) -> None:
-    parser: argparse.ArgumentParser = sub.add_parser(
-        "worker", help="run a stream-detection worker (Faust; one consumer group)"
-    )
-    parser.add_argument("--bootstrap", default=None, help="Kafka bootstrap host:port")
-    parser.add_argument("--flavour", default=None, help="apache | tansu")
-    parser.add_argument("--app-id", default=None, help="consumer group / app id")
-    parser.add_argument("--data-dir", default=None, help="Faust data directory")
-    parser.add_argument(
-        "--web-port",
-        type=int,
-        default=0,
-        help="Faust web port (0 = off; give each worker on one host its own port)",
-    )
-    parser.add_argument("--metrics-port", type=int, default=0, help="Prometheus port (0 = off)")
-    parser.add_argument(
-        "--ready-file",
-        type=Path,
-        default=None,
-        help="touched once the worker owns partitions and its tables are recovered",
-    )
-    parser.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace, settings: Settings) -> int:
+@click.command(
+    "worker",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="\b\nExamples:\n  firewatch worker --bootstrap 127.0.0.1:9092 --flavour tansu\n"
+    "  firewatch worker --app-id fw-streams --web-port 6067 --metrics-port 9102",
+)
+@click.option("--bootstrap", help="Kafka bootstrap host:port.")
+@click.option("--flavour", type=click.Choice(["apache", "tansu"]))
+@click.option("--app-id", help="Consumer group / app id.")
+@click.option("--data-dir", help="Faust data directory.")
+@click.option(
+    "--web-port", type=int, default=0, help="Faust web port (0 = off; one per worker on a host)."
+)
+@click.option("--metrics-port", type=int, default=0, help="Prometheus port (0 = off).")
+@click.option(
+    "--ready-file",
+    type=click.Path(path_type=Path),
+    help="Touched once the worker owns partitions and its tables are recovered.",
+)
+@click.pass_context
+def command(
+    ctx: click.Context,
+    *,
+    bootstrap: str | None,
+    flavour: str | None,
+    app_id: str | None,
+    data_dir: str | None,
+    web_port: int,
+    metrics_port: int,
+    ready_file: Path | None,
+) -> int:
+    """Run a stream-detection worker (Faust; one consumer group)."""
     # Imported here: only this command pays for Faust's import time.
-    from faust.worker import Worker  # noqa: PLC0415
+    from faust.worker import Worker
 
-    from streams.app import build_app  # noqa: PLC0415
+    from runtime.metrics_server import start_metrics_server
+    from streams.app import build_app
 
-    settings = settings.with_overrides(
-        kafka={"bootstrap": args.bootstrap, "flavour": args.flavour},
-        streams={"app_id": args.app_id, "data_dir": args.data_dir},
+    settings = (
+        cli_of(ctx)
+        .settings()
+        .with_overrides(
+            kafka={"bootstrap": bootstrap, "flavour": flavour},
+            streams={"app_id": app_id, "data_dir": data_dir},
+        )
     )
-    log.info("effective config: %s", settings.masked_json())
-    # On all interfaces: Kubernetes probes reach /healthz from outside the pod.
-    start_metrics_server(args.metrics_port)
-    ready_file: Path | None = args.ready_file
+    log_config(settings, "kafka", "streams")
     built = build_app(
         settings.streams,
         settings.kafka,
-        web_port=args.web_port or None,
+        web_port=web_port or None,
         on_ready=ready_file.touch if ready_file else None,
     )
+    # On all interfaces: Kubernetes probes reach /healthz from outside the pod.
+    start_metrics_server(metrics_port, built.health)
     worker = Worker(built.app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()  # returns only by sys.exit on shutdown
     return 0

@@ -1,8 +1,13 @@
-"""Mosquitto with a configuration that never drops queued QoS1 messages.
+"""Mosquitto with a configuration that never drops queued QoS1 messages, closed by default.
 
 Mosquitto's default `max_queued_messages` is 1000 per client: beyond it, QoS1 messages for a
 slow or absent subscriber are dropped after the publisher already had its PUBACK
 (STACK-NOTES.md). The bridge's broker lifts that limit and persists sessions to disk.
+
+With `BrokerSecurity` (what `firewatch up` always passes) the broker refuses anonymous
+clients, checks the generated password file and the ACL of firewatch/embedded/acl.py, and
+binds each session to its credential (`use_username_as_clientid`). Without it the broker is
+open, for tests of other parts only; either way it listens on loopback unless told otherwise.
 """
 
 from __future__ import annotations
@@ -12,12 +17,18 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from firewatch.embedded.process import ManagedProcess, free_port, wait_for_port
+from firewatch.embedded.process import ManagedProcess, ensure_port_free, free_port, wait_for_port
 
 
 class MosquittoNotInstalled(RuntimeError):
     def __init__(self) -> None:
         super().__init__("mosquitto is missing: run `make setup` (apt-get install mosquitto)")
+
+
+@dataclass(frozen=True)
+class BrokerSecurity:
+    password_file: Path
+    acl_file: Path
 
 
 @dataclass
@@ -26,12 +37,16 @@ class MosquittoBroker:
     process: ManagedProcess
     data_dir: Path
     host: str = "127.0.0.1"
+    security: BrokerSecurity | None = None
 
 
-def render_config(port: int, data_dir: Path, password_file: Path | None = None) -> str:
+def render_config(
+    port: int, data_dir: Path, security: BrokerSecurity | None = None, host: str = "127.0.0.1"
+) -> str:
+    # `listener PORT` without an address listens on every interface (STACK-NOTES.md).
     lines = [
         "per_listener_settings false",
-        f"listener {port} 127.0.0.1",
+        f"listener {port} {host}",
         "protocol mqtt",
         # Queues are unbounded: the bridge applies back-pressure, Mosquitto must not drop.
         "max_queued_messages 0",
@@ -48,13 +63,21 @@ def render_config(port: int, data_dir: Path, password_file: Path | None = None) 
     ]
     if os.geteuid() == 0:
         # Started as root, Mosquitto drops to the `mosquitto` user and then cannot write its
-        # persistence file in our data dir ("Error: Permission denied" in its log): sessions
-        # and queued QoS1 messages would be lost on restart. Stay the user that owns the dir.
+        # persistence file in our data dir ("Error: Permission denied" in its log), nor read
+        # the 0600 password and ACL files or pass a 0700 folder above them (STACK-NOTES.md):
+        # sessions, queued QoS1 messages and the credentials would be lost. Stay the owner.
         lines.append("user root")
-    if password_file is None:
+    if security is None:
         lines.append("allow_anonymous true")
     else:
-        lines += ["allow_anonymous false", f"password_file {password_file}"]
+        lines += [
+            "allow_anonymous false",
+            f"password_file {security.password_file}",
+            f"acl_file {security.acl_file}",
+            # A session belongs to its credential: no client can take over another's by
+            # connecting with its client id (MQTT v5 §3.1.3.1; eclipse-mosquitto#3553).
+            "use_username_as_clientid true",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -63,27 +86,39 @@ def start_mosquitto(
     port: int | None = None,
     log_path: Path | None = None,
     timeout_s: float = 10.0,
+    *,
+    security: BrokerSecurity | None = None,
+    host: str = "127.0.0.1",
 ) -> MosquittoBroker:
     binary = shutil.which("mosquitto") or (
         "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
     )
     if binary is None:
         raise MosquittoNotInstalled
-    port = port or free_port()
+    if port:
+        ensure_port_free(host, port, "MQTT")
+    port = port or free_port(host)
     data_dir.mkdir(parents=True, exist_ok=True)
     conf = data_dir / "mosquitto.conf"
-    conf.write_text(render_config(port, data_dir), encoding="utf-8")
+    conf.write_text(render_config(port, data_dir, security, host), encoding="utf-8")
     proc = ManagedProcess("mosquitto", [binary, "-c", str(conf)], log_path=log_path).start()
     try:
         assert proc.proc is not None
-        wait_for_port("127.0.0.1", port, timeout_s, proc.proc)
+        wait_for_port(host, port, timeout_s, proc.proc)
     except BaseException:
         proc.stop()
         raise
-    return MosquittoBroker(port=port, process=proc, data_dir=data_dir)
+    return MosquittoBroker(port, proc, data_dir, host, security)
 
 
 def restart(broker: MosquittoBroker, timeout_s: float = 10.0) -> MosquittoBroker:
     """Stop and start on the same port and data dir: persisted sessions survive."""
     broker.process.stop()
-    return start_mosquitto(broker.data_dir, broker.port, broker.process.log_path, timeout_s)
+    return start_mosquitto(
+        broker.data_dir,
+        broker.port,
+        broker.process.log_path,
+        timeout_s,
+        security=broker.security,
+        host=broker.host,
+    )

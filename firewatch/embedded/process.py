@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import logging
 import os
 import signal
@@ -15,6 +16,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from firewatch.embedded.errors import PortInUse
+
 log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
@@ -25,6 +28,22 @@ def _die_with_parent() -> None:
     # `firewatch up` never leaves orphan brokers behind.
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def ensure_port_free(host: str, port: int, what: str) -> None:
+    """Raise PortInUse when nothing of ours could listen on host:port.
+
+    Checked before starting, because a child that fails to bind exits while the port still
+    answers, and a port check alone would then take the other listener for ours (issue 14)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As a listener would: a port whose old connections sit in TIME_WAIT is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(what, host, port) from None
+            raise
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from firewatch.embedded.process import ManagedProcess, free_port, wait_for_port
+from firewatch.embedded.process import ManagedProcess, ensure_port_free, free_port, wait_for_port
 
 
 @dataclass
@@ -17,6 +17,7 @@ class TansuBroker:
     port: int
     process: ManagedProcess
     host: str = "127.0.0.1"
+    cluster_id: str = "tansu_cluster"
 
     @property
     def bootstrap(self) -> str:
@@ -30,15 +31,27 @@ def broker_binary() -> str:
 
 
 def start_tansu(
-    port: int | None = None, log_path: Path | None = None, timeout_s: float = 20.0
+    port: int | None = None,
+    log_path: Path | None = None,
+    timeout_s: float = 20.0,
+    *,
+    host: str = "127.0.0.1",
+    cluster_id: str = "tansu_cluster",
 ) -> TansuBroker:
-    port = port or free_port()
-    url = f"tcp://127.0.0.1:{port}"
+    """No client authentication (Tansu 0.6 has none we can configure): it listens on loopback
+    unless `host` says otherwise. A stack passes its own `cluster_id`, which it then checks,
+    so a foreign broker on the same port is never taken for ours."""
+    if port:
+        ensure_port_free(host, port, "Kafka")
+    port = port or free_port(host)
+    url = f"tcp://{host}:{port}"
     proc = ManagedProcess(
         "tansu",
         [
             broker_binary(),
             "broker",
+            "--cluster-id",
+            cluster_id,
             "--listener-url",
             url,
             "--advertised-listener-url",
@@ -51,8 +64,8 @@ def start_tansu(
     ).start()
     try:
         assert proc.proc is not None
-        wait_for_port("127.0.0.1", port, timeout_s, proc.proc)
+        wait_for_port(host, port, timeout_s, proc.proc)
     except BaseException:
         proc.stop()
         raise
-    return TansuBroker(port=port, process=proc)
+    return TansuBroker(port=port, process=proc, host=host, cluster_id=cluster_id)

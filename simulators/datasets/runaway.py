@@ -1,32 +1,59 @@
 """Thermal-runaway ARC curves (front_N + back_N) -> recording of one charging port at 1 Hz.
 
-The slow self-heating phase (hours in the calorimeter) is compressed into `front_s`; the
-runaway phase keeps its real duration. Temperatures are shifted so the port starts at 30 C (the
-calorimeter starts pre-heated). Voltage collapses when the rise first reaches 1 C/s.
-Ground truth: thermal runaway at the start of the `back` curve.
+The slow self-heating phase (hours in the calorimeter) is compressed into `front_s`, except its
+last minutes, which keep their real duration like the runaway phase (simulators.devices.battery).
+Temperatures are shifted so the port starts at 30 C (the calorimeter starts pre-heated). The
+port reports its compartment's off-gas (from the cell's vented gas, column BGV) and the pack
+voltage, which loses a cell's share when the temperature jumps and then one cell after another.
+Ground truth: thermal runaway within 10 s of the vent bursting or the first cell shorting,
+whichever comes first (issue #15.4).
 """
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime
 from pathlib import Path
 
 from events.alerts import AlertKind
 from events.readings import ChargingPortReading, PortState, RelayState
-from simulators.calibration import interpolate
 from simulators.datasets import Converted, Emitter
-from simulators.truth import Expectation, GroundTruth, QuietWindow
+from simulators.devices.battery import (
+    SENSOR_MAX_PPM,
+    Compartment,
+    RunawayCurves,
+    onset_s,
+    pack_voltage_v,
+)
+from simulators.truth import Expectation, GroundTruth, QuietWindow, Tolerated
 
 START_C = 30.0
 START_AT = datetime(2026, 1, 1, tzinfo=UTC)
+PACK_V = 54.6  # 13S pack near the end of its charge
+CHARGE_A = 3.0
+P1_DEADLINE_S = 10.0  # issue #15.4: a P1 within 10 s of venting
+_PRECURSORS = (
+    AlertKind.CHARGING_TEMP_CLIMB,
+    AlertKind.SOCKET_OVER_TEMPERATURE,
+    AlertKind.BATTERY_OFF_GAS,
+    AlertKind.LEAKAGE_CURRENT,
+)
 
 
-def _curve(path: Path) -> list[tuple[float, float]]:
-    rows = [
-        line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-    ]
-    return [(float(r[0]), float(r[1]) - 273.15) for r in rows]
+def curves(folder: Path, label: str) -> RunawayCurves:
+    """Temperature (C) and cumulative vented gas (mol) of one ARC test, t = 0 at the onset."""
+
+    def load(name: str) -> list[tuple[float, float, float]]:
+        text = (folder / name).read_text(encoding="utf-8")
+        rows = [line.split("\t") for line in text.splitlines() if line.strip()]
+        return [(float(r[0]), float(r[1]) - 273.15, float(r[3])) for r in rows]
+
+    front, back = load(f"front_{label}.txt"), load(f"back_{label}.txt")
+    t_on = back[0][0]
+    return RunawayCurves(
+        front_c=[(t - t_on, c) for t, c, _ in front],
+        back_c=[(t - t_on, c) for t, c, _ in back],
+        gas_mol=[(t - t_on, m) for t, _, m in [*front, *back[1:]]],
+    )
 
 
 def convert(
@@ -37,29 +64,18 @@ def convert(
     tail_s: float = 60.0,
     compound_id: str = "arc",
 ) -> Converted:
-    folder = Path(folder)
-    front, back = _curve(folder / f"front_{label}.txt"), _curve(folder / f"back_{label}.txt")
-    t_on, c0 = back[0][0], front[0][1]
-    jump_s = next(
-        (
-            t0 - t_on
-            for (t0, a), (t1, b) in itertools.pairwise(back)
-            if t1 > t0 and (b - a) / (t1 - t0) >= 1.0
-        ),
-        0.0,
-    )
+    cv = curves(Path(folder), label)
     out = Emitter(compound_id, f"{compound_id}-gw1", START_AT)
     device = f"{compound_id}-{label}-p01"
-    t_front0 = front[0][0]
-    for step in range(int(front_s + back[-1][0] - t_on + tail_s)):
+    c0, short_s, box = cv.front_c[0][1], cv.jump_s(), Compartment()
+    for step in range(int(front_s + cv.back_c[-1][0] + tail_s)):
         t_s = float(step)
-        if t_s < front_s:
-            curve_c = interpolate(front, t_front0 + (t_on - t_front0) * t_s / front_s)
-        else:
-            curve_c = interpolate(back, t_on + t_s - front_s)
-        after_s = t_s - front_s - jump_s
-        volts = 54.6 if after_s < 0 else max(4.0, 54.6 * (1 - after_s / 5.0))
-        amps = 3.0 if after_s < 0 else 0.0
+        curve_s = cv.curve_time(t_s, front_s)
+        box.step(t_s, cv.gas_rate_mol_per_s(curve_s))
+        is_shorted = curve_s >= short_s
+        volts = pack_voltage_v(PACK_V, curve_s - short_s)
+        amps = 0.0 if is_shorted else CHARGE_A
+        gas = {k: round(min(SENSOR_MAX_PPM, v), 1) for k, v in box.ppm().items()}
         out.emit(
             t_s,
             ChargingPortReading,
@@ -68,23 +84,31 @@ def convert(
             station_id=f"{compound_id}-cs1",
             port_no=1,
             voltage_v=round(volts, 2),
+            pack_voltage_v=round(volts, 2),
             current_a=amps,
             power_w=round(volts * amps, 1),
             energy_wh=0.0,
-            socket_temp_c=round(START_C + curve_c - c0, 2),
+            socket_temp_c=round(START_C + cv.cell_c(curve_s) - c0, 2),
             leakage_ma=1.0,
-            port_state=PortState.CHARGING if after_s < 0 else PortState.FAULT,
+            port_state=PortState.FAULT if is_shorted else PortState.CHARGING,
             relay_state=RelayState.ON,
+            **gas,
         )
+    venting_s = front_s + onset_s(cv)
     truth = GroundTruth(
         name=f"runaway-{label}",
         start_at=START_AT,
         expect=(
             Expectation(
-                kind=AlertKind.THERMAL_RUNAWAY, device_id=device, onset_s=front_s, deadline_s=30.0
+                kind=AlertKind.THERMAL_RUNAWAY,
+                device_id=device,
+                onset_s=venting_s,
+                deadline_s=P1_DEADLINE_S,
             ),
         ),
-        quiet=(QuietWindow(start_s=0.0, end_s=front_s, kinds=(AlertKind.THERMAL_RUNAWAY,)),),
-        notes=f"front_{label}/back_{label}: slow phase compressed into {front_s:.0f} s",
+        quiet=(QuietWindow(start_s=0.0, end_s=venting_s, kinds=(AlertKind.THERMAL_RUNAWAY,)),),
+        tolerate=tuple(Tolerated(kind=k, device_id=device) for k in _PRECURSORS),
+        notes=f"front_{label}/back_{label}: slow phase compressed into {front_s:.0f} s "
+        f"(its last minutes in real time); vent or first cell short at {venting_s:.1f} s",
     )
     return Converted(out.records, truth, 0, str(folder))

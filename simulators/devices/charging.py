@@ -3,13 +3,15 @@
 Sessions arrive at hours drawn from the Norwegian garage data, take an energy drawn from the same
 data (scaled from cars to e-bike packs), charge constant current then constant voltage with an
 exponential taper, report "full", and stay plugged in for an idle time drawn from the ACN data.
-The socket temperature follows power with a first-order lag. Injected: thermal runaway, power
-after full, an over-long charge; commands cut and restore power unless the relay is stuck.
+The socket temperature follows power with a first-order lag. The port reports the pack's
+voltage (the charger measures it) and its compartment's off-gas (H2, CO, VOC: sensor noise
+when nothing vents). Injected: thermal runaway (ARC curves: self-heating, off-gas, venting, a
+cell shorting and its neighbours following, simulators.devices.battery), power after full, an
+over-long charge; commands cut and restore power unless the relay is stuck.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 from dataclasses import dataclass
@@ -18,8 +20,15 @@ from typing import Any
 from events.alerts import LinkageAction
 from events.readings import ChargingPortReading, DeviceAlarm, DeviceAlarmType, PortState, RelayState
 from events.topics import Channel
-from simulators.calibration import Calibration, interpolate, sample_quantiles
+from simulators.calibration import Calibration, sample_quantiles
 from simulators.devices.base import FAST_INTERVAL_S, DeviceModel, Intervals, Out
+from simulators.devices.battery import (
+    SENSOR_MAX_PPM,
+    Compartment,
+    RunawayCurves,
+    onset_s,
+    pack_voltage_v,
+)
 from simulators.fleet import DeviceSpec
 
 # E-bike pack: 48 V nominal, 54.6 V at the end of charge (13 cells x 4.2 V); <= 60 V by
@@ -32,7 +41,8 @@ STANDBY_W = 1.5  # a charger left on a full pack draws a few watts (vendor pract
 SOCKET_C_PER_W = 0.02  # 1 kW port -> +20 C above ambient in steady state (vendor practice, U)
 SOCKET_TAU_S = 300.0
 OVER_TEMP_ALARM_C = 70.0
-RUNAWAY_COLLAPSE_V = 4.0  # pack voltage after the cells short (voltage drop >> 25 %)
+# Off-gas sensor noise with nothing venting (ppm, one sigma; cross-sensitivity) (U).
+GAS_NOISE_PPM = {"h2_ppm": 1.5, "co_ppm": 1.0, "voc_ppm": 0.3}
 
 
 @dataclass
@@ -60,6 +70,8 @@ class ChargingPort(DeviceModel):
         self.count = 0
         self.next_arrival_s = self._next_arrival(0.0, first=True)
         self.over_temp = False
+        self.curves = RunawayCurves.of(cal)
+        self.compartment = Compartment()
 
     # --- sessions ------------------------------------------------------------------------
     def _next_arrival(self, t_s: float, first: bool = False) -> float:
@@ -164,48 +176,54 @@ class ChargingPort(DeviceModel):
         watts = float(after.params["power_w"]) if after else STANDBY_W
         return V_CV, watts / V_CV, PortState.FULL, energy
 
-    def _jump_s(self) -> float:
-        """Seconds into the ARC runaway phase where the rise first reaches 1 C/s."""
-        back = self.cal.runaway_back
-        for (t0, c0), (t1, c1) in itertools.pairwise(back):
-            if t1 > t0 and (c1 - c0) / (t1 - t0) >= 1.0:
-                return t0
-        return 0.0
-
-    def _runaway_c(self, t_s: float) -> float | None:
+    def _runaway_curve_s(self, t_s: float) -> float | None:
+        """Time on the ARC curves (0 = runaway onset) of an injected runaway, or None."""
         w = self.active("runaway", t_s)
         if w is None:
             return None
-        front, back = self.cal.runaway_front, self.cal.runaway_back
+        return self.curves.curve_time(t_s - w.start_s, float(w.params["preheat_s"]))
+
+    def runaway_onset_at_s(self) -> float | None:
+        """Simulated time the injected runaway vents or shorts a cell (ground truth)."""
+        for w in self.windows.get("runaway", ()):
+            return w.start_s + float(w.params["preheat_s"]) + onset_s(self.curves)
+        return None
+
+    def _runaway_c(self, t_s: float, curve_s: float) -> float:
+        w = self.active("runaway", t_s)
+        assert w is not None
         base_c = float(w.params.setdefault("base_c", self.socket_c))
-        preheat_s = float(w.params["preheat_s"])
-        rel_s = t_s - w.start_s
-        # The slow self-heating phase (hours in the calorimeter) is compressed into preheat_s;
-        # the runaway phase itself keeps its real ~15 s duration.
-        if rel_s < preheat_s:
-            curve_c = interpolate(front, front[0][0] * (1 - rel_s / preheat_s))
-        else:
-            curve_c = interpolate(back, rel_s - preheat_s)
-        return base_c + curve_c - front[0][1]
+        return base_c + self.curves.cell_c(curve_s) - self.curves.front_c[0][1]
+
+    def _gas(self, t_s: float, curve_s: float | None) -> dict[str, float]:
+        rate = 0.0 if curve_s is None else self.curves.gas_rate_mol_per_s(curve_s)
+        self.compartment.step(t_s, rate)
+        return {
+            name: round(min(SENSOR_MAX_PPM, ppm + abs(self.rng.gauss(0.0, GAS_NOISE_PPM[name]))), 1)
+            for name, ppm in self.compartment.ppm().items()
+        }
 
     def telemetry(self, t_s: float) -> list[Out]:
         volts, amps, state, energy = self._electrical(t_s)
+        # The charger measures the pack while it is powered and a pack is connected.
+        pack_v = volts if self.session and self.relay_on and volts > 0 else None
         if not self.relay_on:
             volts, amps, state = 0.0, 0.0, PortState.IDLE
-        runaway = self.active("runaway", t_s)
+        curve_s = self._runaway_curve_s(t_s)
         leakage_ma = abs(self.rng.gauss(1.0, 0.4))
-        jump_s = float(runaway.params["preheat_s"]) + self._jump_s() if runaway else 0.0
-        if runaway and t_s - runaway.start_s >= jump_s:
-            # The cells short as the temperature jumps: pack voltage collapses within ~5 s.
-            since_s = t_s - runaway.start_s - jump_s
-            volts = max(RUNAWAY_COLLAPSE_V, V_CV * (1 - since_s / 5.0)) if self.session else 0.0
+        since_short_s = -1.0 if curve_s is None else curve_s - self.curves.jump_s()
+        if since_short_s >= 0:
+            # A cell shorts as the temperature jumps; its neighbours follow one by one.
+            if pack_v is not None:
+                pack_v = volts = pack_voltage_v(pack_v, since_short_s)
             amps, state, leakage_ma = 0.0, PortState.FAULT, leakage_ma + 40.0
         power_w = volts * amps
         dt_s = max(0.0, t_s - self.last_t_s)
         self.last_t_s = t_s
         target_c = self.ambient_c + SOCKET_C_PER_W * power_w
         self.socket_c += (target_c - self.socket_c) * (1 - math.exp(-dt_s / SOCKET_TAU_S))
-        self.socket_c = self._runaway_c(t_s) or self.socket_c
+        if curve_s is not None:
+            self.socket_c = self._runaway_c(t_s, curve_s)
         fields = {
             "station_id": self.spec.station_id or self.spec.device_id,
             "port_no": self.spec.port_no or 0,
@@ -218,6 +236,8 @@ class ChargingPort(DeviceModel):
             "port_state": state,
             "relay_state": RelayState.ON if self.relay_on else RelayState.OFF,
             "session_id": self.session.session_id if self.session else None,
+            "pack_voltage_v": None if pack_v is None else round(pack_v, 2),
+            **self._gas(t_s, curve_s),
         }
         out = [Out(Channel.TELEMETRY, ChargingPortReading, fields)]
         is_hot = self.socket_c >= OVER_TEMP_ALARM_C

@@ -9,10 +9,11 @@ messages. A lost connection is an error (never a silent drop): the replay report
 from __future__ import annotations
 
 import asyncio
-import ssl
 import struct
 
 from events.connections import MqttConnection
+from runtime.mqtt import tls_context
+from simulators.mqtt.logins import gateway_connection
 
 CONNECT, CONNACK, PUBLISH, PUBACK, PINGREQ, DISCONNECT = 0x10, 0x20, 0x30, 0x40, 0xC0, 0xE0
 
@@ -66,11 +67,7 @@ class FastPublisher:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def connect(self, timeout_s: float = 10.0) -> None:
-        ctx = (
-            ssl.create_default_context(cafile=str(self.conn.tls_ca_file))
-            if self.conn.uses_tls
-            else None
-        )
+        ctx = tls_context(self.conn) if self.conn.uses_tls else None  # the one TLS policy
         self.reader, self.writer = await asyncio.wait_for(
             asyncio.open_connection(self.conn.host, self.conn.port, ssl=ctx), timeout_s
         )
@@ -165,7 +162,9 @@ class FastPool:
         client = self.clients.get(gw)
         if client is None:
             client = FastPublisher(
-                self.conn, f"{self.client_prefix}-{gw[0]}-{gw[1]}", window=self.window
+                gateway_connection(self.conn, gw),
+                f"{self.client_prefix}-{gw[0]}-{gw[1]}",
+                window=self.window,
             )
             await client.connect()
             self.clients[gw] = client

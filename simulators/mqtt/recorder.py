@@ -1,21 +1,23 @@
 """`firewatch record`: subscribe and write every message with its receive time, QoS and retain.
 
 One paho client on its own network thread (one subscriber does not need the asyncio pool).
-Re-subscribes on every reconnect (STACK-NOTES.md). The receive clock is injected.
+Re-subscribes on every reconnect (STACK-NOTES.md). The receive clock is injected
+(runtime.clock; the record keeps epoch seconds).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
 from events.connections import MqttConnection
-from simulators.mqtt.aio import new_client
+from runtime.clock import Clock, SystemClock
+from runtime.mqtt import SessionOptions, connect, new_client
 from simulators.recording import Record, RecordingWriter
 
 
@@ -27,12 +29,12 @@ class Recorder:
         *,
         filters: Sequence[str] = ("fw/v1/#",),
         client_id: str = "fwrec",
-        clock: Callable[[], float] = time.time,
+        clock: Clock | None = None,
     ) -> None:
         self.conn = conn
         self.writer = writer
         self.filters = list(filters)
-        self.clock = clock
+        self.clock = clock or SystemClock()
         self.count = 0
         self._subscribed = threading.Event()
         self._lock = threading.Condition()
@@ -51,14 +53,16 @@ class Recorder:
         self._subscribed.set()
 
     def _on_message(self, c: mqtt.Client, u: Any, msg: mqtt.MQTTMessage) -> None:
-        record = Record(self.clock(), msg.topic, bytes(msg.payload), msg.qos, bool(msg.retain))
+        record = Record(
+            self.clock.now_s(), msg.topic, bytes(msg.payload), msg.qos, bool(msg.retain)
+        )
         with self._lock:
             self.writer.write(record)
             self.count += 1
             self._lock.notify_all()
 
     def start(self, timeout_s: float = 10.0) -> None:
-        self.client.connect(self.conn.host, self.conn.port, self.conn.keepalive_s)
+        connect(self.client, self.conn, SessionOptions(clean_start=True))
         self.client.loop_start()
         if not self._subscribed.wait(timeout_s):
             self.stop()

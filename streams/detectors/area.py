@@ -14,6 +14,7 @@ facts (the moment they all held), never by the signal that happened to complete 
 from __future__ import annotations
 
 from events.alerts import AlertKind, LinkageAction, LinkageRequest
+from streams.detectors import neighbours
 from streams.detectors.compound_state import CompoundState, DeviceFact, FireArea
 from streams.detectors.config import DetectorSettings
 from streams.detectors.model import Finding, FireLevel, Outcome, Place, Signal, SignalKind
@@ -32,6 +33,9 @@ class CompoundEngine:
         if s.kind is SignalKind.FIRE_LEVEL:
             _put(cs.alarmed, s, is_kept=s.level in _ALARMED, level=s.level)
             self._area_rules(cs, place.compound_id, place.building_id, place.area_id, out=out)
+            neighbours.on_fire_level(cs, s, out=out)
+        elif s.kind in (SignalKind.HEAT_RISE, SignalKind.FAULT):
+            neighbours.on_signal(cs, s, out=out)
         elif s.kind is SignalKind.PORT:
             _put(cs.charging, s, is_kept=s.flag)
             self._area_rules(cs, place.compound_id, place.building_id, place.area_id, out=out)

@@ -6,74 +6,17 @@ Sources (DOMAIN.md §4): 应急管理部令第5号 Art. 37 (power off when full)
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from events.alerts import AlertKind, LinkageAction, LinkageRequest
+from events.alerts import AlertKind
 from events.readings import ChargingPortReading, PortState, RelayState
 from streams.detectors.config import ChargingSettings
-from streams.detectors.model import Finding, Outcome, Place, Signal, SignalKind, evidence
+from streams.detectors.model import Outcome, Place, Signal, SignalKind
+from streams.detectors.ports import PortEdges, cut_power, cut_power_for
+from streams.detectors.runaway import detect_runaway, pack_voltage_v
 from streams.detectors.state import DeviceState
 
+__all__ = ["cut_power", "cut_power_for", "detect_charging"]
+
 _CLIMB_SPACING_S = 60.0  # climb samples one a minute: 10 points cover the window
-
-
-def cut_power(r: ChargingPortReading, reason: str) -> tuple[LinkageRequest, ...]:
-    return cut_power_for(r.device_id, r.gateway_id, reason)
-
-
-def cut_power_for(device_id: str, gateway_id: str, reason: str) -> tuple[LinkageRequest, ...]:
-    return (
-        LinkageRequest(
-            action=LinkageAction.CUT_POWER,
-            device_id=device_id,
-            gateway_id=gateway_id,
-            reason=reason,
-        ),
-    )
-
-
-def _summary(r: ChargingPortReading) -> dict[str, float | str]:
-    return {
-        "voltage_v": r.voltage_v,
-        "current_a": r.current_a,
-        "power_w": r.power_w,
-        "socket_temp_c": r.socket_temp_c,
-        "leakage_ma": r.leakage_ma,
-        "port_state": r.port_state.value,
-    }
-
-
-class _Edges:
-    """Edge-triggered findings for one reading: a condition raises once and clears once."""
-
-    def __init__(
-        self, state: DeviceState, r: ChargingPortReading, place: Place, t_s: float, *, out: Outcome
-    ) -> None:
-        self.state, self.r, self.place, self.t_s, self.out = state, r, place, t_s, out
-
-    def edge(
-        self, kind: AlertKind, is_now: bool, describe: Callable[[], str], cut: bool = False
-    ) -> None:
-        """`describe` builds the summary only on an edge: this runs for every reading."""
-        if not self.state.set_active(kind, is_now):
-            return
-        r = self.r
-        summary = describe()
-        link = cut_power(r, summary) if cut and is_now else ()
-        self.out.findings.append(
-            Finding(
-                kind,
-                r.device_id,
-                self.place,
-                self.t_s,
-                is_active=is_now,
-                stage="raised" if is_now else "cleared",
-                summary=summary,
-                evidence=evidence(r.event_id, r.device_id, self.t_s, **_summary(r)),
-                linkage=link,
-            )
-        )
-        self.out.is_significant = True
 
 
 def detect_charging(
@@ -85,7 +28,7 @@ def detect_charging(
     *,
     out: Outcome,
 ) -> None:
-    edges = _Edges(state, r, place, t_s, out=out)
+    edges = PortEdges(state, r, place, t_s, out=out)
     _session(state, r, cfg, place, t_s, out=out)
     edges.edge(
         AlertKind.CHARGING_OVERCURRENT,
@@ -131,15 +74,8 @@ def detect_charging(
         lambda: f"port {r.port_no} charging longer than {cfg.max_charge_s / 3600:.0f} h",
         cut=True,
     )
-    edges.edge(
-        AlertKind.CHARGING_TEMP_CLIMB,
-        state.is_charging and _climb(state, r, cfg, t_s),
-        lambda: (
-            f"socket temperature climbing >= {cfg.climb_rise_c} C in "
-            f"{cfg.climb_window_s / 60:.0f} min while charging"
-        ),
-    )
-    _runaway(state, r, cfg, place, t_s, out=out)
+    _climb(state, r, cfg, t_s, edges=edges)
+    detect_runaway(state, r, cfg, t_s, edges=edges)
 
 
 def _since(since_s: float | None, is_now: bool, t_s: float) -> float | None:
@@ -162,8 +98,9 @@ def _session(
     )
     if is_charging and not state.is_charging:
         state.charge_start_s = t_s
-        state.session_voltage_v = r.voltage_v
-        state.climb_samples = []
+        state.session_voltage_v = pack_voltage_v(r)
+        if not state.is_active(AlertKind.CHARGING_TEMP_CLIMB):
+            state.climb_samples = []
     elif not is_charging and state.is_charging:
         state.charge_start_s = None
     if is_charging != state.is_charging:
@@ -172,58 +109,41 @@ def _session(
             Signal(SignalKind.PORT, r.device_id, place, t_s, r.event_id, flag=is_charging)
         )
         out.is_significant = True
-    if state.session_voltage_v is None or r.voltage_v > state.session_voltage_v:
-        state.session_voltage_v = r.voltage_v  # the pack's highest voltage of the session
+    volts = pack_voltage_v(r)
+    if volts is not None and (state.session_voltage_v is None or volts > state.session_voltage_v):
+        state.session_voltage_v = volts  # the pack's highest voltage of the session
 
 
-def _climb(state: DeviceState, r: ChargingPortReading, cfg: ChargingSettings, t_s: float) -> bool:
+def _climb(
+    state: DeviceState,
+    r: ChargingPortReading,
+    cfg: ChargingSettings,
+    t_s: float,
+    *,
+    edges: PortEdges,
+) -> None:
+    """Slow climb while charging: a precursor (P2). Raised while charging; cleared with
+    hysteresis (below `climb_clear_rise_c`, after `climb_min_hold_s`) whether it charges or
+    not: a pack heating on after its power was cut is still climbing (issue #10.4)."""
     samples = state.climb_samples
     if not samples or t_s - samples[-1][0] >= _CLIMB_SPACING_S:
         samples.append([t_s, r.socket_temp_c])
     while samples and samples[0][0] < t_s - cfg.climb_window_s:
         samples.pop(0)
-    coolest = min(temp for _, temp in samples)
-    return r.socket_temp_c - coolest >= cfg.climb_rise_c
-
-
-def _runaway(
-    state: DeviceState,
-    r: ChargingPortReading,
-    cfg: ChargingSettings,
-    place: Place,
-    t_s: float,
-    *,
-    out: Outcome,
-) -> None:
-    prev = state.prev_temp
-    state.prev_temp = [t_s, r.socket_temp_c]
-    if prev is None or t_s <= prev[0]:
-        return
-    rate = (r.socket_temp_c - prev[1]) / (t_s - prev[0])
-    state.rise_since_s = (
-        (state.rise_since_s or prev[0]) if rate >= cfg.runaway_rate_c_per_s else None
-    )
-    if state.rise_since_s is None or t_s - state.rise_since_s < cfg.runaway_duration_s:
-        return
-    base_v = state.session_voltage_v or 0.0
-    has_collapsed = base_v > 0 and r.voltage_v < base_v * (1 - cfg.runaway_voltage_drop_frac)
-    if not (has_collapsed or r.socket_temp_c >= cfg.maker_max_temp_c):
-        return
-    if state.set_active(AlertKind.THERMAL_RUNAWAY, True):
-        why = "voltage collapse" if has_collapsed else "maker's maximum temperature"
-        summary = f"thermal runaway at port {r.port_no}: {rate:.1f} C/s sustained, {why}"
-        out.findings.append(
-            Finding(
-                AlertKind.THERMAL_RUNAWAY,
-                r.device_id,
-                place,
-                t_s,
-                stage="runaway",
-                summary=summary,
-                evidence=evidence(
-                    r.event_id, r.device_id, t_s, rate_c_per_s=round(rate, 2), **_summary(r)
+    rise_c = r.socket_temp_c - min((temp for _, temp in samples), default=r.socket_temp_c)
+    if not state.is_active(AlertKind.CHARGING_TEMP_CLIMB):
+        if state.is_charging and rise_c >= cfg.climb_rise_c:
+            state.climb_since_s = t_s
+            edges.edge(
+                AlertKind.CHARGING_TEMP_CLIMB,
+                True,
+                lambda: (
+                    f"socket temperature climbing {rise_c:.1f} C in "
+                    f"{cfg.climb_window_s / 60:.0f} min while charging"
                 ),
-                linkage=cut_power(r, summary),
             )
-        )
-        out.is_significant = True
+        return
+    held_s = t_s - (state.climb_since_s if state.climb_since_s is not None else t_s)
+    if rise_c < cfg.climb_clear_rise_c and held_s >= cfg.climb_min_hold_s:
+        state.climb_since_s = None
+        edges.edge(AlertKind.CHARGING_TEMP_CLIMB, False, lambda: "socket temperature steady")

@@ -26,6 +26,7 @@ class DeviceFact:
     door_type: str = ""  # doors: events.readings.DoorType
     are_locks_released: bool = False  # evacuation exits
     due_s: float | None = None  # silent devices: offline at this time unless explained
+    faults: list[str] = field(default_factory=list)  # sensor faults: why detection is degraded
 
     @classmethod
     def of(cls, s: Signal) -> DeviceFact:
@@ -38,7 +39,7 @@ class DeviceFact:
             "at_s": self.at_s,
             "event_id": self.event_id,
         }
-        for name in ("level", "is_open", "door_type", "are_locks_released", "due_s"):
+        for name in ("level", "is_open", "door_type", "are_locks_released", "due_s", "faults"):
             value = getattr(self, name)
             if value:
                 out[name] = value
@@ -56,6 +57,7 @@ class DeviceFact:
             door_type=data.get("door_type", ""),
             are_locks_released=bool(data.get("are_locks_released", False)),
             due_s=data.get("due_s"),
+            faults=list(data.get("faults", [])),
         )
 
 
@@ -79,6 +81,10 @@ class CompoundState:
     charging: Facts = field(default_factory=dict)  # ports charging now
     doors: Facts = field(default_factory=dict)  # every door that reported
     silent: Facts = field(default_factory=dict)  # silent devices in the gateway grace
+    # Zone logic (streams.detectors.neighbours): heat detectors rising over their baseline,
+    # and detectors whose sensor failed (their reasons in DeviceFact.faults).
+    heat_rising: Facts = field(default_factory=dict)
+    faulty: Facts = field(default_factory=dict)
     gateways_offline: dict[str, float] = field(default_factory=dict)  # id -> since (s)
     # Conditions raised by the compound rules, for edge detection ("fire|area:a1", ...).
     edges: set[str] = field(default_factory=set)
@@ -101,6 +107,8 @@ class CompoundState:
             "charging": _facts_to(self.charging),
             "doors": _facts_to(self.doors),
             "silent": _facts_to(self.silent),
+            "heat_rising": _facts_to(self.heat_rising),
+            "faulty": _facts_to(self.faulty),
             "gateways_offline": self.gateways_offline,
             "edges": sorted(self.edges),
             "fire_areas": {k: v.to_dict() for k, v in self.fire_areas.items()},
@@ -116,6 +124,8 @@ class CompoundState:
             charging=_facts_from(data["charging"]),
             doors=_facts_from(data["doors"]),
             silent=_facts_from(data["silent"]),
+            heat_rising=_facts_from(data.get("heat_rising", {})),
+            faulty=_facts_from(data.get("faulty", {})),
             gateways_offline=dict(data["gateways_offline"]),
             edges=set(data["edges"]),
             fire_areas={k: FireArea(**v) for k, v in data["fire_areas"].items()},

@@ -19,7 +19,7 @@ from events.readings import (
     SmokeReading,
 )
 from events.sequence import AnomalyType, SequenceAnomaly
-from streams.detectors import charging, doors, health, smoke
+from streams.detectors import charging, doors, faults, health, smoke
 from streams.detectors.config import DetectorSettings
 from streams.detectors.model import (
     Finding,
@@ -113,6 +113,8 @@ class DeviceEngine:
         core building a Place and an Outcome for devices with nothing due."""
         if state.gap_due_s is not None or state.test_mode_since_s is not None:
             return True
+        if state.fault_due_s is not None:
+            return True
         if state.door_open_since_s is not None:
             return True
         interval_s = state.heartbeat_s
@@ -126,6 +128,7 @@ class DeviceEngine:
         out = Outcome()
         place = place_of(state)
         health.tick_health(state, self.cfg.health, place, now_s, out=out)
+        faults.tick_out_of_range(state, place, now_s, out=out)
         self._tick_gap(state, now_s, out)
         doors.check_held_open(state, self.cfg.doors, place, now_s, out=out)
         return out
@@ -137,8 +140,10 @@ class DeviceEngine:
         out = Outcome()
         state.compound_id = state.compound_id or a.compound_id
         state.gateway_id = state.gateway_id or a.gateway_id
-        if a.anomaly is AnomalyType.GAP and a.missing_count > 0:
-            state.gap_missing += a.missing_count
+        if a.anomaly is AnomalyType.OUT_OF_RANGE:
+            faults.on_out_of_range(state, a, self.cfg.health, now_s, out=out)
+        elif a.anomaly is AnomalyType.GAP and faults.unexplained_missing(state, a) > 0:
+            state.gap_missing += faults.unexplained_missing(state, a)
             if state.gap_due_s is None:
                 state.gap_due_s = now_s + self.cfg.health.sequence_gap_grace_s
             state.gap_event_id = f"{a.device_id}:{a.received_seq}"

@@ -14,6 +14,7 @@ from typing import Any
 from events.alerts import AlertKind
 from events.readings import Heartbeat, SmokeReading
 from streams.detectors.config import HealthSettings
+from streams.detectors.faults import STUCK, degraded_signal
 from streams.detectors.model import Finding, Outcome, Place, Signal, SignalKind, evidence
 from streams.detectors.state import DeviceState
 
@@ -187,6 +188,10 @@ def _stuck(
             out=out,
             summary=f"temperature stuck at {r.temperature_c} C",
             ev=evidence(r.event_id, r.device_id, obs_s),
+        )
+        # A stuck sensor sees no fire: its area's detection is degraded (streams.detectors.faults).
+        out.signals.append(
+            degraded_signal(state, place, obs_s, reason=STUCK, is_now=is_stuck, event_id=r.event_id)
         )
 
 

@@ -71,6 +71,8 @@ class SignalKind(StrEnum):
     DOOR = "door"  # flag: open; level: door type; extra: locks released
     SILENCE = "silence"  # flag: silent
     GATEWAY = "gateway"  # flag: offline
+    HEAT_RISE = "heat_rise"  # flag: rising over its baseline (confirms next to a fire)
+    FAULT = "fault"  # flag: detection degraded; level: the reason (stuck, jump, out_of_range)
 
 
 class FireLevel(StrEnum):

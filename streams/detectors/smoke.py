@@ -6,11 +6,11 @@ Sources (DOMAIN.md §3): GB 4715-2024 §5.7 (obscuration), EN 54-5 / GB 4716-200
 
 from __future__ import annotations
 
-import math
-
 from events.alerts import AlertKind
 from events.readings import SmokeAlarmState, SmokeReading
+from streams.detectors import faults, heat
 from streams.detectors.config import SmokeSettings
+from streams.detectors.heat import HeatView
 from streams.detectors.model import (
     Finding,
     FireLevel,
@@ -22,36 +22,6 @@ from streams.detectors.model import (
 )
 from streams.detectors.state import DeviceState
 
-_MAX_HEAT_SAMPLES = 8  # the rate needs only the oldest and newest; caps state per device
-
-
-def rate_of_rise_c_per_min(state: DeviceState, t_s: float, temp_c: float, window_s: float) -> float:
-    """Rise over the last `window_s`, from the oldest sample in it; 0 until a whole window
-    is covered (a start-up transient is not a rise)."""
-    samples = state.heat_samples
-    samples.append([t_s, temp_c])
-    while len(samples) > 1 and samples[1][0] <= t_s - window_s:
-        samples.pop(0)
-    if len(samples) > _MAX_HEAT_SAMPLES:
-        del samples[1::2]  # thin, keep the oldest: the rate stays measured over the window
-    t0, temp0 = samples[0]
-    span_s = t_s - t0
-    if span_s < window_s * 0.9:
-        return 0.0
-    return (temp_c - temp0) / span_s * 60.0
-
-
-def _element_c(state: DeviceState, t_s: float, temp_c: float, tau_s: float) -> float:
-    """First-order lag of the heat element, restart-safe (kept in state with its time)."""
-    prev = state.element_c
-    last = state.heat_samples[-1][0] if state.heat_samples else None
-    if prev is None or last is None or tau_s == 0 or t_s <= last:
-        state.element_c = temp_c if prev is None or tau_s == 0 else prev
-        return state.element_c
-    alpha = 1.0 - math.exp(-(t_s - last) / tau_s)
-    state.element_c = prev + alpha * (temp_c - prev)
-    return state.element_c
-
 
 def detect_smoke(
     state: DeviceState,
@@ -62,23 +32,46 @@ def detect_smoke(
     *,
     out: Outcome,
 ) -> None:
-    temp_c = _element_c(state, t_s, r.temperature_c, cfg.thermal_time_constant_s)
-    ror = rate_of_rise_c_per_min(state, t_s, temp_c, cfg.rate_of_rise_window_s)
-    if state.baseline_c is None:
-        state.baseline_c = temp_c
-    rise_c = temp_c - state.baseline_c
-    if ror < cfg.rate_of_rise_c_per_min / 4 and rise_c < cfg.heat_confirm_rise_c:
-        state.baseline_c += cfg.baseline_weight * (temp_c - state.baseline_c)
-    if r.is_self_test or state.fire_level == FireLevel.ALARM:
-        return  # a test is not a fire; a confirmed fire is latched (P1) until reset
-    reason = _confirmation(r, cfg, state, t_s, heat=(temp_c, ror, rise_c))
+    if state.fire_level == FireLevel.ALARM:
+        # A confirmed fire is latched (P1) until reset; a sensor in a fire sees extremes, so
+        # it is not judged for faults meanwhile, only followed.
+        state.trusted_c = [t_s, r.temperature_c]
+        return
+    # A temperature no fire can make is a sensor fault: its heat is not judged (smoke still is).
+    is_plausible = faults.screen_temperature(state, r, cfg, place, t_s, out=out)
+    view = heat.observe(state, t_s, r.temperature_c, cfg) if is_plausible else None
+    if r.is_self_test:
+        return  # a test is not a fire
+    _heat_rise_signal(state, r, view, place, t_s, out=out)
+    reason = _confirmation(r, cfg, state, t_s, view)
     if reason:
-        _confirm_fire(state, r, place, t_s, out=out, reason=reason, ror=ror)
+        _confirm_fire(state, r, place, t_s, out=out, reason=reason, view=view)
     elif _has_smoke(r, cfg):
         if state.pre_alarm_since_s is None:
             _pre_alarm(state, r, place, t_s, out=out)
     elif state.pre_alarm_since_s is not None:
         _pre_alarm_ended(state, r, place, t_s, out=out)
+
+
+def _heat_rise_signal(
+    state: DeviceState,
+    r: SmokeReading,
+    view: HeatView | None,
+    place: Place,
+    t_s: float,
+    *,
+    out: Outcome,
+) -> None:
+    """A rise over the baseline is no alarm on its own (sun, heating, cooking warm a ceiling),
+    but next to a confirmed fire in the same building it is the fire arriving: the compound
+    stage confirms it (streams.detectors.neighbours). Sent on its edges only."""
+    is_rising = view is not None and view.is_rising
+    if is_rising != state.is_heat_rising:
+        state.is_heat_rising = is_rising
+        out.signals.append(
+            Signal(SignalKind.HEAT_RISE, r.device_id, place, t_s, r.event_id, flag=is_rising)
+        )
+        out.is_significant = True
 
 
 def _has_smoke(r: SmokeReading, cfg: SmokeSettings) -> bool:
@@ -93,19 +86,20 @@ def _confirmation(
     cfg: SmokeSettings,
     state: DeviceState,
     t_s: float,
-    heat: tuple[float, float, float],
+    view: HeatView | None,
 ) -> str:
-    """Why this reading confirms a fire, or '' when it does not."""
-    temp_c, ror, rise_c = heat
-    if temp_c >= cfg.fixed_temperature_c:
+    """Why this reading confirms a fire, or '' when it does not. Heat alone, as a combined
+    fixed + rate-of-rise detector does (EN 54-5 / GB 4716 class A1R, UL 521); smoke only with a
+    second criterion (Gottuk 2002, Cestari 2005) or verified (NFPA 72)."""
+    if view is not None and view.temp_c >= cfg.fixed_temperature_c:
         return "fixed temperature"  # EN 54-5 A1 static response
-    if ror >= cfg.rate_of_rise_c_per_min:
-        return "rate of rise"  # EN 54-5 class R
+    if view is not None and view.is_rate_alarm:
+        return "rate of rise"  # EN 54-5 class R, measured as a slope (streams.detectors.heat)
     if not _has_smoke(r, cfg):
         return ""
     if r.co_ppm is not None and r.co_ppm >= cfg.co_confirm_ppm:
         return "smoke with CO"  # multi-criteria: cooking smoke carries little CO
-    if rise_c >= cfg.heat_confirm_rise_c:
+    if view is not None and view.rise_c >= cfg.heat_confirm_rise_c:
         return "smoke with heat"
     return _verified(r, cfg, state, t_s)
 
@@ -121,15 +115,15 @@ def _verified(r: SmokeReading, cfg: SmokeSettings, state: DeviceState, t_s: floa
     return ""
 
 
-def _summary(r: SmokeReading, ror: float = 0.0) -> dict[str, float | str]:
+def _summary(r: SmokeReading, view: HeatView | None = None) -> dict[str, float | str]:
     out: dict[str, float | str] = {
         "obscuration_db_per_m": r.obscuration_db_per_m,
         "temperature_c": r.temperature_c,
     }
     if r.co_ppm is not None:
         out["co_ppm"] = r.co_ppm
-    if ror:
-        out["rise_c_per_min"] = round(ror, 2)
+    if view is not None and view.rate_c_per_min:
+        out["rise_c_per_min"] = round(view.rate_c_per_min, 2)
     return out
 
 
@@ -141,11 +135,11 @@ def _confirm_fire(
     *,
     out: Outcome,
     reason: str,
-    ror: float,
+    view: HeatView | None,
 ) -> None:
     state.fire_level = FireLevel.ALARM
     state.set_active(AlertKind.FIRE, True)
-    ev = evidence(r.event_id, r.device_id, t_s, **_summary(r, ror))
+    ev = evidence(r.event_id, r.device_id, t_s, **_summary(r, view))
     out.findings.append(
         Finding(
             AlertKind.FIRE,

@@ -35,8 +35,17 @@ class DeviceState:
     active: list[str] = field(default_factory=list)
     # Smoke / heat
     baseline_c: float | None = None
-    element_c: float | None = None  # the heat element's lagged temperature
-    heat_samples: list[list[float]] = field(default_factory=list)
+    heat_samples: list[list[float]] = field(default_factory=list)  # [t_s, temp_c] window
+    noise_c: float | None = None  # mean absolute change of the reading (streams.detectors.heat)
+    noise_ref: list[float] | None = None  # [t_s, temp_c] the next change is measured from
+    noise_n: int = 0
+    noise_since_s: float | None = None  # first reading of the noise estimate (warm-up)
+    is_heat_rising: bool = False  # last HEAT_RISE signal sent (edges only)
+    # Sensor faults (reason -> since, device time): the detection is degraded meanwhile.
+    faults: dict[str, float] = field(default_factory=dict)
+    trusted_c: list[float] | None = None  # [t_s, temp_c] of the last plausible reading
+    fault_due_s: float | None = None  # worker clock: an out-of-range fault ends unless renewed
+    fault_seqs: list[int] = field(default_factory=list)  # dead-lettered seqs: no gap
     pre_alarm_since_s: float | None = None
     fire_level: str = "none"
     false_alarms_s: list[float] = field(default_factory=list)
@@ -49,6 +58,9 @@ class DeviceState:
     prev_temp: list[float] | None = None
     rise_since_s: float | None = None
     climb_samples: list[list[float]] = field(default_factory=list)
+    climb_since_s: float | None = None  # the climb P2 was raised (hysteresis hold)
+    pack_v_recent: list[list[float]] = field(default_factory=list)  # [t_s, pack V], 10 s
+    offgas_low_since_s: float | None = None  # off-gas below the early levels since
     # Door
     door_type: str = ""
     door_open_since_s: float | None = None

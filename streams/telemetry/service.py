@@ -11,6 +11,8 @@ import random
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from events.connections import KafkaConnection
+from runtime.health import Health
+from runtime.kafka import consumer_settings
 from streams.telemetry.config import SinkConfig
 from streams.telemetry.metrics import SinkMetrics
 from streams.telemetry.sink import TelemetrySink
@@ -21,19 +23,12 @@ def build_consumer(config: SinkConfig, kafka: KafkaConnection) -> AIOKafkaConsum
     """The sink's own consumer group; manual commits; a new group starts at the beginning."""
     return AIOKafkaConsumer(
         *config.topics,
-        bootstrap_servers=kafka.bootstrap,
-        group_id=config.group_id,
-        client_id=config.group_id,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        max_poll_records=config.max_poll_records,
-        session_timeout_ms=kafka.session_timeout_ms,
-        heartbeat_interval_ms=kafka.heartbeat_interval_ms,
-        security_protocol=kafka.security_protocol,
-        sasl_mechanism=kafka.sasl_mechanism or "PLAIN",
-        sasl_plain_username=kafka.sasl_username,
-        sasl_plain_password=(
-            kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
+        **consumer_settings(
+            kafka,
+            client_id=config.group_id,
+            group_id=config.group_id,
+            auto_offset_reset="earliest",
+            max_poll_records=config.max_poll_records,
         ),
     )
 
@@ -43,9 +38,12 @@ async def run_sink(
     kafka: KafkaConnection,
     stop: asyncio.Event,
     metrics: SinkMetrics | None = None,
-    on_started: asyncio.Future[TelemetrySink] | None = None,
+    health: Health | None = None,
 ) -> None:
-    """Run until `stop` is set. `on_started` receives the sink (for health checks)."""
+    """Run until `stop` is set; `health` receives the sink's checks (not ready until its
+    consumer and database client are up)."""
+    health = health or Health()
+    started = health.ready_flag("sink.started")
     consumer = build_consumer(config, kafka)
     await consumer.start()
     try:
@@ -58,8 +56,9 @@ async def run_sink(
                 rng=random.Random(),  # jitter only; nothing to reproduce
                 topic_partition=TopicPartition,
             )
-            if on_started is not None:
-                on_started.set_result(sink)
+            sink.register_health(health)
+            started.set()
             await sink.run(stop)
     finally:
+        started.clear()
         await consumer.stop()

@@ -17,7 +17,6 @@ import asyncio
 import logging
 import math
 import random
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -25,6 +24,8 @@ from aiokafka.errors import KafkaError
 
 from events.codec import decode_reading
 from events.errors import ContractViolation
+from runtime.clock import Clock, SystemClock
+from runtime.health import Health
 from streams.telemetry.batch import Backoff, Batch, Batcher
 from streams.telemetry.config import SinkConfig
 from streams.telemetry.errors import UnusableRecord, WriteFailed
@@ -34,6 +35,9 @@ from streams.telemetry.writer import LineWriter
 
 log = logging.getLogger(__name__)
 
+# Liveness: the loop ticks at least once per poll (<= 1 s while stalled); a minute of silence
+# means it hangs, and a restart is the cure. A database outage is not a reason to restart.
+LIVENESS_S = 60.0
 # While stalled, poll at least this often: keeps the group membership (max.poll.interval.ms)
 # and notices a stop request promptly.
 _STALLED_POLL_S = 1.0
@@ -85,7 +89,7 @@ class TelemetrySink:
         writer: LineWriter,
         metrics: SinkMetrics,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock | None = None,
         rng: random.Random | None = None,
         topic_partition: Callable[[str, int], Any] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -94,7 +98,7 @@ class TelemetrySink:
         self._consumer = consumer
         self._writer = writer
         self._metrics = metrics
-        self._clock = clock
+        self._clock = clock or SystemClock()
         self._batcher = Batcher(config.batch_size, config.flush_interval_s)
         self._backoff = Backoff(config.retry_initial_s, config.retry_max_s, rng or random.Random(0))
         self._next_offsets: dict[tuple[str, int], int] = {}
@@ -104,7 +108,19 @@ class TelemetrySink:
         self._is_paused = False
         self._has_unwritten = False  # a batch was given up (stopping): commit nothing more
         self.is_stalled = False
-        self.last_tick_s = clock()
+        self.last_tick_s = self._clock.monotonic_s()
+
+    def register_health(self, health: Health) -> None:
+        """Alive while the loop ticks; ready while the database takes writes (a stalled sink
+        keeps its partitions paused and catches up when writes succeed again)."""
+        health.add_live("sink.loop_ticking", self.is_ticking)
+        health.add_ready("influx.writing", self.is_writing)
+
+    def is_ticking(self) -> bool:
+        return self._clock.monotonic_s() - self.last_tick_s < LIVENESS_S
+
+    def is_writing(self) -> bool:
+        return not self.is_stalled
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until `stop` is set; then finish the write in flight and flush what is pending, each
@@ -121,7 +137,7 @@ class TelemetrySink:
         """One poll. A due batch starts writing in the background while the next one fills;
         when the next is due too and the write is still going (slow or down database), the
         partitions are paused until it ends: at most two batches in memory."""
-        self.last_tick_s = self._clock()
+        self.last_tick_s = self._clock.monotonic_s()
         self._reap()
         if self._batcher.is_due(self.last_tick_s):
             if self._in_flight is None:
@@ -181,7 +197,7 @@ class TelemetrySink:
                         record.offset,
                         exc,
                     )
-                now_s = self._clock()
+                now_s = self._clock.monotonic_s()
                 self._batcher.add(record.topic, record.partition, record.offset, line, now_s)
 
     def _update_lag(self) -> None:
@@ -205,7 +221,7 @@ class TelemetrySink:
     async def _write_until_done(self, batch: Batch, stop: asyncio.Event | None) -> bool:
         """Retry with back-off until written or `stop` (None: one attempt)."""
         while True:
-            started_s = self._clock()
+            started_s = self._clock.monotonic_s()
             try:
                 await self._writer.write(batch.lines)
             except WriteFailed as exc:
@@ -214,7 +230,7 @@ class TelemetrySink:
                     return False
                 await self._stall(exc, stop)
                 continue
-            self._record_written(batch, self._clock() - started_s)
+            self._record_written(batch, self._clock.monotonic_s() - started_s)
             return True
 
     async def _stall(self, exc: WriteFailed, stop: asyncio.Event) -> None:
@@ -223,8 +239,8 @@ class TelemetrySink:
             log.warning("database refuses writes (%s): pausing consumption", exc)
             self.is_stalled = True
             self._metrics.stalled.set(1)
-        deadline_s = self._clock() + self._backoff.next_delay_s()
-        while not stop.is_set() and (remaining_s := deadline_s - self._clock()) > 0:
+        deadline_s = self._clock.monotonic_s() + self._backoff.next_delay_s()
+        while not stop.is_set() and (remaining_s := deadline_s - self._clock.monotonic_s()) > 0:
             await self._sleep(min(remaining_s, _STALLED_POLL_S))
 
     def _record_written(self, batch: Batch, elapsed_s: float) -> None:
@@ -238,7 +254,7 @@ class TelemetrySink:
         self._metrics.batches.inc()
         self._metrics.batch_points.observe(len(batch.lines))
         self._metrics.write_seconds.observe(elapsed_s)
-        self._metrics.last_write.set(time.time())
+        self._metrics.last_write.set(self._clock.now_s())
 
     async def _commit(self, batch: Batch) -> None:
         assigned = {(tp.topic, tp.partition) for tp in self._consumer.assignment()}

@@ -57,7 +57,7 @@ class InfluxWriter:
             raise WriteFailed("connection", f"{type(exc).__name__}: {exc}") from exc
 
     async def close(self) -> None:
-        await self._client.close()  # type: ignore[no-untyped-call]
+        await self._client.close()  # type: ignore[no-untyped-call]  # influxdb-client: unannotated
 
     async def __aenter__(self) -> InfluxWriter:
         return self

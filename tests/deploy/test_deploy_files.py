@@ -4,7 +4,6 @@ rules use only catalogued metrics, known measurements and existing runbook secti
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import shutil
@@ -13,13 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import yaml
 from pydantic import BaseModel
 
 from events.readings import READING_MODELS
 from events.topics import KAFKA_TOPICS
-from firewatch.cli import build_parser
+from firewatch.cli import root
 from firewatch.metrics import METRIC_NAMES
 from firewatch.settings import Settings
 
@@ -55,12 +55,10 @@ def _firewatch_argvs() -> list[list[str]]:
     ]
 
 
-def _subparsers() -> dict[str, argparse.ArgumentParser]:
-    parser = build_parser()
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return dict(action.choices)
-    raise AssertionError("firewatch has no sub-commands")
+def _subcommands() -> dict[str, click.Command]:
+    ctx = click.Context(root)
+    found = {name: root.get_command(ctx, name) for name in root.list_commands(ctx)}
+    return {name: cmd for name, cmd in found.items() if cmd is not None}
 
 
 def test_every_file_parses() -> None:
@@ -76,14 +74,14 @@ def test_every_file_parses() -> None:
 def test_every_firewatch_command_and_flag_exists() -> None:
     argvs = _firewatch_argvs()
     assert len(argvs) >= 9  # compose (5 services) and Kubernetes (4 deployments)
-    commands = _subparsers()
+    commands = _subcommands()
     assert {argv[1] for argv in argvs} == {"ingest", "worker", "dispatch", "sink"}
     for argv in argvs:
         name, flags = argv[1], {a.split("=")[0] for a in argv[2:] if a.startswith("--")}
         assert name in commands, f"`firewatch {name}` exists nowhere: {argv}"
-        known = {o for a in commands[name]._actions for o in a.option_strings}
+        known = {o for p in commands[name].params for o in (*p.opts, *p.secondary_opts)}
         assert flags <= known, f"{argv}: unknown flags {flags - known}"
-        build_parser().parse_args(argv[1:])  # values parse too
+        commands[name].make_context(name, argv[2:])  # values parse too
 
 
 def _setting_path_exists(path: list[str]) -> bool:
@@ -103,10 +101,11 @@ def _setting_path_exists(path: list[str]) -> bool:
 
 
 def _env_vars() -> set[str]:
-    names: set[str] = set()
-    for path in _files(".yaml", ".yml", ".example", ".sh"):
-        names |= set(re.findall(r"\bFIREWATCH_[A-Z0-9_]+", path.read_text()))
-    return names
+    """FIREWATCH_* variables the services read; `${FIREWATCH_IMAGE}` and the like are the
+    compose file's own (interpolated by Compose, never seen by a service)."""
+    texts = [path.read_text() for path in _files(".yaml", ".yml", ".example", ".sh")]
+    compose_own = {n for t in texts for n in re.findall(r"\$\{(FIREWATCH_[A-Z0-9_]+)", t)}
+    return {n for t in texts for n in re.findall(r"\bFIREWATCH_[A-Z0-9_]+", t)} - compose_own
 
 
 def test_every_environment_variable_is_a_setting() -> None:
@@ -219,7 +218,8 @@ def _k8s_docs() -> list[dict[str, Any]]:
 
 def test_kubernetes_deployments_have_probes_resources_and_budgets() -> None:
     docs = _k8s_docs()
-    deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
+    workloads = ("Deployment", "StatefulSet")  # ingest is a StatefulSet: stable bridge ids
+    deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] in workloads}
     assert set(deployments) >= {f"firewatch-{n}" for n in ("ingest", "worker", "dispatch", "sink")}
     for name, deployment in deployments.items():
         for container in deployment["spec"]["template"]["spec"]["containers"]:
@@ -258,7 +258,8 @@ def test_kustomize_renders_the_base() -> None:
         ["kubectl", "kustomize", str(K8S)], capture_output=True, text=True, check=True
     ).stdout
     kinds = re.findall(r"^kind: (\w+)$", rendered, flags=re.MULTILINE)
-    assert kinds.count("Deployment") == 4
+    assert kinds.count("Deployment") == 3
+    assert kinds.count("StatefulSet") == 1
     assert {"HorizontalPodAutoscaler", "PodDisruptionBudget", "Job", "ConfigMap"} <= set(kinds)
 
 
@@ -272,7 +273,8 @@ def test_compose_kafka_is_three_kraft_nodes_that_agree_on_voters() -> None:
         assert voter in env["KAFKA_CONTROLLER_QUORUM_VOTERS"].split(","), name
     ingest = [s for n, s in compose["services"].items() if n.startswith("ingest-")]
     assert len(ingest) == 2
-    assert all("--share-group" in s["command"] for s in ingest)
+    # Mosquitto: one bridge per set of compounds, never a shared subscription (test_compose.py).
+    assert all("--compounds-file" in s["command"] for s in ingest)
     dispatch = compose["services"]["dispatch"]
     assert "console" not in compose["services"]
     assert dispatch["command"][:2] == ["firewatch", "dispatch"]

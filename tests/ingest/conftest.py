@@ -12,8 +12,8 @@ from events.connections import KafkaConnection, KafkaFlavour, MqttConnection
 from firewatch.embedded.mosquitto import MosquittoBroker
 from firewatch.embedded.tansu import TansuBroker
 from ingest.bridge import Bridge, BridgeOptions
-from ingest.clock import Clock
 from ingest.config import IngestConfig
+from runtime.clock import Clock
 
 BridgeFactory = Callable[..., Awaitable[Bridge]]
 

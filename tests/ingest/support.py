@@ -11,8 +11,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
+from benchmarks.load import publish_all, smoke_stream
 from events.topics import Channel, MqttTopic
-from firewatch.bench.load import publish_all, smoke_stream
 
 __all__ = ["publish_all"]
 

@@ -15,7 +15,7 @@ from events.sequence import AnomalyType
 from events.topics import Topics, topic_spec
 from firewatch.embedded.mosquitto import MosquittoBroker, restart
 from firewatch.embedded.tansu import TansuBroker
-from ingest.clock import FakeClock
+from runtime.clock import ManualClock
 from tests.ingest.conftest import BridgeFactory
 from tests.ingest.corpus import BAD, GOOD, MAX_PAYLOAD_BYTES, REGISTRY
 from tests.ingest.support import (
@@ -63,7 +63,7 @@ async def test_10k_qos1_messages_all_arrive_and_counts_reconcile(
 async def test_bad_input_is_dead_lettered_with_reason_and_original_bytes(
     mosquitto: MosquittoBroker, kafka: TansuBroker, make_bridge: BridgeFactory
 ) -> None:
-    clock = FakeClock(OBSERVED_AT + timedelta(minutes=1))
+    clock = ManualClock(OBSERVED_AT + timedelta(minutes=1))
     bridge = await make_bridge(clock=clock, registry=REGISTRY, max_payload_bytes=MAX_PAYLOAD_BYTES)
     # A topic outside the scheme never matches the bridge's filters: covered by unit tests.
     bad = [b for b in BAD if b[3] is not DeadLetterReason.BAD_TOPIC]

@@ -10,6 +10,7 @@ import pytest
 from events.codec import header_value
 from events.deadletter import DeadLetter, DeadLetterReason
 from events.topics import Topics
+from ingest.bridge import _only
 from ingest.config import IngestConfig
 from ingest.core import Accepted, InboundMessage, IngestCore, Rejected
 from tests.ingest.corpus import BAD, GOOD, MAX_PAYLOAD_BYTES, REGISTRY
@@ -44,7 +45,8 @@ def test_bad_input_is_dead_lettered_with_its_reason_and_bytes(
         assert letter.original_payload() == payload[:MAX_PAYLOAD_BYTES]
     else:
         assert letter.original_payload() == payload
-    assert letter.mqtt_topic == topic
+    assert (letter.origin, letter.mqtt_topic, letter.producer) == ("mqtt", topic, "b-test")
+    assert header_value(outcome.record.headers, "schema_version") == DeadLetter.SCHEMA_VERSION
 
 
 def test_readings_go_to_readings_and_alarms_to_priority_keyed_by_device() -> None:
@@ -119,8 +121,6 @@ def test_a_redelivered_reject_has_the_same_event_id() -> None:
 
 
 def test_per_compound_filters_narrow_both_lanes() -> None:
-    from ingest.bridge import _only  # noqa: PLC0415
-
     assert _only(["fw/v1/+/+/+/alarm", "$share/g/fw/v1/+/+/status"], ("c1", "c2")) == [
         "fw/v1/c1/+/+/alarm",
         "$share/g/fw/v1/c1/+/status",

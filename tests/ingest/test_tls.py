@@ -37,15 +37,16 @@ def tls_broker(tmp_path: Path) -> Iterator[TlsBroker]:
     if shutil.which("openssl") is None or shutil.which("mosquitto_passwd") is None:
         pytest.skip("openssl or mosquitto_passwd is not installed")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    # pytest's temporary paths hold no spaces: one command line, split.
+    command = f"req -x509 -newkey rsa:2048 -nodes -days 1 -keyout {key} -out {cert}"
+    command += " -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1"
+    subprocess.run(["openssl", *command.split()], check=True, capture_output=True)
     passwd = tmp_path / "passwd"
     passwd.touch()
-    subprocess.run(["mosquitto_passwd", "-b", str(passwd), "ingest", "s3cret"], check=True)
+    # The publisher logs in as `ingest`; the bridge's two sessions as ingest-priority and
+    # ingest-telemetry (ingest/bridge.py lane_login: one user per session).
+    for user in ("ingest", "ingest-priority", "ingest-telemetry"):
+        subprocess.run(["mosquitto_passwd", "-b", str(passwd), user, "s3cret"], check=True)
     port = free_port()
     conf = tmp_path / "mosquitto.conf"
     conf.write_text(

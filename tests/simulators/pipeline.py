@@ -21,11 +21,11 @@ from events.errors import ContractViolation
 from events.incidents import IncidentUpdate
 from events.readings import Reading
 from events.topics import Channel, MqttTopic
+from runtime.clock import ManualClock, from_epoch_s
 from simulators import scenarios
 from simulators.delivery import Emission
 from simulators.engine import Simulation
 from simulators.truth import GroundTruth
-from streams.clock import FakeClock
 from streams.detectors.area import CompoundEngine
 from streams.detectors.engine import DeviceEngine
 from streams.processor import CompoundProcessor, DeviceProcessor, DictStore, Emitted
@@ -44,7 +44,7 @@ class OfflineRun:
 class _Pipeline:
     def __init__(self, sim: Simulation, start_s: float) -> None:
         self.sim, self.start_s = sim, start_s
-        self.clock = FakeClock(start_s)
+        self.clock = ManualClock.at_epoch_s(start_s)
         engine = DeviceEngine()
         # The worker's stages: alarms (priority lane) and readings keep apart device states.
         self.readings = DeviceProcessor(engine, self.clock, DictStore(), 12)
@@ -54,7 +54,7 @@ class _Pipeline:
         self.run: OfflineRun
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock.now_s(), tz=UTC)
+        return self.clock.now()
 
     def feed(self, emissions: list[Emission]) -> None:
         for e in emissions:  # a last will and a reconnect's status are messages too
@@ -110,7 +110,7 @@ def run_offline_pipeline(name: str) -> OfflineRun:
     pipe.feed(sim.start())
     t_s = 0.0
     while t_s <= sc.duration_s:
-        pipe.clock.t_s = start_s + t_s
+        pipe.clock.set(from_epoch_s(start_s + t_s))
         pipe.feed(list(sim.run_until(t_s)))
         pipe.tick()
         t_s += TICK_S

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from runtime.clock import ManualClock
 from simulators.clock import PacedClock, VirtualClock
 from simulators.fleet import DeviceKind, load_fleet
 from simulators.generator import synthetic_fleet
@@ -30,9 +31,9 @@ def test_synthetic_fleet_is_seeded_and_ids_are_unique() -> None:
 
 
 async def test_paced_clock_runs_speed_times_faster_than_its_time_source() -> None:
-    now = [100.0]
-    clock = PacedClock(10.0, monotonic=lambda: now[0])
-    now[0] = 102.5
+    source = ManualClock()
+    clock = PacedClock(10.0, clock=source)
+    source.advance(2.5)
     assert clock.now_s() == 25.0
     virtual = VirtualClock()
     await virtual.sleep_until(3600.0)

@@ -16,15 +16,15 @@ from events.codec import encode_model
 from events.connections import KafkaConnection
 from events.deadletter import DeadLetter
 from events.topics import Topics
+from runtime.clock import ManualClock
 from streams.app import Worker, build_app
-from streams.clock import FakeClock
 from streams.codec import write_signal
 from streams.config import StreamsConfig
 from streams.detectors.engine import DeviceEngine
 from streams.detectors.state import DeviceState
 from tests.streams.fixtures import T0, records, smoke
 
-CLOCK = FakeClock(T0)
+CLOCK = ManualClock.at_epoch_s(T0)
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,14 @@ async def test_readings_lane_raises_one_condition_and_drops_replays(worker: Work
     assert len(_sent(send, "fw.streams.signals.v1")) == 1  # fire level to the compound stage
     assert worker.readings.store.get("a1") is not None  # mirrored to the table at once
     (letter,) = [DeadLetter.model_validate_json(v) for v in _sent(send, Topics.DEAD_LETTER)]
-    assert letter.mqtt_topic == f"kafka:{Topics.READINGS}/3@2"  # where the bad record was
+    # Where the bad record was, as a Kafka position (schema 2: no longer in mqtt_topic).
+    assert (letter.origin, letter.mqtt_topic) == ("kafka", None)
+    assert (letter.kafka_topic, letter.kafka_partition, letter.kafka_offset) == (
+        Topics.READINGS,
+        3,
+        2,
+    )
+    assert letter.producer == "fw-test-agents"
 
 
 async def test_a_detector_failure_dead_letters_that_reading_and_the_batch_goes_on(
@@ -109,7 +116,7 @@ async def test_a_detector_failure_dead_letters_that_reading_and_the_batch_goes_o
     ):
         await worker.lanes["readings"](records(Topics.READINGS, batch, partition=5))
     (letter,) = [DeadLetter.model_validate_json(v) for v in _sent(send, Topics.DEAD_LETTER)]
-    assert (letter.reason, letter.mqtt_topic) == ("worker_error", f"kafka:{Topics.READINGS}/5@0")
+    assert (letter.reason, letter.source) == ("worker_error", f"kafka:{Topics.READINGS}/5@0")
     assert "a detector bug" in letter.message
     assert [a.device_id for a in _alerts(send) if a.kind is AlertKind.FIRE] == ["b2"]
 

@@ -17,14 +17,15 @@ from events.codec import encode_model
 from events.connections import KafkaConnection
 from events.incidents import IncidentAction, IncidentState
 from events.topics import Topics
+from runtime.clock import ManualClock
+from runtime.partitioner import partition_for
 from streams.app import Worker, build_app
-from streams.clock import FakeClock
 from streams.conditions import ConditionRecord, apply_finding, apply_reset
 from streams.config import StreamsConfig
 from streams.detectors.engine import DeviceEngine
 from streams.detectors.model import Finding, Place, evidence
 from streams.detectors.state import DeviceState
-from streams.processor import DeviceProcessor, DictStore, Emitted, partition_for
+from streams.processor import DeviceProcessor, DictStore, Emitted
 from streams.resets import ConditionReset, resets_of
 from tests.streams.fixtures import T0, records, resolution, smoke
 
@@ -111,7 +112,7 @@ def test_condition_records_round_trip_through_the_table() -> None:
 
 
 def test_device_processor_reset_survives_a_restart() -> None:
-    clock, store = FakeClock(T0), DictStore()
+    clock, store = ManualClock.at_epoch_s(T0), DictStore()
     proc = DeviceProcessor(DeviceEngine(), clock, store, 12)
     out = Emitted()
     proc.on_reading(smoke("s1", 1, T0, temp_c=80.0), out)
@@ -131,7 +132,7 @@ def test_device_processor_reset_survives_a_restart() -> None:
 def worker() -> Iterator[Worker]:
     """The app with its changelog writes recorded instead of produced (no broker here)."""
     built = build_app(
-        StreamsConfig(app_id="fw-test-resets"), KafkaConnection(), clock=FakeClock(T0)
+        StreamsConfig(app_id="fw-test-resets"), KafkaConnection(), clock=ManualClock.at_epoch_s(T0)
     )
     stores = [built.readings.store, built.priority.store, built.sequence.store]
     with ExitStack() as stack:

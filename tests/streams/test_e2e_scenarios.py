@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from events.connections import MqttConnection
 from firewatch.demo import read_alerts, read_incidents
 from firewatch.stack import Endpoints, Stack, default_services
 from simulators import evaluation, runner, scenarios
@@ -47,9 +46,7 @@ async def test_scenario_expectations_met(stack: tuple[Stack, Endpoints], name: s
     scenario = scenarios.load_named(name)
     # Inside the bridge's accepted window (not older than 7 days, not in the future).
     start = datetime.now(tz=UTC) - timedelta(seconds=scenario.duration_s + 100)
-    result = await runner.run_scenario(
-        scenario, MqttConnection(host=ends.mqtt_host, port=ends.mqtt_port), start_at=start
-    )
+    result = await runner.run_scenario(scenario, ends.gateway_connection(), start_at=start)
     assert result.ground_truth is not None
     alerts = await read_alerts(ends.kafka_bootstrap, idle_s=8)
     incidents = await read_incidents(ends.kafka_bootstrap, idle_s=4)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import random
 
-from firewatch.bench.streams_load import EPOCH, reading
+from benchmarks.streams_load import EPOCH, reading
 from streams.detectors.engine import DeviceEngine
 from streams.detectors.state import DeviceState
 from tests.streams.fixtures import door, heartbeat

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from runtime.clock import ManualClock
 from streams.telemetry.errors import WriteFailed
 
 
@@ -23,15 +24,11 @@ class Record:
     value: bytes | None
 
 
-@dataclass
-class FakeClock:
-    now_s: float = 0.0
-
-    def __call__(self) -> float:
-        return self.now_s
+class SteppingClock(ManualClock):
+    """A manual clock whose sleep moves it instead of waiting (the sink's injected sleep)."""
 
     async def sleep(self, seconds: float) -> None:
-        self.now_s += seconds
+        self.advance(seconds)
         await asyncio.sleep(0)
 
 
@@ -39,7 +36,7 @@ class FakeClock:
 class FakeConsumer:
     """Partitions as lists; getmany advances the fake clock by its timeout when idle."""
 
-    clock: FakeClock
+    clock: SteppingClock
     logs: dict[TP, list[Record]] = field(default_factory=dict)
     positions: dict[TP, int] = field(default_factory=dict)
     committed: dict[TP, int] = field(default_factory=dict)
@@ -69,7 +66,7 @@ class FakeConsumer:
                 self.positions[tp] = start + len(taken)
                 budget -= len(taken)
         if not out:
-            self.clock.now_s += timeout_ms / 1000
+            self.clock.advance(timeout_ms / 1000)
         return out
 
     def assignment(self) -> set[TP]:

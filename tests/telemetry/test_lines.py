@@ -14,7 +14,7 @@ from tests.telemetry.scenario import compound_telemetry
 
 
 def _library_line(point: TelemetryPoint) -> str:
-    lib = Point(point.measurement).time(  # type: ignore[no-untyped-call]
+    lib = Point(point.measurement).time(  # type: ignore[no-untyped-call]  # influxdb-client
         point.time_ns, WritePrecision.NS
     )
     for key, tag in point.tags:

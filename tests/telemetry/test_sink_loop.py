@@ -9,18 +9,19 @@ import random
 from prometheus_client import CollectorRegistry
 
 from events.codec import encode_model
+from runtime.health import Health
 from streams.telemetry.config import SinkConfig
 from streams.telemetry.lines import to_line
 from streams.telemetry.metrics import SinkMetrics
 from streams.telemetry.sink import TelemetrySink
-from tests.telemetry.fakes import TP, FakeClock, FakeConsumer, FlakyDatabase
+from tests.telemetry.fakes import TP, FakeConsumer, FlakyDatabase, SteppingClock
 from tests.telemetry.scenario import compound_telemetry
 
 CONFIG = SinkConfig(url="http://fake", batch_size=50, flush_interval_s=0.5, retry_max_s=2.0)
 
 
 def _setup(failures: int = 0) -> tuple[FakeConsumer, FlakyDatabase, list[str], SinkMetrics]:
-    clock = FakeClock()
+    clock = SteppingClock()
     consumer = FakeConsumer(clock)
     expected: list[str] = []
     for reading in compound_telemetry(seed=11, seconds=300):
@@ -88,6 +89,10 @@ async def test_stop_while_down_commits_nothing_unwritten() -> None:
         await asyncio.sleep(0)
     assert sink.is_stalled
     assert _value(metrics, "firewatch_sink_stalled") == 1
+    health = Health()
+    sink.register_health(health)
+    assert health.readiness().failing == ["influx.writing"]  # /readyz names the database
+    assert health.liveness().ok  # a database outage is no reason to restart the sink
     # Bounded while down: the batch being retried and the next one, no more.
     assert sum(consumer.positions.values()) <= 2 * CONFIG.batch_size
     assert consumer.paused == consumer.assignment()

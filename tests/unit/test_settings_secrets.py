@@ -66,17 +66,26 @@ def restore_logging() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("restore_logging")
-def test_sink_logs_the_masked_config_once_at_start(
+def test_sink_logs_a_short_config_line_and_the_masked_dump_at_debug(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("FIREWATCH_SINK__TOKEN", "influx-token-in-clear")
     monkeypatch.delenv("FIREWATCH_SINK__URL", raising=False)
-    code = cli.main(["--log-json", "sink", "--bucket", "b1"])  # no URL: logs, then refuses
+    argv = ["--log-json", "--log-level", "DEBUG", "sink", "--bucket", "b1"]
+    code = cli.main(argv)  # no URL: logs, then refuses with a usage error
     assert code == 2
     logged = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
-    config_lines = [e["msg"] for e in logged if e["msg"].startswith("effective config: ")]
-    assert len(config_lines) == 1
-    config = json.loads(config_lines[0].removeprefix("effective config: "))
+    short = [e["msg"] for e in logged if e["msg"].startswith("effective config: ")]
+    assert len(short) == 1
+    assert "sink.bucket=b1" in short[0]
+    assert "sink.token=**********" in short[0]
+    assert len(short[0]) < 200  # one short line, not the 4 KB dump (issue #14)
+    full = [e for e in logged if e["msg"].startswith("full config: ")]
+    assert len(full) == 1
+    assert full[0]["level"] == "DEBUG"
+    config = json.loads(full[0]["msg"].removeprefix("full config: "))
     assert config["sink"]["bucket"] == "b1"
     assert config["sink"]["token"] == "**********"
     assert not any("influx-token-in-clear" in e["msg"] for e in logged)
+    assert logged[-1]["level"] == "ERROR"
+    assert "no InfluxDB URL" in logged[-1]["msg"]

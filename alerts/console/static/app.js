@@ -1,178 +1,183 @@
-"use strict";
-// Duty console: sign in, live incident list over server-sent events, SLA countdowns, actions,
-// and the compound's site plan drawn from registry coordinates (no external map tiles).
-const state = { incidents: new Map(), selected: null, me: null, source: null };
-const $ = (id) => document.getElementById(id);
+// Duty console: sign in, the live incident list (server-sent events), attention until
+// answered, safe actions with an undo window, plans. Chinese first (issue 11).
+import { html, render, useEffect, useRef, useState } from "./lib.js";
+import { api, ApiError, setCsrf } from "./api.js";
+import { Alarm } from "./alarm.js";
+import { Card, UNDOABLE } from "./cards.js";
+import { currentLang, LANGS, loadLang, placeWords, storedLang, t } from "./i18n.js";
+import { isPinned, order } from "./order.js";
+import { PlanPane } from "./plans-pane.js";
 
-async function api(path, body) {
-  const opts = body === undefined ? {} : {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+function errorWords(err) {
+  if (err instanceof ApiError && err.code === "throttled") return t("error.throttled", { s: err.retryAfter || "?" });
+  if (err instanceof ApiError) return t(`error.${err.code}`);
+  return t("error.network");
+}
+
+function SignIn({ onDone }) {
+  const [error, setError] = useState("");
+  const submit = async (ev) => {
+    ev.preventDefault();
+    const form = ev.currentTarget;
+    try {
+      const res = await api("/api/login", { member_id: form.member.value, password: form.password.value });
+      setCsrf(res.csrf);
+      await onDone();
+    } catch (err) {
+      setError(err instanceof ApiError && err.code === "unauthorized" ? t("error.signin_failed") : errorWords(err));
+    }
   };
-  const res = await fetch(path, opts);
-  if (!res.ok) throw new Error(await res.text());
-  return res.json();
+  return html`<section id="signin"><form id="signin-form" onSubmit=${submit}>
+    <h2>${t("signin.title")}</h2>
+    <label>${t("signin.member")}<input id="member" name="member" autocomplete="username" autocapitalize="off" required /></label>
+    <label>${t("signin.password")}<input id="password" name="password" type="password" autocomplete="current-password" required /></label>
+    <button type="submit" id="signin-button">${t("signin.submit")}</button>
+    <p id="signin-error" class="error" role="alert">${error}</p>
+  </form></section>`;
 }
 
-async function start() {
-  try {
-    state.me = await api("/api/me");
-  } catch (_err) {
-    $("signin").hidden = false;
-    $("console").hidden = true;
-    return;
-  }
-  $("signin").hidden = true;
-  $("console").hidden = false;
-  $("who").innerHTML = "";
-  const who = document.createElement("span");
-  who.id = "who-name";
-  who.textContent = `${state.me.name} (${state.me.member_id}, ${state.me.scope} ${state.me.scope_id})`;
-  const out = document.createElement("button");
-  out.textContent = "Sign out";
-  out.onclick = async () => { await api("/api/logout", {}); location.reload(); };
-  $("who").append(who, out);
-  connect();
-}
-
-function connect() {
-  const source = new EventSource("/api/stream");
-  state.source = source;
-  source.addEventListener("open", () => { $("live").textContent = "live"; $("live").classList.add("on"); });
-  source.addEventListener("error", () => { $("live").textContent = "reconnecting"; $("live").classList.remove("on"); });
-  source.addEventListener("snapshot", (ev) => {
-    state.incidents = new Map(JSON.parse(ev.data).map((i) => [i.incident_key, i]));
-    render();
-  });
-  source.addEventListener("incident", (ev) => {
-    const inc = JSON.parse(ev.data);
-    if (inc.is_open) state.incidents.set(inc.incident_key, inc);
-    else state.incidents.delete(inc.incident_key);
-    render();
-  });
-}
-
-function countdown(label, dueIso, doneIso) {
-  if (!dueIso) return "";
-  if (doneIso) return `${label}: done`;
-  const left = Math.round((Date.parse(dueIso) - Date.now()) / 1000);
-  const text = left >= 0 ? `${left} s left` : `${-left} s LATE`;
-  return `${label}: <span class="${left < 0 ? "late" : ""}">${text}</span>`;
-}
-
-const BUTTONS = [
-  ["acknowledge", "Acknowledge"], ["on_scene", "On scene"], ["confirm", "Confirm fire"],
-  ["deny", "False alarm"], ["resolve", "Resolve"], ["mute", "Mute"],
-];
-
-// Mirrors alerts/lifecycle.py: which actions each state allows (the server re-checks).
-const ALLOWED = {
-  raised: ["acknowledge", "mute"],
-  dispatched: ["acknowledge", "on_scene", "confirm", "deny", "mute"],
-  acknowledged: ["on_scene", "confirm", "deny", "resolve", "mute"],
-  on_scene: ["confirm", "deny", "resolve", "mute"],
-  assessed: ["resolve", "mute"],
-};
-
-function card(inc) {
-  const li = document.createElement("li");
-  li.className = `incident ${inc.severity}` + (state.selected === inc.incident_key ? " selected" : "");
-  li.dataset.key = inc.incident_key;
-  li.innerHTML = `
-    <div class="title">${inc.severity} ${inc.kind.replaceAll("_", " ")} — ${inc.compound_id} ${inc.building_id || ""}</div>
-    <div>${escapeHtml(inc.summary)} <span class="state ${inc.state}">${inc.state}</span>${inc.is_muted ? " 🔇 muted" : ""}</div>
-    <div class="sla" data-sla></div>
-    <div class="buttons"></div>
-    <div class="resolve">
-      <select data-outcome><option value="false_alarm">false alarm</option><option value="real_fire">real fire</option><option value="test">test</option></select>
-      <input data-cause placeholder="cause of false alarm">
+function Header({ me, live, alarm, onLang, onSignOut }) {
+  const other = LANGS.find((l) => l !== currentLang());
+  let sound = t("sound.enable");
+  if (alarm.soundOn) sound = alarm.ringing ? t("sound.ringing") : t("sound.on");
+  return html`<header>
+    <h1>${t("app.title")}</h1>
+    ${me && html`<span id="live" class=${`live${live ? " on" : ""}`}>${live ? t("live.on") : t("live.off")}</span>`}
+    <div class="tools">
+      ${me && html`<button type="button" id="sound" class=${`sound${alarm.soundOn ? " on" : ""}${alarm.ringing ? " ringing" : ""}`} onClick=${() => alarm.enable()}>${sound}</button>`}
+      <button type="button" id="lang" lang=${other} onClick=${() => onLang(other)}>${t("lang.other")}</button>
+      ${me && html`<span id="who-name">${me.name} · ${t(`role.${me.role}`)} (${me.member_id})</span>`}
+      ${me && html`<button type="button" id="signout" onClick=${onSignOut}>${t("signout")}</button>`}
     </div>
-    <p class="error" data-error></p>`;
-  const buttons = li.querySelector(".buttons");
-  for (const [action, label] of BUTTONS) {
-    const b = document.createElement("button");
-    b.textContent = label;
-    b.dataset.action = action;
-    b.disabled = !(ALLOWED[inc.state] || []).includes(action);
-    b.onclick = (ev) => { ev.stopPropagation(); act(inc, action, li); };
-    buttons.append(b);
-  }
-  for (const el of li.querySelectorAll("select, input")) el.onclick = (ev) => ev.stopPropagation();
-  li.onclick = () => { state.selected = inc.incident_key; render(); };
-  return li;
+  </header>`;
 }
 
-async function act(inc, action, li) {
-  const body = { incident_key: inc.incident_key, action };
-  if (action === "resolve") {
-    body.outcome = li.querySelector("[data-outcome]").value;
-    body.cause = li.querySelector("[data-cause]").value;
-  }
-  try {
-    const updated = await api("/api/action", body);
-    if (updated.is_open) state.incidents.set(updated.incident_key, updated);
-    else state.incidents.delete(updated.incident_key);
-    render();
-  } catch (err) {
-    li.querySelector("[data-error]").textContent = err.message;
-  }
+function useTicker(ms) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => { const id = setInterval(() => setNow(Date.now()), ms); return () => clearInterval(id); }, []);
+  return now;
 }
 
-function render() {
-  const list = $("incidents");
-  list.innerHTML = "";
-  const items = [...state.incidents.values()].sort((a, b) => a.severity.localeCompare(b.severity) || a.opened_at.localeCompare(b.opened_at));
-  $("empty").hidden = items.length > 0;
-  if (!state.selected || !state.incidents.has(state.selected)) state.selected = items.length ? items[0].incident_key : null;
-  for (const inc of items) list.append(card(inc));
-  tick();
-  drawPlan(state.incidents.get(state.selected));
+function Console({ me, alarm, onLive, onSignedOut }) {
+  const [incidents, setIncidents] = useState(new Map());
+  const [selected, setSelected] = useState(null);
+  const [pending, setPending] = useState(new Map());
+  const [errors, setErrors] = useState(new Map());
+  const moved = useRef(new Map());
+  const now = useTicker(500);
+
+  const put = (inc) => setIncidents((old) => {
+    const next = new Map(old);
+    if (inc.is_open) next.set(inc.incident_key, inc); else next.delete(inc.incident_key);
+    return next;
+  });
+
+  useEffect(() => {
+    const source = new EventSource("/api/stream");
+    source.addEventListener("open", () => onLive(true));
+    source.addEventListener("error", async () => {
+      onLive(false);
+      try { await api("/api/me"); } catch (err) { if (err.status === 401) { source.close(); onSignedOut(); } }
+    });
+    source.addEventListener("snapshot", (ev) => setIncidents(new Map(JSON.parse(ev.data).map((i) => [i.incident_key, i]))));
+    source.addEventListener("incident", (ev) => put(JSON.parse(ev.data)));
+    return () => source.close();
+  }, []);
+
+  const items = order(incidents.values());
+  useEffect(() => {
+    const urgent = items.filter(isPinned);
+    alarm.update(urgent, (inc) => ({
+      title: t("title.flash", { kind: t(`kind.${inc.kind}`), place: placeWords(inc.place.parts) }),
+      body: placeWords(inc.place.parts),
+      heading: t("notify.title", { severity: t(`severity.${inc.severity}`), kind: t(`kind.${inc.kind}`) }),
+    }));
+  }, [incidents]);
+
+  // A card that moved (a new one pushed it) ignores taps on its buttons for settle_ms.
+  const at = performance.now();
+  items.forEach((inc, index) => {
+    const last = moved.current.get(inc.incident_key);
+    if (!last || last.index !== index) moved.current.set(inc.incident_key, { index, until: at + me.settle_ms });
+  });
+
+  const send = async (inc, action, extra) => {
+    setPending((old) => { const next = new Map(old); next.delete(inc.incident_key); return next; });
+    try {
+      put(await api("/api/action", { incident_key: inc.incident_key, action, ...extra }));
+      setErrors((old) => { const next = new Map(old); next.delete(inc.incident_key); return next; });
+    } catch (err) {
+      setErrors((old) => new Map(old).set(inc.incident_key, errorWords(err)));
+    }
+  };
+  const act = (inc, action, extra) => {
+    if (!UNDOABLE.has(action) || me.undo_window_s <= 0) { send(inc, action, extra); return; }
+    const sendAt = Date.now() + me.undo_window_s * 1000;
+    const timer = setTimeout(() => send(inc, action, extra), me.undo_window_s * 1000);
+    setPending((old) => new Map(old).set(inc.incident_key, { action, sendAt, timer }));
+  };
+  const undo = (inc) => setPending((old) => {
+    const next = new Map(old);
+    clearTimeout(next.get(inc.incident_key)?.timer);
+    next.delete(inc.incident_key);
+    return next;
+  });
+
+  const current = incidents.get(selected) || items[0] || null;
+  return html`<main id="console">
+    <section id="list-pane" class="pane">
+      <h2>${t("list.title")} <span class="count">${items.length}</span></h2>
+      ${items.length === 0 && html`<p id="empty">${t("list.empty")}</p>`}
+      <ol id="incidents">${items.map((inc) => html`<${Card} key=${inc.incident_key} inc=${inc}
+          selected=${current && current.incident_key === inc.incident_key} onSelect=${setSelected} now=${now}
+          settledAt=${moved.current.get(inc.incident_key).until} settleMs=${me.settle_ms}
+          pending=${pending.get(inc.incident_key)} error=${errors.get(inc.incident_key)}
+          onAct=${(action, extra) => act(inc, action, extra)} onUndo=${() => undo(inc)} />`)}</ol>
+    </section>
+    <${PlanPane} inc=${current} />
+  </main>`;
 }
 
-function tick() {
-  for (const li of document.querySelectorAll("li.incident")) {
-    const inc = state.incidents.get(li.dataset.key);
-    if (!inc) continue;
-    li.querySelector("[data-sla]").innerHTML = [
-      countdown("acknowledge", inc.ack_due_at, inc.acknowledged_at),
-      countdown("on scene", inc.scene_due_at, inc.on_scene_at),
-    ].filter(Boolean).join(" · ");
-  }
+function App() {
+  const [phase, setPhase] = useState("loading");
+  const [me, setMe] = useState(null);
+  const [live, setLive] = useState(false);
+  const [, redraw] = useState(0);
+  const alarm = useRef(null);
+  if (alarm.current === null) alarm.current = new Alarm(() => redraw((n) => n + 1));
+
+  const whoAmI = async () => {
+    try {
+      const who = await api("/api/me");
+      setCsrf(who.csrf);
+      setMe(who);
+      setPhase("console");
+      // The sign-in tap is a user gesture: sound can start now without a second tap.
+      alarm.current.enable();
+    } catch (_err) {
+      setMe(null);
+      setPhase("signin");
+    }
+  };
+  useEffect(() => { whoAmI(); }, []);
+  const switchLang = async (lang) => {
+    await loadLang(lang);
+    document.title = t("app.title");
+    alarm.current.baseTitle = document.title;
+    redraw((n) => n + 1);
+  };
+  const signOut = async () => {
+    try { await api("/api/logout", {}); } finally { setMe(null); setPhase("signin"); }
+  };
+  return html`
+    <${Header} me=${me} live=${live} alarm=${alarm.current} onLang=${switchLang} onSignOut=${signOut} />
+    ${phase === "signin" && html`<${SignIn} onDone=${whoAmI} />`}
+    ${phase === "console" && me && html`<${Console} me=${me} alarm=${alarm.current} onLive=${setLive} onSignedOut=${() => { setMe(null); setPhase("signin"); }} />`}`;
 }
 
-let planFor = null;
-async function drawPlan(inc) {
-  const svg = $("plan");
-  if (!inc) { svg.innerHTML = ""; $("plan-title").textContent = "Site plan"; $("reason").textContent = ""; planFor = null; return; }
-  $("reason").textContent = `Dispatch: ${inc.dispatch_reason}`;
-  const key = `${inc.compound_id}|${inc.building_id}`;
-  if (planFor === key) return;
-  planFor = key;
-  const plan = await api(`/api/siteplan/${encodeURIComponent(inc.compound_id)}`);
-  $("plan-title").textContent = `Site plan: ${plan.name}`;
-  svg.setAttribute("viewBox", `0 0 ${plan.width_m} ${plan.depth_m}`);
-  const parts = [];
-  for (const b of plan.buildings) {
-    // Registry y grows northwards; SVG y grows downwards.
-    const y = plan.depth_m - b.y_m - b.depth_m;
-    const cls = b.building_id === inc.building_id ? "building alarm" : "building";
-    parts.push(`<rect class="${cls}" data-building="${b.building_id}" x="${b.x_m}" y="${y}" width="${b.width_m}" height="${b.depth_m}"></rect>`);
-    parts.push(`<text x="${b.x_m + 1.5}" y="${y + b.depth_m / 2 + 1.5}">${escapeHtml(b.name)} (${b.building_id})</text>`);
-  }
-  svg.innerHTML = parts.join("");
+async function main() {
+  await loadLang(storedLang());
+  document.title = t("app.title");
+  render(html`<${App} />`, document.getElementById("app"));
 }
-
-function escapeHtml(text) {
-  return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-}
-
-$("signin-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  try {
-    await api("/api/login", { member_id: $("member").value, password: $("password").value });
-    await start();
-  } catch (err) {
-    $("signin-error").textContent = "Sign-in failed: " + err.message;
-  }
-});
-setInterval(tick, 1000);
-start();
+main();

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from alerts.clock import FakeClock
 from alerts.ledger import build_report, verify
 from alerts.lifecycle import Action, Outcome
 from events.alerts import AlertKind
 from firewatch.embedded.process import free_port
+from runtime.clock import ManualClock
 from tests.unit.alerts.rig import DAY, build_rig, make_alert
 
 pytestmark = pytest.mark.integration
@@ -63,7 +63,7 @@ def postgres_url() -> Iterator[str]:
 
 
 async def test_ledger_on_postgresql(postgres_url: str) -> None:
-    rig = build_rig(postgres_url, FakeClock(DAY))
+    rig = build_rig(postgres_url, ManualClock(DAY))
     assert rig.ledger.db.is_postgres
     inc = await rig.alert(make_alert())
     assert inc is not None

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from alerts.clock import FakeClock
 from alerts.config import DispatchConfig
 from alerts.ledger import Database, Ledger
 from alerts.lifecycle import Action, Incident, Outcome
@@ -31,6 +30,7 @@ from events.alerts import (
     Severity,
     condition_key,
 )
+from runtime.clock import ManualClock
 
 DAY = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: the day shift
 
@@ -39,7 +39,7 @@ DAY = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: the day shift
 class Rig:
     core: Dispatcher
     shell: Shell
-    clock: FakeClock
+    clock: ManualClock
     channels: dict[ContactChannel, RecordingChannel]
     forwarder: RecordingForwarder119
     outbox: RecordingOutbox
@@ -116,10 +116,15 @@ def make_alert(
     )
 
 
-def build_rig(db_url: str, clock: FakeClock, config: DispatchConfig | None = None) -> Rig:
+def build_rig(
+    db_url: str,
+    clock: ManualClock,
+    config: DispatchConfig | None = None,
+    ledger: Ledger | None = None,
+) -> Rig:
     channels = {ch: RecordingChannel() for ch in ContactChannel}
     forwarder = RecordingForwarder119()
-    ledger = Ledger(Database(db_url))
+    ledger = ledger or Ledger(Database(db_url))
     outbox = RecordingOutbox()
     hub = ConsoleHub()
     core = Dispatcher(load_registry(EXAMPLE_DIR), config or DispatchConfig())

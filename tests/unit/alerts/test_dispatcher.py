@@ -6,7 +6,6 @@ from unittest.mock import patch
 
 import pytest
 
-from alerts.clock import FakeClock
 from alerts.errors import TransitionError
 from alerts.ledger.batch import LedgerBatch
 from alerts.lifecycle import Action, Outcome, State, Task
@@ -14,6 +13,7 @@ from alerts.registry.models import ContactChannel
 from events.alerts import AlertKind, AlertStatus, LinkageAction, LinkageRequest
 from events.incidents import DispatchReason, IncidentAction, TaskKind, TaskState
 from events.readings import ChargingPortReading, PortState, RelayState
+from runtime.clock import ManualClock
 
 from .rig import DAY, Rig, build_rig, make_alert
 
@@ -110,7 +110,7 @@ async def test_a_second_detector_confirms_the_same_incident_and_forwards_to_119(
 
 
 async def test_unreached_recipients_pull_escalation_forward(tmp_path: object) -> None:
-    rig = build_rig(f"sqlite:///{tmp_path}/l.db", FakeClock(DAY))
+    rig = build_rig(f"sqlite:///{tmp_path}/l.db", ManualClock(DAY))
     for ch in rig.channels.values():
         ch.is_failing = True
     await rig.alert(make_alert())
@@ -119,7 +119,7 @@ async def test_unreached_recipients_pull_escalation_forward(tmp_path: object) ->
 
 async def test_timers_survive_a_restart(tmp_path: object) -> None:
     url = f"sqlite:///{tmp_path}/restart.db"
-    clock = FakeClock(DAY)
+    clock = ManualClock(DAY)
     first = build_rig(url, clock)
     await first.alert(make_alert())
     first.ledger.db.close()
@@ -301,7 +301,7 @@ async def test_a_crash_between_pages_and_ledger_pages_again_never_not_at_all(
     tmp_path: object,
 ) -> None:
     url = f"sqlite:///{tmp_path}/crash.db"
-    clock = FakeClock(DAY)
+    clock = ManualClock(DAY)
     first = build_rig(url, clock)
 
     def crash(_batch: LedgerBatch) -> None:

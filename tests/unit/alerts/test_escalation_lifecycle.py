@@ -6,17 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from alerts.clock import FakeClock
 from alerts.errors import TransitionError
 from alerts.escalation import EscalationPolicy, Progress, Step, Tier, due_steps, next_deadline
 from alerts.lifecycle import Action, Condition, Incident, Outcome, State
 from events.alerts import AlertKind, AlertStatus, Severity
 from events.incidents import IncidentPlace, PlaceScope
+from runtime.clock import ManualClock
 
 POLICY = EscalationPolicy()
 
 
-def _progress(clock: FakeClock, **kw: object) -> Progress:
+def _progress(clock: ManualClock, **kw: object) -> Progress:
     base: dict[str, object] = {
         "severity": Severity.P1,
         "opened_at": clock.now(),
@@ -35,7 +35,7 @@ def _ids(steps: list[Step]) -> list[str]:
 
 
 def test_p1_ladder_fires_at_0_60_180_seconds() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     p = _progress(clock)
     assert _ids(due_steps(POLICY, p, clock.now())) == ["p1-page"]
     p = _progress(clock, opened_at=p.opened_at, fired=frozenset({"p1-page"}))
@@ -50,7 +50,7 @@ def test_p1_ladder_fires_at_0_60_180_seconds() -> None:
 
 
 def test_acknowledged_in_time_stops_backup_step_but_not_scene_step() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     opened = clock.now()
     p = _progress(clock, acknowledged_at=clock.advance(30), fired=frozenset({"p1-page"}))
     p = _progress(clock, opened_at=opened, acknowledged_at=p.acknowledged_at, fired=p.fired)
@@ -59,13 +59,13 @@ def test_acknowledged_in_time_stops_backup_step_but_not_scene_step() -> None:
 
 
 def test_second_confirmation_escalates_to_119_at_once() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     p = _progress(clock, is_confirmed=True, fired=frozenset({"p1-page"}))
     assert "p1-street-119" in _ids(due_steps(POLICY, p, clock.advance(5)))
 
 
 def test_failed_delivery_pulls_the_backup_step_forward() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     p = _progress(clock, has_delivery_failure=True, fired=frozenset({"p1-page"}))
     assert _ids(due_steps(POLICY, p, clock.advance(1))) == ["p1-no-ack"]
 
@@ -77,19 +77,19 @@ def test_timers_are_configurable() -> None:
             Step(step_id="b", after_s=2, tiers=(Tier.CHIEF,)),
         )
     )
-    clock = FakeClock()
+    clock = ManualClock()
     p = _progress(clock, fired=frozenset({"a"}))
     assert _ids(due_steps(policy, p, clock.advance(2))) == ["b"]
 
 
-def _incident(clock: FakeClock) -> Incident:
+def _incident(clock: ManualClock) -> Incident:
     place = IncidentPlace(
         compound_id="c", scope=PlaceScope.BUILDING, place_id="b1", building_id="b1"
     )
     return Incident("c/building:b1@x", place, Severity.P1, clock.now(), clock.now())
 
 
-def _fire(device: str, clock: FakeClock) -> Condition:
+def _fire(device: str, clock: ManualClock) -> Condition:
     return Condition(
         f"c/b1/fire/{device}",
         AlertKind.FIRE,
@@ -102,7 +102,7 @@ def _fire(device: str, clock: FakeClock) -> Condition:
 
 
 def test_lifecycle_records_who_when_where() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     inc = _incident(clock)
     inc.apply(Action.DISPATCH, actor="system", at=clock.now(), source="dispatch")
     t = inc.apply(
@@ -131,7 +131,7 @@ def test_lifecycle_records_who_when_where() -> None:
 
 
 def test_mute_is_not_acknowledge() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     inc = _incident(clock)
     inc.apply(Action.DISPATCH, actor="system", at=clock.now(), source="dispatch")
     t = inc.apply(Action.MUTE, actor="cr-1", at=clock.advance(3), source="console")
@@ -141,7 +141,7 @@ def test_mute_is_not_acknowledge() -> None:
 
 
 def test_false_alarm_needs_a_cause_and_resolve_needs_ack() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     inc = _incident(clock)
     inc.apply(Action.DISPATCH, actor="system", at=clock.now(), source="dispatch")
     with pytest.raises(TransitionError, match="not allowed when dispatched"):
@@ -166,7 +166,7 @@ def test_false_alarm_needs_a_cause_and_resolve_needs_ack() -> None:
 
 
 def test_two_alarm_sources_count_as_confirmation() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     inc = _incident(clock)
     inc.conditions["a"] = _fire("sd-1", clock)
     assert not inc.is_confirmed
@@ -176,7 +176,7 @@ def test_two_alarm_sources_count_as_confirmation() -> None:
 
 
 def test_a_resolved_incident_reopens_acknowledged() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     inc = _incident(clock)
     inc.apply(Action.DISPATCH, actor="system", at=clock.now(), source="dispatch")
     inc.apply(Action.ACKNOWLEDGE, actor="x", at=clock.now(), source="c")
@@ -193,7 +193,7 @@ def test_a_resolved_incident_reopens_acknowledged() -> None:
 
 
 def test_p3_has_no_ladder_and_a_failed_task_or_no_station_pull_steps_forward() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     assert POLICY.steps(Severity.P3) == ()
     p = _progress(clock, has_task_failure=True, fired=frozenset({"p1-page"}))
     assert _ids(due_steps(POLICY, p, clock.advance(1))) == ["p1-no-ack"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from alerts.clock import FakeClock
 from alerts.config import DispatchConfig
 from alerts.lifecycle import Action, Outcome
 from alerts.maintenance import WorkOrderState
@@ -14,6 +13,7 @@ from alerts.notify.hub import ConsoleChannel, ConsoleHub
 from alerts.registry.models import ContactChannel
 from events.alerts import Alert, AlertKind, AlertStatus, LinkageAction, LinkageRequest, Severity
 from events.incidents import DispatchReason, IncidentUpdate, PlaceScope, TaskState
+from runtime.clock import ManualClock
 
 from .rig import DAY, Rig, build_rig, make_alert
 
@@ -173,7 +173,7 @@ async def test_a_fire_after_a_persons_reset_is_paged_afresh(rig: Rig) -> None:
 
 async def test_no_covering_station_on_duty_calls_mutual_aid_at_once(tmp_path: object) -> None:
     night = DAY.replace(hour=14)  # 22:00 local
-    rig = build_rig(f"sqlite:///{tmp_path}/n.db", FakeClock(night))
+    rig = build_rig(f"sqlite:///{tmp_path}/n.db", ManualClock(night))
     east = rig.core.registry.station("st-east")
     day_only = east.model_copy(update={"shifts": east.shifts[:1]})
     stations = (day_only, *rig.core.registry.stations[1:])

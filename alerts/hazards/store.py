@@ -1,0 +1,283 @@
+"""Hazards, their changes, the reports behind them and patrol check-ins in the ledger database
+(migration 0006), through `alerts.ledger.db.Database`: SQLite by default, PostgreSQL by URL.
+
+A hazard and its change are written in one transaction, with the report that caused it when
+there is one, so a report is either fully taken in or not at all (and then taken in again on
+the redelivery: the consumer is idempotent by report id).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from alerts.hazards.coverage import CheckIn
+from alerts.hazards.model import OPEN_STATES, Hazard, HazardChange
+from alerts.ledger.db import Database
+from events.hazards import EscalationLevel, HazardAction, HazardOwner, HazardSeverity, HazardState
+from events.reports import HazardCategory, HazardReport, PatrolCheckIn, ReporterContact
+
+_COLUMNS = (
+    "hazard_id",
+    "seq",
+    "state",
+    "category",
+    "severity",
+    "compound_id",
+    "street_id",
+    "building_id",
+    "floor",
+    "unit",
+    "title",
+    "description",
+    "owner_kind",
+    "owner_name",
+    "owner_department",
+    "assignee",
+    "deadline_at",
+    "escalation",
+    "whistled_department",
+    "found_at",
+    "rectified_at",
+    "closed_at",
+    "reporter_contact",
+    "report_ids",
+    "photo_ids",
+    "next_due_at",
+)
+_SELECT = f"SELECT {', '.join(_COLUMNS)}, rectified_by FROM hazards"  # noqa: S608 - fixed list
+
+
+def ts(at: datetime | None) -> float | None:
+    return at.timestamp() if at is not None else None
+
+
+def dt(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
+class HazardStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.migrate()
+
+    # -- hazards ----------------------------------------------------------------------------
+    def save(self, h: Hazard, change: HazardChange, report: HazardReport | None = None) -> None:
+        values = (*_values(h), h.rectified_by)
+        with self.db.transaction():
+            rows = self.db.query(
+                "SELECT published_seq FROM hazards WHERE hazard_id = ?", (h.hazard_id,)
+            )
+            published = int(rows[0][0]) if rows else 0
+            self.db.execute("DELETE FROM hazards WHERE hazard_id = ?", (h.hazard_id,))
+            marks = ", ".join("?" * (len(values) + 1))
+            self.db.execute(
+                f"INSERT INTO hazards ({', '.join(_COLUMNS)}, rectified_by, published_seq)"  # noqa: S608 - fixed list
+                f" VALUES ({marks})",
+                (*values, published),
+            )
+            c = change
+            self.db.execute(
+                "INSERT INTO hazard_transitions (hazard_id, seq, action, from_state, to_state,"
+                " actor, at, source, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    c.hazard_id,
+                    c.seq,
+                    c.action.value,
+                    c.from_state.value if c.from_state else None,
+                    c.to_state.value,
+                    c.actor,
+                    c.at.timestamp(),
+                    c.source,
+                    c.detail,
+                ),
+            )
+            if report is not None:
+                self._insert_report(report, h.hazard_id, change.at)
+
+    def _insert_report(self, report: HazardReport, hazard_id: str, at: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO hazard_reports (report_id, hazard_id, source, category,"
+            " compound_id, reported_at, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                report.report_id,
+                hazard_id,
+                report.source.value,
+                report.category.value,
+                report.place.compound_id,
+                report.reported_at.timestamp(),
+                at.timestamp(),
+                report.model_dump_json(),
+            ),
+        )
+
+    def mark_published(self, hazard_id: str, seq: int) -> None:
+        with self.db.transaction():
+            self.db.execute(
+                "UPDATE hazards SET published_seq = ? WHERE hazard_id = ? AND published_seq < ?",
+                (seq, hazard_id, seq),
+            )
+
+    def unpublished(self) -> list[tuple[Hazard, HazardChange]]:
+        """Hazards whose last change Kafka never acknowledged, with that change (restart)."""
+        rows = self.db.query(f"{_SELECT} WHERE published_seq < seq ORDER BY found_at")
+        hazards = [_hazard(r) for r in rows]
+        return [(h, self.changes(h.hazard_id)[-1]) for h in hazards]
+
+    def has_report(self, report_id: str) -> bool:
+        rows = self.db.query("SELECT 1 FROM hazard_reports WHERE report_id = ?", (report_id,))
+        return bool(rows)
+
+    def hazard(self, hazard_id: str) -> Hazard | None:
+        rows = self.db.query(f"{_SELECT} WHERE hazard_id = ?", (hazard_id,))
+        return _hazard(rows[0]) if rows else None
+
+    def hazards(
+        self,
+        states: frozenset[HazardState] | None = None,
+        compound_ids: frozenset[str] | None = None,
+    ) -> list[Hazard]:
+        """Hazards in any of `states` (all when None) of any of `compound_ids`, oldest first."""
+        found = [_hazard(r) for r in self.db.query(f"{_SELECT} ORDER BY found_at")]
+        return [
+            h
+            for h in found
+            if (states is None or h.state in states)
+            and (compound_ids is None or h.compound_id in compound_ids)
+        ]
+
+    def open_hazards(self) -> list[Hazard]:
+        return self.hazards(OPEN_STATES)
+
+    def changes(self, hazard_id: str) -> list[HazardChange]:
+        rows = self.db.query(
+            "SELECT hazard_id, seq, action, from_state, to_state, actor, at, source, detail"
+            " FROM hazard_transitions WHERE hazard_id = ? ORDER BY seq",
+            (hazard_id,),
+        )
+        return [
+            HazardChange(
+                r[0],
+                int(r[1]),
+                HazardAction(r[2]),
+                HazardState(r[3]) if r[3] else None,
+                HazardState(r[4]),
+                r[5],
+                _at(r[6]),
+                r[7],
+                r[8],
+            )
+            for r in rows
+        ]
+
+    # -- patrols ----------------------------------------------------------------------------
+    def record_checkin(self, c: PatrolCheckIn) -> bool:
+        """Store one check-in; False when it was stored before (a redelivery)."""
+        if self.db.query("SELECT 1 FROM patrol_checkins WHERE checkin_id = ?", (c.checkin_id,)):
+            return False
+        with self.db.transaction():
+            self.db.execute(
+                "INSERT INTO patrol_checkins (checkin_id, round_id, checkpoint_id, compound_id,"
+                " member_id, at, is_ok, finding_report_id, note, received_via)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    c.checkin_id,
+                    c.round_id,
+                    c.checkpoint_id,
+                    c.compound_id,
+                    c.member_id,
+                    c.at.timestamp(),
+                    int(c.is_ok),
+                    c.finding_report_id,
+                    c.note,
+                    c.received_via,
+                ),
+            )
+        return True
+
+    def checkins(self, start: datetime, end: datetime) -> list[CheckIn]:
+        rows = self.db.query(
+            "SELECT round_id, checkpoint_id, member_id, at FROM patrol_checkins"
+            " WHERE at >= ? AND at < ? ORDER BY at",
+            (start.timestamp(), end.timestamp()),
+        )
+        return [CheckIn(r[0], r[1], r[2], _at(r[3])) for r in rows]
+
+
+def _at(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _values(h: Hazard) -> tuple[Any, ...]:
+    owner = h.owner
+    contact = h.reporter_contact.model_dump_json() if h.reporter_contact else None
+    return (
+        h.hazard_id,
+        h.seq,
+        h.state.value,
+        h.category.value,
+        h.severity.value if h.severity else None,
+        h.compound_id,
+        h.street_id,
+        h.building_id,
+        h.floor,
+        h.unit,
+        h.title,
+        h.description,
+        owner.kind.value if owner else None,
+        owner.name if owner else None,
+        owner.department_id if owner else None,
+        h.assignee,
+        ts(h.deadline_at),
+        h.escalation.value,
+        h.whistled_department,
+        h.found_at.timestamp(),
+        ts(h.rectified_at),
+        ts(h.closed_at),
+        contact,
+        json.dumps(h.report_ids),
+        json.dumps(h.photo_ids),
+        ts(h.next_due_at),
+    )
+
+
+def _hazard(r: tuple[Any, ...]) -> Hazard:
+    row = dict(zip((*_COLUMNS, "rectified_by"), r, strict=True))
+    owner = None
+    if row["owner_kind"]:
+        owner = HazardOwner.model_validate(
+            {
+                "kind": row["owner_kind"],
+                "name": row["owner_name"],
+                "department_id": row["owner_department"],
+            }
+        )
+    contact = row["reporter_contact"]
+    return Hazard(
+        hazard_id=row["hazard_id"],
+        seq=int(row["seq"]),
+        state=HazardState(row["state"]),
+        category=HazardCategory(row["category"]),
+        severity=HazardSeverity(row["severity"]) if row["severity"] else None,
+        compound_id=row["compound_id"],
+        street_id=row["street_id"],
+        building_id=row["building_id"],
+        floor=int(row["floor"]) if row["floor"] is not None else None,
+        unit=row["unit"],
+        title=row["title"],
+        description=row["description"],
+        owner=owner,
+        assignee=row["assignee"],
+        deadline_at=dt(row["deadline_at"]),
+        escalation=EscalationLevel(row["escalation"]),
+        whistled_department=row["whistled_department"],
+        found_at=_at(row["found_at"]),
+        rectified_at=dt(row["rectified_at"]),
+        rectified_by=row["rectified_by"],
+        closed_at=dt(row["closed_at"]),
+        reporter_contact=ReporterContact.model_validate_json(contact) if contact else None,
+        report_ids=json.loads(row["report_ids"]),
+        photo_ids=json.loads(row["photo_ids"]),
+        next_due_at=dt(row["next_due_at"]),
+    )

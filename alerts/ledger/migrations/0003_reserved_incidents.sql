@@ -1,0 +1,4 @@
+-- Intentionally empty, and kept: ledgers of earlier releases recorded version 3 under this
+-- name, so the incidents-v2 schema it reserved a number for is 0007_incidents_v2 (a fresh
+-- ledger and an upgraded one both run it after 0006). Never reuse a recorded number:
+-- Database.migrate refuses a ledger whose recorded name for a version differs from the file's.

@@ -1,0 +1,112 @@
+"""Zone logic in the compound stage: neighbours confirm each other, a failed detector is no vote.
+
+Two rules a fire-alarm control panel applies across detectors (issue #15.2, #15.3):
+- A heat detector rising over its baseline (a HEAT_RISE signal: no alarm on its own, sun and
+  heating warm a ceiling too) is the fire arriving when a detector of the same building, on the
+  same or an adjacent floor, has already confirmed a fire: it is confirmed at once. Alarm zones
+  follow floors and fire compartments (GB 50116-2013 §3.3, S); the hot layer spreads room to
+  room through halls and stairs (UL FSRI two-storey tests: every room the fire reached).
+- An area whose other detector failed (a FAULT signal: stuck, a jump no fire makes, out of
+  range) cannot give the second vote of GB 50116-2013 §4.1.6: the remaining detector's
+  pre-alarm confirms alone (2oo2 degrades to 1oo1 on a detected fault, IEC 61508-6, S).
+Findings are re-emitted whenever a signal makes a rule hold: folding them into an incident is
+idempotent (streams.conditions), so a repeat pages nobody.
+"""
+
+from __future__ import annotations
+
+from events.alerts import AlertKind
+from streams.detectors.compound_state import CompoundState, DeviceFact, FireArea
+from streams.detectors.model import Finding, FireLevel, Outcome, Place, Signal, SignalKind
+
+_ADJACENT_FLOORS = 1
+
+
+def on_signal(cs: CompoundState, s: Signal, *, out: Outcome) -> None:
+    """HEAT_RISE and FAULT signals (FIRE_LEVEL ones go to `on_fire_level` after
+    `cs.alarmed` has them)."""
+    if s.kind is SignalKind.HEAT_RISE:
+        if s.flag:
+            fact = cs.heat_rising[s.device_id] = DeviceFact.of(s)
+            _confirm_near_fire(cs, [fact], s.at_s, out=out)
+        else:
+            cs.heat_rising.pop(s.device_id, None)
+        return
+    known = cs.faulty.get(s.device_id)
+    reasons = set(known.faults) if known else set()
+    reasons = reasons | {s.level} if s.flag else reasons - {s.level}
+    if reasons:
+        fact = cs.faulty[s.device_id] = DeviceFact.of(s)
+        fact.faults = sorted(reasons)
+        _lone_detectors(cs, s.place, s.at_s, out=out)
+    else:
+        cs.faulty.pop(s.device_id, None)
+
+
+def on_fire_level(cs: CompoundState, s: Signal, *, out: Outcome) -> None:
+    if s.level == FireLevel.ALARM.value:
+        _confirm_near_fire(cs, list(cs.heat_rising.values()), s.at_s, out=out)
+    elif s.level == FireLevel.PRE_ALARM.value:
+        _lone_detectors(cs, s.place, s.at_s, out=out)
+
+
+def _is_near(a: Place, b: Place) -> bool:
+    if a.building_id is None or a.building_id != b.building_id:
+        return False
+    return a.floor is None or b.floor is None or abs(a.floor - b.floor) <= _ADJACENT_FLOORS
+
+
+def _confirm_near_fire(
+    cs: CompoundState, rising: list[DeviceFact], t_s: float, *, out: Outcome
+) -> None:
+    fires = [d for d in cs.alarmed.values() if d.level == FireLevel.ALARM.value]
+    for d in rising:
+        near = sorted(
+            f.device_id for f in fires if f.device_id != d.device_id and _is_near(d.place, f.place)
+        )
+        if not near:
+            continue
+        out.findings.append(
+            Finding(
+                AlertKind.FIRE,
+                f"near:{d.device_id}",
+                d.place,
+                t_s,
+                stage="heat rise next to a fire",
+                summary=f"fire at {d.device_id}: heat rising while {near[0]} is on fire",
+            )
+        )
+
+
+def _in_area(fact: DeviceFact, area: str, building: str | None) -> bool:
+    return fact.place.area_id == area and fact.place.building_id == building
+
+
+def _lone_detectors(cs: CompoundState, where: Place, t_s: float, *, out: Outcome) -> None:
+    area, building = where.area_id, where.building_id
+    if area is None:
+        return
+    failed = [d for d in cs.faulty.values() if _in_area(d, area, building)]
+    failed_ids = {d.device_id for d in failed}
+    alarmed = [
+        d
+        for d in cs.alarmed.values()
+        if _in_area(d, area, building) and d.device_id not in failed_ids
+    ]
+    if not (failed and alarmed):
+        return
+    ids = ", ".join(sorted(d.device_id for d in alarmed))
+    dead = ", ".join(sorted(failed_ids))
+    subject = f"area:{area}"
+    out.findings.append(
+        Finding(
+            AlertKind.FIRE,
+            subject,
+            Place(where.compound_id, None, building, alarmed[0].place.floor, area),
+            t_s,
+            stage="one detector, the other failed",
+            summary=f"fire confirmed by {ids} alone: {dead} failed (sensor fault)",
+        )
+    )
+    # The area's fire holds until a person's reset, as a two-detector one does.
+    cs.fire_areas.setdefault(subject, FireArea(building, t_s))

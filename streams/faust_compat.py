@@ -1,0 +1,277 @@
+"""Every use of Faust's private API, in one module: what the worker overrides or reaches into,
+why, and what upstream change would let each piece go.
+
+Checked against faust-streaming 0.15.3 with mode-streaming 0.7.1 and aiokafka 0.14.0; the ranges
+it supports are SUPPORTED (faust-streaming is pinned to 0.15.3 in pyproject.toml).
+tests/streams/test_faust_compat.py fails loudly when any of it moves: the versions, the
+signatures and attributes used here, the upstream source this module copies, and the behaviour
+on a real broker.
+
+1. Batch lanes (`FastConsumer._getmany`, `_run_lanes`, `_ack_batch`). Faust delivers every
+   record as a ConsumerMessage, an Event, a channel put and a stream step: on 2 cores that
+   capped an EMPTY agent near 12k events/s and a worker with every detector near 3.1k. A lane
+   takes a partition's fetched records out of the fetch, hands them to one handler, and acks
+   their offsets in bulk into Faust's own bookkeeping (gaps included), so Faust still owns the
+   group, assignment, recovery, changelogs, commits and flow suspension. A batch in flight is
+   registered as an unacked message, so `wait_empty` (revoke, stop) waits for it; a batch
+   fetched before a rebalance is dropped unacked and fetched again. Let go when: Faust can hand
+   a partition's records to a handler in bulk (no upstream issue; #53 is the nearest).
+2. `_drain_messages` (a copy). Upstream hands each record to the agents with
+   `wait_first(callback(message), suspend_flow.wait())`, asyncio.wait with two new tasks per
+   record (faust-streaming #229 reports a deadlock in the same call). The copy awaits the
+   callback and checks the suspension flag between records, and runs the lanes after each
+   fetch. Let go when: upstream awaits the callback directly.
+3. Fetch wait. Faust builds its aiokafka consumer with `fetch_max_wait_ms=1500` hard-coded;
+   Tansu answers a long poll only when it expires, so every alarm hop paid it. Set on the
+   consumer after construction (aiokafka's `_fetch_max_wait_ms`, read when its Fetcher starts).
+   Let go when: Faust has a setting for it (robinhood/faust PR #281, never merged).
+4. Table writes outside stream iteration (`ChangelogTable`). `table[key] = value` picks the
+   changelog partition from the current event, so timers and batch lanes cannot write
+   (faust-streaming #300, #497). We write the local store (`table.data`) and send the
+   changelog record with an explicit partition (streams/table_store.py). Let go when: Faust
+   accepts a partition for a table write made outside an agent.
+5. Recovery state (`tables.recovery.completed`, `.active_tps`, `app.rebalancing`): which
+   changelog partitions this worker owns once a rebalance settled. Let go when: the public
+   `on_rebalance_complete` signal carries the recovered partitions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
+from typing import Any, Protocol, cast
+
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types.tuples import ack_lock
+from mode.utils.futures import notify
+
+from runtime.versions import SupportedRange, outside
+from streams.faust_types import FaustApp, FaustTable, FaustTopic
+
+log = logging.getLogger(__name__)
+
+# (lowest supported, first unsupported): a release outside needs this module re-checked.
+SUPPORTED: dict[str, SupportedRange] = {
+    "faust-streaming": ("0.15.3", "0.15.4"),
+    "mode-streaming": ("0.7.1", "0.8"),
+    "aiokafka": ("0.11", "0.15"),  # pyproject's range; item 3 reads one private attribute
+}
+# Tansu answered a long poll after ~53 ms at Faust's 1500 ms and after ~4 ms at 20 ms.
+FETCH_MAX_WAIT_MS = 100
+
+
+class LaneRecord(Protocol):
+    """What a lane handler reads of a record (aiokafka's ConsumerRecord has all of it)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+
+
+LaneHandler = Callable[[Sequence[LaneRecord]], Awaitable[None]]
+
+
+def install(app: FaustApp, fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS) -> None:
+    """Make this app's transport build FastConsumer (before the app starts)."""
+    for name, found in outside(SUPPORTED).items():
+        log.warning("%s %s is outside faust_compat's range %s", name, found, SUPPORTED[name])
+    app.conf._fw_fetch_max_wait_ms = fetch_max_wait_ms
+    app.conf._fw_lanes = {}
+    cast(Any, app).transport.Consumer = FastConsumer
+
+
+def add_lane(app: FaustApp, topic: FaustTopic, handler: LaneHandler) -> None:
+    """Subscribe the app to `topic` and deliver its records to `handler` in batches (per
+    partition, in offset order). Call after `install`, before the app starts."""
+    cast(Any, app).topics.add(topic)  # the conductor subscribes to it like an agent's topic
+    app.conf._fw_lanes[topic.get_topic_name()] = handler
+
+
+class _InFlight:
+    """Stands for a lane batch in Faust's set of unacked messages (a WeakSet): `wait_empty`
+    reads `acked` and `refcount`."""
+
+    __slots__ = ("__weakref__", "acked", "refcount")
+
+    def __init__(self) -> None:
+        self.acked = False
+        self.refcount = 1
+
+
+class FastConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        consumer._fetch_max_wait_ms = self.app.conf._fw_fetch_max_wait_ms  # item 3 above
+        return consumer
+
+
+class FastConsumer(faust_aiokafka.Consumer):
+    _lane_batches: list[tuple[Any, list[Any], int]]
+
+    def _new_consumer_thread(self) -> Any:
+        return FastConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    # ASYNC109: the signature is Faust's (an abstract method we override), timeout included.
+    async def _getmany(self, active_partitions: Any, timeout: float) -> Any:  # noqa: ASYNC109
+        """Take the lanes' records out of the fetch; the upstream loop gets the rest."""
+        records = dict(await super()._getmany(active_partitions, timeout))
+        lanes = self.app.conf._fw_lanes
+        if records and lanes:
+            generation = self.app.consumer_generation_id
+            pending = self.__dict__.setdefault("_lane_batches", [])
+            for tp in [tp for tp in records if tp.topic in lanes]:
+                pending.append((tp, records.pop(tp), generation))
+        return records
+
+    async def _run_lanes(self) -> None:
+        pending = self.__dict__.get("_lane_batches")
+        if not pending:
+            return
+        self._lane_batches = []
+        lanes = self.app.conf._fw_lanes
+        for tp, records, generation in pending:
+            if self.should_stop or self.suspend_flow.is_set() or not self.flow_active:
+                return  # rebalancing: fetched again from the committed offsets afterwards
+            if generation != self.app.consumer_generation_id:
+                continue
+            marker = _InFlight()
+            unacked = cast(Any, self._unacked_messages)
+            unacked.add(marker)
+            try:
+                await lanes[tp.topic](records)
+                if generation == self.app.consumer_generation_id:
+                    await self._ack_batch(tp, records)
+            finally:
+                marker.acked = True
+                unacked.discard(marker)
+                notify(self._waiting_for_ack)
+
+    async def _ack_batch(self, tp: Any, records: list[Any]) -> None:
+        """Faust's `ack` for a whole batch: offsets into its acked list, holes as gaps."""
+        previous = self._read_offset[tp]
+        offsets = [r.offset for r in records]
+        if self.app.topics.acks_enabled_for(tp.topic):
+            for offset in offsets:
+                if previous is not None and offset - previous > 1:
+                    await self._add_gap(tp, previous + 1, offset - 1)
+                previous = offset
+            with ack_lock:
+                committed = self._committed_offset[tp]
+                index = self._acked_index[tp]
+                fresh = [
+                    o for o in offsets if (committed is None or o >= committed) and o not in index
+                ]
+                index.update(fresh)
+                self._acked[tp].extend(fresh)
+                self._n_acked += len(fresh)
+        self._read_offset[tp] = offsets[-1]
+        commit_every = self._commit_every
+        if commit_every is not None and self._n_acked >= commit_every:
+            self._n_acked = 0
+            await self.commit()
+
+    async def _drain_messages(self, fetcher: Any) -> None:  # pragma: no cover - upstream copy
+        callback = self.callback
+        getmany = self.getmany
+        consumer_should_stop = self._stopped.is_set
+        fetcher_should_stop = fetcher._stopped.is_set
+        get_read_offset = self._read_offset.__getitem__
+        set_read_offset = self._read_offset.__setitem__
+        commit_every = self._commit_every
+        acks_enabled_for = self.app.topics.acks_enabled_for
+        is_suspended = self.suspend_flow.is_set
+        since_yield = 0
+        try:
+            while not (consumer_should_stop() or fetcher_should_stop()):
+                ait = cast(Any, getmany(timeout=1.0))
+                await asyncio.sleep(0)
+                if self.should_stop:
+                    continue
+                async for tp, message in ait:
+                    since_yield += 1
+                    if since_yield > 100:
+                        await asyncio.sleep(0)
+                        since_yield = 0
+                    if is_suspended():
+                        break  # rebalancing: the records are fetched again afterwards
+                    offset = message.offset
+                    r_offset = get_read_offset(tp)
+                    if r_offset is not None and offset < r_offset:
+                        continue
+                    if r_offset and offset - r_offset > 1 and acks_enabled_for(message.topic):
+                        await self._add_gap(tp, r_offset + 1, offset)
+                    if commit_every is not None and self._n_acked >= commit_every:
+                        self._n_acked = 0
+                        await self.commit()
+                    await callback(message)
+                    set_read_offset(tp, offset)
+                await self._run_lanes()
+        except self.consumer_stopped_errors:
+            if self.transport.app.should_stop:
+                return
+            raise
+        except asyncio.CancelledError:
+            if self.transport.app.should_stop:
+                return
+            raise
+
+
+class ChangelogTable:
+    """A Faust table as a store of raw bytes whose changelog we write ourselves (item 4)."""
+
+    def __init__(self, table: FaustTable) -> None:
+        self.table = table
+        self._data: MutableMapping[bytes, bytes] = cast(Any, table).data
+
+    @property
+    def changelog_topic_name(self) -> str:
+        return self.table.changelog_topic.get_topic_name()
+
+    def get(self, key: bytes) -> bytes | None:
+        return self._data.get(key)
+
+    def set(self, key: bytes, value: bytes) -> None:
+        """The local store only: the caller sends the changelog record."""
+        self._data[key] = value
+
+    def items(self) -> list[tuple[bytes, bytes]]:
+        return list(self._data.items())
+
+
+def raw_table(app: FaustApp, name: str, partitions: int) -> FaustTable:
+    """A table whose changelog holds raw bytes as ChangelogTable writes them, so recovery
+    restores bytes (the default changelog topic would decode them as JSON)."""
+    changelog = app.topic(
+        f"{app.conf.id}-{name}-changelog",
+        partitions=partitions,
+        key_serializer="raw",
+        value_serializer="raw",
+        internal=True,
+        compacting=True,
+        deleting=False,
+        acks=False,
+    )
+    table = app.Table(name, default=None, partitions=partitions, changelog_topic=changelog)
+    loose = cast(Any, table)
+    loose.key_serializer = loose.value_serializer = "raw"
+    return table
+
+
+def is_recovered(app: FaustApp) -> bool:
+    """No rebalance in progress and table recovery done (item 5)."""
+    loose = cast(Any, app)
+    return not loose.rebalancing and bool(loose.tables.recovery.completed.is_set())
+
+
+def recovered_partitions(app: FaustApp, changelog_topic: str) -> set[int]:
+    """The partitions of `changelog_topic` this worker owns after the last recovery."""
+    active: Iterable[Any] = cast(Any, app).tables.recovery.active_tps
+    return {tp.partition for tp in active if tp.topic == changelog_topic}
