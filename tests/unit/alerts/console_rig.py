@@ -77,11 +77,16 @@ class ConsoleRig:
     url: str
     db_url: str
 
-    async def raise_alert(self, alert: Alert) -> Incident:
+    async def report(self, alert: Alert) -> Incident | None:
+        """Hand one alert to dispatch; the incident it belongs to (None for a device fault:
+        a maintenance work order, never on the duty list)."""
         backend = self.backend
         await backend.step(backend.core.on_alert(alert, backend.clock.now()))
         book = backend.core.books.get(alert.compound_id)
-        inc = book.owner_of(alert.condition_key) if book else None
+        return book.owner_of(alert.condition_key) if book else None
+
+    async def raise_alert(self, alert: Alert) -> Incident:
+        inc = await self.report(alert)
         assert inc is not None
         return inc
 

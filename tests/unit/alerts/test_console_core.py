@@ -116,6 +116,8 @@ def test_catalogues_have_the_same_keys_and_words_for_every_enum() -> None:
             ("room", list(Room)),
             ("point", list(PointKind)),
             ("outcome", list(Outcome)),
+            ("task", list(TaskKind)),
+            ("task_state", list(TaskState)),
         ):
             missing = [v.value for v in values if f"{prefix}.{v.value}" not in words]
             assert not missing, (lang, prefix, missing)
