@@ -129,6 +129,11 @@ class Ledger:
         return self.audit.checkpoint()
 
     @_locked
+    def close(self) -> None:
+        """After any write in flight (a cancelled step's worker thread still finishes it)."""
+        self.db.close()
+
+    @_locked
     def ping(self) -> None:
         """A round trip to the database (readiness): raises when it is unreachable."""
         self.db.query("SELECT 1")

@@ -29,6 +29,7 @@ from alerts.lifecycle import Action, Incident, Outcome
 from alerts.notify.hub import ConsoleHub
 from alerts.registry.registry import Registry
 from alerts.service.console_backend import ConsoleBackend
+from alerts.service.dead_letters import dead_letter_headers, rejected_alert
 from alerts.service.dispatcher import Dispatcher
 from alerts.service.effects import Effects
 from alerts.service.metrics import DispatchMetrics
@@ -37,15 +38,13 @@ from alerts.service.pager import Pager
 from alerts.service.readiness import Readiness
 from alerts.service.shell import Shell
 from events.alerts import Alert
-from events.codec import decode_reading, encode_model, kafka_headers
-from events.deadletter import DeadLetter, DeadLetterReason
+from events.codec import decode_reading, encode_model
 from events.errors import ContractViolation
 from events.topics import Topics
 from runtime.clock import Clock
 from runtime.health import Health
 
 log = logging.getLogger(__name__)
-_PRODUCER = "dispatch"
 
 
 @dataclass
@@ -137,12 +136,20 @@ class DispatchService:
 
     async def stop(self) -> None:
         self.hub.close()
-        for task in self._tasks:
-            task.cancel()
+        # The step in flight finishes first: cut between its pages and its ledger write, it
+        # would page again after a restart (at least once, but needlessly).
+        is_drained = await self._finish_step(timeout_s=10.0)
+        try:
+            for task in self._tasks:
+                task.cancel()
+            if self._tasks:
+                _done, stuck = await asyncio.wait(self._tasks, timeout=10.0)
+                for task in stuck:
+                    log.error("dispatch task %s did not stop within 10 s", task.get_coro())
+        finally:
+            if is_drained:
+                self._lock.release()
         if self._tasks:
-            _done, stuck = await asyncio.wait(self._tasks, timeout=10.0)
-            for task in stuck:
-                log.error("dispatch task %s did not stop within 10 s", task.get_coro())
             await self.checkpoint_audit()  # the last entries are anchored before we go
         await self.parts.alerts.stop()
         await self.parts.readings.stop()
@@ -151,7 +158,17 @@ class DispatchService:
             await self._runner.cleanup()
         await self.parts.http.aclose()
         await asyncio.to_thread(self.parts.mqtt.stop)
-        await asyncio.to_thread(self.ledger.db.close)
+        await asyncio.to_thread(self.ledger.close)
+
+    async def _finish_step(self, timeout_s: float) -> bool:
+        """Hold the step lock (True), or give up on a step that hangs (False)."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._lock.acquire()
+        except TimeoutError:
+            log.error("a dispatch step did not finish within %.0f s: cancelled", timeout_s)
+            return False
+        return True
 
     # -- one step of the core at a time -----------------------------------------------------
     async def _step(self, call: Callable[[], Effects]) -> Effects:
@@ -213,25 +230,13 @@ class DispatchService:
 
     async def _dead_letter(self, record: Any, exc: ValidationError) -> None:
         self.metrics.dead_letters.inc()
-        first = exc.errors(include_url=False)[0]
-        is_json = first["type"] == "json_invalid"
-        letter = DeadLetter.from_kafka(
-            reason=DeadLetterReason.INVALID_JSON if is_json else DeadLetterReason.WRONG_TYPE,
-            message=f"alert record rejected by dispatch: {first['msg']}",
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            payload=record.value or b"",
-            received_at=self.clock.now(),
-            producer=_PRODUCER,
-        )
+        letter = rejected_alert(record, exc, self.clock.now())
         log.warning("dead-lettered %s: %s", letter.source, letter.message)
-        # Keyed and identified by the record's position: a replayed reject deduplicates.
-        headers = kafka_headers(
-            "dead_letter", f"dl:{letter.source}", _PRODUCER, DeadLetter.SCHEMA_VERSION
-        )
         await self.parts.producer.send(
-            Topics.DEAD_LETTER, encode_model(letter), key=letter.source.encode(), headers=headers
+            Topics.DEAD_LETTER,
+            encode_model(letter),
+            key=letter.source.encode(),
+            headers=dead_letter_headers(letter),
         )
 
     async def _reading_loop(self) -> None:

@@ -137,9 +137,15 @@ async def test_sign_in_see_incident_live_and_acknowledge(
     await card.locator("button[data-action=acknowledge]").click()
     await page.wait_for_selector("li.card .state.acknowledged", timeout=10_000)
     await page.screenshot(path=str(shots / "live-acknowledged.png"))
-    inc = stack.service.ledger.open_incidents()[0]
-    assert inc.acknowledged_at is not None
-    acks = [r for r in stack.service.ledger.transitions(inc.incident_key) if r[0] == "acknowledge"]
+    # The card moves on the console event; the ledger row follows in the shell's worker thread.
+    ledger, key = stack.service.ledger, stack.service.open_incidents()[0].incident_key
+    acks = await wait_for(
+        lambda: [r for r in ledger.transitions(key) if r[0] == "acknowledge"],
+        what="the acknowledgement recorded",
+    )
+    stored = ledger.incident(key)
+    assert stored is not None
+    assert stored.acknowledged_at is not None
     assert len(acks) == 1
     assert acks[0][3] == member
     assert acks[0][5].startswith("console 127.0.0.1")

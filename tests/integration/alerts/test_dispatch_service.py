@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer
 from alerts.lifecycle import Action
 from events.alerts import AlertKind, LinkageAction, LinkageRequest
 from events.codec import encode_model
-from events.deadletter import DeadLetter
+from events.deadletter import DeadLetter, DeadLetterOrigin, DeadLetterReason
 from events.incidents import IncidentUpdate, TaskState
 from events.readings import ChargingPortReading, PortState, RelayState
 from events.topics import Topics
@@ -33,9 +33,11 @@ def _on_duty(stack: Stack, station: str) -> set[str]:
 
 
 def _paged(stack: Stack, step: str) -> list[tuple[str, str]]:
-    rows = stack.service.ledger.db.query(
-        "SELECT recipient, channel FROM notifications WHERE step_id = ?", (step,)
-    )
+    ledger = stack.service.ledger
+    with ledger.lock:  # never inside a transaction the shell's worker thread has open
+        rows = ledger.db.query(
+            "SELECT recipient, channel FROM notifications WHERE step_id = ?", (step,)
+        )
     return [(r[0], r[1]) for r in rows]
 
 
@@ -46,6 +48,8 @@ async def test_fire_is_dispatched_to_nearest_station_and_escalates_without_ack(
     await stack.send(Topics.ALERTS, make_alert(at=now), "c001")
     page = await wait_for(lambda: stack.listener.on("terminals/term-st-east/page"))
     assert page[0]["step"] == "p1-page"
+    # The terminal page left before the step was recorded (the shell pages first): wait for it.
+    await wait_for(lambda: _paged(stack, "p1-page"), what="the first step recorded")
     inc = stack.service.ledger.open_incidents()[0]
     assert inc.station_id == "st-east"
     members = {r for r, ch in _paged(stack, "p1-page") if ch == "console"}
@@ -61,7 +65,12 @@ async def test_fire_is_dispatched_to_nearest_station_and_escalates_without_ack(
     # Acknowledged now, but nobody on scene by 4 s: street level and the 119 forward.
     await stack.service.act(inc.incident_key, Action.ACKNOWLEDGE, "ste-m1", "test", None, None)
     await wait_for(lambda: stack.forwarder.forwarded, timeout_s=10)
-    assert "so-1" in {r for r, _ in _paged(stack, "p1-street-119")}
+    # Pages go out before the step is recorded (the shell's order: a recorded step was sent),
+    # so the ledger row follows the forward by a worker-thread write: wait for it.
+    street = await wait_for(
+        lambda: {r for r, _ in _paged(stack, "p1-street-119")}, what="the street step recorded"
+    )
+    assert "so-1" in street
     updates = await _read_updates(
         stack, lambda found: any(u.action == "acknowledge" for u in found)
     )
@@ -170,7 +179,15 @@ async def test_alert_storm_is_one_incident_and_one_page_per_recipient(stack: Sta
     updates = await _read_updates(stack, paged)
     assert len({u.incident_key for u in updates}) == 1
     letters = await _read_all(stack, Topics.DEAD_LETTER, bool)
-    assert DeadLetter.model_validate_json(letters[0]).original_payload() == b"{not json"
+    letter = DeadLetter.model_validate_json(letters[0])
+    assert letter.original_payload() == b"{not json"
+    # Dead letters v2: named by the record's Kafka position, with a reason code.
+    assert (letter.origin, letter.kafka_topic, letter.reason) == (
+        DeadLetterOrigin.KAFKA,
+        Topics.ALERTS,
+        DeadLetterReason.INVALID_JSON,
+    )
+    assert letter.kafka_offset is not None
 
 
 async def _read_all(stack: Stack, topic: str, is_done: Any) -> list[bytes]:
