@@ -28,8 +28,19 @@ class DispatchConfig(BaseModel):
     # once with fetch.min.bytes=1, so a low value only costs idle fetches there.
     fetch_max_wait_ms: int = Field(default=10, ge=1, le=500)
     escalation: EscalationPolicy = EscalationPolicy()
-    # Severities that tie a station up: it is "busy" and the next station takes new fires.
+    # Severities that tie a station up: it is "busy" and the next covering station takes a
+    # different event (alerts.routing).
     busy_on: tuple[Severity, ...] = (Severity.P1,)
+    # Flapping (issue 10): a condition that returns within this long after a person resolved
+    # its incident reopens the same incident and pages nobody, for these severities. A fire
+    # that returns is paged afresh: a panel treats an alarm after reset as a new alarm.
+    reopen_holdoff_s: float = Field(default=900.0, ge=0.0)
+    quiet_reopen_on: tuple[Severity, ...] = (Severity.P2,)
+    # Resolved incidents stay in memory this long (replays of their alerts are recognised;
+    # the hold-off needs them). Never below the hold-off.
+    resolved_memory_s: float = Field(default=3600.0, ge=0.0)
+    # DOMAIN.md §2: "P3, faults and offline devices: work order within 24 h".
+    work_order_due_s: float = Field(default=86_400.0, gt=0.0)
     # GB 50166-2019 §4.1.3: linkage within 3 s; the read-back gets the device's report cycle on
     # top (ports report every few seconds in the simulator; configurable).
     readback_deadline_s: float = Field(default=10.0, gt=0.0)
@@ -50,3 +61,5 @@ class DispatchConfig(BaseModel):
     # and to Kafka (fw.audit.v1) every interval: the window a truncated tail can hide in.
     audit_checkpoint_file: Path | None = None
     audit_checkpoint_interval_s: float = Field(default=60.0, gt=0.0)
+    # /readyz's ledger.reachable check: a round trip to the ledger database this often.
+    ledger_probe_interval_s: float = Field(default=5.0, gt=0.0)

@@ -2,9 +2,12 @@
 
 Defaults (DOMAIN.md §2, design inference, every number configurable):
 P1 at once: on-duty members, compound control room, grid worker; no acknowledgement in 60 s
-("1分钟响应", 301号) -> backup members and station chief; not on scene in 180 s ("3分钟到场")
-or a second independent confirmation -> street level and forward to 119 (GB 50440: the forward
-within 3 s of confirmation). P2: acknowledge within 5 min. P3: work order within 24 h.
+("1分钟响应", 301号), a failed page or a failed linkage task -> backup members and station
+chief; not on scene in 180 s ("3分钟到场") or a second independent confirmation -> street level
+and forward to 119 (GB 50440: the forward within 3 s of confirmation); not on scene in 180 s
+("1-3-5": neighbouring forces at 3 min), or no covering station on duty at all -> mutual aid
+from the nearest other station. P2: acknowledge within 5 min. P3 is not duty: device faults
+are maintenance work orders (alerts.maintenance), never paged.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ class Tier(StrEnum):
     CHIEF = "chief"
     STREET = "street"
     FORWARD_119 = "forward_119"
+    # The on-duty members of the nearest other station (alerts.routing.mutual_aid).
+    MUTUAL_AID = "mutual_aid"
 
 
 class Until(StrEnum):
@@ -45,6 +50,8 @@ class Step(BaseModel):
     tiers: tuple[Tier, ...]
     on_confirmation: bool = False  # fires at once on a second independent confirmation
     on_delivery_failure: bool = False  # fires at once when a page of an earlier step failed
+    on_task_failure: bool = False  # fires at once when a linkage task failed
+    on_unstaffed: bool = False  # fires at once when no covering station is on duty
 
 
 class EscalationPolicy(BaseModel):
@@ -60,6 +67,7 @@ class EscalationPolicy(BaseModel):
             unless=Until.ACKNOWLEDGED,
             tiers=(Tier.BACKUP, Tier.CHIEF),
             on_delivery_failure=True,
+            on_task_failure=True,
         ),
         Step(
             step_id="p1-street-119",
@@ -67,6 +75,13 @@ class EscalationPolicy(BaseModel):
             unless=Until.ON_SCENE,
             tiers=(Tier.STREET, Tier.FORWARD_119),
             on_confirmation=True,
+        ),
+        Step(
+            step_id="p1-mutual-aid",
+            after_s=180,
+            unless=Until.ON_SCENE,
+            tiers=(Tier.MUTUAL_AID,),
+            on_unstaffed=True,
         ),
     )
     p2: tuple[Step, ...] = (
@@ -77,15 +92,13 @@ class EscalationPolicy(BaseModel):
             unless=Until.ACKNOWLEDGED,
             tiers=(Tier.CHIEF,),
             on_delivery_failure=True,
+            on_task_failure=True,
         ),
-    )
-    p3: tuple[Step, ...] = (
-        Step(step_id="p3-work-order", after_s=0, tiers=(Tier.ON_DUTY,)),
-        Step(step_id="p3-no-ack", after_s=86_400, unless=Until.ACKNOWLEDGED, tiers=(Tier.CHIEF,)),
     )
 
     def steps(self, severity: Severity) -> tuple[Step, ...]:
-        return {Severity.P1: self.p1, Severity.P2: self.p2, Severity.P3: self.p3}[severity]
+        """P3 has no ladder: faults are work orders (alerts.maintenance)."""
+        return {Severity.P1: self.p1, Severity.P2: self.p2}.get(severity, ())
 
     def deadline_s(self, severity: Severity, until: Until) -> float | None:
         """The SLA the console counts down: first step that waits for this milestone."""
@@ -104,6 +117,8 @@ class Progress:
     has_delivery_failure: bool
     fired: frozenset[str]
     is_open: bool = True
+    has_task_failure: bool = False
+    is_unstaffed: bool = False
 
 
 def _is_satisfied(step: Step, p: Progress) -> bool:
@@ -122,8 +137,11 @@ def due_steps(policy: EscalationPolicy, p: Progress, now: datetime) -> list[Step
     for step in policy.steps(p.severity):
         if step.step_id in p.fired or _is_satisfied(step, p):
             continue
-        is_early = (step.on_confirmation and p.is_confirmed) or (
-            step.on_delivery_failure and p.has_delivery_failure
+        is_early = (
+            (step.on_confirmation and p.is_confirmed)
+            or (step.on_delivery_failure and p.has_delivery_failure)
+            or (step.on_task_failure and p.has_task_failure)
+            or (step.on_unstaffed and p.is_unstaffed)
         )
         if is_early or now >= p.opened_at + timedelta(seconds=step.after_s):
             due.append(step)

@@ -1,8 +1,8 @@
 """Linkage commands with read-back (pure): build the command, decide what confirms it.
 
 GB 50166-2019 §4.1.3: linkage within 3 s of the trigger. The device must then report the new
-state (a relay `off`, locks released) before the read-back deadline, or dispatch escalates
-("power cut not confirmed", DOMAIN.md §4).
+state (a relay `off`, locks released) before the read-back deadline, or the incident's task
+fails and the ladder's next step fires early ("power cut not confirmed", DOMAIN.md §4).
 """
 
 from __future__ import annotations
@@ -11,14 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from events.alerts import (
-    DEFAULT_SEVERITY,
-    Alert,
-    AlertKind,
-    AlertStatus,
-    LinkageAction,
-    LinkageRequest,
-)
+from events.alerts import LinkageAction
 from events.commands import Command
 from events.readings import ChargingPortReading, DoorEvent, RelayState
 
@@ -37,18 +30,23 @@ class PendingCommand:
     confirmed_at: datetime | None = None
 
 
-def make_command(
-    incident_key: str, compound_id: str, request: LinkageRequest, at: datetime, deadline_s: float
+def make_command(  # noqa: PLR0917 - the fields of one command
+    incident_key: str,
+    compound_id: str,
+    action: LinkageAction,
+    device_id: str,
+    gateway_id: str,
+    at: datetime,
+    deadline_s: float,
 ) -> PendingCommand:
     # Deterministic id: a replayed alert revision never issues the same command twice.
-    command_id = f"{incident_key}#{request.action.value}#{request.device_id}"
     command = Command(
-        command_id=command_id,
+        command_id=f"{incident_key}#{action.value}#{device_id}",
         incident_key=incident_key,
-        action=request.action,
+        action=action,
         compound_id=compound_id,
-        gateway_id=request.gateway_id,
-        device_id=request.device_id,
+        gateway_id=gateway_id,
+        device_id=device_id,
         issued_at=at,
         readback_deadline_s=deadline_s,
     )
@@ -81,29 +79,3 @@ def describe_miss(command: Command) -> str:
         LinkageAction.ENGAGE_LOCKS: "lock engage",
     }[command.action]
     return f"{what} not confirmed by {command.device_id} within {command.readback_deadline_s:g} s"
-
-
-def not_confirmed_alert(command: Command, building_id: str | None, at: datetime) -> Alert:
-    """The alert dispatch raises itself when a read-back deadline passes (P1, latched):
-    evac_locks_not_released for a lock release, command_not_confirmed for the rest."""
-    kind = (
-        AlertKind.EVAC_LOCKS_NOT_RELEASED
-        if command.action is LinkageAction.RELEASE_LOCKS
-        else AlertKind.COMMAND_NOT_CONFIRMED
-    )
-    return Alert(
-        incident_key=f"{command.compound_id}/-/{kind.value}/{command.device_id}:"
-        f"{command.action.value}",
-        revision=1,
-        kind=kind,
-        severity=DEFAULT_SEVERITY[kind],
-        status=AlertStatus.RAISED,
-        compound_id=command.compound_id,
-        building_id=building_id,
-        device_id=command.device_id,
-        gateway_id=command.gateway_id,
-        onset_at=command.issued_at,
-        raised_at=at,
-        is_latched=True,
-        summary=describe_miss(command),
-    )

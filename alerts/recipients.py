@@ -8,6 +8,7 @@ from datetime import datetime
 from alerts.escalation import Tier
 from alerts.registry.models import Member, Role
 from alerts.registry.registry import Registry
+from alerts.routing import mutual_aid
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ def resolve(
     shift = station.shift_at(at) if station else None
     compound = registry.compound(compound_id)
     ids: list[str] = []
+    terminals = [station.terminal_id] if station and station.terminal_id else []
     for tier in tiers:
         if tier is Tier.ON_DUTY and shift is not None:
             ids += shift.members
@@ -40,13 +42,17 @@ def resolve(
             ids += [m.member_id for m in compound.duty if m.role is role]
         elif tier is Tier.STREET:
             ids += _street_officers(registry, compound_id, station_id)
+        elif tier is Tier.MUTUAL_AID:
+            aid = mutual_aid(registry, compound_id, at, exclude=station_id)
+            aid_shift = aid.shift_at(at) if aid else None
+            ids += aid_shift.members if aid_shift else ()
+            terminals += [aid.terminal_id] if aid and aid.terminal_id else []
     members = []
     for member_id in dict.fromkeys(ids):  # one page per recipient, ladder order kept
         member = registry.member(member_id)
         if member is not None:
             members.append(member)
-    terminals = (station.terminal_id,) if station and station.terminal_id else ()
-    return Recipients(tuple(members), terminals, Tier.FORWARD_119 in tiers)
+    return Recipients(tuple(members), tuple(dict.fromkeys(terminals)), Tier.FORWARD_119 in tiers)
 
 
 def _street_officers(registry: Registry, compound_id: str, station_id: str | None) -> list[str]:

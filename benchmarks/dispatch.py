@@ -1,5 +1,6 @@
 """`firewatch bench dispatch`: alert record produced -> page delivered to the station terminal
-(MQTT), p50 / p99, while one incident storms at 1,000 alerts a second.
+(MQTT), p50 / p99, while one incident storms at 1,000 alerts a second. Each measured alert is
+a fire in a building of its own, so each opens an incident of its own (alerts.grouping).
 
 Raw baseline, same run, same brokers: a record produced to Kafka, consumed and re-published
 to MQTT by a bare forwarder, received by the same kind of subscriber. ratio = dispatch / raw.
@@ -25,13 +26,16 @@ from pydantic import SecretStr
 
 from alerts.config import DispatchConfig
 from alerts.ledger.report import percentile
-from alerts.notify.base import RecordingForwarder119
+from alerts.notify.base import RecordingChannel, RecordingForwarder119
 from alerts.registry import EXAMPLE_DIR
+from alerts.registry.models import ContactChannel
+from alerts.service.factory import build_dispatch_service
 from alerts.service.runner import DispatchService
 from benchmarks import run_bench
-from events.alerts import DEFAULT_SEVERITY, Alert, AlertKind, AlertStatus, incident_key
+from events.alerts import DEFAULT_SEVERITY, Alert, AlertKind, AlertStatus, condition_key
 from events.codec import encode_model
 from events.connections import KafkaConnection, KafkaFlavour, MqttConnection
+from events.incidents import IncidentPlace, PlaceScope, incident_key
 from events.topics import Topics, TopicSpec
 from firewatch.commands.console import phase
 from firewatch.embedded.mosquitto import start_mosquitto
@@ -69,15 +73,34 @@ class Arrivals:
         self.client.disconnect()
 
 
-def _alert(device: str, revision: int) -> Alert:
+def _alert(device: str, revision: int, building: str = "b1") -> Alert:
     now = datetime.now(UTC)
     kind = AlertKind.FIRE
     return Alert(
-        incident_key=incident_key(COMPOUND, "b1", kind, device), revision=revision, kind=kind,
-        severity=DEFAULT_SEVERITY[kind], status=AlertStatus.RAISED, compound_id=COMPOUND,
-        building_id="b1", device_id=device, gateway_id="gw-1", onset_at=now, raised_at=now,
+        condition_key=condition_key(COMPOUND, building, kind, device),
+        revision=revision,
+        kind=kind,
+        severity=DEFAULT_SEVERITY[kind],
+        status=AlertStatus.RAISED,
+        compound_id=COMPOUND,
+        building_id=building,
+        device_id=device,
+        gateway_id="gw-1",
+        onset_at=now,
+        raised_at=now,
         summary=f"bench fire at {device}",
-    )  # fmt: skip
+    )
+
+
+def _incident_of(alert: Alert) -> str:
+    """The key dispatch gives the incident this alert opens (its building, its time)."""
+    place = IncidentPlace(
+        compound_id=alert.compound_id,
+        scope=PlaceScope.BUILDING,
+        place_id=alert.building_id or "",
+        building_id=alert.building_id,
+    )
+    return incident_key(place, alert.raised_at)
 
 
 def _stats(latencies_ms: list[float], sent: int) -> dict[str, Any]:
@@ -141,8 +164,9 @@ async def _storm(producer: AIOKafkaProducer, rate: float, seconds: float) -> int
     start, sent = loop.time(), 0
     while loop.time() - start < seconds:
         sent += 1
-        await producer.send(Topics.ALERTS, encode_model(_alert("sd-storm", sent)),
-                            key=COMPOUND.encode())  # fmt: skip
+        await producer.send(
+            Topics.ALERTS, encode_model(_alert("sd-storm", sent)), key=COMPOUND.encode()
+        )
         if sent % 10 == 0:
             await asyncio.sleep(max(0.0, start + sent / rate - loop.time()))
     return sent
@@ -151,8 +175,8 @@ async def _storm(producer: AIOKafkaProducer, rate: float, seconds: float) -> int
 async def _measured(producer: AIOKafkaProducer, count: int, gap_s: float) -> dict[str, float]:
     sent: dict[str, float] = {}
     for i in range(count):
-        alert = _alert(f"sd-{i:04d}", 1)
-        sent[alert.incident_key] = time.time()
+        alert = _alert(f"sd-{i:04d}", 1, building=f"bench-b{i:04d}")
+        sent[_incident_of(alert)] = time.time()
         await producer.send(Topics.ALERTS, encode_model(alert), key=COMPOUND.encode())
         await asyncio.sleep(gap_s)
     return sent
@@ -168,8 +192,9 @@ async def run(incidents: int, storm_rate: float, seconds: float) -> dict[str, An
             phase("raw baseline", of=2)
             raw = await _raw_baseline(tansu.bootstrap, mosq.port, incidents, gap_s)
             phase("dispatch under the storm", of=2)
-            result = await _dispatch(Path(tmp), tansu.bootstrap, mosq.port, incidents,
-                                     storm_rate, seconds)  # fmt: skip
+            result = await _dispatch(
+                Path(tmp), tansu.bootstrap, mosq.port, incidents, storm_rate, seconds
+            )
         finally:
             mosq.process.stop()
             tansu.process.stop()
@@ -190,7 +215,8 @@ async def run(incidents: int, storm_rate: float, seconds: float) -> dict[str, An
 def _storm_summary(
     service: DispatchService, arrivals: Arrivals, sent: int, seconds: float
 ) -> dict[str, Any]:
-    storm_key = incident_key(COMPOUND, "b1", AlertKind.FIRE, "sd-storm")
+    storm = [i for i in service.open_incidents() if i.place.place_id == "b1"]
+    storm_key = storm[0].incident_key if storm else ""
     pages = service.ledger.db.query(
         "SELECT COUNT(*), COUNT(DISTINCT recipient) FROM notifications WHERE incident_key = ?",
         (storm_key,),
@@ -198,7 +224,7 @@ def _storm_summary(
     return {
         "alerts_sent": sent,
         "rate_per_s": round(sent / seconds, 1),
-        "incidents": len([i for i in service.open_incidents() if i.alert_key == storm_key]),
+        "incidents": len(storm),
         "recipients_paged": pages[1],
         "pages_recorded": pages[0],
         "terminal_pages_received": arrivals.per_key.get(storm_key, 0),
@@ -209,13 +235,23 @@ async def _dispatch(  # noqa: PLR0917
     tmp: Path, bootstrap: str, mqtt_port: int, incidents: int, storm_rate: float, seconds: float
 ) -> dict[str, Any]:
     config = DispatchConfig(
-        registry_dir=EXAMPLE_DIR, database_url=SecretStr(f"sqlite:///{tmp}/ledger.db"),
+        registry_dir=EXAMPLE_DIR,
+        database_url=SecretStr(f"sqlite:///{tmp}/ledger.db"),
         console_port=0,
-    )  # fmt: skip
-    kafka = KafkaConnection(bootstrap=bootstrap, flavour=KafkaFlavour.TANSU,
-                            session_timeout_ms=6000)  # fmt: skip
-    service = DispatchService(config, kafka, MqttConnection(port=mqtt_port),
-                              forwarder=RecordingForwarder119())  # fmt: skip
+    )
+    kafka = KafkaConnection(
+        bootstrap=bootstrap, flavour=KafkaFlavour.TANSU, session_timeout_ms=6000
+    )
+    # Every member is reached on the console: a recording stand-in for a console each member
+    # keeps open (a console page to nobody's open console is not delivered, and an unreached
+    # member would pull the next ladder step into the measurement).
+    service = build_dispatch_service(
+        config,
+        kafka,
+        MqttConnection(port=mqtt_port),
+        forwarder=RecordingForwarder119(),
+        extra_channels={ContactChannel.CONSOLE: RecordingChannel()},
+    )
     arrivals = Arrivals(mqtt_port, "fw/v1/terminals/+/page", "incident_key")
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
     await producer.start()

@@ -1,16 +1,22 @@
-"""Alerts: what the detectors raise and the dispatch stage routes.
+"""Alerts: revisions of a *condition* the detectors raise; dispatch groups them into incidents.
 
-An alert is one revision of an incident. The incident key (compound, building, kind, device or
-area) is stable: later evidence makes a new revision of the same incident, never a new one, so
-a duplicated or replayed reading can never page twice.
+A condition is one kind of trouble on one subject (a device, or an area), keyed by
+`condition_key` (compound/building/kind/subject). Later evidence makes a new revision of the
+same condition, never a new one, so a duplicated or replayed reading can never page twice.
+Which conditions make one incident (one physical event in one place) is dispatch's decision:
+`family_of` says what each kind is to dispatch. Schema version 2 (topic `fw.alerts.v2`):
+`incident_key` became `condition_key` (docs/UPGRADING.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+ALERT_SCHEMA_VERSION = "2"
 
 
 class Severity(StrEnum):
@@ -19,6 +25,23 @@ class Severity(StrEnum):
     P1 = "P1"
     P2 = "P2"
     P3 = "P3"
+
+    @property
+    def rank(self) -> int:
+        """1 is the most severe: sort ascending to put fires first."""
+        return _RANK[self]
+
+    def is_above(self, other: Severity) -> bool:
+        """More severe than `other` (P1 is above P2)."""
+        return _RANK[self] < _RANK[other]
+
+
+_RANK = {Severity.P1: 1, Severity.P2: 2, Severity.P3: 3}
+
+
+def highest(severities: Iterable[Severity]) -> Severity:
+    """The most severe of `severities` (P3 when there is none)."""
+    return min(severities, key=lambda s: _RANK[s], default=Severity.P3)
 
 
 class AlertKind(StrEnum):
@@ -39,10 +62,12 @@ class AlertKind(StrEnum):
     # Doors (DOMAIN.md §5)
     DOOR_HELD_OPEN = "door_held_open"
     DOOR_FORCED = "door_forced"
+    EBIKE_IN_LIFT = "ebike_in_lift"
+    # Read-back of the fire linkage (GB 50116 §4.6.1, §4.10.3): dispatch makes these task
+    # states on the building's fire incident, never incidents of their own.
     FIRE_DOOR_OPEN_IN_FIRE = "fire_door_open_in_fire"
     EVAC_LOCKS_NOT_RELEASED = "evac_locks_not_released"
-    EBIKE_IN_LIFT = "ebike_in_lift"
-    # Device health (DOMAIN.md §6)
+    # Device health (DOMAIN.md §6): maintenance work orders, not duty.
     DEVICE_OFFLINE = "device_offline"
     GATEWAY_OFFLINE = "gateway_offline"
     TAMPER = "tamper"
@@ -53,8 +78,6 @@ class AlertKind(StrEnum):
     FALSE_ALARM_EXCESS = "false_alarm_excess"
     TEST_MODE_LEFT_ON = "test_mode_left_on"
     SENSOR_FAULT = "sensor_fault"  # out of range, a jump no fire makes: maintenance (P3)
-    # Raised by dispatch when a linkage command's read-back deadline passes.
-    COMMAND_NOT_CONFIRMED = "command_not_confirmed"
 
 
 DEFAULT_SEVERITY: dict[AlertKind, Severity] = {
@@ -63,7 +86,6 @@ DEFAULT_SEVERITY: dict[AlertKind, Severity] = {
     AlertKind.SMOKE_NEAR_CHARGING: Severity.P1,
     AlertKind.FIRE_DOOR_OPEN_IN_FIRE: Severity.P1,
     AlertKind.EVAC_LOCKS_NOT_RELEASED: Severity.P1,
-    AlertKind.COMMAND_NOT_CONFIRMED: Severity.P1,
     AlertKind.FIRE_PRE_ALARM: Severity.P2,
     AlertKind.CHARGING_OVERCURRENT: Severity.P2,
     AlertKind.CHARGING_OVERPOWER: Severity.P2,
@@ -89,10 +111,58 @@ DEFAULT_SEVERITY: dict[AlertKind, Severity] = {
 }
 
 
+class ConditionFamily(StrEnum):
+    """What a condition is to dispatch (docs/GLOSSARY.md)."""
+
+    # Fire and its precursors at charging ports: one incident per building (or charging
+    # area), severity only rises; a second detector there is a confirmation.
+    FIRE = "fire"
+    # Supervisory matters of one device (a door held open or forced): an incident of that
+    # device, unless a fire incident in its building absorbs it.
+    DEVICE = "device"
+    # Read-back of a linkage task: a task state on the building's fire incident.
+    LINKAGE = "linkage"
+    # Device health: a maintenance work order (维保), never on the duty list.
+    MAINTENANCE = "maintenance"
+
+
+_FAMILY: dict[AlertKind, ConditionFamily] = {
+    AlertKind.FIRE: ConditionFamily.FIRE,
+    AlertKind.FIRE_PRE_ALARM: ConditionFamily.FIRE,
+    AlertKind.THERMAL_RUNAWAY: ConditionFamily.FIRE,
+    AlertKind.SMOKE_NEAR_CHARGING: ConditionFamily.FIRE,
+    AlertKind.CHARGING_OVERCURRENT: ConditionFamily.FIRE,
+    AlertKind.CHARGING_OVERPOWER: ConditionFamily.FIRE,
+    AlertKind.SOCKET_OVER_TEMPERATURE: ConditionFamily.FIRE,
+    AlertKind.LEAKAGE_CURRENT: ConditionFamily.FIRE,
+    AlertKind.POWER_AFTER_FULL: ConditionFamily.FIRE,
+    AlertKind.CHARGE_TOO_LONG: ConditionFamily.FIRE,
+    AlertKind.CHARGING_TEMP_CLIMB: ConditionFamily.FIRE,
+    # Off-gas from a pack is the first sign of runaway (GB 38031 venting): a fire precursor.
+    AlertKind.BATTERY_OFF_GAS: ConditionFamily.FIRE,
+    AlertKind.DOOR_HELD_OPEN: ConditionFamily.DEVICE,
+    AlertKind.DOOR_FORCED: ConditionFamily.DEVICE,
+    AlertKind.EBIKE_IN_LIFT: ConditionFamily.DEVICE,
+    AlertKind.FIRE_DOOR_OPEN_IN_FIRE: ConditionFamily.LINKAGE,
+    AlertKind.EVAC_LOCKS_NOT_RELEASED: ConditionFamily.LINKAGE,
+}
+
+
+def family_of(kind: AlertKind) -> ConditionFamily:
+    """A kind without an entry (a fault kind added later) goes by its default severity:
+    P3 is maintenance (DOMAIN.md §2: "faults and offline devices: work order within 24 h")."""
+    family = _FAMILY.get(kind)
+    if family is not None:
+        return family
+    if DEFAULT_SEVERITY.get(kind, Severity.P3) is Severity.P3:
+        return ConditionFamily.MAINTENANCE
+    return ConditionFamily.DEVICE
+
+
 class AlertStatus(StrEnum):
-    RAISED = "raised"  # first revision of an incident
+    RAISED = "raised"  # first revision of a condition (or the first after it cleared)
     UPDATED = "updated"  # new evidence, higher severity, more linkage
-    CLEARED = "cleared"  # the condition ended (never sent for latched P1 alerts)
+    CLEARED = "cleared"  # the condition ended (latched P1s: only after a person's reset)
 
 
 class LinkageAction(StrEnum):
@@ -124,17 +194,27 @@ class Evidence(BaseModel):
     summary: dict[str, Any] = Field(default_factory=dict)
 
 
-def incident_key(compound_id: str, building_id: str | None, kind: AlertKind, subject: str) -> str:
-    """Stable identity of an incident: compound/building/kind/device-or-area."""
+def condition_key(compound_id: str, building_id: str | None, kind: AlertKind, subject: str) -> str:
+    """Stable identity of a condition: compound/building/kind/device-or-area."""
     return f"{compound_id}/{building_id or '-'}/{kind.value}/{subject}"
 
 
+def subject_of(key: str) -> str:
+    """The subject of a condition key: a device id, or "area:<id>" for an area condition."""
+    return key.split("/", 3)[-1]
+
+
+def compound_of(key: str) -> str:
+    """The compound of a condition key."""
+    return key.split("/", 1)[0]
+
+
 class Alert(BaseModel):
-    """One revision of an incident, on the alerts topic keyed by compound."""
+    """One revision of a condition, on the alerts topic keyed by compound."""
 
     model_config = ConfigDict(frozen=True)
 
-    incident_key: str
+    condition_key: str
     revision: int = Field(ge=1)
     kind: AlertKind
     severity: Severity
@@ -155,4 +235,8 @@ class Alert(BaseModel):
     @property
     def alert_id(self) -> str:
         """Unique per revision: consumers deduplicate by it."""
-        return f"{self.incident_key}#{self.revision}"
+        return f"{self.condition_key}#{self.revision}"
+
+    @property
+    def family(self) -> ConditionFamily:
+        return family_of(self.kind)

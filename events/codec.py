@@ -97,7 +97,8 @@ def kafka_headers(
     schema: str, event: str, producer: str, version: str = SCHEMA_VERSION
 ) -> list[tuple[str, bytes]]:
     """Headers on every Kafka record (ARCHITECTURE.md, contracts). Never a Python import path.
-    `version`: the schema's own version where it moved on (DeadLetter.SCHEMA_VERSION)."""
+    `version`: the schema's own version where it moved on (alerts and incidents are at 2,
+    events.alerts; DeadLetter.SCHEMA_VERSION)."""
     return [
         ("schema", schema.encode()),
         ("schema_version", version.encode()),

@@ -16,7 +16,7 @@ from events.alerts import Alert
 from events.commands import Command
 from events.deadletter import DeadLetter
 from events.hazards import HazardUpdate
-from events.incidents import IncidentTransition
+from events.incidents import IncidentUpdate
 from events.readings import Reading
 from events.reports import FIELD_REPORT
 from events.sequence import SequenceAnomaly
@@ -28,7 +28,7 @@ _MODELS: dict[str, type[BaseModel]] = {
     "command": Command,
     "dead_letter": DeadLetter,
     "sequence_anomaly": SequenceAnomaly,
-    "incident_transition": IncidentTransition,
+    "incident_update": IncidentUpdate,
     "hazard_update": HazardUpdate,
 }
 

@@ -148,9 +148,10 @@ class Topics:
     PRIORITY = "fw.priority.v1"
     DEAD_LETTER = "fw.deadletter.v1"
     SEQUENCE = "fw.sequence.v1"
-    ALERTS = "fw.alerts.v1"
+    # v2: alerts carry `condition_key`; incidents are IncidentUpdate records (UPGRADING.md).
+    ALERTS = "fw.alerts.v2"
     COMMANDS = "fw.commands.v1"
-    INCIDENTS = "fw.incidents.v1"
+    INCIDENTS = "fw.incidents.v2"
     AUDIT = "fw.audit.v1"
     # People as sensors (docs/PEOPLE.md): resident reports and patrol check-ins in, hazard
     # rectification out.
@@ -184,7 +185,11 @@ KAFKA_TOPICS: tuple[TopicSpec, ...] = (
         30 * _DAY_MS,
     ),
     TopicSpec(
-        Topics.ALERTS, "alerts raised and updated by the detectors", "compound_id", 6, 365 * _DAY_MS
+        Topics.ALERTS,
+        "condition revisions raised, updated and cleared by the detectors",
+        "compound_id",
+        6,
+        365 * _DAY_MS,
     ),
     TopicSpec(
         Topics.COMMANDS,
@@ -195,7 +200,7 @@ KAFKA_TOPICS: tuple[TopicSpec, ...] = (
     ),
     TopicSpec(
         Topics.INCIDENTS,
-        "incident lifecycle transitions from dispatch",
+        "incident updates from dispatch: the incident as it stands and what changed",
         "compound_id",
         6,
         365 * _DAY_MS,

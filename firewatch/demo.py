@@ -1,8 +1,8 @@
 """`firewatch up --demo`: the simulator's flat-fire scenario through the whole stack.
 
 Publishes the scenario over MQTT (as fast as possible, timestamps ending now), waits for the
-alerts the worker raises, scores them against the scenario's ground truth and prints the table;
-the incidents are then on the duty console for the example compound's stations.
+alerts the worker raises and the incidents dispatch makes of them, scores both against the
+scenario's ground truth and prints the table; the incident is then on the duty console.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from aiokafka import AIOKafkaConsumer
 
 from events.alerts import Alert
+from events.incidents import IncidentUpdate
 from events.topics import Topics
 from firewatch.stack import Endpoints
 from simulators import evaluation, runner, scenarios
@@ -37,7 +38,8 @@ async def _demo(endpoints: Endpoints, idle_s: float) -> evaluation.Report:
     log.info("demo: published %d messages of scenario %s", result.messages, DEMO_SCENARIO)
     assert result.ground_truth is not None
     alerts = await read_alerts(endpoints.kafka_bootstrap, idle_s)
-    report = evaluation.evaluate(result.ground_truth, alerts)
+    incidents = await read_incidents(endpoints.kafka_bootstrap, idle_s)
+    report = evaluation.evaluate(result.ground_truth, alerts, incidents)
     print(evaluation.render_table(report), flush=True)
     log.info("demo: incidents are on the duty console at %s", endpoints.console_url)
     return report
@@ -45,18 +47,28 @@ async def _demo(endpoints: Endpoints, idle_s: float) -> evaluation.Report:
 
 async def read_alerts(bootstrap: str, idle_s: float) -> list[Alert]:
     """Every alert on the topic until none arrived for `idle_s` (the worker has caught up)."""
+    return [Alert.model_validate_json(v) for v in await _read(bootstrap, Topics.ALERTS, idle_s)]
+
+
+async def read_incidents(bootstrap: str, idle_s: float) -> list[IncidentUpdate]:
+    """Every incident update dispatch published until none arrived for `idle_s`."""
+    values = await _read(bootstrap, Topics.INCIDENTS, idle_s)
+    return [IncidentUpdate.model_validate_json(v) for v in values]
+
+
+async def _read(bootstrap: str, topic: str, idle_s: float) -> list[bytes]:
     consumer = AIOKafkaConsumer(
-        Topics.ALERTS,
+        topic,
         bootstrap_servers=bootstrap,
         auto_offset_reset="earliest",
         fetch_max_wait_ms=50,
     )
     await consumer.start()
-    out: list[Alert] = []
+    out: list[bytes] = []
     try:
         while batch := await consumer.getmany(timeout_ms=int(idle_s * 1000)):
             for records in batch.values():
-                out.extend(Alert.model_validate_json(r.value) for r in records)
+                out.extend(r.value for r in records)
     finally:
         await consumer.stop()
     return out

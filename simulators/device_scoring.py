@@ -123,14 +123,14 @@ def alarms_from_alerts(
     alerts: Iterable[Alert], devices: Mapping[str, Trace], start_at: datetime
 ) -> dict[str, list[Alarm]]:
     """Fire-family alerts per device: the device's own, or its area's (an alert with no device
-    whose area is the device's). Each incident counts once, at its first raise."""
+    whose area is the device's). Each condition counts once, at its first raise."""
     t0 = start_at.timestamp()
     first: dict[str, Alert] = {}
     for a in alerts:
         if a.kind in FIRE_FAMILY and a.status is not AlertStatus.CLEARED:
-            seen = first.get(a.incident_key)
+            seen = first.get(a.condition_key)
             if seen is None or a.raised_at < seen.raised_at:
-                first[a.incident_key] = a
+                first[a.condition_key] = a
     by_area: dict[str, list[str]] = {}
     for d in devices.values():
         if d.area_id is not None:

@@ -1,10 +1,12 @@
-"""Score the alerts a pipeline produced against a ground truth (pure).
+"""Score what a pipeline produced against a ground truth (pure): its alerts, and its incidents.
 
-Alerts are grouped into incidents by `incident_key` (revisions and duplicates never count
-twice; `cleared` revisions are ignored); an incident's time is its first `raised_at`, measured
+Alerts are grouped into conditions by `condition_key` (revisions and duplicates never count
+twice; `cleared` revisions are ignored); a condition's time is its first `raised_at`, measured
 in seconds after the ground truth's `start_at`. Each expectation is detected (latency within
-its deadline), late, missed, or raised as too many incidents. Every other incident is a false
-alert unless tolerated; an incident inside a quiet window is false even when tolerated.
+its deadline), late, missed, or raised as too many conditions. Every other condition is a
+false alert unless tolerated; a condition inside a quiet window is false even when tolerated.
+When dispatch's incidents are given too, they are scored by simulators.incident_scoring: a
+run passes only if every expected incident is there as a person should see it, and no other.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from events.alerts import Alert, AlertKind, AlertStatus
+from events.incidents import IncidentUpdate
+from simulators.incident_scoring import IncidentReport, render_incidents, score_incidents
 from simulators.truth import Expectation, GroundTruth, QuietWindow, Tolerated
 
 # A detector that stamps `raised_at` from the device clock may land a hair before the onset.
@@ -34,8 +38,8 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-class Incident(_Frozen):
-    incident_key: str
+class RaisedCondition(_Frozen):
+    condition_key: str
     kind: AlertKind
     compound_id: str
     device_id: str | None
@@ -48,11 +52,11 @@ class ExpectationResult(_Frozen):
     expectation: Expectation
     outcome: Outcome
     latency_s: float | None = None
-    incidents: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
 
 
 class FalseAlert(_Frozen):
-    incident: Incident
+    condition: RaisedCondition
     reason: str
 
 
@@ -61,25 +65,27 @@ class Report(_Frozen):
     expectations: tuple[ExpectationResult, ...]
     false_alerts: tuple[FalseAlert, ...]
     tolerated: int
-    incidents: int
+    conditions: int
+    incidents: IncidentReport | None = None  # when dispatch's incidents were scored
 
     @property
     def passed(self) -> bool:
         ok = all(r.outcome is Outcome.DETECTED for r in self.expectations)
-        return ok and not self.false_alerts
+        incidents_ok = self.incidents is None or self.incidents.passed
+        return ok and not self.false_alerts and incidents_ok
 
 
-def incidents(alerts: Iterable[Alert], truth: GroundTruth) -> list[Incident]:
+def conditions(alerts: Iterable[Alert], truth: GroundTruth) -> list[RaisedCondition]:
     first: dict[str, Alert] = {}
     for a in alerts:
         if a.status is AlertStatus.CLEARED:
             continue
-        seen = first.get(a.incident_key)
+        seen = first.get(a.condition_key)
         if seen is None or a.raised_at < seen.raised_at:
-            first[a.incident_key] = a
+            first[a.condition_key] = a
     out = [
-        Incident(
-            incident_key=a.incident_key,
+        RaisedCondition(
+            condition_key=a.condition_key,
             kind=a.kind,
             compound_id=a.compound_id,
             device_id=a.device_id,
@@ -89,11 +95,11 @@ def incidents(alerts: Iterable[Alert], truth: GroundTruth) -> list[Incident]:
         )
         for a in first.values()
     ]
-    return sorted(out, key=lambda i: (i.t_s, i.incident_key))
+    return sorted(out, key=lambda i: (i.t_s, i.condition_key))
 
 
 def _place_matches(
-    dev: str | None, area: str | None, devices: tuple[str, ...], i: Incident
+    dev: str | None, area: str | None, devices: tuple[str, ...], i: RaisedCondition
 ) -> bool:
     # A gateway alert may name the gateway only in `gateway_id` (device_id None).
     is_gateway = i.device_id is None and i.gateway_id == dev
@@ -102,7 +108,7 @@ def _place_matches(
     return area is None or i.area_id == area or (i.device_id is not None and i.device_id in devices)
 
 
-def _expects(e: Expectation, i: Incident) -> bool:
+def _expects(e: Expectation, i: RaisedCondition) -> bool:
     if e.kind is not i.kind or (e.compound_id and e.compound_id != i.compound_id):
         return False
     return _place_matches(e.device_id, e.area_id, e.area_devices, i) and (
@@ -110,7 +116,7 @@ def _expects(e: Expectation, i: Incident) -> bool:
     )
 
 
-def _in_quiet(q: QuietWindow, i: Incident) -> bool:
+def _in_quiet(q: QuietWindow, i: RaisedCondition) -> bool:
     if not q.start_s <= i.t_s < q.end_s or (q.kinds and i.kind not in q.kinds):
         return False
     if q.compound_id and q.compound_id != i.compound_id:
@@ -118,46 +124,57 @@ def _in_quiet(q: QuietWindow, i: Incident) -> bool:
     return q.device_id is None or q.device_id == i.device_id
 
 
-def _tolerated(t: Tolerated, i: Incident) -> bool:
+def _tolerated(t: Tolerated, i: RaisedCondition) -> bool:
     return t.kind is i.kind and _place_matches(t.device_id, t.area_id, (), i)
 
 
-def _score(e: Expectation, matched: list[Incident]) -> ExpectationResult:
+def _score(e: Expectation, matched: list[RaisedCondition]) -> ExpectationResult:
     if not matched:
         return ExpectationResult(expectation=e, outcome=Outcome.MISSED)
     latency_s = round(matched[0].t_s - e.onset_s, 3)
     outcome = Outcome.DETECTED if latency_s <= e.deadline_s else Outcome.LATE
-    if e.max_incidents is not None and len(matched) > e.max_incidents:
+    if e.max_conditions is not None and len(matched) > e.max_conditions:
         outcome = Outcome.TOO_MANY
-    keys = tuple(i.incident_key for i in matched)
-    return ExpectationResult(expectation=e, outcome=outcome, latency_s=latency_s, incidents=keys)
+    keys = tuple(i.condition_key for i in matched)
+    return ExpectationResult(expectation=e, outcome=outcome, latency_s=latency_s, conditions=keys)
 
 
-def evaluate(truth: GroundTruth, alerts: Iterable[Alert]) -> Report:
-    found = incidents(alerts, truth)
+def evaluate(
+    truth: GroundTruth,
+    alerts: Iterable[Alert],
+    incidents: Iterable[IncidentUpdate] | None = None,
+) -> Report:
+    """The incidents are scored when given and when the truth declares them (a scenario);
+    else the alerts alone (a dataset recording, a detector run)."""
+    found = conditions(alerts, truth)
     used: set[str] = set()
     results = []
     for e in truth.expect:
         matched = [i for i in found if _expects(e, i)]
-        used.update(i.incident_key for i in matched)
+        used.update(i.condition_key for i in matched)
         results.append(_score(e, matched))
     false_alerts: list[FalseAlert] = []
     tolerated = 0
     for i in found:
-        if i.incident_key in used:
+        if i.condition_key in used:
             continue
         if any(_in_quiet(q, i) for q in truth.quiet):
-            false_alerts.append(FalseAlert(incident=i, reason="in a quiet window"))
+            false_alerts.append(FalseAlert(condition=i, reason="in a quiet window"))
         elif any(_tolerated(t, i) for t in truth.tolerate):
             tolerated += 1
         else:
-            false_alerts.append(FalseAlert(incident=i, reason="not expected"))
+            false_alerts.append(FalseAlert(condition=i, reason="not expected"))
     return Report(
         name=truth.name,
         expectations=tuple(results),
         false_alerts=tuple(false_alerts),
         tolerated=tolerated,
-        incidents=len(found),
+        conditions=len(found),
+        incidents=(
+            None
+            if incidents is None or truth.incidents is None
+            else score_incidents(truth, incidents)
+        ),
     )
 
 
@@ -165,6 +182,13 @@ def read_alerts_file(path: Path | str) -> list[Alert]:
     """Alerts as JSON lines (one events.alerts.Alert per line), e.g. a dump of the alerts topic."""
     text = Path(path).read_text(encoding="utf-8")
     return [Alert.model_validate_json(line) for line in text.splitlines() if line.strip()]
+
+
+def read_incidents_file(path: Path | str) -> list[IncidentUpdate]:
+    """Incident updates as JSON lines (events.incidents.IncidentUpdate), e.g. a dump of the
+    incidents topic."""
+    text = Path(path).read_text(encoding="utf-8")
+    return [IncidentUpdate.model_validate_json(ln) for ln in text.splitlines() if ln.strip()]
 
 
 def to_json(report: Report) -> str:
@@ -187,6 +211,8 @@ def render_table(report: Report) -> str:
     lines.append("")
     lines.append(f"false alerts: {len(report.false_alerts)}   tolerated: {report.tolerated}")
     for f in report.false_alerts:
-        i = f.incident
-        lines.append(f"  {i.kind.value:<24} {i.incident_key:<48} t={i.t_s:.1f}s  {f.reason}")
+        i = f.condition
+        lines.append(f"  {i.kind.value:<24} {i.condition_key:<48} t={i.t_s:.1f}s  {f.reason}")
+    if report.incidents is not None:
+        lines += ["", *render_incidents(report.incidents)]
     return "\n".join(lines)

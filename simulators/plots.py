@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from simulators.evaluation import ExpectationResult, Incident
+    from simulators.evaluation import ExpectationResult, RaisedCondition
 
 MAX_PANELS = 16
 # The value drawn per kind of reading: (left axis, right axis). Units are in the names.
@@ -74,14 +74,14 @@ def _applies(e: Expectation, s: DeviceSeries) -> bool:
     return e.compound_id in (None, s.compound_id)
 
 
-def _hit(i: Incident, s: DeviceSeries) -> bool:
+def _hit(i: RaisedCondition, s: DeviceSeries) -> bool:
     if i.device_id is not None:
         return i.device_id == s.device_id
     return i.area_id is not None and i.area_id == s.area_id
 
 
 def panels(
-    by_device: dict[str, DeviceSeries], truth: GroundTruth, incidents: Sequence[Incident]
+    by_device: dict[str, DeviceSeries], truth: GroundTruth, conditions: Sequence[RaisedCondition]
 ) -> list[DeviceSeries]:
     """The devices worth a panel: those an expectation names (device or area) or an alert
     hit, else every device; at most MAX_PANELS, in a stable order."""
@@ -89,7 +89,7 @@ def panels(
         s
         for s in by_device.values()
         if any(_applies(e, s) and (e.device_id or e.area_id) for e in truth.expect)
-        or any(_hit(i, s) for i in incidents)
+        or any(_hit(i, s) for i in conditions)
     ]
     chosen = named or list(by_device.values())
     return sorted(chosen, key=lambda s: s.device_id)[:MAX_PANELS]
@@ -98,7 +98,7 @@ def panels(
 def figure(
     records: Iterable[Record],
     truth: GroundTruth,
-    incidents: Sequence[Incident] = (),
+    conditions: Sequence[RaisedCondition] = (),
     results: Sequence[ExpectationResult] = (),
     readings_t0: datetime | None = None,
 ) -> Figure:
@@ -107,7 +107,7 @@ def figure(
     (a recording replayed with rebased time)."""
     from matplotlib.figure import Figure
 
-    chosen = panels(series(records, readings_t0 or truth.start_at), truth, incidents)
+    chosen = panels(series(records, readings_t0 or truth.start_at), truth, conditions)
     fig = Figure(figsize=(11, 1.2 + 2.2 * max(1, len(chosen))), layout="constrained")
     fig.suptitle(f"{truth.name}: readings, ground truth and alerts")
     if not chosen:
@@ -116,7 +116,7 @@ def figure(
     axes = fig.subplots(len(chosen), 1, sharex=True, squeeze=False)[:, 0]
     outcomes = _outcomes(results)
     for ax, s in zip(axes, chosen, strict=True):
-        _panel(ax, s, truth, [i for i in incidents if _hit(i, s)], outcomes)
+        _panel(ax, s, truth, [i for i in conditions if _hit(i, s)], outcomes)
     axes[-1].set_xlabel(f"seconds after t = 0 ({truth.start_at.isoformat()})")
     return fig
 
@@ -134,7 +134,7 @@ def _panel(
     ax: Axes,
     s: DeviceSeries,
     truth: GroundTruth,
-    hits: list[Incident],
+    hits: list[RaisedCondition],
     outcomes: dict[int, str],
 ) -> None:
     left, right = SERIES[s.kind]

@@ -1,8 +1,10 @@
 """Scenarios: a fleet, a seed, injected conditions, and the ground truth they imply.
 
-A scenario file (YAML) declares injections (what happens, where, when) and the alerts a correct
-pipeline raises: kind (an `events.alerts.AlertKind`), device or area, onset and deadline; plus
-quiet windows where no alert (of the given kinds) may fire, and alerts that are tolerated.
+A scenario file (YAML) declares injections (what happens, where, when), the alerts a correct
+pipeline raises: kind (an `events.alerts.AlertKind`), device or area, onset and deadline; quiet
+windows where no alert (of the given kinds) may fire, and alerts that are tolerated; and the
+incidents a person on duty should see (`incidents`: place, severity, conditions, linkage
+tasks, station). Any other incident fails the scenario.
 
 Library API for other stages' end-to-end tests:
 
@@ -23,7 +25,13 @@ from simulators.devices.base import Intervals
 from simulators.engine import Simulation
 from simulators.fleet import Fleet, load_fleet
 from simulators.injections import Injection, apply_injection
-from simulators.truth import Expectation, GroundTruth, QuietWindow, Tolerated
+from simulators.truth import (
+    Expectation,
+    GroundTruth,
+    IncidentExpectation,
+    QuietWindow,
+    Tolerated,
+)
 
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 
@@ -45,6 +53,7 @@ class Scenario(_Frozen):
     expect: tuple[Expectation, ...] = ()
     quiet: tuple[QuietWindow, ...] = ()
     tolerate: tuple[Tolerated, ...] = ()
+    incidents: tuple[IncidentExpectation, ...] | None = None
     base_dir: Path | None = Field(default=None, exclude=True)
 
     def load_fleet(self) -> Fleet:
@@ -84,6 +93,7 @@ class Scenario(_Frozen):
             expect=expect,
             quiet=self.quiet,
             tolerate=self.tolerate,
+            incidents=self.incidents,
             notes=self.description,
         )
 

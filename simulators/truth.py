@@ -1,14 +1,19 @@
-"""Ground truth: the alerts a correct pipeline raises, and when it must stay quiet.
+"""Ground truth: the alerts a correct pipeline raises, the incidents a person on duty should
+see, and when it must stay quiet.
 
+Two levels. `expect` / `quiet` / `tolerate` score the detectors' alerts (conditions).
+`incidents` scores what dispatch made of them: one incident per physical event in one place,
+its severity, its conditions and its linkage tasks; any other incident is extra, and fails.
 Times are simulated seconds after `start_at` (the run's t = 0), so one ground truth works at any
 replay speed. Used by scenarios, dataset adapters (recordings carry it in their header) and eval.
 """
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
 
-from events.alerts import AlertKind
+from events.alerts import AlertKind, Severity
+from events.incidents import TaskKind, TaskState
 
 
 class _Frozen(BaseModel):
@@ -24,8 +29,11 @@ class Expectation(_Frozen):
     compound_id: str | None = None
     onset_s: float = Field(ge=0)
     deadline_s: float = Field(gt=0)
-    # More distinct incidents than this for one expectation is a failure (duplicates page twice).
-    max_incidents: int | None = Field(default=None, ge=1)
+    # More distinct conditions than this for one expectation is a failure (a duplicate would
+    # be evidence twice). "max_incidents" is the name recordings made before schema 2 carry.
+    max_conditions: int | None = Field(
+        default=None, ge=1, validation_alias=AliasChoices("max_conditions", "max_incidents")
+    )
     # Filled from the fleet: the devices of `area_id`, so a per-device alert in the area matches.
     area_devices: tuple[str, ...] = ()
 
@@ -48,10 +56,43 @@ class Tolerated(_Frozen):
     area_id: str | None = None
 
 
+class TaskExpectation(_Frozen):
+    """A linkage task the incident must carry; in one of `states` when given."""
+
+    kind: TaskKind
+    device_id: str
+    states: tuple[TaskState, ...] = ()
+
+
+class IncidentExpectation(_Frozen):
+    """An incident a person on duty should see: one physical event in one place.
+
+    The place is a building, an area (a charging area: also matched by the area of a
+    condition that joined, so it holds wherever the registry puts the shed) or a device.
+    Its latency counts from `onset_s` to the first evidence of the expected severity.
+    """
+
+    building_id: str | None = None
+    area_id: str | None = None
+    device_id: str | None = None
+    compound_id: str | None = None
+    severity: Severity
+    onset_s: float = Field(ge=0)
+    deadline_s: float = Field(gt=0)
+    kinds: tuple[AlertKind, ...] = ()  # conditions that must have joined it
+    tasks: tuple[TaskExpectation, ...] = ()
+    station_id: str | None = None
+    # May appear (a nuisance pre-alarm a person assesses): then it is not extra; but if it
+    # appears it must match (a cooking pre-alarm must not become a P1).
+    is_optional: bool = False
+
+
 class GroundTruth(_Frozen):
     name: str
     start_at: AwareDatetime
     expect: tuple[Expectation, ...] = ()
     quiet: tuple[QuietWindow, ...] = ()
     tolerate: tuple[Tolerated, ...] = ()
+    # None: the truth says nothing of incidents (a dataset recording); () : none may appear.
+    incidents: tuple[IncidentExpectation, ...] | None = None
     notes: str = ""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from events.alerts import Alert
+from events.incidents import IncidentUpdate
 from simulators.truth import GroundTruth
 
 BEFORE_S = 60.0
@@ -24,8 +25,8 @@ class Window:
     start: datetime
     end: datetime
 
-    def holds(self, alert: Alert) -> bool:
-        return self.start <= alert.raised_at <= self.end
+    def holds(self, at: datetime) -> bool:
+        return self.start <= at <= self.end
 
 
 def window(truth: GroundTruth) -> Window:
@@ -44,5 +45,12 @@ def split(alerts: Iterable[Alert], truth: GroundTruth) -> tuple[list[Alert], lis
     inside: list[Alert] = []
     outside: list[Alert] = []
     for a in alerts:
-        (inside if w.holds(a) else outside).append(a)
+        (inside if w.holds(a.raised_at) else outside).append(a)
     return inside, outside
+
+
+def incidents_in(updates: Iterable[IncidentUpdate], truth: GroundTruth) -> list[IncidentUpdate]:
+    """The incident updates of the run: incidents whose first evidence is in its window
+    (another run's incidents would count as extra incidents and fail the scenario)."""
+    w = window(truth)
+    return [u for u in updates if w.holds(u.raised_at)]

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import faust
 
+from events.alerts import ALERT_SCHEMA_VERSION
 from events.codec import encode_model, kafka_headers
 from events.connections import KafkaConnection, KafkaFlavour
 from events.topics import KAFKA_TOPICS, Topics
@@ -225,7 +226,9 @@ class Worker:
                     Topics.ALERTS,
                     alert.compound_id.encode(),
                     encode_model(alert),
-                    headers=kafka_headers("alert", alert.alert_id, self.cfg.app_id),
+                    headers=kafka_headers(
+                        "alert", alert.alert_id, self.cfg.app_id, ALERT_SCHEMA_VERSION
+                    ),
                 )
             )
             metrics.ALERTS.labels(alert.kind.value, alert.status.value).inc()

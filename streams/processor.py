@@ -16,16 +16,17 @@ from typing import Any, Protocol
 
 from pydantic_core import to_json
 
-from events.alerts import Alert
+from events.alerts import Alert, compound_of, subject_of
 from events.readings import Reading
 from events.sequence import SequenceAnomaly
 from runtime.clock import Clock
 from runtime.partitioner import partition_for
-from streams.detectors.area import CompoundEngine, new_compound_state
+from streams.conditions import Conditions, apply_finding, apply_reset
+from streams.detectors.area import CompoundEngine
+from streams.detectors.compound_state import CompoundState
 from streams.detectors.engine import DeviceEngine
 from streams.detectors.model import Finding, Outcome, Signal
 from streams.detectors.state import DeviceState
-from streams.incidents import apply_finding, apply_reset, subject_of
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +62,9 @@ class Emitted:
     signals: list[Signal] = field(default_factory=list)
 
 
-def _fold(
-    incidents: dict[str, dict[str, Any]], findings: list[Finding], now_s: float, into: Emitted
-) -> None:
+def _fold(conditions: Conditions, findings: list[Finding], now_s: float, into: Emitted) -> None:
     for f in findings:
-        alert = apply_finding(incidents, f, now_s)
+        alert = apply_finding(conditions, f, now_s)
         if alert is not None:
             into.alerts.append(alert)
 
@@ -89,7 +88,7 @@ class DeviceProcessor:
 
     def _after(self, st: DeviceState, out: Outcome, into: Emitted) -> None:
         now_s = self.clock.now_s()
-        _fold(st.incidents, out.findings, now_s, into)
+        _fold(st.conditions, out.findings, now_s, into)
         into.signals.extend(out.signals)
         if out.is_significant or out.findings:
             self.write(st)
@@ -112,16 +111,17 @@ class DeviceProcessor:
         st = self._state(a.device_id)
         self._after(st, self.engine.on_sequence(st, a, self.clock.now_s()), into)
 
-    def reset(self, alert_key: str, resolution_id: str, at_s: float, into: Emitted) -> None:
-        """A person resolved this incident: clear it if this stage holds it (keyed by device)."""
-        device_id = subject_of(alert_key)
+    def reset(self, key: str, resolution_id: str, at_s: float, into: Emitted) -> None:
+        """A person resolved the incident owning condition `key`: clear the condition if this
+        stage holds it (keyed by device)."""
+        device_id = subject_of(key)
         raw = None if device_id in self.cache else self.store.get(device_id)
         if device_id not in self.cache and raw is None:
             return  # not a device of this stage (or of this worker's partitions)
         st = self._state(device_id)
-        if alert_key not in st.incidents:
+        if key not in st.conditions:
             return
-        alert = apply_reset(st.incidents, alert_key, resolution_id, at_s)
+        alert = apply_reset(st.conditions, key, resolution_id, at_s)
         if alert is not None:
             into.alerts.append(alert)
         self.write(st)  # the resolution id too, so a replay after a restart stays a no-op
@@ -162,13 +162,14 @@ class CompoundProcessor:
         self, engine: CompoundEngine, clock: Clock, store: StateStore, partitions: int
     ) -> None:
         self.engine, self.clock, self.store, self.partitions = engine, clock, store, partitions
-        self.cache: dict[str, dict[str, Any]] = {}
+        self.cache: dict[str, CompoundState] = {}
         self.dirty: set[str] = set()
 
-    def _state(self, compound_id: str) -> dict[str, Any]:
+    def _state(self, compound_id: str) -> CompoundState:
         cs = self.cache.get(compound_id)
         if cs is None:
-            cs = self.store.get(compound_id) or new_compound_state()
+            raw = self.store.get(compound_id)
+            cs = CompoundState.from_dict(raw) if raw else CompoundState()
             self.cache[compound_id] = cs
         return cs
 
@@ -176,46 +177,49 @@ class CompoundProcessor:
         compound_id = s.place.compound_id
         cs = self._state(compound_id)
         out = self.engine.on_signal(cs, s)
-        _fold(cs["incidents"], out.findings, self.clock.now_s(), into)
+        _fold(cs.conditions, out.findings, self.clock.now_s(), into)
         # A compound's state holds all its devices' facts: serialising it for every door
-        # toggle cost more than the whole device stage. Written at once when an incident
+        # toggle cost more than the whole device stage. Written at once when a condition
         # moved, else in the periodic flush.
         if out.findings:
             self._write(compound_id, cs)
         else:
             self.dirty.add(compound_id)
 
-    def reset(self, alert_key: str, resolution_id: str, at_s: float, into: Emitted) -> None:
-        """A person resolved this incident: clear it if it is an area incident held here."""
-        compound_id = alert_key.split("/", 1)[0]
-        cs = self.cache.get(compound_id) or self.store.get(compound_id)
-        if cs is None or alert_key not in cs["incidents"]:
+    def reset(self, key: str, resolution_id: str, at_s: float, into: Emitted) -> None:
+        """A person resolved the incident owning condition `key`: clear it if it is an area
+        condition held here, and forget the rule edges behind it."""
+        compound_id = compound_of(key)
+        if compound_id not in self.cache and self.store.get(compound_id) is None:
             return
-        self.cache[compound_id] = cs
-        alert = apply_reset(cs["incidents"], alert_key, resolution_id, at_s)
+        cs = self._state(compound_id)
+        if key not in cs.conditions:
+            return
+        alert = apply_reset(cs.conditions, key, resolution_id, at_s)
         if alert is not None:
             into.alerts.append(alert)
+            _fold(cs.conditions, self.engine.on_reset(cs, key, at_s).findings, at_s, into)
         self._write(compound_id, cs)
 
-    def _write(self, compound_id: str, cs: dict[str, Any]) -> None:
+    def _write(self, compound_id: str, cs: CompoundState) -> None:
         self.dirty.discard(compound_id)
-        self.store.put(compound_id, cs, partition_for(compound_id, self.partitions))
+        self.store.put(compound_id, cs.to_dict(), partition_for(compound_id, self.partitions))
 
     def flush(self) -> int:
         dirty, self.dirty = self.dirty, set()
         for compound_id in dirty:
             cs = self.cache.get(compound_id)
             if cs is not None:
-                self.store.put(compound_id, cs, partition_for(compound_id, self.partitions))
+                self._write(compound_id, cs)
         return len(dirty)
 
     def tick(self, into: Emitted) -> None:
         now_s = self.clock.now_s()
         for compound_id, cs in list(self.cache.items()):
-            if not cs["pending"]:
+            if not cs.silent:
                 continue
-            out = self.engine.on_tick(cs, compound_id, now_s)
-            _fold(cs["incidents"], out.findings, now_s, into)
+            out = self.engine.on_tick(cs, now_s)
+            _fold(cs.conditions, out.findings, now_s, into)
             self._write(compound_id, cs)
 
     def keep_only(self, partitions: set[int]) -> None:
@@ -223,4 +227,4 @@ class CompoundProcessor:
         self.cache = {}
         for key, raw in self.store.items():
             if partition_for(key, self.partitions) in partitions:
-                self.cache[key] = raw
+                self.cache[key] = CompoundState.from_dict(raw)

@@ -1,49 +1,81 @@
-"""Incident resets: a person's resolution in dispatch clears the detector's latched incident.
+"""Condition resets: a person's resolution of an incident clears every condition that joined it.
 
-P1 incidents latch until a person resets them (issue 4): dispatch publishes every lifecycle
-transition on Topics.INCIDENTS (events.incidents.IncidentTransition, keyed by compound). The
-incident lives in the state of one stage on one worker: a device's in the stage keyed by that
-device (readings, priority or sequence), an area's in the compound stage. With several
-workers, the worker reading a compound's transitions is seldom the one holding its devices'
-state, so the forwarder sends each resolution to an internal reset topic per stage,
-partitioned exactly like that stage's topic (by device, or by compound): Faust assigns
-co-partitioned topics together, so the reset reaches the worker that holds the incident, which
-clears it and publishes one CLEARED revision. Other transitions are not the worker's business;
-a stage that does not hold the incident ignores it.
+Fire-family P1 conditions latch until a person resets them (issue 4): dispatch publishes every
+incident update on Topics.INCIDENTS (events.incidents.IncidentUpdate, keyed by compound), and a
+resolution lists the incident's conditions. A condition lives in the state of one stage on one
+worker: a device's in the stage keyed by that device (readings, priority or sequence), an
+area's (and the compound rules' door and offline conditions) in the compound stage. With
+several workers, the worker reading a compound's updates is seldom the one holding its
+devices' state, so the forwarder sends one reset per condition to an internal reset topic per
+stage, partitioned exactly like that stage's topic (by device, or by compound): Faust assigns
+co-partitioned topics together, so the reset reaches the worker that holds the condition,
+which clears it and publishes one CLEARED revision. Other updates are not the worker's
+business; a stage that does not hold the condition ignores its reset.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from events.alerts import compound_of, subject_of
 from events.errors import ContractViolation
-from events.incidents import IncidentTransition
+from events.incidents import IncidentUpdate
 from events.topics import Topics
 from runtime.clock import Clock
 from runtime.partitioner import partition_for
 from streams import codec, metrics
 from streams.config import StreamsConfig
-from streams.incidents import is_resolution, subject_of
 from streams.processor import CompoundProcessor, DeviceProcessor, Emitted
 from streams.table_store import Sender
 
 
+@dataclass(frozen=True, slots=True)
+class ConditionReset:
+    """The internal reset record: one condition, the resolution that clears it, when."""
+
+    condition_key: str
+    resolution_id: str
+    at_s: float
+
+    def encode(self) -> bytes:
+        return json.dumps([self.condition_key, self.resolution_id, self.at_s]).encode()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> ConditionReset:
+        key, resolution_id, at_s = json.loads(payload)
+        return cls(str(key), str(resolution_id), float(at_s))
+
+
+def resets_of(update: IncidentUpdate) -> list[ConditionReset]:
+    """One reset per condition of a resolved incident; none for any other update."""
+    if not update.is_resolution:
+        return []
+    at_s = update.at.timestamp()
+    return [ConditionReset(c.condition_key, update.event_id, at_s) for c in update.conditions]
+
+
 @dataclass(frozen=True)
 class ResetStage:
-    """A stage that may hold incidents: its processor, and whether it is keyed by device
+    """A stage that may hold conditions: its processor, and whether it is keyed by device
     (else by compound); the reset topic gets as many partitions as the processor's stage."""
 
     proc: DeviceProcessor | CompoundProcessor
     is_keyed_by_device: bool
 
-    def key_of(self, t: IncidentTransition) -> str:
-        return subject_of(t.alert_key) if self.is_keyed_by_device else t.compound_id
+    def key_of(self, reset: ConditionReset) -> str | None:
+        """The record key of the stage's own topic, or None when it cannot hold it."""
+        if not self.is_keyed_by_device:
+            return compound_of(reset.condition_key)
+        subject = subject_of(reset.condition_key)
+        return None if subject.startswith("area:") else subject
 
 
 def reset_topic_name(app_id: str, stage: str) -> str:
-    return f"{app_id}-resets-{stage}"
+    # "condition-resets": schema 2 records (ConditionReset); the v1 topics held transitions.
+    return f"{app_id}-condition-resets-{stage}"
 
 
 def reset_agents(
@@ -87,7 +119,7 @@ def _forwarder(
         async for event in stream.events():
             payload: bytes = event.value
             try:
-                t = IncidentTransition.model_validate_json(payload)
+                update = IncidentUpdate.model_validate_json(payload)
             except (ContractViolation, ValueError) as err:  # pydantic's ValidationError too
                 msg = event.message
                 letter = codec.dead_letter(
@@ -103,17 +135,18 @@ def _forwarder(
                 metrics.DEAD_LETTERS.labels(Topics.INCIDENTS).inc()
                 continue
             counter.inc()
-            if not is_resolution(t):
-                continue
             delivered = []
-            for name, stage in stages.items():
-                key = stage.key_of(t)
-                partition = partition_for(key, stage.proc.partitions)
-                topic = topics[name].get_topic_name()
-                delivered.append(
-                    await sender.send(topic, key.encode(), payload, partition=partition)
-                )
-            # Delivered before this transition's offset can be committed (the producer is
+            for reset in resets_of(update):
+                for name, stage in stages.items():
+                    key = stage.key_of(reset)
+                    if key is None:
+                        continue
+                    partition = partition_for(key, stage.proc.partitions)
+                    topic = topics[name].get_topic_name()
+                    delivered.append(
+                        await sender.send(topic, key.encode(), reset.encode(), partition=partition)
+                    )
+            # Delivered before this update's offset can be committed (the producer is
             # flushed before a commit anyway; this keeps the order plain).
             for future in delivered:
                 await future
@@ -132,9 +165,9 @@ def _stage_agent(
 ) -> Any:
     async def reset(stream: Any) -> None:
         async for payload in stream:
-            t = IncidentTransition.model_validate_json(payload)  # validated by the forwarder
+            reset = ConditionReset.decode(payload)  # written by the forwarder above
             emitted = Emitted()
-            stage.proc.reset(t.alert_key, t.incident_key, t.at.timestamp(), emitted)
+            stage.proc.reset(reset.condition_key, reset.resolution_id, reset.at_s, emitted)
             await publish(emitted)
 
     return app.agent(topic, name=f"resets-{name}")(reset)

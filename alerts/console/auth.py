@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from alerts.clock import Clock
 from alerts.console.config import ConsoleConfig
 from alerts.console.passwords import verify_password
 from alerts.console.scope import Scope, scope_of
@@ -18,6 +17,7 @@ from alerts.console.security import LoginBody, is_secure, parse, refuse
 from alerts.console.sessions import COOKIE, SECURE_COOKIE, Session, Sessions, is_csrf_ok
 from alerts.console.throttle import SignInThrottle
 from alerts.registry.registry import Registry
+from runtime.clock import Clock
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,8 @@
 
 The place is structured (a list of parts) so the page words it in the member's language from
 the same catalogue the server uses (`words`). Resolution order: the device's registry point,
-then the incident's subject (a device, or `area:` an area's points), then the building alone.
+then the subject of the incident's lead condition (a device, or `area:` an area's points),
+then the building alone.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ def locate(
     compound_id: str,
     building_id: str | None,
     device_id: str | None,
-    incident_key: str,
+    condition_key: str,
 ) -> dict[str, Any]:
+    """`condition_key`: the incident's lead condition (compound/building/kind/subject)."""
     compound = registry.compound(compound_id)
-    points = _points_of(registry, device_id, incident_key)
+    points = _points_of(registry, device_id, condition_key)
     focus: dict[str, Any] = {
         "compound_id": compound_id,
         "building_id": building_id,
@@ -54,11 +56,11 @@ def locate(
     }
 
 
-def _points_of(registry: Registry, device_id: str | None, incident_key: str) -> list[DevicePoint]:
+def _points_of(registry: Registry, device_id: str | None, condition_key: str) -> list[DevicePoint]:
     point = registry.device_point(device_id)
     if point is not None:
         return [point]
-    subject = incident_key.split("~", maxsplit=1)[0].split("/", 3)[-1]
+    subject = condition_key.split("/", 3)[-1]
     if subject.startswith("area:"):
         return registry.area_points(subject.removeprefix("area:"))
     point = registry.device_point(subject)

@@ -16,7 +16,6 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from alerts.clock import Clock
 from alerts.console.auth import Auth, Caller
 from alerts.console.config import ConsoleConfig
 from alerts.console.i18n import LANGS, catalogue
@@ -30,6 +29,7 @@ from alerts.ledger.db import Database
 from alerts.lifecycle import Action, Incident, Outcome
 from alerts.notify.hub import ConsoleHub
 from alerts.registry.registry import Registry
+from runtime.clock import Clock
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -180,14 +180,14 @@ class Console:
         return web.FileResponse(path, headers=headers)
 
     async def _stream(self, request: web.Request) -> web.StreamResponse:
-        """Server-sent events: the full list first, then every change in scope; ends when the
-        session does (expiry or sign-out)."""
+        """Server-sent events: the full list first, then every change in scope, and the
+        member's own pages; ends when the session does (expiry or sign-out)."""
         caller = self.auth.caller(request)
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
         )
         await response.prepare(request)
-        queue = self.backend.hub.subscribe()
+        queue = self.backend.hub.subscribe(caller.member_id)
         try:
             await _send(response, "snapshot", self._visible(caller))
             while self.auth.sessions.get(caller.token) is not None:
@@ -201,6 +201,8 @@ class Console:
                     break
                 if event.get("type") == "incident" and caller.scope.sees(event["incident"]):
                     await _send(response, "incident", self._view(event["incident"]))
+                elif event.get("type") == "page":  # the hub queues a member's pages only
+                    await _send(response, "page", event)
         except ConnectionResetError:
             log.info("console stream closed by %s", request.remote)
         finally:

@@ -13,8 +13,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from alerts.clock import Clock
 from alerts.ledger.db import Database
+from runtime.clock import Clock
 
 COOKIE = "fw_session"
 SECURE_COOKIE = "__Host-fw_session"  # the __Host- prefix: Secure, path /, no Domain (RFC 6265bis)

@@ -2,9 +2,9 @@
 the page.
 
 Shaped for the "one event, one incident" model (issue 10): place in words and on a plan,
-severity, state, assignee, linkage tasks with their states, a timeline. Phase 1 fills what
-today's `Incident` has (assignee, tasks and timeline stay empty); phase 2 re-maps this module
-only, the page keeps reading the same fields.
+severity, state, assignee, linkage tasks with their states, a timeline. The incident's
+linkage tasks are filled (a failed power cut is the duty member's business); assignee and
+timeline stay empty until the console reads them from the ledger.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from alerts.console.places import locate
 from alerts.errors import TransitionError
 from alerts.escalation import EscalationPolicy, Tier, Until
-from alerts.lifecycle import Action, Incident, Outcome, State
+from alerts.lifecycle import Action, Incident, Outcome, State, Task
 from alerts.registry.models import Station
 from alerts.registry.registry import Registry
 from events.alerts import AlertKind, Severity
@@ -46,14 +46,13 @@ def incident_view(inc: Incident, registry: Registry, policy: EscalationPolicy) -
         "is_open": inc.is_open,
         # Attention until answered (issue 11.3): the page rings for these.
         "needs_answer": inc.state in _UNANSWERED,
-        "place": locate(
-            registry, inc.compound_id, inc.building_id, inc.device_id, inc.incident_key
-        ),
+        # The lead condition's key ends in its subject (a device or an area): the plan shows it.
+        "place": locate(registry, inc.compound_id, inc.building_id, inc.device_id, _lead_key(inc)),
         "station": {"id": station.station_id, "name": station.name, "name_en": station.name_en}
         if station
         else None,
         "assignee": None,
-        "tasks": [],
+        "tasks": [_task(t) for t in inc.tasks.values()],
         "timeline": [],
         "actions": [a.value for a in allowed_actions(inc)],
         "confirm_calls_119": confirm_calls_119(policy, inc.severity),
@@ -81,7 +80,8 @@ def allowed_actions(inc: Incident) -> list[Action]:
     for action in CONSOLE_ACTIONS:
         if action in (Action.CONFIRM, Action.DENY) and not is_assessed:
             continue
-        probe = dataclasses.replace(inc, confirmations=set(inc.confirmations))
+        # A shallow copy: apply() sets the copy's own fields, never the shared conditions.
+        probe = dataclasses.replace(inc)
         try:
             probe.apply(
                 action, actor="probe", at=inc.opened_at, source="probe", outcome=Outcome.TEST
@@ -97,6 +97,24 @@ def confirm_calls_119(policy: EscalationPolicy, severity: Severity) -> bool:
     return any(
         step.on_confirmation and Tier.FORWARD_119 in step.tiers for step in policy.steps(severity)
     )
+
+
+def _lead_key(inc: Incident) -> str:
+    lead = inc.lead_condition
+    return lead.condition_key if lead else inc.incident_key
+
+
+def _task(task: Task) -> dict[str, Any]:
+    """One linkage task; `text` names the action and the device (the page shows it with the
+    state), `kind` and `device_id` let the plan mark it."""
+    text = f"{task.kind.value} {task.device_id}" + (f": {task.detail}" if task.detail else "")
+    return {
+        "kind": task.kind.value,
+        "device_id": task.device_id,
+        "state": task.state.value,
+        "text": text,
+        "updated_at": _iso(task.updated_at),
+    }
 
 
 def _station(station: Station | None) -> dict[str, str] | None:

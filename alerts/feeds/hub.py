@@ -9,13 +9,13 @@ from datetime import timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from alerts.clock import Clock
 from alerts.feeds.config import FeedConfig, FeedsConfig
 from alerts.feeds.delivery import Outcome, Sender
 from alerts.feeds.items import body_of, matches, project
 from alerts.feeds.store import DeliveryLedger, Pending
 from alerts.hazards.maintenance import ItemKind, MaintenanceItem, MaintenanceItems
 from events.feeds import FeedItem
+from runtime.clock import Clock
 
 log = logging.getLogger(__name__)
 # A failing feed is a maintenance job within 24 h (DOMAIN.md §2: work order within 24 h).

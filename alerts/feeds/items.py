@@ -1,20 +1,18 @@
 """From topic records to feed items, a recipient's filter, a recipient's field set (pure).
 
-Incidents come from the incidents topic in the shape dispatch publishes on main
-(`incident_transition`, schema 1); the incidents rework publishes `incident_update` (schema 2,
-`fw.incidents.v2`), read here by its documented field names until the topics move over.
+Incidents come from `fw.incidents.v2` as dispatch publishes them (events.incidents.
+IncidentUpdate, schema 2): one item per change of an incident.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from alerts.feeds.config import FeedConfig, FeedFilter
 from events.feeds import FEED_SCHEMA, REQUIRED_FIELDS, FeedItem, ItemKind
 from events.hazards import HazardUpdate
-from events.incidents import IncidentTransition
+from events.incidents import IncidentUpdate
 
 
 def from_hazard(u: HazardUpdate) -> FeedItem:
@@ -48,51 +46,26 @@ def from_hazard(u: HazardUpdate) -> FeedItem:
     )
 
 
-def from_incident(payload: bytes) -> FeedItem | None:
-    """An incidents-topic record as a feed item; None for a kind this version does not know."""
-    data: dict[str, Any] = json.loads(payload)
-    if data.get("kind") == "incident_transition":
-        t = IncidentTransition.model_validate(data)
-        return FeedItem(
-            feed_id="",
-            event_id=t.event_id,
-            item_kind=ItemKind.INCIDENT,
-            subject_id=t.incident_key,
-            at=t.at,
-            kind=t.incident_kind.value,
-            severity=t.severity.value,
-            state=t.to_state,
-            action=t.action,
-            actor=t.actor,
-            detail=t.detail or None,
-            compound_id=t.compound_id,
-            station_id=t.station_id,
-        )
-    if data.get("kind") == "incident_update":
-        return _from_update(data)
-    return None
-
-
-def _from_update(d: dict[str, Any]) -> FeedItem:
-    place = d.get("place") or {}
-    conditions = d.get("conditions") or [{}]
-    dispatch = d.get("dispatch") or {}
+def from_incident(u: IncidentUpdate) -> FeedItem:
+    """One change of an incident (fw.incidents.v2) as a feed item: the incident as it stands
+    (place, severity, state, station) and the change (action, who, when)."""
+    lead = u.lead_kind
     return FeedItem(
         feed_id="",
-        event_id=f"{d['incident_key']}#{d['seq']}",
+        event_id=u.event_id,
         item_kind=ItemKind.INCIDENT,
-        subject_id=d["incident_key"],
-        at=datetime.fromisoformat(d["at"]),
-        kind=conditions[0].get("kind"),
-        severity=d.get("severity"),
-        state=d.get("state"),
-        action=d.get("action"),
-        actor=d.get("actor"),
-        title=d.get("title"),
-        detail=d.get("detail") or None,
-        compound_id=place.get("compound_id"),
-        building_id=place.get("building_id"),
-        station_id=dispatch.get("station_id"),
+        subject_id=u.incident_key,
+        at=u.at,
+        kind=lead.value if lead else None,
+        severity=u.severity.value,
+        state=u.state.value,
+        action=u.action.value,
+        actor=u.actor,
+        title=u.title,
+        detail=u.detail or None,
+        compound_id=u.place.compound_id,
+        building_id=u.place.building_id,
+        station_id=u.station_id,
     )
 
 

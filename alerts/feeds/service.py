@@ -13,7 +13,6 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import ValidationError
 
-from alerts.clock import Clock, SystemClock
 from alerts.feeds.config import FeedsConfig
 from alerts.feeds.delivery import Sender
 from alerts.feeds.hub import FeedHub, FeedMetrics
@@ -24,7 +23,9 @@ from alerts.ledger.db import Database
 from events.connections import KafkaConnection
 from events.feeds import FeedItem
 from events.hazards import HazardUpdate
+from events.incidents import IncidentUpdate
 from events.topics import Topics
+from runtime.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class FeedService:
         try:
             if record.topic == Topics.HAZARDS:
                 return from_hazard(HazardUpdate.model_validate_json(record.value))
-            return from_incident(record.value)
+            return from_incident(IncidentUpdate.model_validate_json(record.value))
         except (ValidationError, ValueError, KeyError) as exc:
             # The producers validated these; a record we cannot read is a version skew: log it
             # with where it is, it stays on its topic for a fixed feed to read again.

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
-from alerts.clock import Clock
 from alerts.console.passwords import verify_password
 from alerts.hazards.views import Viewer, viewer_of
 from alerts.registry.registry import Registry
+from runtime.clock import Clock
 
 COOKIE = "fw_hazards"
 

@@ -10,7 +10,6 @@ import logging
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from alerts.clock import Clock
 from alerts.errors import TransitionError
 from alerts.hazards import lifecycle
 from alerts.hazards.coverage import SlotResult, longest_slot, missed_slots
@@ -23,6 +22,7 @@ from alerts.hazards.store import HazardStore
 from alerts.registry.registry import Registry
 from events.hazards import HazardUpdate
 from events.reports import CATEGORY_LABELS, HazardReport, PatrolCheckIn
+from runtime.clock import Clock
 
 log = logging.getLogger(__name__)
 

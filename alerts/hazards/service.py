@@ -15,7 +15,6 @@ from typing import Any
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from alerts.clock import Clock, SystemClock
 from alerts.hazards.api import HazardApi
 from alerts.hazards.auth import Auth, Signer
 from alerts.hazards.config import HazardsConfig
@@ -34,6 +33,7 @@ from events.errors import ContractViolation
 from events.hazards import HazardUpdate
 from events.reports import decode_field_report
 from events.topics import Topics
+from runtime.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 PRODUCER = "hazards"

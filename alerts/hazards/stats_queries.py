@@ -1,8 +1,8 @@
 """The SQL behind the monthly statistics, kept apart so each query can follow its tables.
 
-`incident_rows` reads the incidents table of the ledger as it is on main (0001): the columns it
-uses (compound_id, opened_at, acknowledged_at, on_scene_at, outcome) are kept by the incidents
-rework (0003) too. It is the only place the people side reads incident data.
+`incident_rows` reads the ledger's incidents table (incidents v2, migration 0007: one row per
+event in one place, so a fire two detectors saw counts once; the v1 rows are copied into it).
+It is the only place the people side reads incident data.
 """
 
 from __future__ import annotations

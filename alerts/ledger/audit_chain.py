@@ -38,6 +38,12 @@ AUDITED_TABLES: tuple[AuditedTable, ...] = (
     AuditedTable("transitions", ("id",)),
     AuditedTable("notifications", ("incident_key", "step_id", "recipient", "channel")),
     AuditedTable("commands", ("command_id",)),
+    AuditedTable("incident_conditions", ("incident_key", "condition_key")),
+    AuditedTable("incident_tasks", ("incident_key", "task_key")),
+    AuditedTable("work_orders", ("order_id",)),
+    # The v1 incidents as migration 0007 kept them (GB 50440 records): never written again,
+    # so every row keeps the digest the migration's `adopt` entry gave it.
+    AuditedTable("incidents_v1", ("incident_key",)),
 )
 # The audit log's own tables and the migration record (the chain notes migrations by ADOPT).
 # console_sessions holds sign-in state, not case records: it churns with every sign-in and

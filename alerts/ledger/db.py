@@ -71,10 +71,13 @@ class Database:
                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
                 " applied_at DOUBLE PRECISION NOT NULL)"
             )
-        done = {r[0] for r in self.query("SELECT version FROM schema_migrations")}
+        done = {
+            int(r[0]): str(r[1]) for r in self.query("SELECT version, name FROM schema_migrations")
+        }
         applied = []
         for version, name, path in _migrations(directory):
             if version in done:
+                _check_same(version, done[version], name)
                 continue
             with self.transaction():
                 for statement in _statements(path.read_text(encoding="utf-8")):
@@ -85,6 +88,17 @@ class Database:
                 )
             applied.append(version)
         return applied
+
+
+def _check_same(version: int, recorded: str, name: str) -> None:
+    """A number means one migration forever: a ledger that recorded another migration under
+    it (a build from an unmerged branch) would silently miss this one's schema."""
+    if recorded != name:
+        raise LedgerError(
+            f"ledger migration {version} is recorded as {recorded!r}, but this release's"
+            f" {version:04d} is {name!r}: this ledger comes from another build; restore a"
+            " backup made by a release (firewatch ledger restore)"
+        )
 
 
 def _migrations(directory: Path) -> list[tuple[int, str, Path]]:

@@ -1,44 +1,91 @@
-"""The ledger (台账): incidents, transitions, pages and commands, every write audited."""
+"""The ledger (台账): incidents with their conditions and tasks, transitions, pages, commands
+and maintenance work orders. Every write of a batch is one transaction, and every row it
+writes is passed to the signed audit chain inside that transaction (alerts/ledger/audit.py).
+
+Called from a worker thread by the dispatch shell (never on the event loop). One call at a
+time, under the ledger's own lock: the audit chain reads its head inside the writing
+transaction, so two threads on the one connection would interleave two transactions (and a
+checkpoint could sign a head that is then rolled back).
+"""
 
 from __future__ import annotations
 
-import json
+import functools
+import threading
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
+from alerts.ledger import queries
 from alerts.ledger.audit import AuditLog, RowRef
+from alerts.ledger.audit_checkpoints import Checkpoint
 from alerts.ledger.audit_keys import Keyring
+from alerts.ledger.batch import LedgerBatch, PageRecord
 from alerts.ledger.db import Database
-from alerts.lifecycle import Incident, Outcome, State, Transition
-from alerts.linkage import CommandState, PendingCommand
-from events.alerts import AlertKind, LinkageAction, Severity
-from events.commands import Command
+from alerts.ledger.rows import (
+    COMMAND_COLUMNS,
+    CONDITION_COLUMNS,
+    INCIDENT_COLUMNS,
+    TASK_COLUMNS,
+    WORK_ORDER_COLUMNS,
+    Row,
+)
+from alerts.lifecycle import Incident, State, Transition
+from alerts.linkage import PendingCommand
+from alerts.maintenance import WorkOrder, WorkOrderState
 
-_INCIDENT_COLUMNS = (
-    "incident_key, alert_key, kind, severity, state, compound_id, building_id, device_id,"
-    " station_id,"
-    " summary, dispatch_reason, revision, opened_at, acknowledged_at, on_scene_at,"
-    " resolved_at, assessment, outcome, false_alarm_cause, is_muted, confirmations,"
-    " fired_steps, delivery_failures, next_due_at"
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _upsert(table: str, columns: Sequence[str], keys: Sequence[str]) -> str:
+    """INSERT ... ON CONFLICT DO UPDATE (SQLite >= 3.24 and PostgreSQL alike), built once
+    from the fixed column lists of alerts.ledger.rows, never from input."""
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+    marks = ", ".join("?" * len(columns))
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - fixed columns
+        f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    )
+
+
+_SAVE_INCIDENT = _upsert("incidents", INCIDENT_COLUMNS, ("incident_key",))
+_SAVE_CONDITION = _upsert("incident_conditions", CONDITION_COLUMNS, CONDITION_COLUMNS[:2])
+_SAVE_TASK = _upsert("incident_tasks", TASK_COLUMNS, TASK_COLUMNS[:2])
+_SAVE_COMMAND = _upsert("commands", COMMAND_COLUMNS, ("command_id",))
+_SAVE_WORK_ORDER = _upsert("work_orders", WORK_ORDER_COLUMNS, ("order_id",))
+# Records of an incident, deleted with it by retention; `incidents` itself last, since the
+# others find their rows through it. incidents_v1 holds the v1 copies (migration 0007).
+_INCIDENT_RECORDS = (
+    "transitions",
+    "notifications",
+    "commands",
+    "incident_conditions",
+    "incident_tasks",
+    "incidents_v1",
+    "incidents",
 )
 
-# Built once from the fixed column list above, never from input.
-_UPDATE_INCIDENT = (
-    "UPDATE incidents SET "  # noqa: S608
-    + ", ".join(f"{c.strip()} = ?" for c in _INCIDENT_COLUMNS.split(",")[1:])
-    + " WHERE incident_key = ?"
-)
+
+def _locked(method: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(method)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        ledger = args[0]
+        assert isinstance(ledger, Ledger)
+        with ledger.lock:
+            return method(*args, **kwargs)
+
+    return run
 
 
-def ts(at: datetime | None) -> float | None:
-    return at.timestamp() if at is not None else None
-
-
-def dt(value: float | None) -> datetime | None:
-    return datetime.fromtimestamp(value, UTC) if value is not None else None
+@dataclass(frozen=True, slots=True)
+class Restored:
+    incidents: list[Incident]
+    work_orders: list[WorkOrder]
+    commands: list[PendingCommand]
 
 
 class Ledger:
@@ -52,182 +99,196 @@ class Ledger:
         """`keyring` signs the audit chain; `checkpoint_file` receives its signed checkpoints
         (alerts/ledger/audit.py). Without a keyring the chain is checkable but not anchored."""
         self.db = db
+        self.lock = threading.RLock()
         applied = db.migrate()
         self.audit = AuditLog(db, keyring, checkpoint_file, adopt_migrations=applied, now=now)
         self._now = now
         rows = db.query("SELECT COALESCE(MAX(id), 0) FROM transitions")
         self._transition_id = int(rows[0][0])
 
-    def save_incident(self, inc: Incident) -> None:
+    @_locked
+    def write(self, batch: LedgerBatch) -> None:
+        """Everything of one dispatcher step, in one transaction."""
+        if batch.is_empty:
+            return
         with self.db.transaction():
-            self._write_incident(inc)
-            self.audit.append(
-                self._now(),
-                "dispatch",
-                "incident_saved",
-                inc.incident_key,
-                {"state": inc.state.value, "revision": inc.revision},
-                rows=[("incidents", (inc.incident_key,))],
-            )
+            for row, condition_rows, task_rows in batch.incidents:
+                self._incident(row, condition_rows, task_rows)
+            for transition in batch.transitions:
+                self._transition(transition)
+            for row in batch.commands:
+                self._command(row)
+            for row in batch.work_orders:
+                self._work_order(row)
+            for page in batch.pages:
+                self._page(page)
 
-    def _write_incident(self, inc: Incident) -> None:
-        values = _incident_values(inc)
-        updated = self.db.execute(_UPDATE_INCIDENT, (*values[1:], values[0]))
-        if updated == 0:
-            marks = ", ".join("?" * len(values))
-            self.db.execute(f"INSERT INTO incidents ({_INCIDENT_COLUMNS}) VALUES ({marks})",  # noqa: S608 - fixed column list
-                            values)  # fmt: skip
+    @_locked
+    def checkpoint(self) -> Checkpoint | None:
+        """Sign the committed head of the audit chain (outside any write: under the lock)."""
+        return self.audit.checkpoint()
 
-    def record(self, inc: Incident, transition: Transition) -> None:
-        """Persist the incident and one transition, audited, in one transaction."""
-        t = transition
-        with self.db.transaction():
-            self._transition_id += 1
-            self.db.execute(
-                "INSERT INTO transitions (id, incident_key, action, from_state, to_state, actor,"
-                " at, source, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (self._transition_id, t.incident_key, t.action.value, t.from_state.value,
-                 t.to_state.value, t.actor, t.at.timestamp(), t.source, t.detail),
-            )  # fmt: skip
-            self._write_incident(inc)
-            self.audit.append(
-                t.at.timestamp(), t.actor, t.action.value, t.incident_key,
-                {"from": t.from_state.value, "to": t.to_state.value, "source": t.source,
-                 "detail": t.detail},
-                rows=[("transitions", (self._transition_id,)), ("incidents", (inc.incident_key,))],
-            )  # fmt: skip
+    @_locked
+    def close(self) -> None:
+        """After any write in flight (a cancelled step's worker thread still finishes it)."""
+        self.db.close()
 
-    def record_page(self, incident_key: str, step_id: str, recipient: str, channel: str,  # noqa: PLR0917
-                    at: datetime, is_ok: bool, detail: str) -> None:  # fmt: skip
-        with self.db.transaction():
-            self.db.execute(
-                "INSERT INTO notifications (incident_key, step_id, recipient, channel, at, is_ok,"
-                " detail) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                # a step re-fired after a restart pages again (at least once): keep the last
-                " ON CONFLICT (incident_key, step_id, recipient, channel) DO UPDATE SET"
-                " at = excluded.at, is_ok = excluded.is_ok, detail = excluded.detail",
-                (incident_key, step_id, recipient, channel, at.timestamp(), int(is_ok), detail),
-            )
-            self.audit.append(at.timestamp(), "dispatch", "page", incident_key,
-                              {"step": step_id, "to": recipient, "channel": channel,
-                               "ok": is_ok, "detail": detail},
-                              rows=[("notifications", (incident_key, step_id, recipient,
-                                                       channel))])  # fmt: skip
+    @_locked
+    def ping(self) -> None:
+        """A round trip to the database (readiness): raises when it is unreachable."""
+        self.db.query("SELECT 1")
 
-    def save_command(self, pending: PendingCommand, actor: str = "dispatch") -> None:
-        c = pending.command
-        with self.db.transaction():
-            updated = self.db.execute(
-                "UPDATE commands SET state = ?, confirmed_at = ? WHERE command_id = ?",
-                (pending.state.value, ts(pending.confirmed_at), c.command_id),
-            )
-            if updated == 0:
-                self.db.execute(
-                    "INSERT INTO commands (command_id, incident_key, action, compound_id,"
-                    " gateway_id, device_id, issued_at, deadline_at, confirmed_at, state)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (c.command_id, c.incident_key, c.action.value, c.compound_id, c.gateway_id,
-                     c.device_id, c.issued_at.timestamp(), pending.deadline_at.timestamp(),
-                     ts(pending.confirmed_at), pending.state.value),
-                )  # fmt: skip
-            at = pending.confirmed_at or c.issued_at
-            self.audit.append(at.timestamp(), actor, f"command_{pending.state.value}",
-                              c.incident_key, {"command_id": c.command_id},
-                              rows=[("commands", (c.command_id,))])  # fmt: skip
+    def _incident(self, row: Row, condition_rows: list[Row], task_rows: list[Row]) -> None:
+        key = row[0]
+        self.db.execute(_SAVE_INCIDENT, row)
+        refs: list[RowRef] = [("incidents", (key,))]
+        for condition in condition_rows:
+            self.db.execute(_SAVE_CONDITION, condition)
+            refs.append(("incident_conditions", condition[:2]))
+        for task in task_rows:
+            self.db.execute(_SAVE_TASK, task)
+            refs.append(("incident_tasks", task[:2]))
+        state, seq = row[INCIDENT_COLUMNS.index("state")], row[INCIDENT_COLUMNS.index("seq")]
+        self.audit.append(
+            self._now(), "dispatch", "incident_saved", key, {"state": state, "seq": seq}, refs
+        )
 
+    def _command(self, row: Row) -> None:
+        self.db.execute(_SAVE_COMMAND, row)
+        command_id, incident_key, issued_at, confirmed_at = row[0], row[1], row[6], row[8]
+        self.audit.append(
+            confirmed_at or issued_at,
+            "dispatch",
+            f"command_{row[-1]}",
+            incident_key,
+            {"command_id": command_id},
+            rows=[("commands", (command_id,))],
+        )
+
+    def _work_order(self, row: Row) -> None:
+        self.db.execute(_SAVE_WORK_ORDER, row)
+        order_id = row[0]
+        self.audit.append(
+            row[8],
+            "dispatch",
+            f"work_order_{row[12]}",
+            row[1],
+            {"order_id": order_id, "revision": row[11]},
+            rows=[("work_orders", (order_id,))],
+        )
+
+    def _transition(self, t: Transition) -> None:
+        self._transition_id += 1
+        self.db.execute(
+            "INSERT INTO transitions (id, incident_key, action, from_state, to_state, actor,"
+            " at, source, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                self._transition_id,
+                t.incident_key,
+                t.action.value,
+                t.from_state.value,
+                t.to_state.value,
+                t.actor,
+                t.at.timestamp(),
+                t.source,
+                t.detail,
+            ),
+        )
+        self.audit.append(
+            t.at.timestamp(),
+            t.actor,
+            t.action.value,
+            t.incident_key,
+            {
+                "from": t.from_state.value,
+                "to": t.to_state.value,
+                "source": t.source,
+                "detail": t.detail,
+            },
+            rows=[("transitions", (self._transition_id,))],
+        )
+
+    def _page(self, p: PageRecord) -> None:
+        self.db.execute(
+            "INSERT INTO notifications (incident_key, step_id, recipient, channel, at, is_ok,"
+            " detail) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            # a step re-fired after a restart pages again (at least once): keep the last
+            " ON CONFLICT (incident_key, step_id, recipient, channel) DO UPDATE SET"
+            " at = excluded.at, is_ok = excluded.is_ok, detail = excluded.detail",
+            (
+                p.incident_key,
+                p.step_id,
+                p.recipient,
+                p.channel,
+                p.at.timestamp(),
+                int(p.is_ok),
+                p.detail,
+            ),
+        )
+        self.audit.append(
+            p.at.timestamp(),
+            "dispatch",
+            "page",
+            p.incident_key,
+            {
+                "step": p.step_id,
+                "to": p.recipient,
+                "channel": p.channel,
+                "ok": p.is_ok,
+                "detail": p.detail,
+            },
+            rows=[("notifications", (p.incident_key, p.step_id, p.recipient, p.channel))],
+        )
+
+    # -- reads (alerts.ledger.queries) ------------------------------------------------------
+    @_locked
+    def restore(self, resolved_since: datetime) -> Restored:
+        """What dispatch keeps in memory: open incidents, those resolved since
+        `resolved_since` (hold-off, replays), open or recently done work orders, and
+        commands awaiting their read-back."""
+        return Restored(
+            queries.incidents(self.db, queries.OPEN_OR_SINCE, queries.since(resolved_since)),
+            queries.work_orders(self.db, open_or_done_since=resolved_since),
+            queries.pending_commands(self.db),
+        )
+
+    @_locked
     def open_incidents(self) -> list[Incident]:
-        rows = self.db.query(
-            f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE state <> ? ORDER BY opened_at",  # noqa: S608
-            (State.RESOLVED.value,),
-        )
-        return [_incident_from(r) for r in rows]
+        return queries.incidents(self.db, "state <> ?", (State.RESOLVED.value,))
 
+    @_locked
     def incident(self, incident_key: str) -> Incident | None:
-        rows = self.db.query(
-            f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE incident_key = ?",  # noqa: S608
-            (incident_key,),
-        )
-        return _incident_from(rows[0]) if rows else None
+        found = queries.incidents(self.db, "incident_key = ?", (incident_key,))
+        return found[0] if found else None
 
-    def last_occurrence(self, alert_key: str) -> tuple[int, int, datetime | None]:
-        """(occurrences so far, highest revision seen, last resolution) of an alert key."""
-        rows = self.db.query(
-            "SELECT COUNT(*), COALESCE(MAX(revision), 0), MAX(resolved_at) FROM incidents"
-            " WHERE alert_key = ?",
-            (alert_key,),
-        )
-        return int(rows[0][0]), int(rows[0][1]), dt(rows[0][2])
+    @_locked
+    def work_orders(self) -> list[WorkOrder]:
+        return queries.work_orders(self.db)
 
-    def has_command(self, command_id: str) -> bool:
-        rows = self.db.query("SELECT 1 FROM commands WHERE command_id = ?", (command_id,))
-        return bool(rows)
-
+    @_locked
     def pending_commands(self) -> list[PendingCommand]:
-        rows = self.db.query(
-            "SELECT command_id, incident_key, action, compound_id, gateway_id, device_id,"
-            " issued_at, deadline_at FROM commands WHERE state = ?",
-            (CommandState.PENDING.value,),
-        )
-        out = []
-        for cid, key, action, comp, gw, dev, issued, deadline in rows:
-            issued_at, deadline_at = _at(issued), _at(deadline)
-            cmd = Command(command_id=cid, incident_key=key, action=LinkageAction(action),
-                          compound_id=comp, gateway_id=gw, device_id=dev, issued_at=issued_at,
-                          readback_deadline_s=max(0.001, deadline - issued))  # fmt: skip
-            out.append(PendingCommand(cmd, deadline_at))
-        return out
+        return queries.pending_commands(self.db)
 
+    @_locked
     def transitions(self, incident_key: str) -> list[tuple[Any, ...]]:
-        return self.db.query(
-            "SELECT action, from_state, to_state, actor, at, source, detail FROM transitions"
-            " WHERE incident_key = ? ORDER BY id",
-            (incident_key,),
-        )
+        return queries.transitions(self.db, incident_key)
 
+    @_locked
     def purge_before(self, cutoff: datetime) -> dict[str, int]:
-        """Retention: drop resolved incidents (and their records) resolved before `cutoff`."""
-        at = cutoff.timestamp()
+        """Retention: drop resolved incidents (and their records) resolved before `cutoff`,
+        and work orders done before it; the audit records what went (keys_where before the
+        deletes) and keeps its chain checkable."""
         old = "SELECT incident_key FROM incidents WHERE state = ? AND resolved_at < ?"
-        args = (State.RESOLVED.value, at)
+        args: tuple[Any, ...] = (State.RESOLVED.value, cutoff.timestamp())
+        deletes = [(table, f"incident_key IN ({old})", args) for table in _INCIDENT_RECORDS]
+        done = (WorkOrderState.DONE.value, cutoff.timestamp())
+        deletes.append(("work_orders", "state = ? AND done_at < ?", done))
+        deleted: list[RowRef] = []
+        counts: dict[str, int] = {}
         with self.db.transaction():
-            deleted: list[RowRef] = []
-            counts = {}
-            for table in ("transitions", "notifications", "commands", "incidents"):
-                where = f"incident_key IN ({old})"
-                deleted += [(table, k) for k in self.audit.keys_where(table, where, args)]
-                counts[table] = self.db.execute(
-                    f"DELETE FROM {table} WHERE {where}",  # noqa: S608
-                    args,
-                )
-            counts["audit_log"] = self.audit.purge_before(at, deleted, counts)
+            for table, where, params in deletes:
+                deleted += [(table, k) for k in self.audit.keys_where(table, where, params)]
+                sql = f"DELETE FROM {table} WHERE {where}"  # noqa: S608 - fixed tables and text
+                counts[table] = self.db.execute(sql, params)
+            counts["audit_log"] = self.audit.purge_before(cutoff.timestamp(), deleted, counts)
         return counts
-
-
-def _at(value: float) -> datetime:
-    return datetime.fromtimestamp(value, UTC)
-
-
-def _incident_values(inc: Incident) -> tuple[Any, ...]:
-    return (
-        inc.incident_key, inc.alert_key, inc.kind.value, inc.severity.value, inc.state.value,
-        inc.compound_id,
-        inc.building_id, inc.device_id, inc.station_id, inc.summary, inc.dispatch_reason,
-        inc.revision, inc.opened_at.timestamp(), ts(inc.acknowledged_at), ts(inc.on_scene_at),
-        ts(inc.resolved_at), inc.assessment, inc.outcome.value if inc.outcome else None,
-        inc.false_alarm_cause, int(inc.is_muted), json.dumps(sorted(inc.confirmations)),
-        json.dumps(sorted(inc.fired_steps)), inc.delivery_failures, ts(inc.next_due_at),
-    )  # fmt: skip
-
-
-def _incident_from(r: tuple[Any, ...]) -> Incident:
-    opened = _at(r[12])
-    return Incident(
-        incident_key=r[0], alert_key=r[1], kind=AlertKind(r[2]), severity=Severity(r[3]),
-        state=State(r[4]), compound_id=r[5], building_id=r[6], device_id=r[7], station_id=r[8],
-        summary=r[9], dispatch_reason=r[10], revision=int(r[11]), opened_at=opened,
-        acknowledged_at=dt(r[13]), on_scene_at=dt(r[14]), resolved_at=dt(r[15]),
-        assessment=r[16], outcome=Outcome(r[17]) if r[17] else None, false_alarm_cause=r[18],
-        is_muted=bool(r[19]), confirmations=set(json.loads(r[20])),
-        fired_steps=set(json.loads(r[21])), delivery_failures=int(r[22]),
-        next_due_at=dt(r[23]),
-    )  # fmt: skip

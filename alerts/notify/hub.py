@@ -1,4 +1,7 @@
-"""In-process fan-out to the duty console's live streams (SSE): incidents and pages."""
+"""In-process fan-out to the duty console's live streams (SSE): incidents and pages.
+
+A page to the console channel is delivered only when a console of its recipient is open and
+the page was queued to it: never claimed delivered into the void (issue 13)."""
 
 from __future__ import annotations
 
@@ -12,18 +15,39 @@ from alerts.notify.base import Delivery, Page
 log = logging.getLogger(__name__)
 
 
+Queue = asyncio.Queue[dict[str, Any]]
+
+
 class ConsoleHub:
     def __init__(self, queue_size: int = 1000) -> None:
-        self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
+        self._subscribers: set[Queue] = set()
+        self._members: dict[Queue, str] = {}  # whose console each stream is
         self._queue_size = queue_size
 
-    def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self._queue_size)
+    def subscribe(self, member_id: str | None = None) -> Queue:
+        queue: Queue = asyncio.Queue(self._queue_size)
         self._subscribers.add(queue)
+        if member_id is not None:
+            self._members[queue] = member_id
         return queue
 
-    def unsubscribe(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+    def unsubscribe(self, queue: Queue) -> None:
         self._subscribers.discard(queue)
+        self._members.pop(queue, None)
+
+    def page(self, member_id: str, event: dict[str, Any]) -> int:
+        """Queue a page for every open console of `member_id`; how many took it."""
+        taken = 0
+        for queue, member in list(self._members.items()):
+            if member != member_id:
+                continue
+            try:
+                queue.put_nowait(event)
+                taken += 1
+            except asyncio.QueueFull:
+                log.warning("console stream of %s not reading: dropping it", member_id)
+                self.unsubscribe(queue)
+        return taken
 
     def close(self) -> None:
         """Tell every open stream to end (the service is stopping)."""
@@ -39,7 +63,7 @@ class ConsoleHub:
                 queue.put_nowait(event)
             except asyncio.QueueFull:
                 log.warning("console stream not reading: dropping it (it will resync)")
-                self._subscribers.discard(queue)
+                self.unsubscribe(queue)
         return len(self._subscribers)
 
 
@@ -48,13 +72,13 @@ class ConsoleChannel:
         self._hub = hub
 
     async def deliver(self, page: Page) -> Delivery:
-        self._hub.publish(
-            {
-                "type": "page",
-                "incident_key": page.incident_key,
-                "recipient": page.recipient_id,
-                "step": page.step_id,
-                "title": page.title,
-            }
-        )
-        return Delivery(True, "on the console")
+        event = {
+            "type": "page",
+            "incident_key": page.incident_key,
+            "recipient": page.recipient_id,
+            "step": page.step_id,
+            "title": page.title,
+        }
+        if self._hub.page(page.recipient_id, event):
+            return Delivery(True, "shown on the member's console")
+        return Delivery(False, "no console of this member is open")

@@ -1,304 +1,310 @@
-"""The dispatch service layer: alerts in, incidents, pages, escalation, commands, read-back.
+"""The dispatcher: the functional core of dispatch. Alerts, actions, ticks and read-backs in;
+effects out (alerts.service.effects), applied once by the shell (alerts.service.shell).
 
-One incident per alert incident key: revisions update it, so an alert storm pages each
-recipient once. Time comes from the injected clock; deadlines are persisted on the incident
-(`next_due_at`) and the commands table, so a restarted service re-arms them from the ledger.
+One incident per physical event in one place (alerts.grouping): its conditions join it, its
+severity only rises, a second detector confirms it, read-backs and unreachable devices move
+its linkage tasks; device health becomes maintenance work orders. Time is an argument;
+deadlines are kept on the incident (`next_due_at`) and the pending commands, and the state is
+rebuilt from the ledger after a restart (restore), so no timer is lost.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
-from alerts.clock import Clock
+from alerts.book import CompoundBook, within
 from alerts.config import DispatchConfig
-from alerts.escalation import Progress, Step, due_steps, next_deadline
-from alerts.ledger.store import Ledger
-from alerts.lifecycle import Action, Incident, Outcome, Transition
-from alerts.linkage import (
-    CommandState,
-    PendingCommand,
-    describe_miss,
-    is_confirmed_by,
-    make_command,
-    not_confirmed_alert,
-)
-from alerts.recipients import resolve
+from alerts.escalation import EscalationPolicy
+from alerts.grouping import absorbs, condition_of, place_of, sources_of, title_of
+from alerts.lifecycle import Action, Incident, Outcome, State
+from alerts.linkage import CommandState, PendingCommand, describe_miss, is_confirmed_by
+from alerts.maintenance import WorkOrder, fold
 from alerts.registry.registry import Registry
 from alerts.routing import route
-from alerts.service.pager import Pager
-from alerts.service.ports import Outbox
-from events.alerts import (
-    Alert,
-    AlertKind,
-    AlertStatus,
-    LinkageAction,
-    LinkageRequest,
-    Severity,
-)
-
-log = logging.getLogger(__name__)
+from alerts.service.effects import Effects
+from alerts.service.operations import IncidentOps
+from events.alerts import Alert, AlertStatus, ConditionFamily
+from events.incidents import TaskState, incident_key
 
 SYSTEM = "dispatch"
-_RANK = {Severity.P1: 1, Severity.P2: 2, Severity.P3: 3}
-# Kinds that are a fire once confirmed: they release the building's evacuation-route locks.
-FIRE_KINDS = frozenset({AlertKind.FIRE, AlertKind.THERMAL_RUNAWAY, AlertKind.SMOKE_NEAR_CHARGING})
 
 
 class Dispatcher:
-    def __init__(  # noqa: PLR0917 - the ports the service layer is composed of
-        self,
-        registry: Registry,
-        config: DispatchConfig,
-        ledger: Ledger,
-        pager: Pager,
-        outbox: Outbox,
-        clock: Clock,
-        on_change: Callable[[Incident], None] = lambda _inc: None,
-    ) -> None:
+    def __init__(self, registry: Registry, config: DispatchConfig) -> None:
         self.registry = registry
         self.config = config
-        self.ledger = ledger
-        self.pager = pager
-        self.outbox = outbox
-        self.clock = clock
-        self.on_change = on_change
-        self.incidents: dict[str, Incident] = {}  # open incidents by alert key
-        self.commands: dict[str, PendingCommand] = {}  # pending by command id
+        self.books: dict[str, CompoundBook] = {}
+        self.commands: dict[str, PendingCommand] = {}  # pending, by command id
+        self.ops = IncidentOps(registry, config, self.commands)
         self.alerts_seen = 0
         self.alerts_ignored = 0
-        self._outgoing: list[tuple[Incident, Transition]] = []
 
-    def restore(self) -> int:
-        """Re-arm open incidents and pending commands from the ledger (after a restart)."""
-        for inc in self.ledger.open_incidents():
-            self.incidents[inc.alert_key] = inc
-        for pending in self.ledger.pending_commands():
+    @property
+    def policy(self) -> EscalationPolicy:
+        return self.config.escalation
+
+    def restore(
+        self,
+        incidents: Iterable[Incident],
+        work_orders: Iterable[WorkOrder],
+        commands: Iterable[PendingCommand],
+    ) -> int:
+        """Rebuild the books from the ledger (after a restart or a rebalance)."""
+        count = 0
+        for inc in incidents:
+            self._book(inc.compound_id).add(inc)
+            count += 1
+        for order in work_orders:
+            self._book(order.compound_id).work_orders[order.condition_key] = order
+        for pending in commands:
             self.commands[pending.command.command_id] = pending
-        return len(self.incidents) + len(self.commands)
+            count += 1
+        return count
+
+    def _book(self, compound_id: str) -> CompoundBook:
+        book = self.books.get(compound_id)
+        if book is None:
+            book = self.books[compound_id] = CompoundBook(compound_id)
+        return book
 
     # -- alerts in --------------------------------------------------------------------------
-    async def handle_alert(self, alert: Alert) -> Incident | None:
-        try:
-            return await self._handle_alert(alert)
-        finally:
-            await self._flush()
-
-    async def _handle_alert(self, alert: Alert) -> Incident | None:
+    def on_alert(self, alert: Alert, now: datetime) -> Effects:
         self.alerts_seen += 1
-        inc = self.incidents.get(alert.incident_key)
-        if inc is not None:
-            if alert.revision <= inc.revision:
-                self.alerts_ignored += 1  # a duplicate or a storm revision already applied
-                return inc
-            await self._update(inc, alert)
-            return inc
+        fx = Effects()
+        book = self._book(alert.compound_id)
+        family = alert.family
+        if family is ConditionFamily.MAINTENANCE:
+            self._maintenance(book, alert, now, fx)
+        elif family is ConditionFamily.LINKAGE:
+            self._readback(book, alert, now, fx)
+        else:
+            self._duty(book, alert, now, fx)
+        return fx
+
+    def _duty(self, book: CompoundBook, alert: Alert, now: datetime, fx: Effects) -> None:
+        key = alert.condition_key
+        owner = book.owner_of(key)
+        if owner is not None and alert.revision <= owner.conditions[key].revision:
+            self.alerts_ignored += 1  # a duplicate, a replay or a storm revision already seen
+            return
+        if owner is not None and owner.is_open:
+            self._update(owner, alert, now, fx)
+            return
         if alert.status is AlertStatus.CLEARED:
+            if owner is not None:  # remembered, so its replays are recognised
+                owner.conditions[key].revision = alert.revision
+                owner.conditions[key].status = AlertStatus.CLEARED
             self.alerts_ignored += 1
-            return None
-        count, max_revision, resolved_at = self.ledger.last_occurrence(alert.incident_key)
-        is_new = count == 0 or alert.revision > max_revision
-        is_new = is_new or (resolved_at is not None and alert.raised_at > resolved_at)
-        if not is_new:
-            self.alerts_ignored += 1  # a replay of an incident already closed
-            return None
-        key = alert.incident_key if count == 0 else f"{alert.incident_key}~{count + 1}"
-        return await self._open(key, alert)
+            return
+        place = place_of(alert)
+        live = book.live_at(place.key)
+        if live is None and alert.family is ConditionFamily.DEVICE:
+            fire = book.fire_in(alert.building_id)
+            live = fire if fire is not None and absorbs(fire, alert) else None
+        if live is not None:
+            self._join(book, live, alert, now, fx)
+            return
+        latest = book.latest_at(place.key)
+        if latest is not None and self._is_flapping(latest, alert, now):
+            self._reopen(book, latest, alert, now, fx)
+            return
+        self._open(book, alert, now, fx)
 
-    async def _open(self, key: str, alert: Alert) -> Incident:
-        now = self.clock.now()
-        inc = Incident(
-            incident_key=key, alert_key=alert.incident_key, kind=alert.kind,
-            severity=alert.severity, compound_id=alert.compound_id, opened_at=now,
-            building_id=alert.building_id, device_id=alert.device_id, summary=alert.summary,
-            revision=alert.revision, confirmations=_sources(alert),
-        )  # fmt: skip
-        self.incidents[alert.incident_key] = inc
-        decision = route(self.registry, inc.compound_id, now, self.busy_stations())
-        inc.station_id = decision.station_id
-        inc.dispatch_reason = decision.explain()
-        self._record(inc, inc.apply(Action.DISPATCH, actor=SYSTEM, at=now, source=SYSTEM,
-                                    detail=inc.dispatch_reason))  # fmt: skip
-        await self._issue(inc, alert.linkage, now)
-        await self._escalate(inc, now)
-        return inc
+    def _is_flapping(self, inc: Incident, alert: Alert, now: datetime) -> bool:
+        cfg = self.config
+        return (
+            alert.severity in cfg.quiet_reopen_on
+            and not alert.severity.is_above(inc.severity)
+            and within(inc.resolved_at, now, cfg.reopen_holdoff_s)
+        )
 
-    async def _update(self, inc: Incident, alert: Alert) -> None:
-        inc.revision = alert.revision
-        now = self.clock.now()
-        sources = _sources(alert) - inc.confirmations
-        is_material = bool(sources) or _RANK[alert.severity] < _RANK[inc.severity]
-        inc.confirmations |= sources
-        if _RANK[alert.severity] < _RANK[inc.severity]:
-            inc.severity = alert.severity
-        if alert.status is AlertStatus.CLEARED:
-            # The condition ended; the incident stays open until a person resolves it.
-            self._note(inc, now, f"condition cleared (revision {alert.revision})")
-        elif is_material:
-            self._note(inc, now, f"revision {alert.revision}: sources {sorted(inc.confirmations)}")
-        await self._issue(inc, alert.linkage, now)
-        if is_material:
-            await self._escalate(inc, now)
+    def _open(self, book: CompoundBook, alert: Alert, now: datetime, fx: Effects) -> None:
+        place = place_of(alert)
+        key = incident_key(place, alert.raised_at)
+        while key in book.incidents:  # a second incident of one place within the same ms
+            key += "+"
+        inc = Incident(key, place, alert.severity, now, alert.raised_at, severity_since=now)
+        inc.conditions[alert.condition_key] = condition_of(alert)
+        inc.title = title_of(inc)
+        book.add(inc)
+        busy = self.busy_stations()
+        inc.dispatch = route(self.registry, place.compound_id, now, busy).note()
+        t = inc.apply(
+            Action.DISPATCH, actor=SYSTEM, at=now, source=SYSTEM, detail=inc.dispatch.text
+        )
+        self.ops.record(inc, t, fx)
+        self.ops.plan_tasks(inc, alert, now, fx)
+        self.ops.escalate(inc, now, fx)
+
+    def _join(
+        self, book: CompoundBook, inc: Incident, alert: Alert, now: datetime, fx: Effects
+    ) -> None:
+        inc.conditions[alert.condition_key] = condition_of(alert)
+        book.own(alert.condition_key, inc)
+        where = alert.device_id or alert.area_id or alert.condition_key
+        self._absorb(inc, alert, now, fx, f"{alert.kind.value} at {where} joined")
+
+    def _reopen(
+        self, book: CompoundBook, inc: Incident, alert: Alert, now: datetime, fx: Effects
+    ) -> None:
+        """Flapping: the same incident again, acknowledged already, nobody paged again."""
+        inc.conditions[alert.condition_key] = condition_of(alert)
+        book.own(alert.condition_key, inc)
+        detail = f"{alert.kind.value} returned within the hold-off: reopened, nobody paged"
+        t = inc.apply(Action.REOPEN, actor=SYSTEM, at=now, source=SYSTEM, detail=detail)
+        self.ops.record(inc, t, fx)
+        inc.title = title_of(inc)
+        self.ops.escalate(inc, now, fx)
+
+    def _update(self, inc: Incident, alert: Alert, now: datetime, fx: Effects) -> None:
+        cond = inc.conditions[alert.condition_key]
+        was = (cond.severity, set(cond.sources), cond.status)
+        cond.revision, cond.status, cond.summary = alert.revision, alert.status, alert.summary
+        cond.severity = max(cond.severity, alert.severity, key=lambda s: -s.rank)
+        cond.sources = tuple(sorted(set(cond.sources) | set(sources_of(alert))))
+        if (cond.severity, set(cond.sources)) == was[:2] and not alert.linkage:
+            if cond.status is not was[2]:
+                fx.touch(inc)  # flapping: kept on the evidence, nobody paged, no note
+            return
+        self._absorb(inc, alert, now, fx, f"{alert.kind.value} revision {alert.revision}")
+
+    def _absorb(self, inc: Incident, alert: Alert, now: datetime, fx: Effects, what: str) -> None:
+        """A material change: more evidence, a higher severity, a new source or new linkage."""
+        if alert.severity.is_above(inc.severity):
+            inc.severity, inc.severity_since = alert.severity, now  # the new ladder starts now
+            what += f": now {alert.severity.value}"
+        inc.title = title_of(inc)
+        sources = sorted(inc.confirmations)
+        self.ops.note(inc, now, f"{what} (sources {sources})", fx)
+        self.ops.plan_tasks(inc, alert, now, fx)
+        self.ops.escalate(inc, now, fx)
+
+    # -- read-back conditions and device health --------------------------------------------
+    def _readback(self, book: CompoundBook, alert: Alert, now: datetime, fx: Effects) -> None:
+        inc = book.fire_in(alert.building_id)
+        if inc is None:
+            self.alerts_ignored += 1  # no fire here (any more): a door is the held-open rule's
+            return
+        self.ops.readback(inc, alert, now, fx)
+
+    def _maintenance(self, book: CompoundBook, alert: Alert, now: datetime, fx: Effects) -> None:
+        cfg = self.config
+        current = book.work_orders.get(alert.condition_key)
+        order = fold(
+            current, alert, now, due_s=cfg.work_order_due_s, holdoff_s=cfg.reopen_holdoff_s
+        )
+        if order is None:
+            self.alerts_ignored += 1
+            return
+        book.work_orders[alert.condition_key] = order
+        fx.work_orders.append(order)
+        # Unless it blocks a safety function during a live incident: then it is a task state.
+        for inc in book.open_incidents():
+            self.ops.unreachable(inc, alert, now, fx)
 
     # -- people act -------------------------------------------------------------------------
-    async def act(  # noqa: PLR0917
+    def on_action(  # noqa: PLR0917 - one argument per field of the console's request
         self,
-        incident_key: str,
+        key: str,
         action: Action,
         actor: str,
         source: str,
-        outcome: Outcome | None = None,
-        cause: str | None = None,
-    ) -> Incident:
-        inc = self.find(incident_key)
-        if inc is None:
-            raise KeyError(incident_key)
-        now = self.clock.now()
+        outcome: Outcome | None,
+        cause: str | None,
+        now: datetime,
+    ) -> Effects:
+        inc = self.find(key)
+        if inc is None or not inc.is_open:
+            raise KeyError(key)
+        fx = Effects()
         t = inc.apply(action, actor=actor, at=now, source=source, outcome=outcome, cause=cause)
-        if not inc.is_open:
-            self.incidents.pop(inc.alert_key, None)
-        self._record(inc, t)
-        await self._escalate(inc, now)  # a confirmation forwards to 119 at once
-        await self._flush()
-        return inc
+        self.ops.record(inc, t, fx)
+        if action is Action.DENY:
+            self.ops.not_applicable(inc, now, fx)
+        self.ops.escalate(inc, now, fx)  # a confirmation forwards to 119 at once
+        return fx
 
-    def find(self, incident_key: str) -> Incident | None:
-        return next((i for i in self.incidents.values() if i.incident_key == incident_key), None)
+    def on_pages_sent(self, key: str, step_id: str, unreached: int, now: datetime) -> Effects:
+        """Delivery results of one step: an unreached recipient pulls the next step in."""
+        fx = Effects()
+        inc = self.find(key)
+        if inc is None or not unreached:
+            return fx
+        inc.delivery_failures += unreached
+        self.ops.note(inc, now, f"escalation {step_id}: {unreached} recipients unreached", fx)
+        self.ops.escalate(inc, now, fx)
+        return fx
 
-    def busy_stations(self) -> dict[str, str]:
-        return {
-            i.station_id: i.incident_key
-            for i in self.incidents.values()
-            if i.station_id and i.severity in self.config.busy_on and i.is_open
-        }
-
-    # -- time -------------------------------------------------------------------------------
-    async def tick(self) -> None:
-        now = self.clock.now()
-        for inc in list(self.incidents.values()):
+    # -- time and read-back -----------------------------------------------------------------
+    def on_tick(self, now: datetime) -> Effects:
+        fx = Effects()
+        for inc in self.open_incidents():
             if inc.next_due_at is not None and now >= inc.next_due_at:
-                await self._escalate(inc, now)
+                self.ops.escalate(inc, now, fx)
         for pending in list(self.commands.values()):
             if now >= pending.deadline_at:
-                await self._command_missed(pending, now)
-        await self._flush()
+                self._command_missed(pending, now, fx)
+        memory_s = max(self.config.resolved_memory_s, self.config.reopen_holdoff_s)
+        cutoff = now - timedelta(seconds=memory_s)
+        for book in self.books.values():
+            book.forget_before(cutoff)
+        return fx
 
-    def next_due_at(self) -> datetime | None:
-        times = [i.next_due_at for i in self.incidents.values() if i.next_due_at is not None]
-        times += [p.deadline_at for p in self.commands.values()]
-        return min(times, default=None)
-
-    async def _escalate(self, inc: Incident, now: datetime) -> None:
-        await self._release_locks_if_confirmed(inc, now)
-        policy = self.config.escalation
-        for _ in range(len(policy.steps(inc.severity))):  # a failed page may pull in the next
-            steps = due_steps(policy, _progress(inc), now)
-            if not steps:
-                break
-            for step in steps:
-                await self._fire(inc, step, now)
-        inc.next_due_at = next_deadline(policy, _progress(inc))
-        self.ledger.save_incident(inc)
-        self.on_change(inc)
-
-    async def _fire(self, inc: Incident, step: Step, now: datetime) -> None:
-        who = resolve(self.registry, step.tiers, inc.compound_id, inc.station_id, now)
-        failures = await self.pager.send(inc, step, who, now)
-        inc.delivery_failures += failures
-        inc.fired_steps.add(step.step_id)
-        names = [m.member_id for m in who.members] + list(who.terminals)
-        if who.is_forward_119:
-            names.append("119")
-        detail = f"escalation {step.step_id}: paged {names}" + (
-            f", {failures} failed" if failures else ""
-        )
-        self._note(inc, now, detail)
-
-    # -- linkage ----------------------------------------------------------------------------
-    async def _release_locks_if_confirmed(self, inc: Incident, now: datetime) -> None:
-        """GB 55024-2022 §5.3.6, GB 50116 §4.10.3: evacuation-route access control releases
-        its locks on fire; the trigger is a confirmed fire in the building (two sources,
-        GB 50116 §4.1.6, or a person's confirmation)."""
-        if inc.kind not in FIRE_KINDS or not inc.is_confirmed:
-            return
-        doors = self.registry.evacuation_doors(inc.compound_id, inc.building_id)
-        requests = [
-            LinkageRequest(action=LinkageAction.RELEASE_LOCKS, device_id=d.device_id,
-                           gateway_id=d.gateway_id, reason="confirmed fire in the building")
-            for d in doors
-        ]  # fmt: skip
-        await self._issue(inc, tuple(requests), now)
-
-    async def _issue(
-        self, inc: Incident, linkage: tuple[LinkageRequest, ...], now: datetime
-    ) -> None:
-        for request in linkage:
-            pending = make_command(inc.incident_key, inc.compound_id, request, now,
-                                   self.config.readback_deadline_s)  # fmt: skip
-            cid = pending.command.command_id
-            if cid in self.commands or self.ledger.has_command(cid):
-                continue
-            self.commands[cid] = pending
-            await self.outbox.command(pending.command)
-            self.ledger.save_command(pending)
-            self._note(inc, now, f"command {request.action.value} -> {request.device_id}")
-
-    async def on_reading(self, reading: object) -> None:
-        for cid, pending in list(self.commands.items()):
-            if is_confirmed_by(pending.command, reading):
-                pending.state, pending.confirmed_at = CommandState.CONFIRMED, self.clock.now()
-                del self.commands[cid]
-                self.ledger.save_command(pending)
-                inc = self.find(pending.command.incident_key)
-                if inc is not None:
-                    self._note(inc, self.clock.now(), f"read-back confirmed {cid}")
-                    self.on_change(inc)
-        await self._flush()
-
-    async def _command_missed(self, pending: PendingCommand, now: datetime) -> None:
+    def _command_missed(self, pending: PendingCommand, now: datetime, fx: Effects) -> None:
         c = pending.command
         pending.state = CommandState.NOT_CONFIRMED
         del self.commands[c.command_id]
-        self.ledger.save_command(pending)
-        parent = self.find(c.incident_key)
-        if parent is not None:
-            self._note(parent, now, describe_miss(c))
-        alert = not_confirmed_alert(c, parent.building_id if parent else None, now)
-        await self.outbox.alert(alert)
-        await self._handle_alert(alert)
+        fx.command_states.append(pending)
+        inc = self.find(c.incident_key)
+        if inc is not None:
+            self.ops.command_result(inc, c, TaskState.FAILED, describe_miss(c), now, fx)
 
-    # -- records ----------------------------------------------------------------------------
-    def _note(self, inc: Incident, now: datetime, detail: str) -> None:
-        self._record(inc, inc.apply(Action.NOTE, actor=SYSTEM, at=now, source=SYSTEM,
-                                    detail=detail))  # fmt: skip
+    def readback_devices(self) -> set[str]:
+        """Devices whose readings matter now (a command awaits their read-back)."""
+        return {p.command.device_id for p in self.commands.values()}
 
-    def _record(self, inc: Incident, t: Transition) -> None:
-        self.ledger.record(inc, t)
-        self._outgoing.append((inc, t))
+    def on_reading(self, reading: object, now: datetime) -> Effects:
+        fx = Effects()
+        for cid, pending in list(self.commands.items()):
+            if not is_confirmed_by(pending.command, reading):
+                continue
+            pending.state, pending.confirmed_at = CommandState.CONFIRMED, now
+            del self.commands[cid]
+            fx.command_states.append(pending)
+            inc = self.find(pending.command.incident_key)
+            if inc is not None:
+                detail = f"read-back confirmed by {pending.command.device_id}"
+                self.ops.command_result(inc, pending.command, TaskState.CONFIRMED, detail, now, fx)
+        return fx
 
-    async def _flush(self) -> None:
-        """Publish the transitions recorded so far (after the ledger has them)."""
-        outgoing, self._outgoing = self._outgoing, []
-        for inc, t in outgoing:
-            await self.outbox.transition(inc, t)
+    # -- queries ----------------------------------------------------------------------------
+    def find(self, key: str) -> Incident | None:
+        for book in self.books.values():
+            inc = book.incidents.get(key)
+            if inc is not None:
+                return inc
+        return None
 
+    def open_incidents(self) -> list[Incident]:
+        return [i for book in self.books.values() for i in book.open_incidents()]
 
-def _sources(alert: Alert) -> set[str]:
-    found = {e.device_id for e in alert.evidence}
-    if alert.device_id:
-        found.add(alert.device_id)
-    return found
+    def work_orders(self) -> list[WorkOrder]:
+        return [w for book in self.books.values() for w in book.work_orders.values()]
 
+    def busy_stations(self) -> dict[str, str]:
+        busy_on, resolved = self.config.busy_on, State.RESOLVED
+        return {
+            i.dispatch.station_id: key
+            for book in self.books.values()
+            for key, i in book.incidents.items()
+            if i.state is not resolved
+            and i.severity in busy_on
+            and i.dispatch is not None
+            and i.dispatch.station_id
+        }
 
-def _progress(inc: Incident) -> Progress:
-    return Progress(
-        severity=inc.severity,
-        opened_at=inc.opened_at,
-        acknowledged_at=inc.acknowledged_at,
-        on_scene_at=inc.on_scene_at,
-        is_confirmed=inc.is_confirmed,
-        has_delivery_failure=inc.delivery_failures > 0,
-        fired=frozenset(inc.fired_steps),
-        is_open=inc.is_open,
-    )
+    def next_due_at(self) -> datetime | None:
+        times = [i.next_due_at for i in self.open_incidents() if i.next_due_at is not None]
+        times += [p.deadline_at for p in self.commands.values()]
+        return min(times, default=None)

@@ -1,16 +1,14 @@
-"""Outbox over Kafka and MQTT: commands to the device (MQTT) and to the commands topic;
-lifecycle transitions to the incidents topic; dispatch's own alerts to the alerts topic."""
+"""Outbox over Kafka and MQTT: commands to the device (MQTT) and to the commands topic; incident
+updates to the incidents topic (events.incidents.IncidentUpdate, schema 2)."""
 
 from __future__ import annotations
 
 from aiokafka import AIOKafkaProducer
 
-from alerts.lifecycle import Incident, Transition
 from alerts.service.mqtt_link import MqttLink
-from events.alerts import Alert
 from events.codec import encode_model, kafka_headers
 from events.commands import Command
-from events.incidents import IncidentTransition
+from events.incidents import INCIDENT_SCHEMA_VERSION, IncidentUpdate
 from events.topics import MqttTopic, Topics
 
 PRODUCER = "dispatch"
@@ -27,26 +25,18 @@ class KafkaOutbox:
         topic = MqttTopic.command(command.compound_id, command.gateway_id, command.device_id)
         self._mqtt.publish(topic, payload)
         await self._producer.send(
-            Topics.COMMANDS, payload, key=command.compound_id.encode(),
+            Topics.COMMANDS,
+            payload,
+            key=command.compound_id.encode(),
             headers=kafka_headers("command", command.command_id, PRODUCER),
-        )  # fmt: skip
+        )
 
-    async def transition(self, incident: Incident, transition: Transition) -> None:
-        record = IncidentTransition(
-            incident_key=incident.incident_key, alert_key=incident.alert_key,
-            incident_kind=incident.kind, severity=incident.severity,
-            compound_id=incident.compound_id, station_id=incident.station_id,
-            action=transition.action.value, from_state=transition.from_state.value,
-            to_state=transition.to_state.value, actor=transition.actor, at=transition.at,
-            source=transition.source, detail=transition.detail,
-        )  # fmt: skip
+    async def update(self, update: IncidentUpdate) -> None:
         await self._producer.send(
-            Topics.INCIDENTS, encode_model(record), key=incident.compound_id.encode(),
-            headers=kafka_headers("incident_transition", record.event_id, PRODUCER),
-        )  # fmt: skip
-
-    async def alert(self, alert: Alert) -> None:
-        await self._producer.send(
-            Topics.ALERTS, encode_model(alert), key=alert.compound_id.encode(),
-            headers=kafka_headers("alert", alert.alert_id, PRODUCER),
-        )  # fmt: skip
+            Topics.INCIDENTS,
+            encode_model(update),
+            key=update.place.compound_id.encode(),
+            headers=kafka_headers(
+                "incident_update", update.event_id, PRODUCER, INCIDENT_SCHEMA_VERSION
+            ),
+        )

@@ -9,11 +9,20 @@ class DispatchMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         r = self.registry
-        self.alerts = Counter("firewatch_dispatch_alerts", "alert records consumed", ["result"],
-                              registry=r)  # fmt: skip
+        self.alerts = Counter(
+            "firewatch_dispatch_alerts",
+            "alert records consumed: applied (incident, task or work order moved) or ignored",
+            ["result"],
+            registry=r,
+        )
         self.pages = Counter("firewatch_dispatch_pages", "pages sent", ["result"], registry=r)
         self.open_incidents = Gauge("firewatch_dispatch_open_incidents", "open incidents",
                                     registry=r)  # fmt: skip
+        self.open_work_orders = Gauge(
+            "firewatch_dispatch_open_work_orders",
+            "maintenance work orders not done (never paged)",
+            registry=r,
+        )
         self.pending_commands = Gauge("firewatch_dispatch_pending_commands",
                                       "commands awaiting read-back", registry=r)  # fmt: skip
         self.handle_seconds = Histogram(

@@ -1,7 +1,8 @@
-"""Send one ladder step's pages on every contact channel at once and record each in the ledger.
+"""Send one ladder step's pages on every contact channel at once; report what came of each.
 
-Pages go out concurrently: the first page must not wait for a slow webhook. A failed delivery
-is recorded and counted (it pulls the next step forward, see escalation.Step).
+Pages go out concurrently: the first page must not wait for a slow webhook. The shell records
+every delivery in the ledger (off the event loop) and tells the core how many recipients no
+channel reached: an unreached recipient pulls the next step forward (escalation.Step).
 """
 
 from __future__ import annotations
@@ -9,16 +10,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from dataclasses import dataclass
 
-from alerts.escalation import Step
-from alerts.ledger.store import Ledger
-from alerts.lifecycle import Incident
+from alerts.ledger.batch import PageRecord
 from alerts.notify.base import Channel, Delivery, Forwarder119, Page
-from alerts.recipients import Recipients
 from alerts.registry.models import ContactChannel
+from alerts.service.effects import PageOrder
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class StepReport:
+    records: list[PageRecord]
+    unreached: int  # recipients none of whose channels delivered
 
 
 class Pager:
@@ -26,37 +31,70 @@ class Pager:
         self,
         channels: Mapping[ContactChannel, Channel],
         forwarder: Forwarder119,
-        ledger: Ledger,
         observe: Callable[[bool], None] = lambda _ok: None,
     ) -> None:
         self._observe = observe
         self._channels = channels
         self._forwarder = forwarder
-        self._ledger = ledger
         self.delivered = 0
         self.failed = 0
 
-    def _pages(self, inc: Incident, step: Step, who: Recipients, at: datetime) -> list[Page]:
-        title = f"[{inc.severity.value}] {inc.kind.value} at {inc.compound_id}"
-        where = " ".join(x for x in (inc.building_id, inc.device_id) if x)
-        body = f"{inc.summary} {where}".strip()
+    def _pages(self, order: PageOrder) -> list[Page]:
+        inc, step, who, at = order.incident, order.step, order.recipients, order.at
+        title = f"[{inc.severity.value}] {inc.title}"
+        body = f"{inc.title}; {len(inc.tasks)} linkage tasks" if inc.tasks else inc.title
+        key, severity = inc.incident_key, inc.severity.value
         pages = [
-            Page(inc.incident_key, step.step_id, f"terminal:{t}", ContactChannel.MQTT_TERMINAL,
-                 t, inc.severity.value, title, body, at)
+            Page(
+                key,
+                step.step_id,
+                f"terminal:{t}",
+                ContactChannel.MQTT_TERMINAL,
+                t,
+                severity,
+                title,
+                body,
+                at,
+            )
             for t in who.terminals
-        ]  # fmt: skip
+        ]
         for member in who.members:
             for contact in member.contacts:
                 if contact.channel not in self._channels:
                     continue  # no adapter configured for it here (e.g. no SMS gateway)
                 address = contact.address or member.member_id
                 pages.append(
-                    Page(inc.incident_key, step.step_id, member.member_id, contact.channel,
-                         address, inc.severity.value, title, body, at)
-                )  # fmt: skip
+                    Page(
+                        key,
+                        step.step_id,
+                        member.member_id,
+                        contact.channel,
+                        address,
+                        severity,
+                        title,
+                        body,
+                        at,
+                    )
+                )
+        if who.is_forward_119:
+            pages.append(
+                Page(
+                    key,
+                    step.step_id,
+                    "119",
+                    ContactChannel.VOICE,
+                    "119",
+                    severity,
+                    f"Forward to 119: {inc.kind.value}",
+                    body,
+                    at,
+                )
+            )
         return pages
 
     async def _one(self, page: Page) -> Delivery:
+        if page.recipient_id == "119":
+            return await self._forwarder.forward(page)
         channel = self._channels.get(page.channel)
         if channel is None:
             return Delivery(False, f"no adapter for channel {page.channel.value}")
@@ -66,27 +104,27 @@ class Pager:
             log.warning("page %s to %s failed: %s", page.step_id, page.recipient_id, exc)
             return Delivery(False, f"{type(exc).__name__}: {exc}")
 
-    async def send(self, inc: Incident, step: Step, who: Recipients, at: datetime) -> int:
-        """Deliver and record; return the number of failed deliveries."""
-        pages = self._pages(inc, step, who, at)
-        jobs = [self._one(p) for p in pages]
-        forward_page = None
-        if who.is_forward_119:
-            forward_page = Page(inc.incident_key, step.step_id, "119", ContactChannel.VOICE,
-                                "119", inc.severity.value, f"Forward to 119: {inc.kind.value}",
-                                inc.summary, at)  # fmt: skip
-            jobs.append(self._forwarder.forward(forward_page))
-        results = await asyncio.gather(*jobs)
-        if forward_page is not None:
-            pages.append(forward_page)
-        failures = 0
+    async def send(self, order: PageOrder) -> StepReport:
+        """Deliver one step's pages; what came of each, and who was not reached at all."""
+        pages = self._pages(order)
+        results = await asyncio.gather(*(self._one(p) for p in pages))
+        reached: dict[str, bool] = {}
+        records = []
         for page, result in zip(pages, results, strict=True):
-            failures += not result.is_ok
+            reached[page.recipient_id] = reached.get(page.recipient_id, False) or result.is_ok
             self._observe(result.is_ok)
-            self._ledger.record_page(
-                page.incident_key, page.step_id, page.recipient_id, page.channel.value, at,
-                result.is_ok, result.detail,
-            )  # fmt: skip
-        self.delivered += len(results) - failures
-        self.failed += failures
-        return failures
+            records.append(
+                PageRecord(
+                    page.incident_key,
+                    page.step_id,
+                    page.recipient_id,
+                    page.channel.value,
+                    order.at,
+                    result.is_ok,
+                    result.detail,
+                )
+            )
+        failed = sum(not r.is_ok for r in results)
+        self.delivered += len(results) - failed
+        self.failed += failed
+        return StepReport(records, sum(not ok for ok in reached.values()))

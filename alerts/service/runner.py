@@ -1,7 +1,8 @@
-"""The dispatch service: Kafka alerts in, pages and commands out, read-back, console, timers.
+"""The dispatch service: Kafka alerts in, the core's effects applied by the shell, read-back,
+the duty console, timers. Built by alerts.service.factory from settings.
 
-Adapters around the Dispatcher; every dispatcher call holds one lock, so the consumer, the
-timer loop and the console never interleave inside an incident (a step fires once).
+Every call into the core and the application of its effects hold one lock, so the consumer,
+the timer loop and the console never interleave inside an incident (a step fires once).
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -19,198 +21,202 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
-from alerts.clock import Clock, SystemClock
 from alerts.config import DispatchConfig
 from alerts.console.server import Console
 from alerts.ledger import Database, Ledger
 from alerts.ledger.audit_kafka import publish_checkpoint
-from alerts.ledger.audit_keys import load_keyring
 from alerts.lifecycle import Action, Incident, Outcome
-from alerts.notify.base import Channel, Delivery, Forwarder119, Page
-from alerts.notify.hub import ConsoleChannel, ConsoleHub
-from alerts.notify.terminal import MqttTerminalChannel
-from alerts.notify.webhook import WebhookChannel
-from alerts.registry import load_registry
-from alerts.registry.models import ContactChannel
+from alerts.notify.hub import ConsoleHub
+from alerts.registry.registry import Registry
+from alerts.service.console_backend import ConsoleBackend
+from alerts.service.dead_letters import dead_letter_headers, rejected_alert
 from alerts.service.dispatcher import Dispatcher
-from alerts.service.kafka_outbox import KafkaOutbox
+from alerts.service.effects import Effects
 from alerts.service.metrics import DispatchMetrics
 from alerts.service.mqtt_link import MqttLink
 from alerts.service.pager import Pager
+from alerts.service.readiness import Readiness
+from alerts.service.shell import Shell
 from events.alerts import Alert
 from events.codec import decode_reading, encode_model
-from events.connections import KafkaConnection, MqttConnection
-from events.deadletter import DeadLetter, DeadLetterReason
 from events.errors import ContractViolation
 from events.topics import Topics
+from runtime.clock import Clock
+from runtime.health import Health
 
 log = logging.getLogger(__name__)
 
 
-class LoggingForwarder119:
-    """Until a 119 gateway adapter is configured, the forward is logged loudly."""
+@dataclass
+class DispatchParts:
+    """Everything the service runs on, built by alerts.service.factory."""
 
-    async def forward(self, page: Page) -> Delivery:
-        log.error("FORWARD TO 119 (no gateway configured): %s %s", page.incident_key, page.title)
-        return Delivery(False, "no 119 gateway configured")
+    config: DispatchConfig
+    clock: Clock
+    metrics: DispatchMetrics
+    registry: Registry
+    ledger: Ledger
+    core: Dispatcher
+    shell: Shell
+    pager: Pager
+    hub: ConsoleHub
+    mqtt: MqttLink
+    http: httpx.AsyncClient
+    producer: AIOKafkaProducer
+    alerts: AIOKafkaConsumer
+    readings: AIOKafkaConsumer
+    console_db: Database  # the console's own connection: its sessions table (migration 0005)
+    health: Health
 
 
 class DispatchService:
-    def __init__(  # noqa: PLR0917 - adapters are injected for tests and benches
-        self,
-        config: DispatchConfig,
-        kafka: KafkaConnection,
-        mqtt: MqttConnection,
-        clock: Clock | None = None,
-        extra_channels: Mapping[ContactChannel, Channel] | None = None,
-        forwarder: Forwarder119 | None = None,
-        metrics: DispatchMetrics | None = None,
-    ) -> None:
-        self.config, self.kafka, self.mqtt_conn = config, kafka, mqtt
-        self.clock = clock or SystemClock()
-        self.metrics = metrics or DispatchMetrics()
-        self.registry = load_registry(config.registry_dir)
-        self.policy = config.escalation
-        self.hub = ConsoleHub()
-        self.ledger = self._ledger(config)
-        self.mqtt = MqttLink(mqtt, client_id="firewatch-dispatch", qos=config.terminal_qos)
-        self._http = httpx.AsyncClient(timeout=config.webhook_timeout_s)
-        channels = self._channels(extra_channels or {})
-        self.pager = Pager(
-            channels, forwarder or LoggingForwarder119(), self.ledger,
-            observe=lambda ok: self.metrics.pages.labels("ok" if ok else "failed").inc(),
-        )  # fmt: skip
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=kafka.bootstrap, acks="all", linger_ms=0,
-            enable_idempotence=kafka.is_idempotent,
-        )  # fmt: skip
-        self.dispatcher = Dispatcher(
-            self.registry, config, self.ledger, self.pager,
-            KafkaOutbox(self._producer, self.mqtt), self.clock, on_change=self._changed,
-        )  # fmt: skip
-        # The console's own connection to the ledger database (its sessions table, 0005).
-        console_db = Database(config.database_url.get_secret_value())
-        self.console = Console(self, self.clock, config.console, console_db)
+    def __init__(self, parts: DispatchParts) -> None:
+        self.parts = parts
+        self.config, self.clock, self.metrics = parts.config, parts.clock, parts.metrics
+        self.registry, self.ledger, self.dispatcher = parts.registry, parts.ledger, parts.core
+        self.shell, self.pager, self.hub = parts.shell, parts.pager, parts.hub
+        self.policy = parts.config.escalation
+        backend = ConsoleBackend(
+            self.registry, self.policy, self.hub, self.open_incidents, self.act
+        )
+        self.console = Console(backend, self.clock, self.config.console, parts.console_db)
+        self.health = parts.health
+        self.readiness = Readiness(parts.health, parts.mqtt)
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
-        self._alerts = self._consumer(Topics.ALERTS, group=config.consumer_group, reset="earliest")
-        self._readings = self._consumer(
-            Topics.READINGS, Topics.PRIORITY, group=config.readback_group, reset="latest"
-        )
         self.console_url = ""
-
-    def _ledger(self, config: DispatchConfig) -> Ledger:
-        keyring = load_keyring(config.audit_key_file) if config.audit_key_file else None
-        if keyring is None:
-            log.warning("audit log NOT signed: no FIREWATCH_DISPATCH__AUDIT_KEY_FILE (SECURITY.md)")
-        db = Database(config.database_url.get_secret_value())
-        return Ledger(
-            db, keyring, config.audit_checkpoint_file, now=lambda: self.clock.now().timestamp()
-        )
-
-    def _channels(self, extra: Mapping[ContactChannel, Channel]) -> dict[ContactChannel, Channel]:
-        """Console, webhook and MQTT terminals always; SMS / voice when an adapter is given."""
-        return {
-            ContactChannel.CONSOLE: ConsoleChannel(self.hub),
-            ContactChannel.WEBHOOK: WebhookChannel(
-                self._http, self.config.webhook_retries, self.config.webhook_backoff_s
-            ),
-            ContactChannel.MQTT_TERMINAL: MqttTerminalChannel(self.mqtt.publish),
-            **extra,
-        }
-
-    def _consumer(self, *topics: str, group: str, reset: str) -> AIOKafkaConsumer:
-        return AIOKafkaConsumer(
-            *topics, bootstrap_servers=self.kafka.bootstrap, group_id=group,
-            enable_auto_commit=False, auto_offset_reset=reset,
-            fetch_max_wait_ms=self.config.fetch_max_wait_ms,
-            session_timeout_ms=self.kafka.session_timeout_ms,
-            heartbeat_interval_ms=self.kafka.heartbeat_interval_ms,
-        )  # fmt: skip
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
         """Timers and the console first: a consumer-group join can take seconds (Tansu holds
         joins), and a restored escalation deadline must not wait for it."""
-        restored = self.dispatcher.restore()
-        log.info("dispatch: %d open incidents and pending commands restored", restored)
-        await asyncio.to_thread(self.mqtt.start)
-        await self._producer.start()
+        cfg = self.config
+        memory_s = max(cfg.resolved_memory_s, cfg.reopen_holdoff_s)
+        since = self.clock.now() - timedelta(seconds=memory_s)
+        restored = await asyncio.to_thread(self.ledger.restore, since)
+        count = self.dispatcher.restore(restored.incidents, restored.work_orders, restored.commands)
+        await self.shell.apply(Effects())  # watch the restored commands' read-back
+        log.info("dispatch: %d incidents and pending commands restored", count)
+        await asyncio.to_thread(self.parts.mqtt.start)
+        await self.parts.producer.start()
         self._runner = web.AppRunner(self.console.app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.config.console_host, self.config.console_port)
+        site = web.TCPSite(self._runner, cfg.console_host, cfg.console_port)
         await site.start()
         port = self._runner.addresses[0][1]
-        self.console_url = f"http://{self.config.console_host}:{port}/"
+        self.console_url = f"http://{cfg.console_host}:{port}/"
         log.info("duty console at %s", self.console_url)
-        self._tasks = [asyncio.create_task(self._timer_loop()),
-                       asyncio.create_task(self._retention()),
-                       asyncio.create_task(self._audit_checkpoints())]  # fmt: skip
-        await self._alerts.start()
-        await self._readings.start()
-        self._tasks += [asyncio.create_task(self._alert_loop()),
-                        asyncio.create_task(self._reading_loop())]  # fmt: skip
+        self._tasks = [
+            asyncio.create_task(self._timer_loop()),
+            asyncio.create_task(self._retention()),
+            asyncio.create_task(self._audit_checkpoints()),
+            asyncio.create_task(self._ledger_probe()),
+        ]
+        await self.parts.alerts.start()
+        await self.parts.readings.start()
+        self._tasks += [
+            asyncio.create_task(self._alert_loop()),
+            asyncio.create_task(self._reading_loop()),
+        ]
 
     async def wait_ready(self, timeout_s: float = 30.0) -> None:
         """Until both consumer groups have their partitions (Tansu holds joins a while)."""
+        consumers = (self.parts.alerts, self.parts.readings)
         async with asyncio.timeout(timeout_s):
             # aiokafka has no "assigned" event to await: poll the assignment.
-            while not (self._alerts.assignment() and self._readings.assignment()):  # noqa: ASYNC110
+            while not all(c.assignment() for c in consumers):  # noqa: ASYNC110 - see above
                 await asyncio.sleep(0.05)
             # Resolve the start positions now: a fresh group's "latest" is looked up lazily,
             # and a read-back produced before that lookup would be skipped.
-            for consumer in (self._alerts, self._readings):
+            for consumer in consumers:
                 for tp in consumer.assignment():
                     await consumer.position(tp)
 
     async def stop(self) -> None:
         self.hub.close()
-        for task in self._tasks:
-            task.cancel()
+        # The step in flight finishes first: cut between its pages and its ledger write, it
+        # would page again after a restart (at least once, but needlessly).
+        is_drained = await self._finish_step(timeout_s=10.0)
+        try:
+            for task in self._tasks:
+                task.cancel()
+            if self._tasks:
+                _done, stuck = await asyncio.wait(self._tasks, timeout=10.0)
+                for task in stuck:
+                    log.error("dispatch task %s did not stop within 10 s", task.get_coro())
+        finally:
+            if is_drained:
+                self._lock.release()
         if self._tasks:
-            _done, stuck = await asyncio.wait(self._tasks, timeout=10.0)
-            for task in stuck:
-                log.error("dispatch task %s did not stop within 10 s", task.get_coro())
             await self.checkpoint_audit()  # the last entries are anchored before we go
-        await self._alerts.stop()
-        await self._readings.stop()
-        await self._producer.stop()
+        await self.parts.alerts.stop()
+        await self.parts.readings.stop()
+        await self.parts.producer.stop()
         if self._runner is not None:
             await self._runner.cleanup()
-        await self._http.aclose()
-        await asyncio.to_thread(self.mqtt.stop)
-        self.ledger.db.close()
+        await self.parts.http.aclose()
+        await asyncio.to_thread(self.parts.mqtt.stop)
+        await asyncio.to_thread(self.ledger.close)
+
+    async def _finish_step(self, timeout_s: float) -> bool:
+        """Hold the step lock (True), or give up on a step that hangs (False)."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._lock.acquire()
+        except TimeoutError:
+            log.error("a dispatch step did not finish within %.0f s: cancelled", timeout_s)
+            return False
+        return True
+
+    # -- one step of the core at a time -----------------------------------------------------
+    async def _step(self, call: Callable[[], Effects]) -> Effects:
+        async with self._lock:
+            fx = call()
+            if fx.is_empty:
+                return fx
+            await self.shell.apply(fx)
+            self.metrics.open_incidents.set(len(self.dispatcher.open_incidents()))
+            self.metrics.pending_commands.set(len(self.dispatcher.commands))
+            orders = self.dispatcher.work_orders()
+            self.metrics.open_work_orders.set(sum(w.is_open for w in orders))
+        self._wake.set()  # a deadline may be nearer now
+        return fx
 
     # -- console backend --------------------------------------------------------------------
     def open_incidents(self) -> list[Incident]:
-        return list(self.dispatcher.incidents.values())
+        return self.dispatcher.open_incidents()
 
     async def act(  # noqa: PLR0917 - the console Backend protocol
-        self, key: str, action: Action, actor: str, source: str,
-        outcome: Outcome | None, cause: str | None,
-    ) -> Incident:  # fmt: skip
-        async with self._lock:
-            inc = await self.dispatcher.act(key, action, actor, source, outcome, cause)
-        self._changed(inc)
-        return inc
+        self,
+        key: str,
+        action: Action,
+        actor: str,
+        source: str,
+        outcome: Outcome | None,
+        cause: str | None,
+    ) -> Incident:
+        def call() -> Effects:
+            now = self.clock.now()
+            return self.dispatcher.on_action(key, action, actor, source, outcome, cause, now)
 
-    def _changed(self, inc: Incident) -> None:
-        self.hub.publish({"type": "incident", "incident": inc})
-        self.metrics.open_incidents.set(len(self.dispatcher.incidents))
-        self.metrics.pending_commands.set(len(self.dispatcher.commands))
-        self._wake.set()
+        await self._step(call)
+        inc = self.dispatcher.find(key)
+        assert inc is not None  # on_action raised KeyError otherwise
+        return inc
 
     # -- loops ------------------------------------------------------------------------------
     async def _alert_loop(self) -> None:
+        consumer = self.parts.alerts
         while True:
-            batches = await self._alerts.getmany(timeout_ms=200, max_records=500)
+            batches = await consumer.getmany(timeout_ms=200, max_records=500)
+            self.readiness.follow(self.readiness.alerts_assigned, bool(consumer.assignment()))
             for records in batches.values():
                 for record in records:
                     await self._one_alert(record)
             if batches:
-                await self._alerts.commit()
+                await consumer.commit()
 
     async def _one_alert(self, record: Any) -> None:
         try:
@@ -219,45 +225,39 @@ class DispatchService:
             await self._dead_letter(record, exc)
             return
         with self.metrics.handle_seconds.time():
-            async with self._lock:
-                inc = await self.dispatcher.handle_alert(alert)
-        self.metrics.alerts.labels("incident" if inc else "ignored").inc()
+            fx = await self._step(lambda: self.dispatcher.on_alert(alert, self.clock.now()))
+        self.metrics.alerts.labels("applied" if not fx.is_empty else "ignored").inc()
 
     async def _dead_letter(self, record: Any, exc: ValidationError) -> None:
         self.metrics.dead_letters.inc()
-        first = exc.errors(include_url=False)[0]
-        reason = (
-            DeadLetterReason.INVALID_JSON if first["type"] == "json_invalid"
-            else DeadLetterReason.WRONG_TYPE
-        )  # fmt: skip
-        letter = DeadLetter.of(
-            reason=reason, message=f"alert record rejected by dispatch: {first['msg']}",
-            mqtt_topic=f"kafka:{record.topic}", payload=record.value or b"", qos=0,
-            is_retained=False, is_dup=False, received_at=self.clock.now(), bridge_id="dispatch",
-        )  # fmt: skip
-        log.warning("dead-lettered an alert record at offset %s: %s", record.offset, letter.message)
-        await self._producer.send(Topics.DEAD_LETTER, encode_model(letter), key=b"dispatch")
+        letter = rejected_alert(record, exc, self.clock.now())
+        log.warning("dead-lettered %s: %s", letter.source, letter.message)
+        await self.parts.producer.send(
+            Topics.DEAD_LETTER,
+            encode_model(letter),
+            key=letter.source.encode(),
+            headers=dead_letter_headers(letter),
+        )
 
     async def _reading_loop(self) -> None:
+        consumer = self.parts.readings
         while True:
-            batches = await self._readings.getmany(timeout_ms=200, max_records=2000)
+            batches = await consumer.getmany(timeout_ms=200, max_records=2000)
+            self.readiness.follow(self.readiness.readback_assigned, bool(consumer.assignment()))
             for records in batches.values():
                 for record in records:
-                    await self._one_reading(record)
+                    if record.key in self.shell.watched:  # no decode unless awaited
+                        await self._one_reading(record)
             if batches:
-                await self._readings.commit()
+                await consumer.commit()
 
     async def _one_reading(self, record: Any) -> None:
-        devices = {p.command.device_id for p in self.dispatcher.commands.values()}
-        if not devices or (record.key or b"").decode(errors="replace") not in devices:
-            return  # only read-back of pending commands matters here
         try:
             reading = decode_reading(record.value)
         except ContractViolation as exc:  # ingest validated it; a mismatch is worth a line
             log.warning("undecodable reading on %s: %s", record.topic, exc)
             return
-        async with self._lock:
-            await self.dispatcher.on_reading(reading)
+        await self._step(lambda: self.dispatcher.on_reading(reading, self.clock.now()))
 
     async def _timer_loop(self) -> None:
         while True:
@@ -271,8 +271,20 @@ class DispatchService:
                 async with asyncio.timeout(delay_s):
                     await self._wake.wait()
             self._wake.clear()
+            await self._step(lambda: self.dispatcher.on_tick(self.clock.now()))
+
+    async def _retention(self) -> None:
+        while True:
+            cutoff = self.clock.now() - timedelta(days=self.config.retention_days)
             async with self._lock:
-                await self.dispatcher.tick()
+                counts = await asyncio.to_thread(self.ledger.purge_before, cutoff)
+            log.info("ledger retention: purged before %s: %s", cutoff.isoformat(), counts)
+            await asyncio.sleep(24 * 3600)
+
+    async def _ledger_probe(self) -> None:
+        while True:
+            await self.readiness.probe_ledger(self.ledger)
+            await asyncio.sleep(self.config.ledger_probe_interval_s)
 
     async def _audit_checkpoints(self) -> None:
         while True:
@@ -280,20 +292,12 @@ class DispatchService:
             await self.checkpoint_audit()
 
     async def checkpoint_audit(self) -> None:
-        """Sign the audit chain's committed head into the checkpoint file and Kafka."""
-        async with self._lock:  # no ledger transaction is open while the lock is held
-            cp = self.ledger.audit.checkpoint()
+        """Sign the audit chain's committed head into the checkpoint file and Kafka (under
+        the ledger's lock, so never the head of a transaction still open)."""
+        cp = await asyncio.to_thread(self.ledger.checkpoint)
         if cp is None:
             return
         try:
-            await publish_checkpoint(self._producer, cp)
+            await publish_checkpoint(self.parts.producer, cp)
         except KafkaError as exc:  # the file still has it; the next checkpoint covers this one
             log.error("audit checkpoint %d not sent to Kafka: %s", cp.seq, exc)
-
-    async def _retention(self) -> None:
-        while True:
-            cutoff = self.clock.now() - timedelta(days=self.config.retention_days)
-            async with self._lock:
-                counts = self.ledger.purge_before(cutoff)
-            log.info("ledger retention: purged before %s: %s", cutoff.isoformat(), counts)
-            await asyncio.sleep(24 * 3600)

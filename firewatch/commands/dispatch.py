@@ -39,7 +39,9 @@ log = logging.getLogger("firewatch.dispatch")
 @click.option("--mqtt-host")
 @click.option("--mqtt-port", type=click.IntRange(1, 65535))
 @click.option("--console-port", type=int, help="0 = any free port.")
-@click.option("--metrics-port", type=int, default=0, help="Prometheus port, 0 = off.")
+@click.option(
+    "--metrics-port", type=int, default=0, help="/metrics, /healthz, /readyz port; 0 = off."
+)
 @click.option("--check-registry", is_flag=True, help="Validate the registry and exit.")
 @click.option("--hash-password", is_flag=True, help="Print a password_scrypt for the registry.")
 @click.option(
@@ -99,13 +101,13 @@ def command(
 
 
 async def _serve(settings: Settings, metrics_port: int, ready_file: Path | None = None) -> int:
-    from prometheus_client import start_http_server
+    from alerts.service.factory import build_dispatch_service
+    from runtime.metrics_server import start_metrics_server
 
-    from alerts.service.runner import DispatchService
-
-    service = DispatchService(settings.dispatch, settings.kafka, settings.mqtt)
-    if metrics_port:
-        start_http_server(metrics_port, registry=service.metrics.registry)
+    service = build_dispatch_service(settings.dispatch, settings.kafka, settings.mqtt)
+    # /metrics, /healthz and /readyz on one port, on all interfaces: Kubernetes probes reach
+    # /readyz from outside the pod, and it says which check fails (runtime.metrics_server).
+    server = start_metrics_server(metrics_port, service.health, registry=service.metrics.registry)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -118,14 +120,17 @@ async def _serve(settings: Settings, metrics_port: int, ready_file: Path | None 
         await stop.wait()
     finally:
         await service.stop()
+        if server is not None:
+            server.stop()
     return 0
 
 
 async def _signal_ready(service: DispatchService, ready_file: Path, timeout_s: float = 60) -> None:
-    """Ready = both consumer groups have partitions and the MQTT session is up (pages and
-    commands can go out), not merely "the process runs" (issue 14.3)."""
+    """Ready = what /readyz says: both consumer groups assigned, the MQTT session up (pages and
+    commands can go out) and the ledger reachable, not merely "the process runs" (issue 14.3)."""
     await service.wait_ready(timeout_s)
     async with asyncio.timeout(timeout_s):
-        while not service.mqtt.is_connected:  # noqa: ASYNC110 - paho has no awaitable event
+        # The checks are flags the service's loops set: poll them with the deadline above.
+        while not service.readiness.is_ready:  # noqa: ASYNC110 - flags, no awaitable event
             await asyncio.sleep(0.05)
     await asyncio.to_thread(ready_file.write_text, "ready\n", encoding="utf-8")

@@ -1,8 +1,11 @@
-"""`firewatch eval`: score the alerts a pipeline produced against a scenario's ground truth.
+"""`firewatch eval`: score the alerts a pipeline produced, and the incidents dispatch made of
+them, against a scenario's ground truth.
 
 Only alerts inside the run's window count (simulators.window): alerts of other runs are
 reported as outside it, never as absurd latencies. `--plot FILE.png` draws the readings with
-the onsets, deadlines and alerts. Exit 1 when an expectation fails or a false alert was raised.
+the onsets, deadlines and alerts. Incidents (`--incidents FILE`, or `--kafka`, which reads
+fw.incidents.v2 too) are scored when the scenario lists them: one per event, no extra one.
+Exit 1 when an expectation fails, a false alert was raised or an extra incident appeared.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import json
 import logging
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -21,19 +24,24 @@ from firewatch.commands.failures import Failed, InputError, UsageError
 from firewatch.commands.sources import load_scenario, parse_time
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from events.alerts import Alert
     from events.connections import KafkaConnection
+    from events.incidents import IncidentUpdate
     from simulators.evaluation import Report
     from simulators.recording import Record
     from simulators.truth import GroundTruth
 
 log = logging.getLogger("firewatch")
+M = TypeVar("M", bound="BaseModel")
 
 _EPILOG = """\b
 Examples:
   firewatch eval --scenario flat_fire --kafka --start-at 2026-03-01T02:00:00+00:00
   firewatch eval --recording gb4.jsonl --alerts alerts.jsonl --json
   firewatch eval --scenario flat_fire --alerts alerts.jsonl --plot flat_fire.png
+  firewatch eval --scenario flat_fire --alerts alerts.jsonl --incidents incidents.jsonl
 """
 
 
@@ -41,7 +49,8 @@ Examples:
 @click.option("--scenario", help="Scenario name or .yaml file.")
 @click.option("--recording", type=click.Path(path_type=Path), help="Recording with ground truth.")
 @click.option("--alerts", type=click.Path(path_type=Path), help="JSON lines of Alert.")
-@click.option("--kafka", is_flag=True, help="Read the alerts topic (fw.alerts.v1).")
+@click.option("--incidents", type=click.Path(path_type=Path), help="JSON lines of IncidentUpdate.")
+@click.option("--kafka", is_flag=True, help="Read fw.alerts.v2 and fw.incidents.v2.")
 @click.option("--bootstrap", help="Kafka bootstrap (default: FIREWATCH_KAFKA__BOOTSTRAP).")
 @click.option("--start-at", help="ISO time the run started (t = 0), e.g. from simulate/replay.")
 @click.option("--idle-s", type=float, default=3.0, help="Kafka: stop after N s without alerts.")
@@ -51,16 +60,20 @@ Examples:
 def command(ctx: click.Context, /, **opts: Any) -> int:
     """Score the alerts raised against a scenario's or a recording's ground truth."""
     from simulators import evaluation
-    from simulators.window import split, window
+    from simulators.window import incidents_in, split, window
 
     if bool(opts["scenario"]) == bool(opts["recording"]):
         raise UsageError("give one of --scenario or --recording")
     if bool(opts["alerts"]) == bool(opts["kafka"]):
         raise UsageError("give one of --alerts FILE or --kafka")
     truth, readings_t0 = load_truth(opts)
+    if opts["kafka"] and opts["incidents"]:
+        raise UsageError("--kafka reads the incidents topic: leave out --incidents")
     alerts = load_alerts(cli_of(ctx), opts)
     inside, outside = split(alerts, truth)
-    report = evaluation.evaluate(truth, inside)
+    incidents = load_incidents(cli_of(ctx), opts)
+    mine = None if incidents is None else incidents_in(incidents, truth)
+    report = evaluation.evaluate(truth, inside, mine)
     w = window(truth)
     extra: dict[str, Any] = {
         "window": [w.start.isoformat(), w.end.isoformat()],
@@ -114,27 +127,66 @@ def load_alerts(cli: Any, opts: dict[str, Any]) -> list[Alert]:
         raise InputError(f"{path}:{line}: not an Alert ({exc.errors()[0]['msg']})") from None
 
 
-def _bad_line(path: Path) -> int:
+def load_incidents(cli: Any, opts: dict[str, Any]) -> list[IncidentUpdate] | None:
+    """The incident updates dispatch published, or None when there are none to score."""
+    from pydantic import ValidationError
+
+    from events.incidents import IncidentUpdate
+    from simulators import evaluation
+
+    if opts["kafka"]:
+        settings = cli.settings().with_overrides(kafka={"bootstrap": opts["bootstrap"]})
+        return asyncio.run(read_kafka_incidents(settings.kafka, opts["idle_s"]))
+    path: Path | None = opts["incidents"]
+    if path is None:
+        return None
+    if not path.is_file():
+        raise InputError(f"{path}: no such incidents file")
+    try:
+        return evaluation.read_incidents_file(path)
+    except ValidationError as exc:
+        line = _bad_line(path, IncidentUpdate)
+        msg = exc.errors()[0]["msg"]
+        raise InputError(f"{path}:{line}: not an IncidentUpdate ({msg})") from None
+
+
+def _bad_line(path: Path, model: type[BaseModel] | None = None) -> int:
     from events.alerts import Alert
 
+    model = model or Alert
     for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if text.strip():
             try:
-                Alert.model_validate_json(text)
+                model.model_validate_json(text)
             except ValueError:
                 return number
     return 0
 
 
 async def read_kafka_alerts(conn: KafkaConnection, idle_s: float) -> list[Alert]:
-    """Every alert on the alerts topic from the beginning, until idle (no end offsets: Tansu
-    reports them wrongly, STACK-NOTES.md)."""
+    """Every alert on the alerts topic from the beginning, until idle."""
+    from events.alerts import Alert
+    from events.topics import Topics
+
+    return await read_topic(conn, Topics.ALERTS, Alert, idle_s)
+
+
+async def read_kafka_incidents(conn: KafkaConnection, idle_s: float) -> list[IncidentUpdate]:
+    """Every incident update dispatch published, from the beginning, until idle."""
+    from events.incidents import IncidentUpdate
+    from events.topics import Topics
+
+    return await read_topic(conn, Topics.INCIDENTS, IncidentUpdate, idle_s)
+
+
+async def read_topic(conn: KafkaConnection, topic: str, model: type[M], idle_s: float) -> list[M]:
+    """Every record of `topic` from the beginning, until idle (no end offsets: Tansu reports
+    them wrongly, STACK-NOTES.md); a malformed record is logged and skipped."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
     from aiokafka.errors import KafkaError
     from pydantic import ValidationError
 
-    from events.alerts import Alert
-    from events.topics import Topics, topic_spec
+    from events.topics import topic_spec
 
     consumer = AIOKafkaConsumer(bootstrap_servers=conn.bootstrap, enable_auto_commit=False)
     try:
@@ -142,27 +194,27 @@ async def read_kafka_alerts(conn: KafkaConnection, idle_s: float) -> list[Alert]
     except (KafkaError, OSError, TimeoutError) as exc:
         await consumer.stop()
         raise broker_failure(exc, "Kafka", conn.bootstrap) from exc
-    alerts: list[Alert] = []
+    found: list[M] = []
     try:
         # Partitions from the topic table (events.topics), not from possibly stale metadata.
-        parts = range(topic_spec(Topics.ALERTS).partitions)
-        tps = [TopicPartition(Topics.ALERTS, p) for p in parts]
+        tps = [TopicPartition(topic, p) for p in range(topic_spec(topic).partitions)]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         while batch := await consumer.getmany(timeout_ms=int(idle_s * 1000)):
             for msgs in batch.values():
                 for m in msgs:
                     try:
-                        alerts.append(Alert.model_validate_json(m.value))
+                        found.append(model.model_validate_json(m.value))
                     except ValidationError as exc:
                         log.warning(
-                            "skipping a malformed alert at offset %s: %s",
+                            "skipping a malformed record on %s at offset %s: %s",
+                            topic,
                             m.offset,
                             exc.errors()[:1],
                         )
     finally:
         await consumer.stop()
-    return alerts
+    return found
 
 
 def _readings(opts: dict[str, Any], truth: GroundTruth) -> list[Record]:
@@ -190,7 +242,7 @@ def _plot(
     fig = plots.figure(
         records,
         truth,
-        evaluation.incidents(alerts, truth),
+        evaluation.conditions(alerts, truth),
         report.expectations,
         readings_t0=readings_t0,
     )

@@ -46,13 +46,13 @@ def command(ctx: click.Context, /, recording: Path, **opts: Any) -> int:
             truth, readings_t0 = GroundTruth(name=recording.stem, start_at=t0), t0
         else:
             raise
-    incidents: list[Any] = []
+    conditions: list[Any] = []
     results: tuple[Any, ...] = ()
     if opts["alerts"] or opts["kafka"]:
         inside, _ = split(load_alerts(cli_of(ctx), opts), truth)
-        incidents = evaluation.incidents(inside, truth)
+        conditions = evaluation.conditions(inside, truth)
         results = evaluation.evaluate(truth, inside).expectations
-    fig = plots.figure(records, truth, incidents, results, readings_t0=readings_t0)
+    fig = plots.figure(records, truth, conditions, results, readings_t0=readings_t0)
     out = plots.save(fig, opts["out"] or recording.with_name(_stem(recording) + ".png"))
     print(f"plot: {out} ({len(plots.summary(fig))} panels)")
     return 0

@@ -58,6 +58,11 @@ def _print_report(report: dict[str, Any]) -> None:
     print(f"By station:  {report['by_station']}")
     print(f"Time to acknowledge: {_fmt(report['time_to_acknowledge'])}")
     print(f"Time to scene:       {_fmt(report['time_to_scene'])}")
+    orders = report["work_orders"]
+    print(f"Maintenance work orders open: {len(orders['open'])} ({orders['overdue']} overdue)")
+    for order in orders["open"]:
+        late = "  OVERDUE" if order["is_overdue"] else ""
+        print(f"  {order['kind']:<18} {order['device_id'] or '-'} due {order['due_at']}{late}")
     for dev in report["false_alarms_by_device"]:
         flag = "  NEEDS A HANDLING PLAN (> limit a day)" if dev["needs_handling_plan"] else ""
         worst = f"worst day {dev['worst_day']}: {dev['worst_day_count']}"

@@ -21,6 +21,8 @@ from alerts.ledger.db import MIGRATIONS_DIR
 
 MIGRATIONS_TABLE = "schema_migrations"
 _CREATE_TABLE = re.compile(r"\bCREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", re.IGNORECASE)
+# A table a migration renamed keeps its rows (0007 keeps the v1 incidents as incidents_v1).
+_RENAME_TABLE = re.compile(r"\bRENAME\s+TO\s+(\w+)", re.IGNORECASE)
 _MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
@@ -79,7 +81,8 @@ def code_migrations() -> dict[int, str]:
 def ledger_table_names() -> set[str]:
     names = {MIGRATIONS_TABLE}
     for path in MIGRATIONS_DIR.glob("*.sql"):
-        names |= {m.lower() for m in _CREATE_TABLE.findall(path.read_text(encoding="utf-8"))}
+        text = path.read_text(encoding="utf-8")
+        names |= {m.lower() for m in _CREATE_TABLE.findall(text) + _RENAME_TABLE.findall(text)}
     return names
 
 

@@ -1,18 +1,21 @@
 """The compound stage: rules that need more than one device.
 
 Two detectors in one area confirm a fire at once (GB 50116-2013 §4.1.6, AND of two independent
-devices); smoke where ports charge cuts their power; a confirmed fire in a building makes an open
-fire door or engaged evacuation locks a P1 (GB 55024-2022 §5.3.6, GB 50116 §4.10.3); a gateway
-outage is one alert, not one per device (DOMAIN.md §6). Input: signals, emitted by the device
-stage only on change, so this state is small and its traffic low.
+devices); smoke where ports charge cuts their power; during a fire in a building every fire
+door and evacuation exit reports its linkage read-back (rules_doors); a gateway outage is one
+alert, not one per device (DOMAIN.md §6). Input: signals, emitted by the device stage only on
+change, so this state is small and its traffic low.
+
+Signals arrive in processing order, which is not device time: the readings and priority lanes
+overtake each other under load. A rule that joins facts therefore dates its finding by the
+facts (the moment they all held), never by the signal that happened to complete the picture.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from events.alerts import AlertKind, LinkageAction, LinkageRequest
 from streams.detectors import neighbours
+from streams.detectors.compound_state import CompoundState, DeviceFact, FireArea
 from streams.detectors.config import DetectorSettings
 from streams.detectors.model import Finding, FireLevel, Outcome, Place, Signal, SignalKind
 from streams.detectors.rules_doors import check_building_doors
@@ -20,139 +23,126 @@ from streams.detectors.rules_doors import check_building_doors
 _ALARMED = (FireLevel.PRE_ALARM.value, FireLevel.ALARM.value)
 
 
-def new_compound_state() -> dict[str, Any]:
-    return {
-        "fire": {},
-        "ports": {},
-        "doors": {},
-        "pending": {},
-        "gw_off": {},
-        "active": [],
-        "incidents": {},
-    }
-
-
-def _place(d: dict[str, Any], compound_id: str) -> Place:
-    return Place(compound_id, d.get("g"), d.get("b"), d.get("f"), d.get("a"), d.get("id"))
-
-
-def _compact(s: Signal) -> dict[str, Any]:
-    p = s.place
-    return {
-        "id": s.device_id,
-        "g": p.gateway_id,
-        "b": p.building_id,
-        "f": p.floor,
-        "a": p.area_id,
-        "t": s.at_s,
-        "e": s.event_id,
-    }
-
-
-def edge(cs: dict[str, Any], key: str, is_now: bool) -> bool:
-    active: list[str] = cs["active"]
-    was = key in active
-    if is_now and not was:
-        active.append(key)
-    elif was and not is_now:
-        active.remove(key)
-    return was != is_now
-
-
 class CompoundEngine:
     def __init__(self, settings: DetectorSettings | None = None) -> None:
         self.cfg = settings or DetectorSettings()
 
-    def on_signal(self, cs: dict[str, Any], s: Signal) -> Outcome:
+    def on_signal(self, cs: CompoundState, s: Signal) -> Outcome:
         out = Outcome()
-        compound = s.place.compound_id
+        place = s.place
         if s.kind is SignalKind.FIRE_LEVEL:
-            _put(cs["fire"], s, s.level not in _ALARMED, level=s.level)
-            self._area_rules(cs, compound, s.place.building_id, s.place.area_id, s.at_s, out=out)
+            _put(cs.alarmed, s, is_kept=s.level in _ALARMED, level=s.level)
+            self._area_rules(cs, place.compound_id, place.building_id, place.area_id, out=out)
             neighbours.on_fire_level(cs, s, out=out)
         elif s.kind in (SignalKind.HEAT_RISE, SignalKind.FAULT):
             neighbours.on_signal(cs, s, out=out)
         elif s.kind is SignalKind.PORT:
-            _put(cs["ports"], s, not s.flag)
-            self._area_rules(cs, compound, s.place.building_id, s.place.area_id, s.at_s, out=out)
+            _put(cs.charging, s, is_kept=s.flag)
+            self._area_rules(cs, place.compound_id, place.building_id, place.area_id, out=out)
         elif s.kind is SignalKind.DOOR:
-            _put(cs["doors"], s, False, open=s.flag, type=s.level, locks=s.is_locks_released)
-            check_building_doors(cs, compound, s.place.building_id, s.at_s, out=out)
+            fact = _put(cs.doors, s, is_kept=True, is_open=s.flag, door_type=s.level)
+            assert fact is not None
+            fact.are_locks_released = s.is_locks_released
+            check_building_doors(cs, place.compound_id, place.building_id, out=out, only=fact)
         elif s.kind is SignalKind.SILENCE:
             self._silence(cs, s, out=out)
         else:
-            self._gateway(cs, compound, s.device_id, s.flag, s.at_s, out=out)
+            self._gateway(cs, place.compound_id, s.device_id, s.flag, s.at_s, out=out)
+        return out
+
+    def on_reset(self, cs: CompoundState, key: str, at_s: float) -> Outcome:
+        """A person resolved the condition `key` held here: forget the rule edges behind it, so
+        the same rule raises again on new evidence; doors stop reporting for a fire gone."""
+        out = Outcome()
+        compound, building, kind, subject = key.split("/", 3)
+        if kind == AlertKind.FIRE.value:
+            cs.fire_areas.pop(subject, None)
+            cs.edges.discard(f"fire|{subject}")
+        elif kind == AlertKind.SMOKE_NEAR_CHARGING.value:
+            cs.edges = {e for e in cs.edges if not e.startswith(f"smoke_near_charging|{subject}|")}
+        where = None if building == "-" else building
+        check_building_doors(cs, compound, where, out=out, at_s=at_s)
         return out
 
     def _area_rules(
         self,
-        cs: dict[str, Any],
+        cs: CompoundState,
         compound: str,
         building: str | None,
         area: str | None,
-        t_s: float,
         *,
         out: Outcome,
     ) -> None:
-        if area is None:
-            check_building_doors(cs, compound, building, t_s, out=out)
-            return
-        alarmed = [d for d in cs["fire"].values() if d.get("a") == area and d.get("b") == building]
+        alarmed = [
+            d
+            for d in cs.alarmed.values()
+            if d.place.area_id == area and d.place.building_id == building
+        ]
+        if area is not None and alarmed:  # no smoke in the area: no rule of it can hold
+            place = Place(compound, None, building, alarmed[0].place.floor, area)
+            self._two_detectors(cs, place, alarmed, out=out)
+            self._smoke_near_charging(cs, place, alarmed, out=out)
+        check_building_doors(cs, compound, building, out=out)
+
+    def _two_detectors(
+        self, cs: CompoundState, place: Place, alarmed: list[DeviceFact], *, out: Outcome
+    ) -> None:
+        newest_s = max(d.at_s for d in alarmed)
         window_s = self.cfg.area.two_detector_window_s
-        recent = [d for d in alarmed if d["t"] >= t_s - window_s or d["level"] == "alarm"]
-        place = Place(compound, None, building, alarmed[0].get("f") if alarmed else None, area)
-        subject = f"area:{area}"
-        if len({d["id"] for d in recent}) >= 2 and edge(cs, f"fire|{subject}", True):
-            ids = ", ".join(sorted(d["id"] for d in recent))
-            out.findings.append(
-                Finding(
-                    AlertKind.FIRE,
-                    subject,
-                    place,
-                    t_s,
-                    stage="two detectors",
-                    summary=f"fire confirmed by two detectors: {ids}",
-                )
+        recent = [d for d in alarmed if d.at_s >= newest_s - window_s or d.level == "alarm"]
+        subject = f"area:{place.area_id}"
+        if len({d.device_id for d in recent}) < 2 or not cs.edge(f"fire|{subject}", True):
+            return
+        ids = ", ".join(sorted(d.device_id for d in recent))
+        # The second detector's time: when the AND of two devices first held.
+        held_s = sorted(d.at_s for d in recent)[1]
+        out.findings.append(
+            Finding(
+                AlertKind.FIRE,
+                subject,
+                place,
+                held_s,
+                stage="two detectors",
+                summary=f"fire confirmed by two detectors: {ids}",
             )
-            cs.setdefault("fire_areas", {})[subject] = building
-        self._smoke_near_charging(cs, place, subject, alarmed, t_s, out=out)
-        check_building_doors(cs, compound, building, t_s, out=out)
+        )
+        cs.fire_areas[subject] = FireArea(place.building_id, held_s)
 
     def _smoke_near_charging(
-        self,
-        cs: dict[str, Any],
-        place: Place,
-        subject: str,
-        alarmed: list[dict[str, Any]],
-        t_s: float,
-        *,
-        out: Outcome,
+        self, cs: CompoundState, place: Place, alarmed: list[DeviceFact], *, out: Outcome
     ) -> None:
-        ports = [
-            p
-            for p in cs["ports"].values()
-            if p.get("a") == place.area_id and p.get("b") == place.building_id
-        ]
-        if not (alarmed and ports):
+        ports = sorted(
+            (
+                p
+                for p in cs.charging.values()
+                if p.place.area_id == place.area_id and p.place.building_id == place.building_id
+            ),
+            key=lambda p: p.device_id,
+        )
+        if not ports:
             return
-        key = f"smoke_near_charging|{subject}|" + ",".join(sorted(p["id"] for p in ports))
-        if not edge(cs, key, True):
+        subject = f"area:{place.area_id}"
+        key = f"smoke_near_charging|{subject}|" + ",".join(p.device_id for p in ports)
+        if not cs.edge(key, True):
             return
         link = tuple(
             LinkageRequest(
                 action=LinkageAction.CUT_POWER,
-                device_id=p["id"],
-                gateway_id=p.get("g") or "",
+                device_id=p.device_id,
+                gateway_id=p.place.gateway_id or "",
                 reason="smoke near a charging port",
             )
-            for p in sorted(ports, key=lambda p: str(p["id"]))
+            for p in ports
         )
+        # Smoke while ports charge: it holds from when both were true (the later of the first
+        # smoke and the first charging port), whatever order their signals were processed in.
+        held_s = max(min(d.at_s for d in alarmed), min(p.at_s for p in ports))
         out.findings.append(
             Finding(
                 AlertKind.SMOKE_NEAR_CHARGING,
                 subject,
                 place,
-                t_s,
+                held_s,
                 stage=f"{len(ports)} ports",
                 linkage=link,
                 summary=f"smoke in {place.area_id} while {len(ports)} "
@@ -160,16 +150,17 @@ class CompoundEngine:
             )
         )
 
-    def _silence(self, cs: dict[str, Any], s: Signal, *, out: Outcome) -> None:
+    def _silence(self, cs: CompoundState, s: Signal, *, out: Outcome) -> None:
         if s.is_gateway:
             self._gateway(cs, s.place.compound_id, s.device_id, s.flag, s.at_s, out=out)
             return
         if s.flag:
-            due = s.at_s + self.cfg.health.gateway_grace_s
-            cs["pending"][s.device_id] = {**_compact(s), "due": due}
+            fact = DeviceFact.of(s)
+            fact.due_s = s.at_s + self.cfg.health.gateway_grace_s
+            cs.silent[s.device_id] = fact
             return
-        cs["pending"].pop(s.device_id, None)
-        if edge(cs, f"offline|{s.device_id}", False):
+        cs.silent.pop(s.device_id, None)
+        if cs.edge(f"offline|{s.device_id}", False):
             out.findings.append(
                 Finding(
                     AlertKind.DEVICE_OFFLINE,
@@ -184,7 +175,7 @@ class CompoundEngine:
 
     def _gateway(
         self,
-        cs: dict[str, Any],
+        cs: CompoundState,
         compound: str,
         gateway_id: str,
         is_offline: bool,
@@ -193,10 +184,10 @@ class CompoundEngine:
         out: Outcome,
     ) -> None:
         if is_offline:
-            cs["gw_off"][gateway_id] = t_s
+            cs.gateways_offline[gateway_id] = t_s
         else:
-            cs["gw_off"].pop(gateway_id, None)
-        if edge(cs, f"gateway|{gateway_id}", is_offline):
+            cs.gateways_offline.pop(gateway_id, None)
+        if cs.edge(f"gateway|{gateway_id}", is_offline):
             place = Place(compound, gateway_id, device_id=gateway_id)
             out.findings.append(
                 Finding(
@@ -211,21 +202,21 @@ class CompoundEngine:
                 )
             )
 
-    def on_tick(self, cs: dict[str, Any], compound: str, now_s: float) -> Outcome:
+    def on_tick(self, cs: CompoundState, now_s: float) -> Outcome:
         """Silent devices whose gateway is up after the grace period are offline alone."""
         out = Outcome()
-        for device_id, d in list(cs["pending"].items()):
-            if d["due"] > now_s:
+        for device_id, fact in list(cs.silent.items()):
+            if fact.due_s is not None and fact.due_s > now_s:
                 continue
-            del cs["pending"][device_id]
-            if d.get("g") in cs["gw_off"]:
+            del cs.silent[device_id]
+            if fact.place.gateway_id in cs.gateways_offline:
                 continue  # explained by the gateway's outage: its one alert covers it
-            if edge(cs, f"offline|{device_id}", True):
+            if cs.edge(f"offline|{device_id}", True):
                 out.findings.append(
                     Finding(
                         AlertKind.DEVICE_OFFLINE,
                         device_id,
-                        _place(d, compound),
+                        fact.place,
                         now_s,
                         stage="offline",
                         summary=f"{device_id} missed its heartbeats",
@@ -234,8 +225,19 @@ class CompoundEngine:
         return out
 
 
-def _put(table: dict[str, Any], s: Signal, is_removal: bool, **extra: Any) -> None:
-    if is_removal:
-        table.pop(s.device_id, None)
-    else:
-        table[s.device_id] = {**_compact(s), **extra}
+def _put(
+    facts: dict[str, DeviceFact],
+    s: Signal,
+    *,
+    is_kept: bool,
+    level: str = "",
+    is_open: bool = False,
+    door_type: str = "",
+) -> DeviceFact | None:
+    if not is_kept:
+        facts.pop(s.device_id, None)
+        return None
+    fact = DeviceFact.of(s)
+    fact.level, fact.is_open, fact.door_type = level, is_open, door_type
+    facts[s.device_id] = fact
+    return fact

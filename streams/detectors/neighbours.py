@@ -10,107 +10,103 @@ Two rules a fire-alarm control panel applies across detectors (issue #15.2, #15.
   range) cannot give the second vote of GB 50116-2013 §4.1.6: the remaining detector's
   pre-alarm confirms alone (2oo2 degrades to 1oo1 on a detected fault, IEC 61508-6, S).
 Findings are re-emitted whenever a signal makes a rule hold: folding them into an incident is
-idempotent (streams.incidents), so a repeat pages nobody.
+idempotent (streams.conditions), so a repeat pages nobody.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from events.alerts import AlertKind
+from streams.detectors.compound_state import CompoundState, DeviceFact, FireArea
 from streams.detectors.model import Finding, FireLevel, Outcome, Place, Signal, SignalKind
 
 _ADJACENT_FLOORS = 1
 
 
-def on_signal(cs: dict[str, Any], s: Signal, *, out: Outcome) -> None:
-    """HEAT_RISE and FAULT signals (FIRE_LEVEL ones go to `on_fire_level` after the table
-    `cs["fire"]` has them)."""
-    entry = _compact(s)
+def on_signal(cs: CompoundState, s: Signal, *, out: Outcome) -> None:
+    """HEAT_RISE and FAULT signals (FIRE_LEVEL ones go to `on_fire_level` after
+    `cs.alarmed` has them)."""
     if s.kind is SignalKind.HEAT_RISE:
-        rising: dict[str, Any] = cs.setdefault("heat", {})
         if s.flag:
-            rising[s.device_id] = entry
-            _confirm_near_fire(cs, s.place.compound_id, [entry], s.at_s, out=out)
+            fact = cs.heat_rising[s.device_id] = DeviceFact.of(s)
+            _confirm_near_fire(cs, [fact], s.at_s, out=out)
         else:
-            rising.pop(s.device_id, None)
+            cs.heat_rising.pop(s.device_id, None)
         return
-    failed: dict[str, Any] = cs.setdefault("faults", {})
-    reasons = set(failed.get(s.device_id, {}).get("why", []))
+    known = cs.faulty.get(s.device_id)
+    reasons = set(known.faults) if known else set()
     reasons = reasons | {s.level} if s.flag else reasons - {s.level}
     if reasons:
-        failed[s.device_id] = {**entry, "why": sorted(reasons)}
+        fact = cs.faulty[s.device_id] = DeviceFact.of(s)
+        fact.faults = sorted(reasons)
         _lone_detectors(cs, s.place, s.at_s, out=out)
     else:
-        failed.pop(s.device_id, None)
+        cs.faulty.pop(s.device_id, None)
 
 
-def on_fire_level(cs: dict[str, Any], s: Signal, *, out: Outcome) -> None:
+def on_fire_level(cs: CompoundState, s: Signal, *, out: Outcome) -> None:
     if s.level == FireLevel.ALARM.value:
-        rising = list(cs.get("heat", {}).values())
-        _confirm_near_fire(cs, s.place.compound_id, rising, s.at_s, out=out)
+        _confirm_near_fire(cs, list(cs.heat_rising.values()), s.at_s, out=out)
     elif s.level == FireLevel.PRE_ALARM.value:
         _lone_detectors(cs, s.place, s.at_s, out=out)
 
 
-def _compact(s: Signal) -> dict[str, Any]:
-    p = s.place
-    return {"id": s.device_id, "g": p.gateway_id, "b": p.building_id, "f": p.floor, "a": p.area_id}
-
-
-def _is_near(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    if a.get("b") is None or a.get("b") != b.get("b"):
+def _is_near(a: Place, b: Place) -> bool:
+    if a.building_id is None or a.building_id != b.building_id:
         return False
-    fa, fb = a.get("f"), b.get("f")
-    return fa is None or fb is None or abs(fa - fb) <= _ADJACENT_FLOORS
+    return a.floor is None or b.floor is None or abs(a.floor - b.floor) <= _ADJACENT_FLOORS
 
 
 def _confirm_near_fire(
-    cs: dict[str, Any], compound: str, rising: list[dict[str, Any]], t_s: float, *, out: Outcome
+    cs: CompoundState, rising: list[DeviceFact], t_s: float, *, out: Outcome
 ) -> None:
-    fires = [d for d in cs["fire"].values() if d.get("level") == FireLevel.ALARM.value]
+    fires = [d for d in cs.alarmed.values() if d.level == FireLevel.ALARM.value]
     for d in rising:
-        near = sorted(f["id"] for f in fires if f["id"] != d["id"] and _is_near(d, f))
+        near = sorted(
+            f.device_id for f in fires if f.device_id != d.device_id and _is_near(d.place, f.place)
+        )
         if not near:
             continue
-        place = Place(compound, d.get("g"), d.get("b"), d.get("f"), d.get("a"), d["id"])
         out.findings.append(
             Finding(
                 AlertKind.FIRE,
-                f"near:{d['id']}",
-                place,
+                f"near:{d.device_id}",
+                d.place,
                 t_s,
                 stage="heat rise next to a fire",
-                summary=f"fire at {d['id']}: heat rising while {near[0]} is on fire",
+                summary=f"fire at {d.device_id}: heat rising while {near[0]} is on fire",
             )
         )
 
 
-def _lone_detectors(cs: dict[str, Any], where: Place, t_s: float, *, out: Outcome) -> None:
+def _in_area(fact: DeviceFact, area: str, building: str | None) -> bool:
+    return fact.place.area_id == area and fact.place.building_id == building
+
+
+def _lone_detectors(cs: CompoundState, where: Place, t_s: float, *, out: Outcome) -> None:
     area, building = where.area_id, where.building_id
     if area is None:
         return
-    failed = [
-        d for d in cs.get("faults", {}).values() if d.get("a") == area and d.get("b") == building
-    ]
-    failed_ids = {d["id"] for d in failed}
+    failed = [d for d in cs.faulty.values() if _in_area(d, area, building)]
+    failed_ids = {d.device_id for d in failed}
     alarmed = [
         d
-        for d in cs["fire"].values()
-        if d.get("a") == area and d.get("b") == building and d["id"] not in failed_ids
+        for d in cs.alarmed.values()
+        if _in_area(d, area, building) and d.device_id not in failed_ids
     ]
     if not (failed and alarmed):
         return
-    ids = ", ".join(sorted(d["id"] for d in alarmed))
-    dead = ", ".join(sorted(d["id"] for d in failed))
+    ids = ", ".join(sorted(d.device_id for d in alarmed))
+    dead = ", ".join(sorted(failed_ids))
+    subject = f"area:{area}"
     out.findings.append(
         Finding(
             AlertKind.FIRE,
-            f"area:{area}",
-            Place(where.compound_id, None, building, alarmed[0].get("f"), area),
+            subject,
+            Place(where.compound_id, None, building, alarmed[0].place.floor, area),
             t_s,
             stage="one detector, the other failed",
             summary=f"fire confirmed by {ids} alone: {dead} failed (sensor fault)",
         )
     )
-    cs.setdefault("fire_areas", {})[f"area:{area}"] = building
+    # The area's fire holds until a person's reset, as a two-detector one does.
+    cs.fire_areas.setdefault(subject, FireArea(building, t_s))

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from streams.conditions import Conditions, conditions_from, conditions_to
+
 
 @dataclass(slots=True)
 class DeviceState:
@@ -72,8 +74,8 @@ class DeviceState:
     gap_missing: int = 0
     gap_due_s: float | None = None
     gap_event_id: str = ""
-    # Incident records of this device's incidents (streams.incidents owns the shape).
-    incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # This device's conditions by condition key (streams.conditions owns the shape).
+    conditions: Conditions = field(default_factory=dict)
 
     def accept_seq(self, seq: int, obs_s: float) -> bool:
         """Record `seq` as applied; False when it was applied before (a duplicate/replay)."""
@@ -110,11 +112,16 @@ class DeviceState:
             value = getattr(self, name)
             if value != default:
                 out[name] = value
+        if self.conditions:
+            out["conditions"] = conditions_to(self.conditions)
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DeviceState:
+        # Unknown keys are dropped: v1 "incidents" records too (docs/UPGRADING.md).
         known = {k: v for k, v in data.items() if k in _NAMES}
+        if "conditions" in known:
+            known["conditions"] = conditions_from(known["conditions"])
         return cls(**known)
 
 
@@ -125,7 +132,8 @@ _NAMES = frozenset(f.name for f in fields(DeviceState))
 
 def _default_values() -> dict[str, Any]:
     probe = DeviceState(device_id="")
-    return {f.name: getattr(probe, f.name) for f in fields(DeviceState) if f.name != "device_id"}
+    skip = ("device_id", "conditions")  # conditions are typed records: serialised apart
+    return {f.name: getattr(probe, f.name) for f in fields(DeviceState) if f.name not in skip}
 
 
 _DEFAULTS: dict[str, Any] = _default_values()

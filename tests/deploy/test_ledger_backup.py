@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 
-from alerts.clock import FakeClock
 from alerts.ledger import Database
 from alerts.lifecycle import Action
 from firewatch.cli import main
 from firewatch.embedded.process import free_port
 from firewatch.ledger_backup.schema import present_tables
+from runtime.clock import ManualClock
 from tests import postgres
 from tests.unit.alerts.rig import DAY, build_rig, make_alert
 
@@ -42,12 +42,13 @@ def _fill(url: str, cases: int = 3, device: str = "sd") -> None:
     """A ledger as dispatch leaves it: fires raised, paged, acknowledged; all audited."""
 
     async def run() -> None:
-        rig = build_rig(url, FakeClock(DAY))
+        rig = build_rig(url, ManualClock(DAY))
         for i in range(cases):
-            inc = await rig.dispatcher.handle_alert(make_alert(device=f"{device}-{i}"))
+            # A building each: fires in one building would join one incident.
+            inc = await rig.alert(make_alert(device=f"{device}-{i}", building=f"b-{device}-{i}"))
             assert inc is not None
             rig.clock.advance(20)
-            await rig.dispatcher.act(inc.incident_key, Action.ACKNOWLEDGE, "ste-m1", "console")
+            await rig.act(inc.incident_key, Action.ACKNOWLEDGE, "ste-m1", "console")
         rig.ledger.db.close()
 
     asyncio.run(run())

@@ -11,7 +11,6 @@ from typing import Any
 
 from aiohttp import web
 
-from alerts.clock import FakeClock
 from alerts.registry import EXAMPLE_DIR, load_registry
 from community.config import CommunityConfig
 from community.follow import FollowStore
@@ -21,6 +20,7 @@ from community.server import CommunitySite
 from community.staff import SessionSigner
 from events.reports import HazardReport, PatrolCheckIn
 from firewatch.people import load_people
+from runtime.clock import ManualClock
 
 from .rig import START
 
@@ -44,7 +44,7 @@ class Site:
     sink: RecordingSink
     follow: FollowStore
     photos: PhotoStore
-    clock: FakeClock
+    clock: ManualClock
     config: CommunityConfig
 
 
@@ -59,7 +59,7 @@ async def running_site(tmp_path: Path, **overrides: Any) -> AsyncIterator[Site]:
     }
     values.update(overrides)
     config = CommunityConfig(**values)
-    clock = FakeClock(START)
+    clock = ManualClock(START)
     registry = load_registry(EXAMPLE_DIR)
     places, staff = load_people(EXAMPLE_DIR, registry)
     sink, follow = RecordingSink(), FollowStore(config.database_path)

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from alerts.clock import FakeClock
 from alerts.hazards.desk import HazardDesk
 from alerts.hazards.maintenance import MaintenanceItems
 from alerts.hazards.patrols import load_patrols
@@ -23,6 +22,7 @@ from events.reports import (
     ReportPlace,
     ReportSource,
 )
+from runtime.clock import ManualClock
 
 # A Monday, 10:00 in Shanghai.
 START = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
@@ -86,7 +86,7 @@ class FakeShelf:
         return photo_id in self.ids
 
 
-def desk(tmp_path: Path, clock: FakeClock, policy: HazardPolicy | None = None) -> HazardDesk:
+def desk(tmp_path: Path, clock: ManualClock, policy: HazardPolicy | None = None) -> HazardDesk:
     registry = load_registry(EXAMPLE_DIR)
     db = Database(f"sqlite:///{tmp_path}/ledger.db")
     return HazardDesk(

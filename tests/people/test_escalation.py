@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from alerts.clock import FakeClock
 from alerts.hazards.lifecycle import Command
 from alerts.hazards.policy import HazardPolicy
 from events.hazards import (
@@ -17,6 +16,7 @@ from events.hazards import (
     OwnerKind,
 )
 from events.reports import HazardCategory
+from runtime.clock import ManualClock
 
 from .rig import START, desk, photo_id, report
 
@@ -24,7 +24,7 @@ A = HazardAction
 
 
 def test_an_overdue_hazard_escalates_on_time(tmp_path: Path) -> None:
-    clock = FakeClock(START)
+    clock = ManualClock(START)
     d = desk(tmp_path, clock)
     hid = d.take(report(category=HazardCategory.MIXED_USE))[0].hazard_id
     owner = HazardOwner(kind=OwnerKind.BUSINESS, name="ground-floor shop")
@@ -54,7 +54,7 @@ def test_an_overdue_hazard_escalates_on_time(tmp_path: Path) -> None:
 
 
 def test_rectified_in_time_never_escalates(tmp_path: Path) -> None:
-    clock = FakeClock(START)
+    clock = ManualClock(START)
     d = desk(tmp_path, clock)
     hid = d.take(report())[0].hazard_id
     owner = HazardOwner(kind=OwnerKind.PROPERTY_COMPANY, name="property", department_id="housing")
@@ -70,7 +70,7 @@ def test_rectified_in_time_never_escalates(tmp_path: Path) -> None:
 def test_an_untriaged_report_whistles_the_street_and_the_owner_department_wins(
     tmp_path: Path,
 ) -> None:
-    clock = FakeClock(START)
+    clock = ManualClock(START)
     d = desk(tmp_path, clock, HazardPolicy(triage_within_h=4))
     hid = d.take(report(category=HazardCategory.FLYING_WIRE))[0].hazard_id
     clock.advance(4 * 3600)

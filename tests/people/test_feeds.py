@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from alerts.clock import FakeClock
 from alerts.feeds.config import EXAMPLE_FEEDS, FeedConfig, FeedConfigError, FeedsConfig, load_feeds
 from alerts.feeds.delivery import Sender
 from alerts.feeds.hub import FeedHub
@@ -21,11 +20,21 @@ from alerts.feeds.signing import SignatureError, sign, verify
 from alerts.feeds.store import DeliveryLedger
 from alerts.hazards.maintenance import ItemKind, MaintenanceItems
 from alerts.ledger.db import Database
-from events.alerts import AlertKind, Severity
+from events.alerts import AlertKind, AlertStatus, Severity
 from events.codec import encode_model
 from events.hazards import HazardAction, HazardSeverity, HazardState, HazardUpdate
-from events.incidents import IncidentTransition
+from events.incidents import (
+    ConditionRef,
+    DispatchNote,
+    DispatchReason,
+    IncidentAction,
+    IncidentPlace,
+    IncidentState,
+    IncidentUpdate,
+    PlaceScope,
+)
 from events.reports import HazardCategory, ReporterContact
+from runtime.clock import ManualClock
 
 from .feed_rig import receiver
 from .rig import START
@@ -55,22 +64,36 @@ def hazard(category: HazardCategory, seq: int = 1, **extra: object) -> HazardUpd
     return HazardUpdate.model_validate(values)
 
 
-def fire(severity: Severity = Severity.P1, kind: AlertKind = AlertKind.FIRE) -> bytes:
-    record = IncidentTransition(
-        incident_key=f"c001/b1/{kind.value}",
-        alert_key="k",
-        incident_kind=kind,
+def fire(severity: Severity = Severity.P1, kind: AlertKind = AlertKind.FIRE) -> IncidentUpdate:
+    """An incident update as dispatch publishes it on fw.incidents.v2."""
+    place = IncidentPlace(compound_id="c001", scope=PlaceScope.BUILDING, place_id="b1")
+    door = ConditionRef(
+        condition_key="c001/b1/fire_door_open_in_fire/fd-1",
+        kind=AlertKind.FIRE_DOOR_OPEN_IN_FIRE,
+        severity=Severity.P1,
+        status=AlertStatus.RAISED,
+        raised_at=START,
+    )
+    lead = door.model_copy(update={"condition_key": f"c001/b1/{kind.value}/sd-1", "kind": kind})
+    return IncidentUpdate(
+        incident_key=f"c001/building:b1@{kind.value}",
+        seq=3,
+        place=place.model_copy(update={"building_id": "b1"}),
         severity=severity,
-        compound_id="c001",
-        station_id="st-east",
-        action="dispatch",
-        from_state="raised",
-        to_state="dispatched",
+        state=IncidentState.DISPATCHED,
+        title=f"{kind.value} in b1",
+        opened_at=START,
+        raised_at=START,
+        dispatch=DispatchNote(
+            station_id="st-east", reason=DispatchReason.NEAREST_COVERING, text="nearest"
+        ),
+        conditions=(door, lead.model_copy(update={"severity": severity})),
+        action=IncidentAction.DISPATCH,
+        from_state=IncidentState.RAISED,
         actor="dispatch",
         at=START,
         source="dispatch",
     )
-    return encode_model(record)
 
 
 def feeds(url: str, **police: object) -> FeedsConfig:
@@ -153,34 +176,25 @@ def test_signatures_are_checked_for_key_body_and_time() -> None:
         verify(KEY, {}, body, 1_767_580_800)
 
 
-def test_incidents_of_both_schemas_become_items() -> None:
-    v1 = from_incident(fire())
-    assert v1 is not None
-    assert (v1.item_kind.value, v1.kind, v1.severity, v1.state) == (
+def test_an_incident_update_becomes_an_item_named_by_its_lead_condition() -> None:
+    item = from_incident(IncidentUpdate.model_validate_json(encode_model(fire())))
+    assert (item.item_kind.value, item.event_id, item.subject_id) == (
         "incident",
+        "c001/building:b1@fire:3",
+        "c001/building:b1@fire",
+    )
+    # The fire names it, not the fire door's read-back that joined it.
+    assert (item.kind, item.severity, item.state, item.action) == (
         "fire",
         "P1",
         "dispatched",
+        "dispatch",
     )
-    v2 = from_incident(
-        b'{"kind": "incident_update", "incident_key": "c001/building:b1@x", "seq": 3,'
-        b' "place": {"compound_id": "c001", "scope": "building", "place_id": "b1"},'
-        b' "severity": "P1", "state": "acknowledged", "title": "Fire", "action": "acknowledge",'
-        b' "actor": "ste-m1", "at": "2026-01-05T02:00:00+00:00",'
-        b' "conditions": [{"kind": "fire"}]}'
-    )
-    assert v2 is not None
-    assert (v2.event_id, v2.kind, v2.compound_id, v2.state) == (
-        "c001/building:b1@x#3",
-        "fire",
-        "c001",
-        "acknowledged",
-    )
-    assert from_incident(b'{"kind": "something_else"}') is None
+    assert (item.compound_id, item.building_id, item.station_id) == ("c001", "b1", "st-east")
 
 
 async def test_a_receiver_sees_only_what_its_filter_allows_signed(tmp_path: Path) -> None:
-    clock = FakeClock(START)
+    clock = ManualClock(START)
     db = Database(f"sqlite:///{tmp_path}/ledger.db")
     async with receiver(KEY) as rec, httpx.AsyncClient() as http:
         ledger = DeliveryLedger(db)
@@ -208,7 +222,7 @@ async def test_a_receiver_sees_only_what_its_filter_allows_signed(tmp_path: Path
 async def test_a_failing_feed_retries_alerts_the_operator_and_recovers(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    clock = FakeClock(START)
+    clock = ManualClock(START)
     db = Database(f"sqlite:///{tmp_path}/ledger.db")
     waits: list[float] = []
 

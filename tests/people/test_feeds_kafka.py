@@ -86,7 +86,7 @@ async def test_feeds_from_the_topics_to_a_webhook_and_a_topic(
                 hazard(HazardCategory.MIXED_USE, seq=2),  # behind it on the same partition
             ):
                 await producer.send_and_wait(Topics.HAZARDS, encode_model(update), key=b"c001")
-            await producer.send_and_wait(Topics.INCIDENTS, fire(), key=b"c001")
+            await producer.send_and_wait(Topics.INCIDENTS, encode_model(fire()), key=b"c001")
             await wait_for(lambda: len(rec.items) >= 2, 20, what="the police webhook got its items")
             got = await reader.getone()
             housing = json.loads(got.value)

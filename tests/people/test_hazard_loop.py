@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from alerts.clock import FakeClock
 from alerts.errors import TransitionError
 from alerts.hazards.lifecycle import Command
 from events.hazards import HazardAction, HazardOwner, HazardSeverity, HazardState, OwnerKind
 from events.reports import HazardCategory
+from runtime.clock import ManualClock
 
 from .rig import START, desk, photo_id, report
 
@@ -22,7 +22,7 @@ OWNER = HazardOwner(kind=OwnerKind.PROPERTY_COMPANY, name="Example property comp
 
 
 def test_a_report_walks_the_whole_loop_to_closed(tmp_path: Path) -> None:
-    clock = FakeClock(START)
+    clock = ManualClock(START)
     d = desk(tmp_path, clock)
     (opened,) = d.take(report())
     hid = opened.hazard_id
@@ -69,7 +69,7 @@ def test_a_report_walks_the_whole_loop_to_closed(tmp_path: Path) -> None:
 
 
 def test_refused_steps_name_why_and_change_nothing(tmp_path: Path) -> None:
-    clock = FakeClock(START)
+    clock = ManualClock(START)
     d = desk(tmp_path, clock)
     hid = d.take(report())[0].hazard_id
     with pytest.raises(TransitionError, match="not allowed in state found"):
@@ -92,7 +92,7 @@ def test_refused_steps_name_why_and_change_nothing(tmp_path: Path) -> None:
 
 
 def test_a_failed_reinspection_goes_back_with_a_new_deadline(tmp_path: Path) -> None:
-    clock = FakeClock(START)
+    clock = ManualClock(START)
     d = desk(tmp_path, clock)
     hid = d.take(report())[0].hazard_id
     d.act(hid, Command(A.TRIAGE, severity=HazardSeverity.GENERAL, owner=OWNER), "so-1", "api")
@@ -110,7 +110,7 @@ def test_a_failed_reinspection_goes_back_with_a_new_deadline(tmp_path: Path) -> 
 
 
 def test_a_second_report_of_the_same_place_joins_the_open_hazard(tmp_path: Path) -> None:
-    d = desk(tmp_path, FakeClock(START))
+    d = desk(tmp_path, ManualClock(START))
     first = d.take(report("r1", photos=("a",)))[0]
     joined = d.take(report("r2", photos=("b",)))[0]
     other_floor = d.take(report("r3", floor=4))[0]
@@ -123,14 +123,14 @@ def test_a_second_report_of_the_same_place_joins_the_open_hazard(tmp_path: Path)
 
 
 def test_a_redelivered_report_changes_nothing(tmp_path: Path) -> None:
-    d = desk(tmp_path, FakeClock(START))
+    d = desk(tmp_path, ManualClock(START))
     assert len(d.take(report("r1"))) == 1
     assert d.take(report("r1")) == []
     assert len(d.store.changes("hz-r1")) == 1
 
 
 def test_a_restart_republishes_what_kafka_never_acknowledged(tmp_path: Path) -> None:
-    clock = FakeClock(START)
+    clock = ManualClock(START)
     d = desk(tmp_path, clock)
     acknowledged = d.take(report("r1"))[0]
     d.published(acknowledged)

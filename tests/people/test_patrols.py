@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from alerts.clock import FakeClock
 from alerts.errors import RegistryError
 from alerts.hazards.coverage import CheckIn, coverage
 from alerts.hazards.maintenance import ItemKind
 from alerts.hazards.patrols import load_patrols
 from alerts.registry import EXAMPLE_DIR, load_registry
 from events.reports import PatrolCheckIn
+from runtime.clock import ManualClock
 
 from .rig import START, checkin, desk
 
@@ -87,7 +87,7 @@ def test_coverage_counts_checked_checkpoints_of_ended_slots() -> None:
 
 
 def test_a_missed_round_becomes_one_maintenance_item(tmp_path: Path) -> None:
-    clock = FakeClock(datetime(2026, 1, 5, 8, tzinfo=SHANGHAI))
+    clock = ManualClock(datetime(2026, 1, 5, 8, tzinfo=SHANGHAI))
     d = desk(tmp_path, clock)
     for cp in EXITS[:1]:  # building 2's exit is never checked on day 1
         d.take(checkin(cp, clock.now()))
@@ -106,7 +106,7 @@ def test_a_missed_round_becomes_one_maintenance_item(tmp_path: Path) -> None:
 
 
 def test_a_redelivered_check_in_is_stored_once(tmp_path: Path) -> None:
-    d = desk(tmp_path, FakeClock(START))
+    d = desk(tmp_path, ManualClock(START))
     record = checkin(EXITS[0], START)
     d.take(record)
     d.take(record)

@@ -1,6 +1,6 @@
 """Monthly statistics per compound and street: hazards found, rectified on time, overdue,
 whistles, patrol coverage (pure core), and incidents with response times and false alarms
-read from the ledger's incidents table as it is on main (the isolated query)."""
+read from the ledger's incidents table (incidents v2, written as dispatch writes them)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alerts.clock import FakeClock
 from alerts.hazards.lifecycle import Command
 from alerts.hazards.stats_queries import month_of, monthly_report
 from alerts.ledger import Ledger
-from alerts.lifecycle import Incident, Outcome, State
-from events.alerts import AlertKind, Severity
+from alerts.ledger.batch import LedgerBatch
+from alerts.lifecycle import Condition, Incident, Outcome, State
+from events.alerts import AlertKind, AlertStatus, Severity
 from events.hazards import HazardAction, HazardOwner, HazardSeverity, OwnerKind
+from events.incidents import IncidentPlace, PlaceScope
+from runtime.clock import ManualClock
 
 from .rig import checkin, desk, photo_id, report
 
@@ -29,23 +31,27 @@ DAY1 = datetime(2026, 1, 5, 9, tzinfo=SHANGHAI)
 def _incident(
     key: str, opened: datetime, ack_s: float, scene_s: float | None, outcome: Outcome | None
 ) -> Incident:
+    fire = AlertKind.FIRE
+    condition = Condition(f"c001/b1/fire/{key}", fire, Severity.P1, AlertStatus.RAISED, 1, opened)
     return Incident(
         incident_key=key,
-        kind=AlertKind.FIRE,
+        place=IncidentPlace(
+            compound_id="c001", scope=PlaceScope.BUILDING, place_id="b1", building_id="b1"
+        ),
         severity=Severity.P1,
-        compound_id="c001",
         opened_at=opened,
-        alert_key=key,
+        raised_at=opened,
         state=State.RESOLVED,
         acknowledged_at=opened + timedelta(seconds=ack_s),
         on_scene_at=opened + timedelta(seconds=scene_s) if scene_s is not None else None,
         resolved_at=opened + timedelta(hours=1),
         outcome=outcome,
+        conditions={condition.condition_key: condition},
     )
 
 
 def test_a_month_of_hazards_patrols_and_incidents(tmp_path: Path) -> None:
-    clock = FakeClock(DAY1)
+    clock = ManualClock(DAY1)
     d = desk(tmp_path, clock)
     on_time = d.take(report("r1"))[0].hazard_id
     late = d.take(report("r2", floor=7))[0].hazard_id
@@ -61,9 +67,12 @@ def test_a_month_of_hazards_patrols_and_incidents(tmp_path: Path) -> None:
     for cp in ("c001-exits-b1-exit", "c001-exits-b2-exit"):
         d.take(checkin(cp, DAY1))
     ledger = Ledger(d.store.db)
-    ledger.save_incident(_incident("i1", DAY1, 40, 170, Outcome.REAL_FIRE))
-    ledger.save_incident(_incident("i2", DAY1 + timedelta(days=2), 80, None, Outcome.FALSE_ALARM))
-    ledger.save_incident(_incident("i3", datetime(2026, 2, 1, 1, tzinfo=SHANGHAI), 1, 1, None))
+    incidents = [
+        _incident("i1", DAY1, 40, 170, Outcome.REAL_FIRE),
+        _incident("i2", DAY1 + timedelta(days=2), 80, None, Outcome.FALSE_ALARM),
+        _incident("i3", datetime(2026, 2, 1, 1, tzinfo=SHANGHAI), 1, 1, None),
+    ]
+    ledger.write(LedgerBatch.of(incidents=incidents))
     now = datetime(2026, 1, 8, tzinfo=SHANGHAI)
     street_of = {c.compound_id: c.street_id for c in d.registry.compounds}
     rows = {

@@ -54,7 +54,7 @@ def _recording() -> tuple[list[Record], GroundTruth]:
 def _alert(key: str, kind: AlertKind, t_s: float, *, device: str | None, area: str) -> Alert:
     at = START + timedelta(seconds=t_s)
     return Alert(
-        incident_key=key,
+        condition_key=key,
         revision=1,
         kind=kind,
         severity=Severity.P1,

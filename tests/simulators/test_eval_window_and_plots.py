@@ -68,7 +68,7 @@ def test_the_figure_has_a_panel_per_device_of_the_fire_with_onset_deadline_and_a
         alert(AlertKind.FIRE, 700, device="c001-b1-f3-u2-smk", area=AREA),  # 40 s late
     ]
     report = evaluation.evaluate(TRUTH, alerts)
-    incidents = evaluation.incidents(alerts, TRUTH)
+    incidents = evaluation.conditions(alerts, TRUTH)
     fig = plots.figure(_scenario_records(), TRUTH, incidents, report.expectations)
     shown = plots.summary(fig)
     area_devices = set(TRUTH.expect[0].area_devices)

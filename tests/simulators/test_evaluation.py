@@ -1,4 +1,5 @@
-"""Eval against hand-made alert streams: detected, late, missed, duplicates, false, tolerated."""
+"""Eval against hand-made alert streams and incident updates: detected, late, missed,
+duplicates, false, tolerated; incidents wrong, split, extra."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from events.alerts import Alert, AlertKind, AlertStatus, Severity, incident_key
+from events.alerts import Alert, AlertKind, AlertStatus, Severity, condition_key
 from firewatch.cli import main
 from simulators import scenarios
 from simulators.evaluation import Outcome, evaluate, render_table, to_json
@@ -27,7 +28,7 @@ def alert(
 ) -> Alert:
     at = TRUTH.start_at + timedelta(seconds=t_s)
     return Alert(
-        incident_key=incident_key("c001", "b1", kind, device or area or "-"),
+        condition_key=condition_key("c001", "b1", kind, device or area or "-"),
         revision=revision,
         kind=kind,
         severity=Severity.P1,
@@ -82,7 +83,7 @@ def test_alerts_in_quiet_windows_are_false_even_when_tolerated() -> None:
     assert not report.passed
 
 
-def test_two_incidents_for_one_fire_exceed_max_incidents() -> None:
+def test_two_conditions_for_one_fire_exceed_max_conditions() -> None:
     report = evaluate(
         TRUTH,
         [
@@ -127,7 +128,7 @@ def test_a_gateway_alert_naming_only_the_gateway_matches() -> None:
     truth = scenarios.load_named("gateway_outage").ground_truth()
     at = truth.start_at + timedelta(seconds=420)
     gw = Alert(
-        incident_key="c001/-/gateway_offline/c001-gw1",
+        condition_key="c001/-/gateway_offline/c001-gw1",
         revision=1,
         kind=AlertKind.GATEWAY_OFFLINE,
         severity=Severity.P3,

@@ -9,6 +9,15 @@ from typing import Any
 
 from aiokafka.structs import ConsumerRecord
 
+from events.alerts import Alert
+from events.incidents import (
+    ConditionRef,
+    IncidentAction,
+    IncidentPlace,
+    IncidentState,
+    IncidentUpdate,
+    PlaceScope,
+)
 from events.readings import (
     ChargingPortReading,
     DoorEvent,
@@ -159,3 +168,43 @@ def records(
         )
         for offset, value in enumerate(values)
     ]
+
+
+def resolution(
+    conditions: list[Alert], *, incident_key: str = "c1/building:b1@x", seq: int = 9
+) -> IncidentUpdate:
+    """What dispatch publishes when a duty member resolves an incident owning `conditions`."""
+    first = conditions[0]
+    at_time = max(a.raised_at for a in conditions)
+    return IncidentUpdate(
+        incident_key=incident_key,
+        seq=seq,
+        place=IncidentPlace(
+            compound_id=first.compound_id,
+            scope=PlaceScope.BUILDING,
+            place_id=first.building_id or "-",
+            building_id=first.building_id,
+        ),
+        severity=first.severity,
+        state=IncidentState.RESOLVED,
+        title="fire",
+        opened_at=first.raised_at,
+        raised_at=first.raised_at,
+        conditions=tuple(
+            ConditionRef(
+                condition_key=a.condition_key,
+                kind=a.kind,
+                severity=a.severity,
+                status=a.status,
+                device_id=a.device_id,
+                area_id=a.area_id,
+                raised_at=a.raised_at,
+            )
+            for a in conditions
+        ),
+        action=IncidentAction.RESOLVE,
+        from_state=IncidentState.ASSESSED,
+        actor="duty:li",
+        at=at_time,
+        source="console",
+    )

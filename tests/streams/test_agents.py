@@ -72,7 +72,7 @@ async def _wait(event: asyncio.Event) -> None:
     event.clear()
 
 
-async def test_readings_lane_raises_one_incident_and_drops_replays(worker: Worker) -> None:
+async def test_readings_lane_raises_one_condition_and_drops_replays(worker: Worker) -> None:
     send, _ = _signalling_mock()
     hot = encode_model(smoke("a1", 7, 0.0, temp_c=80.0))
     bad = b'{"kind": "smoke"}'
@@ -135,4 +135,4 @@ async def test_compound_lane_confirms_two_detectors(worker: Worker) -> None:
     (letter,) = [DeadLetter.model_validate_json(v) for v in _sent(send, Topics.DEAD_LETTER)]
     assert letter.reason == "invalid_json"
     fires = [a for a in _alerts(send) if a.kind is AlertKind.FIRE]
-    assert [a.incident_key for a in fires] == ["c1/b1/fire/area:a1"]
+    assert [a.condition_key for a in fires] == ["c1/b1/fire/area:a1"]

@@ -1,9 +1,11 @@
-"""End to end: the simulator's scenarios through MQTT -> ingest -> Kafka -> worker, scored by
-simulators.evaluation (what `firewatch eval` runs).
+"""End to end: the simulator's scenarios through MQTT -> ingest -> Kafka -> worker -> dispatch,
+scored by simulators.evaluation (what `firewatch eval` runs): the worker's alerts, and the
+incidents dispatch made of them.
 
 Replays run as fast as possible, so device times are far from the bridge clock: clock-skew
 detection is off here (it would flag every device). Every alert must be one the scenario file
-expects or tolerates.
+expects or tolerates; the incidents must be exactly those it lists (flat_fire: one P1 for
+st-east with its exits; two_building_fire: two; thermal_runaway: one P1 with the power cut).
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from firewatch.demo import read_alerts
+from firewatch.demo import read_alerts, read_incidents
 from firewatch.stack import Endpoints, Stack, default_services
 from simulators import evaluation, runner, scenarios
 
 pytestmark = pytest.mark.integration
 
-SCENARIOS = ("cooking_smoke", "flat_fire", "thermal_runaway")
+SCENARIOS = ("cooking_smoke", "flat_fire", "thermal_runaway", "two_building_fire")
 
 
 @pytest.fixture
@@ -46,9 +48,11 @@ async def test_scenario_expectations_met(stack: tuple[Stack, Endpoints], name: s
     start = datetime.now(tz=UTC) - timedelta(seconds=scenario.duration_s + 100)
     result = await runner.run_scenario(scenario, ends.gateway_connection(), start_at=start)
     assert result.ground_truth is not None
-    report = evaluation.evaluate(
-        result.ground_truth, await read_alerts(ends.kafka_bootstrap, idle_s=8)
-    )
+    alerts = await read_alerts(ends.kafka_bootstrap, idle_s=8)
+    incidents = await read_incidents(ends.kafka_bootstrap, idle_s=4)
+    report = evaluation.evaluate(result.ground_truth, alerts, incidents)
     missed = [r for r in report.expectations if r.outcome is not evaluation.Outcome.DETECTED]
     assert not missed, evaluation.render_table(report)
     assert not report.false_alerts, evaluation.render_table(report)
+    assert report.incidents is not None
+    assert report.incidents.passed, evaluation.render_table(report)

@@ -14,7 +14,8 @@ from events.topics import Channel, MqttTopic, Topics
 from ingest.config import IngestConfig
 from ingest.core import Accepted, InboundMessage, IngestCore, Rejected
 from runtime.clock import ManualClock
-from streams.detectors.area import CompoundEngine, new_compound_state
+from streams.detectors.area import CompoundEngine
+from streams.detectors.compound_state import CompoundState
 from streams.detectors.engine import DeviceEngine
 from streams.detectors.model import FireLevel, Outcome, Place, Signal, SignalKind
 from streams.detectors.state import DeviceState
@@ -144,7 +145,7 @@ def _signal(
 
 
 def test_a_failed_detector_is_no_vote_the_remaining_one_confirms_alone() -> None:
-    engine, cs = CompoundEngine(), new_compound_state()
+    engine, cs = CompoundEngine(), CompoundState()
     alone = engine.on_signal(
         cs, _signal(SignalKind.FIRE_LEVEL, "d1", "flat", level=FireLevel.PRE_ALARM)
     )
@@ -154,7 +155,7 @@ def test_a_failed_detector_is_no_vote_the_remaining_one_confirms_alone() -> None
     assert fire.subject == "area:flat"
     assert "d2 failed" in fire.summary
     # A fault elsewhere changes nothing for another area.
-    other = new_compound_state()
+    other = CompoundState()
     engine.on_signal(other, _signal(SignalKind.FAULT, "d9", "hall", level="jump"))
     quiet = engine.on_signal(
         other, _signal(SignalKind.FIRE_LEVEL, "d1", "flat", level=FireLevel.PRE_ALARM)
@@ -163,7 +164,7 @@ def test_a_failed_detector_is_no_vote_the_remaining_one_confirms_alone() -> None
 
 
 def test_a_rise_next_to_a_fire_is_the_fire_arriving() -> None:
-    engine, cs = CompoundEngine(), new_compound_state()
+    engine, cs = CompoundEngine(), CompoundState()
     rising = engine.on_signal(cs, _signal(SignalKind.HEAT_RISE, "bed", "bedroom"))
     assert not rising.findings  # warm, alone: no alarm (sun, heating, cooking)
     fire = engine.on_signal(

@@ -15,12 +15,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from events.alerts import Alert, AlertKind, AlertStatus
 from events.codec import encode_model
-from events.incidents import IncidentTransition
 from events.topics import Topics
 from firewatch.embedded.process import ManagedProcess, free_port
 from firewatch.embedded.tansu import TansuBroker
 from tests.polling import wait_for
-from tests.streams.fixtures import smoke
+from tests.streams.fixtures import resolution, smoke
 
 pytestmark = pytest.mark.integration
 
@@ -115,10 +114,10 @@ async def test_kill_one_worker_no_alert_lost_none_paged_twice(
     raised: dict[str, set[str]] = defaultdict(set)
     for alert in log.alerts:
         if alert.status is AlertStatus.RAISED:
-            raised[alert.incident_key].add(alert.alert_id)
+            raised[alert.condition_key].add(alert.alert_id)
     fire_devices = {a.device_id for a in log.alerts if a.kind is AlertKind.FIRE}
     assert fire_devices >= set(first + second)  # none lost
-    # Dispatch pages once per alert id (incident#revision): a second id would be a 2nd page.
+    # Dispatch pages once per alert id (condition#revision): a second id would be a 2nd page.
     assert all(len(ids) == 1 for ids in raised.values()), raised
     await log.consumer.stop()
 
@@ -133,23 +132,6 @@ def _devices_held(worker: ManagedProcess) -> float:
         return 0.0
     lines = [ln for ln in text.splitlines() if ln.startswith("firewatch_streams_devices ")]
     return float(lines[0].split()[1]) if lines else 0.0
-
-
-def _resolution(alert: Alert) -> IncidentTransition:
-    """What dispatch publishes when a duty member resolves the incident."""
-    return IncidentTransition(
-        incident_key=alert.incident_key,
-        alert_key=alert.incident_key,
-        incident_kind=alert.kind,
-        severity=alert.severity,
-        compound_id=alert.compound_id,
-        action="resolve",
-        from_state="assessed",
-        to_state="resolved",
-        actor="duty:it",
-        at=alert.raised_at,
-        source="console",
-    )
 
 
 async def test_a_resolution_unlatches_fires_held_by_either_worker(
@@ -177,9 +159,9 @@ async def test_a_resolution_unlatches_fires_held_by_either_worker(
         await wait_for(both_hold_fires, 60, what="both workers holding devices", every_s=0.5)
         fires = [a for a in log.alerts if a.kind is AlertKind.FIRE]
         assert {a.compound_id for a in fires} == {"c1"}
-        for alert in fires:
-            t = encode_model(_resolution(alert))
-            await producer.send(Topics.INCIDENTS, value=t, key=alert.compound_id.encode())
+        # One incident owns them all (one building): its resolution lists every condition.
+        update = encode_model(resolution(fires))
+        await producer.send(Topics.INCIDENTS, value=update, key=b"c1")
         await producer.flush()
         try:
             await log.until_fire_for(subjects, timeout_s=60, status=AlertStatus.CLEARED)
@@ -190,10 +172,10 @@ async def test_a_resolution_unlatches_fires_held_by_either_worker(
     finally:
         await producer.stop()
         await log.consumer.stop()
-    cleared = [a.incident_key for a in log.alerts if a.status is AlertStatus.CLEARED]
-    # Every fire incident, the devices' and the area's (two detectors in a1), cleared once.
-    assert sorted(cleared) == sorted({a.incident_key for a in fires})
-    assert any(a.device_id is None for a in fires)  # the area incident, compound stage
+    cleared = [a.condition_key for a in log.alerts if a.status is AlertStatus.CLEARED]
+    # Every fire condition, the devices' and the area's (two detectors in a1), cleared once.
+    assert sorted(cleared) == sorted({a.condition_key for a in fires})
+    assert any(a.device_id is None for a in fires)  # the area condition, compound stage
 
 
 async def test_lane_offsets_are_committed_to_the_group(kafka: TansuBroker, tmp_path: Path) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from events import KAFKA_TOPICS, DeadLetterReason, MqttTopic, TopicError
@@ -49,7 +51,7 @@ def test_shared_subscriptions_never_include_commands() -> None:
 def test_topic_names_are_unique_and_versioned() -> None:
     names = [spec.name for spec in KAFKA_TOPICS]
     assert len(names) == len(set(names))
-    assert all(name.endswith(".v1") for name in names)
+    assert all(re.fullmatch(r"fw\.[a-z.]+\.v[0-9]+", name) for name in names)
 
 
 def test_alarm_channel_is_the_priority_lane_only() -> None:

@@ -137,7 +137,7 @@ function Details({ inc }) {
     <summary>${t("detail.reason")}</summary>
     <p class="reason">${inc.dispatch_reason}</p>
     <p class="summary"><b>${t("detail.summary")}</b> ${inc.summary}</p>
-    ${inc.tasks.length > 0 && html`<h4>${t("detail.tasks")}</h4><ul class="tasks">${inc.tasks.map((task, i) => html`<li key=${i}>${task.text} · ${task.state}</li>`)}</ul>`}
+    ${inc.tasks.length > 0 && html`<h4>${t("detail.tasks")}</h4><ul class="tasks">${inc.tasks.map((task, i) => html`<li key=${i} class=${`task ${task.state}`}>${t(`task.${task.kind}`)} ${task.device_id} · ${t(`task_state.${task.state}`)}${task.detail ? ` (${task.detail})` : ""}</li>`)}</ul>`}
     ${inc.timeline.length > 0 && html`<h4>${t("detail.timeline")}</h4><ol class="timeline">${inc.timeline.map((e, i) => html`<li key=${i}><time>${clock(e.at, tz)}</time> ${e.text}</li>`)}</ol>`}
   </details>`;
 }

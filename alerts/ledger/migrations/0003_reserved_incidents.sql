@@ -1,4 +1,4 @@
--- PLACEHOLDER on the console branch only, so migrations stay numbered 1..n while 0005 (console
--- sessions) lands before the incidents helper's 0003. DELETE this file when the real 0003 is
--- merged: Database.migrate refuses two migrations with the same number, so a missed one fails
--- loudly at start.
+-- Intentionally empty, and kept: ledgers of earlier releases recorded version 3 under this
+-- name, so the incidents-v2 schema it reserved a number for is 0007_incidents_v2 (a fresh
+-- ledger and an upgraded one both run it after 0006). Never reuse a recorded number:
+-- Database.migrate refuses a ledger whose recorded name for a version differs from the file's.

@@ -4,6 +4,7 @@ the detectors and the ingest bridge."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -20,23 +21,36 @@ from pydantic import SecretStr
 
 from alerts.config import DispatchConfig
 from alerts.escalation import EscalationPolicy, Step, Tier, Until
-from alerts.notify.base import RecordingForwarder119
+from alerts.notify.base import RecordingChannel, RecordingForwarder119
 from alerts.registry import EXAMPLE_DIR
+from alerts.registry.models import ContactChannel
+from alerts.service.factory import build_dispatch_service
 from alerts.service.runner import DispatchService
 from events.codec import encode_model
 from events.connections import KafkaConnection, KafkaFlavour, MqttConnection
 from firewatch.embedded.mosquitto import MosquittoBroker
 from firewatch.embedded.tansu import TansuBroker
+from tests.polling import wait_for
 
 # Short timers for the service test: the ladder's shape of DOMAIN.md §2 (0 / no ack / not on
 # scene), scaled from 60 s and 180 s to 1.5 s and 4 s.
 SHORT_P1 = (
     Step(step_id="p1-page", after_s=0, tiers=(Tier.ON_DUTY, Tier.CONTROL_ROOM, Tier.GRID_WORKER)),
-    Step(step_id="p1-no-ack", after_s=1.5, unless=Until.ACKNOWLEDGED,
-         tiers=(Tier.BACKUP, Tier.CHIEF), on_delivery_failure=True),
-    Step(step_id="p1-street-119", after_s=4.0, unless=Until.ON_SCENE,
-         tiers=(Tier.STREET, Tier.FORWARD_119), on_confirmation=True),
-)  # fmt: skip
+    Step(
+        step_id="p1-no-ack",
+        after_s=1.5,
+        unless=Until.ACKNOWLEDGED,
+        tiers=(Tier.BACKUP, Tier.CHIEF),
+        on_delivery_failure=True,
+    ),
+    Step(
+        step_id="p1-street-119",
+        after_s=4.0,
+        unless=Until.ON_SCENE,
+        tiers=(Tier.STREET, Tier.FORWARD_119),
+        on_confirmation=True,
+    ),
+)
 
 
 @dataclass
@@ -81,6 +95,12 @@ def short_config(tmp_path: Path, **overrides: Any) -> DispatchConfig:
     return DispatchConfig(**values)
 
 
+async def _read_forever(queue: asyncio.Queue[dict[str, Any]]) -> None:
+    """A console that reads its stream, as the browser does."""
+    while True:
+        await queue.get()
+
+
 @pytest.fixture
 async def stack(
     kafka: TansuBroker, mosquitto: MosquittoBroker, tmp_path: Path
@@ -92,21 +112,33 @@ async def stack(
     client.subscribe([("fw/v1/terminals/+/page", 1), ("fw/v1/+/+/+/cmd", 1)])
     client.loop_start()
     forwarder = RecordingForwarder119()
-    service = DispatchService(
+    service = build_dispatch_service(
         short_config(tmp_path),
         KafkaConnection(
             bootstrap=kafka.bootstrap, flavour=KafkaFlavour.TANSU, session_timeout_ms=6000
         ),
         MqttConnection(port=mosquitto.port),
         forwarder=forwarder,
+        # Duty members are reached by SMS here (a recording gateway): nobody has a console
+        # open, and a member no channel reached would pull the next step in at once.
+        extra_channels={ContactChannel.SMS: RecordingChannel()},
     )
+    # The compound's control room keeps its console open (its only contact channel).
+    consoles = [service.hub.subscribe(member) for member in ("cr-1", "cr-2")]
+    readers = [asyncio.create_task(_read_forever(q)) for q in consoles]
     producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all", linger_ms=0)
     await producer.start()
     await service.start()
     try:
         await service.wait_ready()
+        # A terminal page sent before dispatch's MQTT session is up fails, and a failed page
+        # rightly pulls the next ladder step in: the timing tests need the session up first.
+        await wait_for(lambda: service.parts.mqtt.is_connected, what="dispatch MQTT session")
         yield Stack(service, listener, producer, forwarder, kafka.bootstrap)
     finally:
+        for queue, reader in zip(consoles, readers, strict=True):
+            reader.cancel()
+            service.hub.unsubscribe(queue)
         await service.stop()
         await producer.stop()
         client.loop_stop()

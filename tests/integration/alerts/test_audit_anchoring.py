@@ -13,7 +13,7 @@ from alerts.ledger import Database
 from alerts.ledger.audit_checkpoints import read_checkpoint_file
 from alerts.ledger.audit_kafka import read_kafka_checkpoints
 from alerts.ledger.audit_keys import new_keyring_text
-from alerts.service.runner import DispatchService
+from alerts.service.factory import build_dispatch_service
 from events.codec import encode_model
 from events.connections import KafkaConnection, KafkaFlavour, MqttConnection
 from events.topics import Topics
@@ -42,7 +42,7 @@ async def test_checkpoints_reach_the_file_and_kafka_and_catch_a_cut_tail(
         audit_checkpoint_file=cp_file,
         audit_checkpoint_interval_s=0.2,
     )
-    service = DispatchService(
+    service = build_dispatch_service(
         config,
         KafkaConnection(bootstrap=kafka.bootstrap, flavour=KafkaFlavour.TANSU),
         MqttConnection(port=mosquitto.port),

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from alerts.clock import FakeClock
 from alerts.ledger import Database, Ledger, verify
 from alerts.ledger.audit_chain import Entry, entry_digest
 from alerts.ledger.audit_checkpoints import Checkpoint, read_checkpoint_file
@@ -24,6 +23,7 @@ from alerts.ledger.audit_keys import Keyring, parse_keyring
 from alerts.ledger.audit_verify import VerifyResult
 from alerts.lifecycle import Action, Outcome
 from events.alerts import AlertKind, LinkageAction, LinkageRequest
+from runtime.clock import ManualClock
 from tests import postgres
 from tests.unit.alerts.rig import DAY, Rig, build_rig, make_alert
 
@@ -80,7 +80,7 @@ class Signed:
 
 @pytest.fixture
 async def signed(db_url: str, tmp_path: Path) -> AsyncIterator[Signed]:
-    clock = FakeClock(DAY)
+    clock = ManualClock(DAY)
     checkpoints = tmp_path / "audit-checkpoints.jsonl"
     ledger = Ledger(Database(db_url), KEY, checkpoints, now=lambda: clock.now().timestamp())
     rig = build_rig(db_url, clock, ledger=ledger)
@@ -91,19 +91,22 @@ async def signed(db_url: str, tmp_path: Path) -> AsyncIterator[Signed]:
 
 
 async def _history(s: Signed) -> None:
-    """Pages, a linkage command, transitions; checkpoints half way and at the end."""
+    """Pages, a linkage command and its task, a work order, transitions; checkpoints half way
+    and at the end."""
     rig = s.rig
-    fire = await rig.dispatcher.handle_alert(make_alert())
+    fire = await rig.alert(make_alert())
     assert fire is not None
     rig.clock.advance(20)
-    await rig.dispatcher.act(fire.incident_key, Action.ACKNOWLEDGE, "ste-m1", "console")
+    await rig.act(fire.incident_key, Action.ACKNOWLEDGE, "ste-m1", "console")
     assert rig.ledger.audit.checkpoint() is not None
-    runaway = await rig.dispatcher.handle_alert(
-        make_alert(AlertKind.THERMAL_RUNAWAY, device="cp-1", linkage=(CUT,))
+    # A charging port outside any building: an incident of its own, with a power-cut task.
+    runaway = await rig.alert(
+        make_alert(AlertKind.THERMAL_RUNAWAY, device="cp-1", building=None, linkage=(CUT,))
     )
     assert runaway is not None
+    assert await rig.alert(make_alert(AlertKind.LOW_BATTERY, device="sd-3")) is None  # 维保
     rig.clock.advance(100)
-    await rig.dispatcher.act(fire.incident_key, Action.ON_SCENE, "ste-m1", "terminal")
+    await rig.act(fire.incident_key, Action.ON_SCENE, "ste-m1", "terminal")
     assert rig.ledger.audit.checkpoint() is not None
 
 
@@ -119,7 +122,15 @@ async def test_an_untouched_ledger_verifies_with_every_table_and_checkpoint(
     assert result.checkpoints == 2
     counts = {
         name: signed.db.query(f"SELECT COUNT(*) FROM {name}")[0][0]
-        for name in ("incidents", "transitions", "notifications", "commands")
+        for name in (
+            "incidents",
+            "incident_conditions",
+            "incident_tasks",
+            "transitions",
+            "notifications",
+            "commands",
+            "work_orders",
+        )
     }
     assert all(n > 0 for n in counts.values()), counts  # every table has rows to protect
     assert result.rows == sum(counts.values())
@@ -137,6 +148,9 @@ async def test_an_edited_entry_is_caught(signed: Signed) -> None:
         ("transitions", "UPDATE transitions SET actor = 'ste-m9' WHERE id = 1"),
         ("notifications", "UPDATE notifications SET is_ok = 1 - is_ok"),
         ("commands", "UPDATE commands SET state = 'confirmed'"),
+        ("incident_conditions", "UPDATE incident_conditions SET severity = 'P3'"),
+        ("incident_tasks", "UPDATE incident_tasks SET state = 'confirmed'"),
+        ("work_orders", "UPDATE work_orders SET state = 'done'"),
     ],
 )
 async def test_an_edit_to_any_ledger_table_is_caught(signed: Signed, table: str, edit: str) -> None:
@@ -148,6 +162,8 @@ async def test_an_edit_to_any_ledger_table_is_caught(signed: Signed, table: str,
 async def test_rows_deleted_or_added_outside_the_ledger_are_caught(signed: Signed) -> None:
     signed.sql("DELETE FROM notifications WHERE channel = 'console'")
     _one(signed.problems(), "deleted outside the ledger")
+    signed.sql("DELETE FROM incident_tasks")  # a failed power cut made to vanish
+    _one(signed.problems(), 'incident_tasks ["c001/device:cp-1@')
     signed.sql(
         "INSERT INTO transitions (id, incident_key, action, from_state, to_state, actor, at,"
         " source, detail) VALUES (999, 'k', 'resolve', 'open', 'resolved', 'x', 0, 'sql', '')"
@@ -224,9 +240,9 @@ async def test_a_forged_checkpoint_is_named(signed: Signed) -> None:
 async def test_retention_keeps_the_chain_checkable_and_rows_covered(signed: Signed) -> None:
     rig = signed.rig
     fire = rig.ledger.open_incidents()[0]
-    await rig.dispatcher.act(fire.incident_key, Action.RESOLVE, "ste-m1", "c", Outcome.TEST)
+    await rig.act(fire.incident_key, Action.RESOLVE, "ste-m1", "c", Outcome.TEST)
     rig.clock.advance(400 * 86_400)
-    late = await rig.dispatcher.handle_alert(make_alert(device="sd-9"))
+    late = await rig.alert(make_alert(device="sd-9"))
     assert late is not None
     counts = rig.ledger.purge_before(rig.clock.now() - timedelta(days=365))
     assert counts["incidents"] == 1

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
 from alerts.escalation import EscalationPolicy, Step, Tier, Until
-from alerts.service.runner import DispatchService
+from alerts.notify.base import RecordingChannel
+from alerts.registry.models import ContactChannel
+from alerts.service.factory import build_dispatch_service
 from events.codec import encode_model
 from events.connections import KafkaConnection, KafkaFlavour, MqttConnection
 from events.topics import Topics
@@ -24,22 +27,30 @@ from .conftest import SHORT_P1, short_config
 
 pytestmark = pytest.mark.integration
 
+# Members reached by SMS (recorded): an unreached member would pull the step forward.
+SMS: dict[str, Any] = {"extra_channels": {ContactChannel.SMS: RecordingChannel()}}
+
 # The no-ack step at 6 s: long enough to stop and restart the service before it is due.
 RESTART_P1 = (
     SHORT_P1[0],
-    Step(step_id="p1-no-ack", after_s=6.0, unless=Until.ACKNOWLEDGED,
-         tiers=(Tier.BACKUP, Tier.CHIEF)),
-)  # fmt: skip
+    Step(
+        step_id="p1-no-ack", after_s=6.0, unless=Until.ACKNOWLEDGED, tiers=(Tier.BACKUP, Tier.CHIEF)
+    ),
+)
 
 
 async def test_escalation_deadline_survives_a_restart(
     kafka: TansuBroker, mosquitto: MosquittoBroker, tmp_path: Path
 ) -> None:
-    config = short_config(tmp_path, escalation=EscalationPolicy(p1=RESTART_P1),
-                          database_url=SecretStr(f"sqlite:///{tmp_path}/restart.db"))  # fmt: skip
-    conn = KafkaConnection(bootstrap=kafka.bootstrap, flavour=KafkaFlavour.TANSU,
-                           session_timeout_ms=6000)  # fmt: skip
-    first = DispatchService(config, conn, MqttConnection(port=mosquitto.port))
+    config = short_config(
+        tmp_path,
+        escalation=EscalationPolicy(p1=RESTART_P1),
+        database_url=SecretStr(f"sqlite:///{tmp_path}/restart.db"),
+    )
+    conn = KafkaConnection(
+        bootstrap=kafka.bootstrap, flavour=KafkaFlavour.TANSU, session_timeout_ms=6000
+    )
+    first = build_dispatch_service(config, conn, MqttConnection(port=mosquitto.port), **SMS)
     await first.start()
     await first.wait_ready()
     producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
@@ -50,7 +61,7 @@ async def test_escalation_deadline_survives_a_restart(
     opened_at = first.open_incidents()[0].opened_at
     await first.stop()
 
-    second = DispatchService(config, conn, MqttConnection(port=mosquitto.port))
+    second = build_dispatch_service(config, conn, MqttConnection(port=mosquitto.port), **SMS)
     persisted = second.ledger.db.query("SELECT next_due_at FROM incidents")
     assert persisted == [(opened_at.timestamp() + 6.0,)]
     await second.start()
@@ -71,7 +82,7 @@ async def test_escalation_deadline_survives_a_restart(
         await wait_for(lambda: second.dispatcher.alerts_ignored >= 1)
         first_step = second.ledger.db.query(
             "SELECT COUNT(*) FROM transitions WHERE action = 'note' AND detail LIKE"
-            " 'escalation p1-page%'"
+            " 'escalation p1-page: paged%'"
         )
         assert first_step == [(1,)]
     finally:

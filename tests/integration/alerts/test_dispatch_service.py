@@ -1,6 +1,6 @@
 """The dispatch service end to end on real brokers: dispatch, escalation at the configured
-time, read-back, "power cut not confirmed", and an alert storm. The test produces the Alert
-records a detector would (the detectors are built in parallel)."""
+time, read-back, "power cut not confirmed" as a failed task, and an alert storm that stays one
+incident. The test produces the Alert records a detector would."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from aiokafka import AIOKafkaConsumer
 from alerts.lifecycle import Action
 from events.alerts import AlertKind, LinkageAction, LinkageRequest
 from events.codec import encode_model
-from events.deadletter import DeadLetter
-from events.incidents import IncidentTransition
+from events.deadletter import DeadLetter, DeadLetterOrigin, DeadLetterReason
+from events.incidents import IncidentUpdate, TaskState
 from events.readings import ChargingPortReading, PortState, RelayState
 from events.topics import Topics
 from tests.polling import wait_for
@@ -33,9 +33,11 @@ def _on_duty(stack: Stack, station: str) -> set[str]:
 
 
 def _paged(stack: Stack, step: str) -> list[tuple[str, str]]:
-    rows = stack.service.ledger.db.query(
-        "SELECT recipient, channel FROM notifications WHERE step_id = ?", (step,)
-    )
+    ledger = stack.service.ledger
+    with ledger.lock:  # never inside a transaction the shell's worker thread has open
+        rows = ledger.db.query(
+            "SELECT recipient, channel FROM notifications WHERE step_id = ?", (step,)
+        )
     return [(r[0], r[1]) for r in rows]
 
 
@@ -46,6 +48,8 @@ async def test_fire_is_dispatched_to_nearest_station_and_escalates_without_ack(
     await stack.send(Topics.ALERTS, make_alert(at=now), "c001")
     page = await wait_for(lambda: stack.listener.on("terminals/term-st-east/page"))
     assert page[0]["step"] == "p1-page"
+    # The terminal page left before the step was recorded (the shell pages first): wait for it.
+    await wait_for(lambda: _paged(stack, "p1-page"), what="the first step recorded")
     inc = stack.service.ledger.open_incidents()[0]
     assert inc.station_id == "st-east"
     members = {r for r, ch in _paged(stack, "p1-page") if ch == "console"}
@@ -61,26 +65,27 @@ async def test_fire_is_dispatched_to_nearest_station_and_escalates_without_ack(
     # Acknowledged now, but nobody on scene by 4 s: street level and the 119 forward.
     await stack.service.act(inc.incident_key, Action.ACKNOWLEDGE, "ste-m1", "test", None, None)
     await wait_for(lambda: stack.forwarder.forwarded, timeout_s=10)
-    assert "so-1" in {r for r, _ in _paged(stack, "p1-street-119")}
-    transitions = await _read_transitions(stack, inc.incident_key)
-    assert {"dispatch", "acknowledge"} <= {t.action for t in transitions}
-
-
-async def _read_transitions(stack: Stack, key: str) -> list[IncidentTransition]:
-    consumer = AIOKafkaConsumer(
-        Topics.INCIDENTS, bootstrap_servers=stack.bootstrap, auto_offset_reset="earliest"
+    # Pages go out before the step is recorded (the shell's order: a recorded step was sent),
+    # so the ledger row follows the forward by a worker-thread write: wait for it.
+    street = await wait_for(
+        lambda: {r for r, _ in _paged(stack, "p1-street-119")}, what="the street step recorded"
     )
-    await consumer.start()
-    found: list[IncidentTransition] = []
-    try:
-        async with asyncio.timeout(15):
-            while not any(t.action == "acknowledge" for t in found):
-                batch = await consumer.getmany(timeout_ms=200)
-                for records in batch.values():
-                    found += [IncidentTransition.model_validate_json(r.value) for r in records]
-    finally:
-        await consumer.stop()
-    return [t for t in found if t.incident_key == key]
+    assert "so-1" in street
+    updates = await _read_updates(
+        stack, lambda found: any(u.action == "acknowledge" for u in found)
+    )
+    mine = [u for u in updates if u.incident_key == inc.incident_key]
+    assert {"dispatch", "acknowledge"} <= {u.action.value for u in mine}
+    assert [u.seq for u in mine] == list(range(1, len(mine) + 1))  # every change, in order
+
+
+async def _read_updates(stack: Stack, is_done: Any) -> list[IncidentUpdate]:
+    values = await _read_all(
+        stack,
+        Topics.INCIDENTS,
+        lambda found: is_done([IncidentUpdate.model_validate_json(v) for v in found]),
+    )
+    return [IncidentUpdate.model_validate_json(v) for v in values]
 
 
 CUT = LinkageRequest(
@@ -90,40 +95,63 @@ CUT = LinkageRequest(
 
 def _port(relay: RelayState, seq: int) -> ChargingPortReading:
     return ChargingPortReading(
-        device_id="cp-1", compound_id="c001", gateway_id="gw-1", seq=seq,
-        observed_at=datetime.now(UTC), station_id="ch1", port_no=1, voltage_v=48, current_a=3,
-        power_w=140, energy_wh=10, socket_temp_c=90, leakage_ma=0,
-        port_state=PortState.FAULT, relay_state=relay,
-    )  # fmt: skip
+        device_id="cp-1",
+        compound_id="c001",
+        gateway_id="gw-1",
+        seq=seq,
+        observed_at=datetime.now(UTC),
+        station_id="ch1",
+        port_no=1,
+        voltage_v=48,
+        current_a=3,
+        power_w=140,
+        energy_wh=10,
+        socket_temp_c=90,
+        leakage_ma=0,
+        port_state=PortState.FAULT,
+        relay_state=relay,
+    )
 
 
-async def test_stuck_relay_raises_power_cut_not_confirmed(stack: Stack) -> None:
-    alert = make_alert(AlertKind.THERMAL_RUNAWAY, device="cp-1", linkage=(CUT,),
-                       at=datetime.now(UTC))  # fmt: skip
+async def test_stuck_relay_fails_the_power_cut_task(stack: Stack) -> None:
+    alert = make_alert(
+        AlertKind.THERMAL_RUNAWAY, device="cp-1", linkage=(CUT,), at=datetime.now(UTC)
+    )
     await stack.send(Topics.ALERTS, alert, "c001")
     command = await wait_for(lambda: stack.listener.on("fw/v1/c001/gw-1/cp-1/cmd"))
     assert command[0]["action"] == "cut_power"
     # The relay keeps reporting "on": the read-back deadline (2 s here) passes.
     await stack.send(Topics.READINGS, _port(RelayState.ON, 1), "cp-1")
 
-    def not_confirmed() -> list[str]:
-        return [i.summary for i in stack.service.open_incidents()
-                if i.kind is AlertKind.COMMAND_NOT_CONFIRMED]  # fmt: skip
+    def failed() -> list[str]:
+        return [
+            t.detail
+            for i in stack.service.open_incidents()
+            for t in i.tasks.values()
+            if t.state is TaskState.FAILED
+        ]
 
-    summaries = await wait_for(not_confirmed, timeout_s=10)
-    assert "power cut not confirmed by cp-1" in summaries[0]
+    details = await wait_for(failed, timeout_s=10)
+    assert "power cut not confirmed by cp-1" in details[0]
+    assert len(stack.service.open_incidents()) == 1  # a task state, not an incident
     states = stack.service.ledger.db.query("SELECT state FROM commands")
     assert states == [("not_confirmed",)]
+    stored = stack.service.ledger.db.query(
+        "SELECT task_key, state FROM incident_tasks WHERE kind = 'cut_power'"
+    )
+    assert stored == [("cut_power:cp-1", "failed")]
 
 
 async def test_relay_off_confirms_the_power_cut(stack: Stack) -> None:
-    alert = make_alert(AlertKind.THERMAL_RUNAWAY, device="cp-1", linkage=(CUT,),
-                       at=datetime.now(UTC))  # fmt: skip
+    alert = make_alert(
+        AlertKind.THERMAL_RUNAWAY, device="cp-1", linkage=(CUT,), at=datetime.now(UTC)
+    )
     await stack.send(Topics.ALERTS, alert, "c001")
     await wait_for(lambda: stack.listener.on("/cp-1/cmd"))
     await stack.send(Topics.READINGS, _port(RelayState.OFF, 2), "cp-1")
-    await wait_for(lambda: stack.service.ledger.db.query(
-        "SELECT 1 FROM commands WHERE state = 'confirmed'"))  # fmt: skip
+    await wait_for(
+        lambda: stack.service.ledger.db.query("SELECT 1 FROM commands WHERE state = 'confirmed'")
+    )
     assert not stack.service.dispatcher.commands
 
 
@@ -140,16 +168,32 @@ async def test_alert_storm_is_one_incident_and_one_page_per_recipient(stack: Sta
     await wait_for(lambda: stack.service.dispatcher.alerts_seen >= 1000, timeout_s=30)
     assert len(stack.service.open_incidents()) == 1
     pages = _paged(stack, "p1-page")
-    assert len(pages) == len(set(pages))
+    assert len(pages) == len(set(pages))  # each person paged once
     assert len([m for m in stack.listener.on("terminals/") if m["step"] == "p1-page"]) == 1
     assert stack.service.ledger.db.query("SELECT COUNT(*) FROM incidents") == [(1,)]
+
+    # ... and one incident on the incidents topic, which is what `firewatch eval` counts.
+    def paged(found: list[IncidentUpdate]) -> bool:
+        return any(u.detail.startswith("escalation p1-page") for u in found)
+
+    updates = await _read_updates(stack, paged)
+    assert len({u.incident_key for u in updates}) == 1
     letters = await _read_all(stack, Topics.DEAD_LETTER, bool)
-    assert DeadLetter.model_validate_json(letters[0]).original_payload() == b"{not json"
+    letter = DeadLetter.model_validate_json(letters[0])
+    assert letter.original_payload() == b"{not json"
+    # Dead letters v2: named by the record's Kafka position, with a reason code.
+    assert (letter.origin, letter.kafka_topic, letter.reason) == (
+        DeadLetterOrigin.KAFKA,
+        Topics.ALERTS,
+        DeadLetterReason.INVALID_JSON,
+    )
+    assert letter.kafka_offset is not None
 
 
 async def _read_all(stack: Stack, topic: str, is_done: Any) -> list[bytes]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=stack.bootstrap,
-                                auto_offset_reset="earliest")  # fmt: skip
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=stack.bootstrap, auto_offset_reset="earliest"
+    )
     await consumer.start()
     found: list[bytes] = []
     try:

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from alerts.clock import FakeClock
 from alerts.ledger import build_report, verify
 from alerts.lifecycle import Action, Outcome
+from events.alerts import AlertKind
 from firewatch.embedded.process import free_port
+from runtime.clock import ManualClock
 from tests.unit.alerts.rig import DAY, build_rig, make_alert
 
 pytestmark = pytest.mark.integration
@@ -62,16 +63,22 @@ def postgres_url() -> Iterator[str]:
 
 
 async def test_ledger_on_postgresql(postgres_url: str) -> None:
-    rig = build_rig(postgres_url, FakeClock(DAY))
+    rig = build_rig(postgres_url, ManualClock(DAY))
     assert rig.ledger.db.is_postgres
-    inc = await rig.dispatcher.handle_alert(make_alert())
+    inc = await rig.alert(make_alert())
     assert inc is not None
+    await rig.alert(make_alert(device="sd-2"))  # a confirmation: conditions and tasks rows
+    await rig.alert(make_alert(AlertKind.LOW_BATTERY, device="sd-3"))  # a work order
     rig.clock.advance(25)
-    await rig.dispatcher.act(inc.incident_key, Action.ACKNOWLEDGE, "ste-m1", "console")
+    await rig.act(inc.incident_key, Action.ACKNOWLEDGE)
     rig.clock.advance(95)
-    await rig.dispatcher.act(inc.incident_key, Action.ON_SCENE, "ste-m1", "console")
-    await rig.dispatcher.act(inc.incident_key, Action.RESOLVE, "ste-m1", "console", Outcome.TEST)
+    await rig.act(inc.incident_key, Action.ON_SCENE)
+    await rig.act(inc.incident_key, Action.RESOLVE, outcome=Outcome.TEST)
+    stored = rig.ledger.incident(inc.incident_key)
+    assert stored is not None
+    assert (stored.conditions, stored.tasks) == (inc.conditions, inc.tasks)
     report = build_report(rig.ledger.db, DAY - timedelta(days=1), rig.clock.now())
+    assert report["work_orders"]["opened_by_kind"] == {"low_battery": 1}
     assert report["time_to_acknowledge"]["median_s"] == 25.0
     assert report["time_to_scene"]["median_s"] == 120.0
     assert rig.ledger.db.migrate() == []

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from alerts.clock import FakeClock
+from runtime.clock import ManualClock
 
 from .rig import DAY, Rig, build_rig
 
 
 @pytest.fixture
 def rig(tmp_path: Path) -> Iterator[Rig]:
-    r = build_rig(f"sqlite:///{tmp_path}/ledger.db", FakeClock(DAY))
+    r = build_rig(f"sqlite:///{tmp_path}/ledger.db", ManualClock(DAY))
     yield r
     r.ledger.db.close()

@@ -1,53 +1,58 @@
 """The duty console served over real HTTP on a free loopback port, backed by the real
-Dispatcher and SQLite ledger (pages to recording channels, the 119 forward to a recording
-forwarder): what the console does is what dispatch does, without Kafka and MQTT.
+dispatcher core, its shell and a SQLite ledger (pages to recording channels, the 119 forward
+to a recording forwarder): what the console does is what dispatch does, without Kafka and MQTT.
 
 Shared by the console's HTTP tests and its Chromium tests.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 from aiohttp import web
 
-from alerts.clock import Clock
 from alerts.config import DispatchConfig
 from alerts.console.config import ConsoleConfig
 from alerts.console.server import Console
-from alerts.escalation import EscalationPolicy
 from alerts.ledger import Database, Ledger
 from alerts.lifecycle import Action, Incident, Outcome
 from alerts.notify.base import RecordingChannel, RecordingForwarder119
 from alerts.notify.hub import ConsoleHub
 from alerts.registry import EXAMPLE_DIR, Registry, load_registry
 from alerts.registry.models import ContactChannel
+from alerts.service.console_backend import ConsoleBackend
 from alerts.service.dispatcher import Dispatcher
+from alerts.service.effects import Effects
 from alerts.service.pager import Pager
 from alerts.service.ports import RecordingOutbox
+from alerts.service.shell import Shell
 from events.alerts import Alert
+from runtime.clock import Clock
 
 PASSWORD = "firewatch-demo"  # the example registry's demo password
 
 
-class RigBackend:
-    """The console's Backend port over a real Dispatcher (as DispatchService does it)."""
+class RigBackend(ConsoleBackend):
+    """The console's Backend port over the real dispatcher core and shell, as DispatchService
+    wires them: one step at a time, its effects applied by the shell (ledger, pages, console
+    events)."""
 
-    def __init__(self, dispatcher: Dispatcher) -> None:
-        self.dispatcher = dispatcher
-        self.registry: Registry = dispatcher.registry
-        self.policy: EscalationPolicy = dispatcher.config.escalation
-        self.hub = ConsoleHub()
-        dispatcher.on_change = self._changed
+    def __init__(self, core: Dispatcher, shell: Shell, ledger: Ledger, clock: Clock) -> None:
+        super().__init__(
+            core.registry, core.config.escalation, shell.hub, core.open_incidents, self._apply
+        )
+        self.core, self.shell, self.ledger, self.clock = core, shell, ledger, clock
+        self._lock = asyncio.Lock()
 
-    def open_incidents(self) -> list[Incident]:
-        return list(self.dispatcher.incidents.values())
+    async def step(self, fx: Effects) -> None:
+        await self.shell.apply(fx)
 
-    async def act(  # noqa: PLR0917 - the console Backend protocol
+    async def _apply(  # noqa: PLR0917 - the console Backend protocol
         self,
         key: str,
         action: Action,
@@ -56,12 +61,12 @@ class RigBackend:
         outcome: Outcome | None,
         cause: str | None,
     ) -> Incident:
-        inc = await self.dispatcher.act(key, action, actor, source, outcome, cause)
-        self._changed(inc)
+        async with self._lock:
+            now = self.clock.now()
+            await self.step(self.core.on_action(key, action, actor, source, outcome, cause, now))
+        inc = self.core.find(key)
+        assert inc is not None
         return inc
-
-    def _changed(self, inc: Incident) -> None:
-        self.hub.publish({"type": "incident", "incident": inc})
 
 
 @dataclass
@@ -72,13 +77,23 @@ class ConsoleRig:
     url: str
     db_url: str
 
+    async def report(self, alert: Alert) -> Incident | None:
+        """Hand one alert to dispatch; the incident it belongs to (None for a device fault:
+        a maintenance work order, never on the duty list)."""
+        backend = self.backend
+        await backend.step(backend.core.on_alert(alert, backend.clock.now()))
+        book = backend.core.books.get(alert.compound_id)
+        return book.owner_of(alert.condition_key) if book else None
+
     async def raise_alert(self, alert: Alert) -> Incident:
-        inc = await self.backend.dispatcher.handle_alert(alert)
+        inc = await self.report(alert)
         assert inc is not None
         return inc
 
     def incident(self, key: str) -> Incident | None:
-        return self.backend.dispatcher.find(key)
+        """The incident while it is open (None once resolved)."""
+        inc = self.backend.core.find(key)
+        return inc if inc is not None and inc.is_open else None
 
     def client(self, **headers: str) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.url, headers=headers)
@@ -114,16 +129,12 @@ async def serve_console(
     ledger = Ledger(Database(db_url))
     forwarder = RecordingForwarder119()
     channels = {ch: RecordingChannel() for ch in ContactChannel}
-    dispatcher = Dispatcher(
-        registry or load_registry(EXAMPLE_DIR),
-        DispatchConfig(),
-        ledger,
-        Pager(channels, forwarder, ledger),
-        RecordingOutbox(),
-        clock,
-    )
-    dispatcher.restore()
-    backend = RigBackend(dispatcher)
+    core = Dispatcher(registry or load_registry(EXAMPLE_DIR), DispatchConfig())
+    restored = ledger.restore(clock.now() - timedelta(hours=1))
+    core.restore(restored.incidents, restored.work_orders, restored.commands)
+    pager = Pager(channels, forwarder)
+    shell = Shell(core, ledger, pager, RecordingOutbox(), ConsoleHub(), clock)
+    backend = RigBackend(core, shell, ledger, clock)
     console = Console(backend, clock, config or ConsoleConfig(), Database(db_url))
     runner = web.AppRunner(console.app)
     await runner.setup()

@@ -1,22 +1,25 @@
-"""A dispatcher wired to fakes: fake clock, recording channels and outbox, SQLite ledger.
-
-Shared by the unit tests (fixture in conftest.py) and the integration tests (make_alert).
+"""The dispatcher core and its shell wired to fakes: fake clock, recording channels and
+outbox, a SQLite ledger. Shared by the unit tests (fixture in conftest.py) and the
+integration tests (make_alert).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from alerts.clock import FakeClock
 from alerts.config import DispatchConfig
 from alerts.ledger import Database, Ledger
+from alerts.lifecycle import Action, Incident, Outcome
 from alerts.notify.base import RecordingChannel, RecordingForwarder119
+from alerts.notify.hub import ConsoleHub
 from alerts.registry import EXAMPLE_DIR, load_registry
 from alerts.registry.models import ContactChannel
 from alerts.service.dispatcher import Dispatcher
+from alerts.service.effects import Effects
 from alerts.service.pager import Pager
 from alerts.service.ports import RecordingOutbox
+from alerts.service.shell import Shell
 from events.alerts import (
     DEFAULT_SEVERITY,
     Alert,
@@ -24,24 +27,59 @@ from events.alerts import (
     AlertStatus,
     Evidence,
     LinkageRequest,
-    incident_key,
+    Severity,
+    condition_key,
 )
+from runtime.clock import ManualClock
 
 DAY = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: the day shift
 
 
 @dataclass
 class Rig:
-    dispatcher: Dispatcher
-    clock: FakeClock
+    core: Dispatcher
+    shell: Shell
+    clock: ManualClock
     channels: dict[ContactChannel, RecordingChannel]
     forwarder: RecordingForwarder119
     outbox: RecordingOutbox
+    hub: ConsoleHub
     ledger: Ledger
     db_url: str
 
     def pages(self, channel: ContactChannel = ContactChannel.CONSOLE) -> list[str]:
         return [f"{p.step_id}:{p.recipient_id}" for p in self.channels[channel].pages]
+
+    async def run(self, fx: Effects) -> Effects:
+        await self.shell.apply(fx)
+        return fx
+
+    async def alert(self, alert: Alert) -> Incident | None:
+        """Hand one alert to the core and apply its effects; the incident that owns it."""
+        await self.run(self.core.on_alert(alert, self.clock.now()))
+        book = self.core.books.get(alert.compound_id)
+        return book.owner_of(alert.condition_key) if book else None
+
+    async def act(  # noqa: PLR0917 - the console action, as the service takes it
+        self,
+        key: str,
+        action: Action,
+        actor: str = "ste-m1",
+        source: str = "console",
+        outcome: Outcome | None = None,
+        cause: str | None = None,
+    ) -> Incident:
+        fx = self.core.on_action(key, action, actor, source, outcome, cause, self.clock.now())
+        await self.run(fx)
+        inc = self.core.find(key)
+        assert inc is not None
+        return inc
+
+    async def tick(self) -> None:
+        await self.run(self.core.on_tick(self.clock.now()))
+
+    async def reading(self, reading: object) -> None:
+        await self.run(self.core.on_reading(reading, self.clock.now()))
 
 
 def make_alert(
@@ -54,20 +92,25 @@ def make_alert(
     status: AlertStatus = AlertStatus.RAISED,
     at: datetime = DAY,
     compound: str = "c001",
+    building: str | None = "b1",
+    area: str | None = None,
+    severity: Severity | None = None,
 ) -> Alert:
+    subject = f"area:{area}" if area and not device else device
     return Alert(
-        incident_key=incident_key(compound, "b1", kind, device),
+        condition_key=condition_key(compound, building, kind, subject),
         revision=revision,
         kind=kind,
-        severity=DEFAULT_SEVERITY[kind],
+        severity=severity or DEFAULT_SEVERITY[kind],
         status=status,
         compound_id=compound,
-        building_id="b1",
-        device_id=device,
+        building_id=building,
+        area_id=area,
+        device_id=device or None,
         gateway_id="gw-1",
         onset_at=at,
         raised_at=at,
-        summary=f"{kind.value} at {device}",
+        summary=f"{kind.value} at {device or area}",
         evidence=tuple(Evidence(event_id=f"{d}:1", device_id=d, observed_at=at) for d in evidence),
         linkage=linkage,
     )
@@ -75,7 +118,7 @@ def make_alert(
 
 def build_rig(
     db_url: str,
-    clock: FakeClock,
+    clock: ManualClock,
     config: DispatchConfig | None = None,
     ledger: Ledger | None = None,
 ) -> Rig:
@@ -83,13 +126,9 @@ def build_rig(
     forwarder = RecordingForwarder119()
     ledger = ledger or Ledger(Database(db_url))
     outbox = RecordingOutbox()
-    dispatcher = Dispatcher(
-        load_registry(EXAMPLE_DIR),
-        config or DispatchConfig(),
-        ledger,
-        Pager(channels, forwarder, ledger),
-        outbox,
-        clock,
-    )
-    dispatcher.restore()
-    return Rig(dispatcher, clock, channels, forwarder, outbox, ledger, db_url)
+    hub = ConsoleHub()
+    core = Dispatcher(load_registry(EXAMPLE_DIR), config or DispatchConfig())
+    restored = ledger.restore(clock.now() - timedelta(hours=1))
+    core.restore(restored.incidents, restored.work_orders, restored.commands)
+    shell = Shell(core, ledger, Pager(channels, forwarder), outbox, hub, clock)
+    return Rig(core, shell, clock, channels, forwarder, outbox, hub, ledger, db_url)

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from alerts.clock import FakeClock
 from alerts.ledger import Database, Ledger, verify
 from alerts.ledger.audit_chain import GENESIS, entry_digest
 from alerts.ledger.audit_keys import new_keyring_text, parse_keyring
 from alerts.ledger.db import MIGRATIONS_DIR
 from alerts.lifecycle import Action
 from firewatch.cli import main
+from runtime.clock import ManualClock
 
 from .rig import DAY, build_rig, make_alert
 
@@ -32,12 +32,12 @@ async def test_verify_with_key_and_checkpoints_then_tampering(
     url = f"sqlite:///{tmp_path}/ledger.db"
     key_file, checkpoints = tmp_path / "audit.key", tmp_path / "checkpoints.jsonl"
     key_file.write_text(new_keyring_text())
-    clock = FakeClock(DAY)
+    clock = ManualClock(DAY)
     ledger = Ledger(Database(url), parse_keyring(key_file.read_text()), checkpoints)
     rig = build_rig(url, clock, ledger=ledger)
-    inc = await rig.dispatcher.handle_alert(make_alert())
+    inc = await rig.alert(make_alert())
     assert inc is not None
-    await rig.dispatcher.act(inc.incident_key, Action.ACKNOWLEDGE, "ste-m1", "console")
+    await rig.act(inc.incident_key, Action.ACKNOWLEDGE, "ste-m1", "console")
     assert ledger.audit.checkpoint() is not None
     argv = ["audit", "verify", "--database-url", url, "--key-file", str(key_file)]
     argv += ["--checkpoints", str(checkpoints)]
@@ -122,15 +122,15 @@ async def test_a_rotated_key_signs_new_entries_and_the_old_key_still_verifies(
     key_file = tmp_path / "audit.key"
     key_file.write_text(new_keyring_text())
     old = parse_keyring(key_file.read_text())
-    rig = build_rig(url, FakeClock(DAY), ledger=Ledger(Database(url), old))
-    assert await rig.dispatcher.handle_alert(make_alert()) is not None
+    rig = build_rig(url, ManualClock(DAY), ledger=Ledger(Database(url), old))
+    assert await rig.alert(make_alert()) is not None
     rig.ledger.db.close()
     assert main(["audit", "rotate-key", "--key-file", str(key_file)]) == 0
     assert "restart dispatch to use it" in capsys.readouterr().out
     rotated = parse_keyring(key_file.read_text())
     assert rotated.keys[1:] == old.keys  # the old key stays, below the new one
-    rig = build_rig(url, FakeClock(DAY), ledger=Ledger(Database(url), rotated))
-    assert await rig.dispatcher.handle_alert(make_alert(device="sd-2")) is not None
+    rig = build_rig(url, ManualClock(DAY), ledger=Ledger(Database(url), rotated))
+    assert await rig.alert(make_alert(device="sd-2")) is not None
     kids = {r[0] for r in rig.ledger.db.query("SELECT DISTINCT key_id FROM audit_log")}
     assert kids == {old.current_id, rotated.current_id}
     assert verify(rig.ledger.db, rotated).is_ok

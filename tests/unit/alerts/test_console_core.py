@@ -3,7 +3,6 @@ the sign-in throttle."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from datetime import timedelta
 
@@ -13,26 +12,43 @@ from alerts.console.i18n import LANGS, MESSAGES_DIR, catalogue, negotiate, text
 from alerts.console.throttle import SignInThrottle, ThrottleConfig
 from alerts.console.views import allowed_actions, confirm_calls_119, incident_view
 from alerts.escalation import EscalationPolicy
-from alerts.lifecycle import Action, Incident, Outcome, State
+from alerts.lifecycle import Action, Condition, Incident, Outcome, State, Task
 from alerts.registry import EXAMPLE_DIR, load_registry
 from alerts.registry.places import PointKind, Room
-from events.alerts import AlertKind, Severity
+from events.alerts import AlertKind, AlertStatus, Severity, condition_key
+from events.incidents import (
+    DispatchNote,
+    DispatchReason,
+    IncidentPlace,
+    PlaceScope,
+    TaskKind,
+    TaskState,
+)
 
 from .rig import DAY
 
 STATIC = MESSAGES_DIR.parent / "static"
 
 
-def _incident(state: State = State.DISPATCHED) -> Incident:
+def _incident(
+    state: State = State.DISPATCHED,
+    kind: AlertKind = AlertKind.THERMAL_RUNAWAY,
+    severity: Severity = Severity.P1,
+) -> Incident:
+    device = "c001-cs1-p03"
+    key = condition_key("c001", None, kind, device)
+    condition = Condition(key, kind, severity, AlertStatus.RAISED, 1, DAY, device_id=device)
     return Incident(
-        incident_key="c001/-/thermal_runaway/c001-cs1-p03",
-        kind=AlertKind.THERMAL_RUNAWAY,
-        severity=Severity.P1,
-        compound_id="c001",
+        incident_key=f"c001/device:{device}@20260105T020000.000Z",
+        place=IncidentPlace(compound_id="c001", scope=PlaceScope.DEVICE, place_id=device),
+        severity=severity,
         opened_at=DAY,
-        device_id="c001-cs1-p03",
-        station_id="st-east",
+        raised_at=DAY,
         state=state,
+        dispatch=DispatchNote(
+            station_id="st-east", reason=DispatchReason.NEAREST_COVERING, text="nearest"
+        ),
+        conditions={key: condition},
     )
 
 
@@ -51,12 +67,10 @@ def test_only_the_actions_that_apply_now(state: State, actions: list[str]) -> No
     assert inc.state is state  # probing never touches the incident itself
 
 
-def test_faults_are_handled_and_resolved_not_assessed() -> None:
-    inc = dataclasses.replace(_incident(), kind=AlertKind.LOW_BATTERY, severity=Severity.P3)
+def test_supervisory_matters_are_handled_and_resolved_not_assessed() -> None:
+    inc = _incident(kind=AlertKind.DOOR_HELD_OPEN, severity=Severity.P2)
     assert [a.value for a in allowed_actions(inc)] == ["acknowledge", "on_scene", "mute"]
-    pre_alarm = dataclasses.replace(
-        _incident(), kind=AlertKind.FIRE_PRE_ALARM, severity=Severity.P2
-    )
+    pre_alarm = _incident(kind=AlertKind.FIRE_PRE_ALARM, severity=Severity.P2)
     assert Action.CONFIRM in allowed_actions(pre_alarm)
 
 
@@ -75,6 +89,15 @@ def test_the_view_carries_place_deadlines_and_the_new_models_fields() -> None:
     assert view["ack_due_at"] == (DAY + timedelta(seconds=60)).isoformat()  # 1分钟响应
     assert view["scene_due_at"] == (DAY + timedelta(seconds=180)).isoformat()  # 3分钟到场
     assert (view["assignee"], view["tasks"], view["timeline"]) == (None, [], [])
+    with_task = _incident()
+    cut = Task(TaskKind.CUT_POWER, "c001-cs1-p03", "gw-1", TaskState.FAILED, DAY, "relay on")
+    with_task.tasks[cut.key] = cut
+    (task,) = incident_view(with_task, registry, EscalationPolicy())["tasks"]
+    assert (task["kind"], task["state"], task["text"]) == (
+        "cut_power",
+        "failed",
+        "cut_power c001-cs1-p03: relay on",
+    )
     inc = _incident(State.ACKNOWLEDGED)
     inc.apply(Action.RESOLVE, actor="m", at=DAY, source="t", outcome=Outcome.TEST)
     assert incident_view(inc, registry, EscalationPolicy())["needs_answer"] is False
@@ -93,6 +116,8 @@ def test_catalogues_have_the_same_keys_and_words_for_every_enum() -> None:
             ("room", list(Room)),
             ("point", list(PointKind)),
             ("outcome", list(Outcome)),
+            ("task", list(TaskKind)),
+            ("task_state", list(TaskState)),
         ):
             missing = [v.value for v in values if f"{prefix}.{v.value}" not in words]
             assert not missing, (lang, prefix, missing)

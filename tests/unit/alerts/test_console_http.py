@@ -14,11 +14,11 @@ import httpx
 import pytest
 import yaml
 
-from alerts.clock import FakeClock
 from alerts.console import passwords
 from alerts.console.config import ConsoleConfig, CookieSecure
 from alerts.console.security import CSP
 from alerts.registry import EXAMPLE_DIR, load_registry
+from runtime.clock import ManualClock
 
 from .console_rig import PASSWORD, ConsoleRig, serve_console
 from .rig import DAY, make_alert
@@ -28,7 +28,7 @@ EVIL = "http://evil.example"
 
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[ConsoleRig]:
-    async with serve_console(f"sqlite:///{tmp_path}/ledger.db", FakeClock(DAY)) as r:
+    async with serve_console(f"sqlite:///{tmp_path}/ledger.db", ManualClock(DAY)) as r:
         yield r
 
 
@@ -149,7 +149,7 @@ async def test_malformed_reads_and_oversized_bodies_are_4xx(rig: ConsoleRig) -> 
 
 async def test_sessions_survive_a_restart_and_expire(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path}/ledger.db"
-    clock = FakeClock(DAY)
+    clock = ManualClock(DAY)
     async with serve_console(db_url, clock) as first, first.client() as client:
         res = await client.post("/api/login", json={"member_id": "ste-m1", "password": PASSWORD})
         token = res.cookies["fw_session"]
@@ -181,7 +181,7 @@ def _cookie(res: httpx.Response) -> str:
 async def test_cookie_flags_follow_tls_and_the_setting(tmp_path: Path) -> None:
     login = {"member_id": "ste-m1", "password": PASSWORD}
     async with (
-        serve_console(f"sqlite:///{tmp_path}/a.db", FakeClock(DAY)) as plain,
+        serve_console(f"sqlite:///{tmp_path}/a.db", ManualClock(DAY)) as plain,
         plain.client() as client,
     ):
         cookie = _cookie(await client.post("/api/login", json=login))
@@ -191,7 +191,7 @@ async def test_cookie_flags_follow_tls_and_the_setting(tmp_path: Path) -> None:
     assert "Path=/" in cookie
     assert "Secure" not in cookie
     proxied = ConsoleConfig(trust_proxy_headers=True)
-    async with serve_console(f"sqlite:///{tmp_path}/b.db", FakeClock(DAY), config=proxied) as rig:
+    async with serve_console(f"sqlite:///{tmp_path}/b.db", ManualClock(DAY), config=proxied) as rig:
         async with rig.client(**{"X-Forwarded-Proto": "https"}) as client:
             res = await client.post("/api/login", json=login)
             assert res.headers["Strict-Transport-Security"].startswith("max-age=")
@@ -201,15 +201,15 @@ async def test_cookie_flags_follow_tls_and_the_setting(tmp_path: Path) -> None:
             assert "Secure" not in _cookie(await direct.post("/api/login", json=login))
     always = ConsoleConfig(cookie_secure=CookieSecure.ALWAYS)
     async with (
-        serve_console(f"sqlite:///{tmp_path}/c.db", FakeClock(DAY), config=always) as rig,
+        serve_console(f"sqlite:///{tmp_path}/c.db", ManualClock(DAY), config=always) as rig,
         rig.client() as client,
     ):
         assert "Secure" in _cookie(await client.post("/api/login", json=login))
 
 
 async def test_sign_in_is_throttled_per_member_and_per_address(rig: ConsoleRig) -> None:
-    clock = rig.backend.dispatcher.clock
-    assert isinstance(clock, FakeClock)
+    clock = rig.backend.clock
+    assert isinstance(clock, ManualClock)
     async with rig.client() as client:
 
         async def login(member: str, password: str = "wrong") -> httpx.Response:
@@ -267,7 +267,7 @@ async def test_an_imported_floor_plan_drawing_is_served_sandboxed(tmp_path: Path
     (folder / "typical.svg").write_text(drawing, encoding="utf-8")
     registry = load_registry(folder)
     async with serve_console(
-        f"sqlite:///{tmp_path}/ledger.db", FakeClock(DAY), registry=registry
+        f"sqlite:///{tmp_path}/ledger.db", ManualClock(DAY), registry=registry
     ) as rig:
         async with rig.signed_in("cr-1") as (client, _csrf):
             plan = (await client.get("/api/plan/c001/b1?floor=2")).json()

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from alerts.clock import FakeClock
+from runtime.clock import ManualClock
 
 from .console_rig import ConsoleRig, serve_console
 from .rig import DAY, make_alert
@@ -19,7 +19,7 @@ from .rig import DAY, make_alert
 @pytest.fixture(scope="module")
 async def rig(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ConsoleRig]:
     path = tmp_path_factory.mktemp("scope") / "ledger.db"
-    async with serve_console(f"sqlite:///{path}", FakeClock(DAY)) as r:
+    async with serve_console(f"sqlite:///{path}", ManualClock(DAY)) as r:
         # A fire in c001 at 10:00 Shanghai: routed to st-east (nearest on duty).
         inc = await r.raise_alert(make_alert(device="c001-b1-f3-u2-smk", at=DAY))
         assert inc.station_id == "st-east"

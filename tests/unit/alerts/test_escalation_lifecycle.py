@@ -6,16 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from alerts.clock import FakeClock
 from alerts.errors import TransitionError
 from alerts.escalation import EscalationPolicy, Progress, Step, Tier, due_steps, next_deadline
-from alerts.lifecycle import Action, Incident, Outcome, State
-from events.alerts import AlertKind, Severity
+from alerts.lifecycle import Action, Condition, Incident, Outcome, State
+from events.alerts import AlertKind, AlertStatus, Severity
+from events.incidents import IncidentPlace, PlaceScope
+from runtime.clock import ManualClock
 
 POLICY = EscalationPolicy()
 
 
-def _progress(clock: FakeClock, **kw: object) -> Progress:
+def _progress(clock: ManualClock, **kw: object) -> Progress:
     base: dict[str, object] = {
         "severity": Severity.P1,
         "opened_at": clock.now(),
@@ -34,7 +35,7 @@ def _ids(steps: list[Step]) -> list[str]:
 
 
 def test_p1_ladder_fires_at_0_60_180_seconds() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     p = _progress(clock)
     assert _ids(due_steps(POLICY, p, clock.now())) == ["p1-page"]
     p = _progress(clock, opened_at=p.opened_at, fired=frozenset({"p1-page"}))
@@ -43,27 +44,28 @@ def test_p1_ladder_fires_at_0_60_180_seconds() -> None:
     assert _ids(due_steps(POLICY, p, clock.advance(0.1))) == ["p1-no-ack"]
     p = _progress(clock, opened_at=p.opened_at, fired=frozenset({"p1-page", "p1-no-ack"}))
     assert due_steps(POLICY, p, clock.advance(119.9)) == []
-    assert _ids(due_steps(POLICY, p, clock.advance(0.1))) == ["p1-street-119"]
+    assert _ids(due_steps(POLICY, p, clock.advance(0.1))) == ["p1-street-119", "p1-mutual-aid"]
     assert POLICY.p1[2].tiers == (Tier.STREET, Tier.FORWARD_119)
+    assert POLICY.p1[3].tiers == (Tier.MUTUAL_AID,)
 
 
 def test_acknowledged_in_time_stops_backup_step_but_not_scene_step() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     opened = clock.now()
     p = _progress(clock, acknowledged_at=clock.advance(30), fired=frozenset({"p1-page"}))
     p = _progress(clock, opened_at=opened, acknowledged_at=p.acknowledged_at, fired=p.fired)
     assert due_steps(POLICY, p, clock.advance(60)) == []
-    assert _ids(due_steps(POLICY, p, clock.advance(90))) == ["p1-street-119"]
+    assert _ids(due_steps(POLICY, p, clock.advance(90))) == ["p1-street-119", "p1-mutual-aid"]
 
 
 def test_second_confirmation_escalates_to_119_at_once() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     p = _progress(clock, is_confirmed=True, fired=frozenset({"p1-page"}))
     assert "p1-street-119" in _ids(due_steps(POLICY, p, clock.advance(5)))
 
 
 def test_failed_delivery_pulls_the_backup_step_forward() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     p = _progress(clock, has_delivery_failure=True, fired=frozenset({"p1-page"}))
     assert _ids(due_steps(POLICY, p, clock.advance(1))) == ["p1-no-ack"]
 
@@ -75,17 +77,32 @@ def test_timers_are_configurable() -> None:
             Step(step_id="b", after_s=2, tiers=(Tier.CHIEF,)),
         )
     )
-    clock = FakeClock()
+    clock = ManualClock()
     p = _progress(clock, fired=frozenset({"a"}))
     assert _ids(due_steps(policy, p, clock.advance(2))) == ["b"]
 
 
-def _incident(clock: FakeClock) -> Incident:
-    return Incident("c/b1/fire/sd-1", AlertKind.FIRE, Severity.P1, "c", clock.now())
+def _incident(clock: ManualClock) -> Incident:
+    place = IncidentPlace(
+        compound_id="c", scope=PlaceScope.BUILDING, place_id="b1", building_id="b1"
+    )
+    return Incident("c/building:b1@x", place, Severity.P1, clock.now(), clock.now())
+
+
+def _fire(device: str, clock: ManualClock) -> Condition:
+    return Condition(
+        f"c/b1/fire/{device}",
+        AlertKind.FIRE,
+        Severity.P1,
+        AlertStatus.RAISED,
+        1,
+        clock.now(),
+        sources=(device,),
+    )
 
 
 def test_lifecycle_records_who_when_where() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     inc = _incident(clock)
     inc.apply(Action.DISPATCH, actor="system", at=clock.now(), source="dispatch")
     t = inc.apply(
@@ -114,7 +131,7 @@ def test_lifecycle_records_who_when_where() -> None:
 
 
 def test_mute_is_not_acknowledge() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     inc = _incident(clock)
     inc.apply(Action.DISPATCH, actor="system", at=clock.now(), source="dispatch")
     t = inc.apply(Action.MUTE, actor="cr-1", at=clock.advance(3), source="console")
@@ -124,7 +141,7 @@ def test_mute_is_not_acknowledge() -> None:
 
 
 def test_false_alarm_needs_a_cause_and_resolve_needs_ack() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     inc = _incident(clock)
     inc.apply(Action.DISPATCH, actor="system", at=clock.now(), source="dispatch")
     with pytest.raises(TransitionError, match="not allowed when dispatched"):
@@ -149,8 +166,36 @@ def test_false_alarm_needs_a_cause_and_resolve_needs_ack() -> None:
 
 
 def test_two_alarm_sources_count_as_confirmation() -> None:
-    inc = _incident(FakeClock())
-    inc.confirmations.add("sd-1")
+    clock = ManualClock()
+    inc = _incident(clock)
+    inc.conditions["a"] = _fire("sd-1", clock)
     assert not inc.is_confirmed
-    inc.confirmations.add("sd-2")
+    inc.conditions["b"] = _fire("sd-2", clock)
     assert inc.is_confirmed
+    assert inc.kind is AlertKind.FIRE
+
+
+def test_a_resolved_incident_reopens_acknowledged() -> None:
+    clock = ManualClock()
+    inc = _incident(clock)
+    inc.apply(Action.DISPATCH, actor="system", at=clock.now(), source="dispatch")
+    inc.apply(Action.ACKNOWLEDGE, actor="x", at=clock.now(), source="c")
+    with pytest.raises(TransitionError, match="not allowed when acknowledged"):
+        inc.apply(Action.REOPEN, actor="dispatch", at=clock.now(), source="dispatch")
+    inc.apply(Action.RESOLVE, actor="x", at=clock.now(), source="c", outcome=Outcome.TEST)
+    t = inc.apply(Action.REOPEN, actor="dispatch", at=clock.advance(60), source="dispatch")
+    assert (t.from_state, t.to_state, inc.resolved_at, inc.reopened) == (
+        State.RESOLVED,
+        State.ACKNOWLEDGED,
+        None,
+        1,
+    )
+
+
+def test_p3_has_no_ladder_and_a_failed_task_or_no_station_pull_steps_forward() -> None:
+    clock = ManualClock()
+    assert POLICY.steps(Severity.P3) == ()
+    p = _progress(clock, has_task_failure=True, fired=frozenset({"p1-page"}))
+    assert _ids(due_steps(POLICY, p, clock.advance(1))) == ["p1-no-ack"]
+    p = _progress(clock, is_unstaffed=True, fired=frozenset({"p1-page"}))
+    assert _ids(due_steps(POLICY, p, clock.advance(1))) == ["p1-mutual-aid"]

@@ -13,6 +13,7 @@ from alerts.lifecycle import Action
 from alerts.notify.base import Page
 from alerts.notify.webhook import WebhookChannel
 from alerts.registry.models import ContactChannel
+from events.alerts import AlertKind
 from firewatch.cli import main
 
 from .rig import Rig, make_alert
@@ -70,15 +71,19 @@ def test_password_hash_round_trip() -> None:
 async def test_report_and_audit_verify_commands(
     rig: Rig, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    inc = await rig.dispatcher.handle_alert(make_alert())
+    inc = await rig.alert(make_alert())
     assert inc is not None
+    await rig.alert(make_alert(AlertKind.LOW_BATTERY, device="sd-3"))  # maintenance
     rig.clock.advance(30)
-    await rig.dispatcher.act(inc.incident_key, Action.ACKNOWLEDGE, "ste-m1", "console")
+    await rig.act(inc.incident_key, Action.ACKNOWLEDGE)
     url = rig.db_url
     assert main(["report", "--database-url", url, "--days", "100000"]) == 0
     out = capsys.readouterr().out
     assert "Open now: 1" in out
     assert "Time to acknowledge: median 30 s, p90 30 s (n=1)" in out
+    # Reported now (the wall clock), long after the fake clock's day: past its 24 h.
+    assert "Maintenance work orders open: 1 (1 overdue)" in out
+    assert "low_battery        sd-3 due 2026-01-06T02:00:00+00:00  OVERDUE" in out
     assert main(["audit", "verify", "--database-url", url]) == 0
     assert "ok" in capsys.readouterr().out
     with rig.ledger.db.transaction():

@@ -15,7 +15,7 @@ from alerts.console.plans import building_plan, floor_route, site_plan
 from alerts.errors import RegistryError
 from alerts.registry import EXAMPLE_DIR, Registry, load_registry
 from alerts.registry.places import PointKind
-from events.alerts import AlertKind, incident_key
+from events.alerts import AlertKind, condition_key
 from events.readings import DoorType
 from simulators.fleet import DeviceKind, load_fleet
 
@@ -118,7 +118,7 @@ def test_places_read_in_words(  # noqa: PLR0917 - one row of the table above
     zh: str,
     en: str,
 ) -> None:
-    key = incident_key("c001", building, AlertKind.FIRE, subject or device or "-")
+    key = condition_key("c001", building, AlertKind.FIRE, subject or device or "-")
     place = locate(registry, "c001", building, device, key)
     assert words(place["parts"], "zh-CN") == zh
     assert words(place["parts"], "en") == en
@@ -126,7 +126,7 @@ def test_places_read_in_words(  # noqa: PLR0917 - one row of the table above
 
 
 def test_thermal_runaway_in_the_shed_focuses_the_shed_not_a_building(registry: Registry) -> None:
-    key = incident_key("c001", None, AlertKind.THERMAL_RUNAWAY, "c001-cs1-p03")
+    key = condition_key("c001", None, AlertKind.THERMAL_RUNAWAY, "c001-cs1-p03")
     focus = locate(registry, "c001", None, "c001-cs1-p03", key)["focus"]
     assert (focus["building_id"], focus["shed_id"]) == (None, "shed1")
     compound = registry.compound("c001")

@@ -10,7 +10,9 @@ import yaml
 
 from alerts.errors import RegistryError
 from alerts.registry import EXAMPLE_DIR, Registry, load_registry
-from alerts.routing import route
+from alerts.registry.models import Station
+from alerts.routing import mutual_aid, route
+from events.incidents import DispatchReason
 
 # 02:00 UTC = 10:00 Asia/Shanghai: the day shift is on.
 DAY = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
@@ -63,42 +65,69 @@ def test_invalid_registries_fail_with_a_clear_error(
         load_registry(_write_broken(tmp_path, mutate))
 
 
-def test_routes_to_nearest_on_duty_station_and_explains(registry: Registry) -> None:
+def test_routes_to_nearest_covering_station_on_duty_and_explains(registry: Registry) -> None:
     decision = route(registry, "c001", DAY)
-    assert decision.station_id == "st-east"
+    assert (decision.station_id, decision.reason) == ("st-east", DispatchReason.NEAREST_COVERING)
     assert decision.ranked_by == "distance"
     first = decision.candidates[0]
     assert first.station_id == "st-east"
     assert first.on_duty == ("ste-m1", "ste-m2", "ste-m3")
-    assert first.distance_m < decision.candidates[1].distance_m
-    assert "st-east" in decision.explain()
-    assert "chosen" in decision.explain()
+    note = decision.note()
+    assert note.reason is DispatchReason.NEAREST_COVERING
+    assert "st-east (" in note.text
+    assert "chosen" in note.text
+    assert "st-west (" in note.text
+    assert "not covering" in note.text  # st-west covers c-north only
 
 
-def test_falls_back_to_next_station_when_busy(registry: Registry) -> None:
-    decision = route(registry, "c001", DAY, busy={"st-east": "c001/b1/fire/sd-1"})
-    assert decision.station_id == "st-west"
-    assert "busy with c001/b1/fire/sd-1" in decision.explain()
+def test_a_busy_station_is_never_replaced_by_one_that_does_not_cover(registry: Registry) -> None:
+    decision = route(registry, "c001", DAY, busy={"st-east": "c001/building:b1@x"})
+    # st-west does not cover c001 (only c-north): c001's event stays with st-east.
+    assert (decision.station_id, decision.reason) == ("st-east", DispatchReason.ALL_COVERING_BUSY)
+    assert "busy with c001/building:b1@x" in decision.note().text
 
 
-def test_all_busy_still_dispatches_to_nearest(registry: Registry) -> None:
-    decision = route(registry, "c001", DAY, busy={"st-east": "a", "st-west": "b"})
-    assert decision.station_id == "st-east"
-    assert "all on-duty stations busy" in decision.note
-
-
-def test_travel_time_table_beats_distance(registry: Registry) -> None:
-    timed = Registry(
-        registry.stations,
+def _with(
+    registry: Registry,
+    stations: tuple[Station, ...] | None = None,
+    travel_time_s: dict[str, dict[str, float]] | None = None,
+) -> Registry:
+    return Registry(
+        stations if stations is not None else registry.stations,
         registry.compounds,
         registry.streets,
         registry.districts,
-        travel_time_s={"c001": {"st-east": 400.0, "st-west": 150.0}},
+        travel_time_s=travel_time_s or {},
     )
+
+
+def test_a_busy_station_passes_a_different_event_to_another_covering_one(
+    registry: Registry,
+) -> None:
+    west = registry.station("st-west").model_copy(update={"compounds": ("c-north", "c001")})
+    both = _with(registry, stations=(registry.station("st-east"), west))
+    decision = route(both, "c001", DAY, busy={"st-east": "c001/building:b1@x"})
+    assert (decision.station_id, decision.reason) == ("st-west", DispatchReason.COVERING_NOT_BUSY)
+
+
+def test_travel_time_table_beats_distance_and_counts_as_coverage(registry: Registry) -> None:
+    timed = _with(registry, travel_time_s={"c001": {"st-east": 400.0, "st-west": 150.0}})
     decision = route(timed, "c001", DAY)
     assert decision.station_id == "st-west"
     assert decision.ranked_by == "travel_time"
 
 
+def test_no_covering_station_on_duty_leaves_mutual_aid_to_the_ladder(registry: Registry) -> None:
+    east = registry.station("st-east")
+    day_only = east.model_copy(update={"shifts": east.shifts[:1]})  # nobody at night
+    reg = _with(registry, stations=(day_only, registry.station("st-west")))
+    decision = route(reg, "c001", NIGHT)
+    assert (decision.station_id, decision.reason) == (None, DispatchReason.NO_COVERING_ON_DUTY)
+    aid = mutual_aid(reg, "c001", NIGHT, exclude=None)
+    assert aid is not None
+    assert aid.station_id == "st-west"
+
+
 def test_unknown_compound_gets_no_station(registry: Registry) -> None:
-    assert route(registry, "c-nowhere", DAY).station_id is None
+    decision = route(registry, "c-nowhere", DAY)
+    assert (decision.station_id, decision.reason) == (None, DispatchReason.UNKNOWN_COMPOUND)

@@ -1,31 +1,33 @@
-"""P1 incidents latch until a person resets them: dispatch's resolution (an IncidentTransition
-on the incidents topic) clears the detector's incident, once, and a recurrence raises afresh."""
+"""Fire-family P1 conditions latch until a person resets them: dispatch's resolution of the
+incident (an IncidentUpdate listing its conditions) clears each condition, once, and a
+recurrence raises afresh."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
 from contextlib import ExitStack
-from datetime import UTC, datetime
 from typing import Any
 from unittest.mock import AsyncMock, patch
 
 import pytest
 
-from events.alerts import Alert, AlertKind, AlertStatus, Severity
+from events.alerts import Alert, AlertKind, AlertStatus
 from events.codec import encode_model
 from events.connections import KafkaConnection
-from events.incidents import IncidentTransition
+from events.incidents import IncidentAction, IncidentState
 from events.topics import Topics
 from runtime.clock import ManualClock
 from runtime.partitioner import partition_for
 from streams.app import Worker, build_app
+from streams.conditions import ConditionRecord, apply_finding, apply_reset
 from streams.config import StreamsConfig
 from streams.detectors.engine import DeviceEngine
 from streams.detectors.model import Finding, Place, evidence
-from streams.incidents import apply_finding, apply_reset, is_resolution
+from streams.detectors.state import DeviceState
 from streams.processor import DeviceProcessor, DictStore, Emitted
-from tests.streams.fixtures import T0, records, smoke
+from streams.resets import ConditionReset, resets_of
+from tests.streams.fixtures import T0, records, resolution, smoke
 
 KEY = "c1/b1/fire/s1"
 
@@ -42,24 +44,8 @@ def _fire(event_id: str, *, active: bool = True, at_s: float = T0) -> Finding:
     )
 
 
-def _transition(alert_key: str, dispatch_key: str, *, to: str = "resolved") -> IncidentTransition:
-    return IncidentTransition(
-        incident_key=dispatch_key,
-        alert_key=alert_key,
-        incident_kind=AlertKind.FIRE,
-        severity=Severity.P1,
-        compound_id=alert_key.split("/", maxsplit=1)[0],
-        action="resolve" if to == "resolved" else "note",
-        from_state="assessed" if to == "resolved" else to,
-        to_state=to,
-        actor="duty:li",
-        at=datetime.fromtimestamp(T0 + 600, tz=UTC),
-        source="console",
-    )
-
-
 def test_reset_unlatches_clears_once_and_a_recurrence_raises_afresh() -> None:
-    store: dict[str, dict[str, Any]] = {}
+    store: dict[str, ConditionRecord] = {}
     raised = apply_finding(store, _fire("s1:1"), T0)
     assert raised
     assert raised.is_latched
@@ -72,32 +58,57 @@ def test_reset_unlatches_clears_once_and_a_recurrence_raises_afresh() -> None:
     assert apply_reset(store, KEY, KEY, T0 + 600) is None  # a replayed transition
     again = apply_finding(store, _fire("s1:9", at_s=T0 + 900), T0 + 900)
     assert again
-    # Above every revision dispatch saw: dispatch opens it as KEY~2 (its re-raise rule).
+    # Above every revision dispatch saw: dispatch tells it from a replay by the revision.
     assert (again.status, again.revision, again.is_latched) == (AlertStatus.RAISED, 3, True)
     assert apply_reset(store, KEY, KEY, T0 + 600) is None  # the old resolution, replayed late
-    second = apply_reset(store, KEY, f"{KEY}~2", T0 + 1200)
+    second = apply_reset(store, KEY, f"{KEY}:2", T0 + 1200)
     assert second
     assert (second.status, second.revision) == (AlertStatus.CLEARED, 4)
 
 
-def test_reset_of_an_incident_that_cleared_itself_or_never_existed_pages_nobody() -> None:
-    store: dict[str, dict[str, Any]] = {}
+def test_reset_of_a_condition_that_cleared_itself_or_never_existed_pages_nobody() -> None:
+    store: dict[str, ConditionRecord] = {}
     key = "c1/b1/low_battery/s1"
     f = Finding(AlertKind.LOW_BATTERY, "s1", Place("c1", building_id="b1"), T0)
     assert apply_finding(store, f, T0)
     ended = Finding(AlertKind.LOW_BATTERY, "s1", Place("c1", building_id="b1"), T0, False)
     assert apply_finding(store, ended, T0 + 1)
     assert apply_reset(store, key, key, T0 + 2) is None
-    assert store[key]["resets"] == [key]
+    assert store[key].resets == [key]
     assert apply_reset(store, "c1/b1/fire/nobody", "x", T0) is None
 
 
-def test_only_a_resolution_is_a_reset() -> None:
-    assert is_resolution(_transition(KEY, KEY))
-    assert not is_resolution(_transition(KEY, KEY, to="acknowledged"))
-    assert not is_resolution(_transition(KEY, KEY, to="resolved").model_copy(
-        update={"from_state": "resolved", "action": "note"}
-    ))  # fmt: skip
+def test_only_a_resolution_resets_and_it_resets_every_condition_of_the_incident() -> None:
+    fire = apply_finding({}, _fire("s1:1"), T0)
+    area = apply_finding(
+        {}, Finding(AlertKind.FIRE, "area:a1", Place("c1", None, "b1", 1, "a1"), T0), T0
+    )
+    assert fire
+    assert area
+    update = resolution([fire, area])
+    assert [(r.condition_key, r.resolution_id) for r in resets_of(update)] == [
+        (KEY, update.event_id),
+        ("c1/b1/fire/area:a1", update.event_id),
+    ]
+    acknowledged = update.model_copy(
+        update={"state": IncidentState.ACKNOWLEDGED, "action": IncidentAction.ACKNOWLEDGE}
+    )
+    assert resets_of(acknowledged) == []
+    noted = update.model_copy(
+        update={"from_state": IncidentState.RESOLVED, "action": IncidentAction.NOTE}
+    )
+    assert resets_of(noted) == []  # a note on a resolved incident is no second resolution
+    reset = resets_of(update)[0]
+    assert ConditionReset.decode(reset.encode()) == reset
+
+
+def test_condition_records_round_trip_through_the_table() -> None:
+    st = DeviceState(device_id="s1")
+    assert apply_finding(st.conditions, _fire("s1:1"), T0)
+    back = DeviceState.from_dict(st.to_dict())
+    assert back.conditions == st.conditions
+    assert back.conditions[KEY].place == Place("c1", "gw1", "b1", 1, "a1", "s1")
+    assert "conditions" not in DeviceState(device_id="idle").to_dict()  # idle stays small
 
 
 def test_device_processor_reset_survives_a_restart() -> None:
@@ -107,10 +118,10 @@ def test_device_processor_reset_survives_a_restart() -> None:
     proc.on_reading(smoke("s1", 1, T0, temp_c=80.0), out)
     fire = next(a for a in out.alerts if a.kind is AlertKind.FIRE)
     assert fire.is_latched
-    proc.reset(fire.incident_key, fire.incident_key, T0 + 600, out := Emitted())
+    proc.reset(fire.condition_key, "inc:9", T0 + 600, out := Emitted())
     assert [(a.status, a.revision) for a in out.alerts] == [(AlertStatus.CLEARED, 2)]
     restarted = DeviceProcessor(DeviceEngine(), clock, store, 12)  # state from the table only
-    restarted.reset(fire.incident_key, fire.incident_key, T0 + 600, out := Emitted())
+    restarted.reset(fire.condition_key, "inc:9", T0 + 600, out := Emitted())
     assert out.alerts == []
     restarted.reset("c1/b1/fire/unknown-device", "k", T0, out)
     assert out.alerts == []
@@ -150,11 +161,14 @@ async def test_a_resolution_reaches_every_stage_by_its_own_key_and_clears_once(
         hot = encode_model(smoke("r1", 1, T0, temp_c=80.0))
         await worker.lanes["readings"](records(Topics.READINGS, [hot]))
         (fire,) = [a for a in _alerts(send) if a.kind is AlertKind.FIRE]
-        resolve = encode_model(_transition(fire.incident_key, fire.incident_key))
+        update = resolution([fire])
+        acknowledged = update.model_copy(update={"state": IncidentState.ACKNOWLEDGED})
         async with worker.agents["incidents"].test_context() as ctx:
-            await ctx.put(encode_model(_transition(fire.incident_key, "x", to="acknowledged")))
-            await ctx.put(resolve, key=b"c1")
-        forwarded = [c for c in send.call_args_list if "-resets-" in c.args[0]]
+            await ctx.put(encode_model(acknowledged))
+            await ctx.put(encode_model(update), key=b"c1")
+        forwarded = [c for c in send.call_args_list if "-condition-resets-" in c.args[0]]
+        (reset,) = resets_of(update)
+        resolve = reset.encode()
         # One copy per stage, keyed and partitioned as that stage's own topic: the device
         # stages by device (readings has 12 partitions, priority and sequence 3), the
         # compound stage by compound (6).

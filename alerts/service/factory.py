@@ -1,0 +1,135 @@
+"""Build the dispatch service from settings: read the registry, open the ledger, make every
+client. The only place that does (issue 13): the service and the core take what they are
+given, so tests and benchmarks swap any part (a fake clock, recording channels, a forwarder)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from alerts.config import DispatchConfig
+from alerts.ledger import Database, Ledger
+from alerts.ledger.audit_keys import load_keyring
+from alerts.notify.base import Channel, Delivery, Forwarder119, Page
+from alerts.notify.hub import ConsoleChannel, ConsoleHub
+from alerts.notify.terminal import MqttTerminalChannel
+from alerts.notify.webhook import WebhookChannel
+from alerts.registry import load_registry
+from alerts.registry.models import ContactChannel
+from alerts.service.dispatcher import Dispatcher
+from alerts.service.kafka_outbox import KafkaOutbox
+from alerts.service.metrics import DispatchMetrics
+from alerts.service.mqtt_link import MqttLink
+from alerts.service.pager import Pager
+from alerts.service.runner import DispatchParts, DispatchService
+from alerts.service.shell import Shell
+from events.connections import KafkaConnection, MqttConnection
+from events.topics import Topics
+from runtime.clock import Clock, SystemClock
+from runtime.health import Health
+
+log = logging.getLogger(__name__)
+
+
+class LoggingForwarder119:
+    """Until a 119 gateway adapter is configured, the forward is logged loudly."""
+
+    async def forward(self, page: Page) -> Delivery:
+        log.error("FORWARD TO 119 (no gateway configured): %s %s", page.incident_key, page.title)
+        return Delivery(False, "no 119 gateway configured")
+
+
+def build_dispatch_service(
+    config: DispatchConfig,
+    kafka: KafkaConnection,
+    mqtt: MqttConnection,
+    *,
+    clock: Clock | None = None,
+    extra_channels: Mapping[ContactChannel, Channel] | None = None,
+    forwarder: Forwarder119 | None = None,
+    metrics: DispatchMetrics | None = None,
+    health: Health | None = None,
+) -> DispatchService:
+    clock = clock or SystemClock()
+    metrics = metrics or DispatchMetrics()
+    registry = load_registry(config.registry_dir)
+    ledger = _ledger(config, clock)
+    link = MqttLink(mqtt, client_id="firewatch-dispatch", qos=config.terminal_qos)
+    http = httpx.AsyncClient(timeout=config.webhook_timeout_s)
+    hub = ConsoleHub()
+    channels: dict[ContactChannel, Channel] = {
+        ContactChannel.CONSOLE: ConsoleChannel(hub),
+        ContactChannel.WEBHOOK: WebhookChannel(
+            http, config.webhook_retries, config.webhook_backoff_s
+        ),
+        ContactChannel.MQTT_TERMINAL: MqttTerminalChannel(link.publish),
+        **(extra_channels or {}),  # SMS / voice when an adapter is given
+    }
+    pager = Pager(
+        channels,
+        forwarder or LoggingForwarder119(),
+        observe=lambda ok: metrics.pages.labels("ok" if ok else "failed").inc(),
+    )
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka.bootstrap,
+        acks="all",
+        linger_ms=0,
+        enable_idempotence=kafka.is_idempotent,
+    )
+    core = Dispatcher(registry, config)
+    shell = Shell(core, ledger, pager, KafkaOutbox(producer, link), hub, clock)
+    return DispatchService(
+        DispatchParts(
+            config=config,
+            clock=clock,
+            metrics=metrics,
+            registry=registry,
+            ledger=ledger,
+            core=core,
+            shell=shell,
+            pager=pager,
+            hub=hub,
+            mqtt=link,
+            http=http,
+            producer=producer,
+            alerts=_consumer(
+                kafka, config, Topics.ALERTS, group=config.consumer_group, reset="earliest"
+            ),
+            console_db=Database(config.database_url.get_secret_value()),
+            health=health or Health(),
+            readings=_consumer(
+                kafka,
+                config,
+                Topics.READINGS,
+                Topics.PRIORITY,
+                group=config.readback_group,
+                reset="latest",
+            ),
+        )
+    )
+
+
+def _ledger(config: DispatchConfig, clock: Clock) -> Ledger:
+    keyring = load_keyring(config.audit_key_file) if config.audit_key_file else None
+    if keyring is None:
+        log.warning("audit log NOT signed: no FIREWATCH_DISPATCH__AUDIT_KEY_FILE (SECURITY.md)")
+    db = Database(config.database_url.get_secret_value())
+    return Ledger(db, keyring, config.audit_checkpoint_file, now=clock.now_s)
+
+
+def _consumer(
+    kafka: KafkaConnection, config: DispatchConfig, *topics: str, group: str, reset: str
+) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=kafka.bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset=reset,
+        fetch_max_wait_ms=config.fetch_max_wait_ms,
+        session_timeout_ms=kafka.session_timeout_ms,
+        heartbeat_interval_ms=kafka.heartbeat_interval_ms,
+    )
