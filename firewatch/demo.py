@@ -14,8 +14,10 @@ from datetime import UTC, datetime, timedelta
 from aiokafka import AIOKafkaConsumer
 
 from events.alerts import Alert
+from events.connections import KafkaConnection, KafkaFlavour
 from events.topics import Topics
 from firewatch.stack import Endpoints
+from runtime.kafka import consumer_settings
 from simulators import evaluation, runner, scenarios
 
 log = logging.getLogger(__name__)
@@ -45,11 +47,11 @@ async def _demo(endpoints: Endpoints, idle_s: float) -> evaluation.Report:
 
 async def read_alerts(bootstrap: str, idle_s: float) -> list[Alert]:
     """Every alert on the topic until none arrived for `idle_s` (the worker has caught up)."""
+    # The embedded stack's Kafka (Tansu) listens on loopback without TLS (docs/SECURITY.md).
+    kafka = KafkaConnection(bootstrap=bootstrap, flavour=KafkaFlavour.TANSU)
     consumer = AIOKafkaConsumer(
         Topics.ALERTS,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=50,
+        **consumer_settings(kafka, client_id="fw-demo", group_id=None, fetch_max_wait_ms=50),
     )
     await consumer.start()
     out: list[Alert] = []

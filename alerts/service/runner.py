@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from aiohttp import web
@@ -43,6 +43,7 @@ from events.connections import KafkaConnection, MqttConnection
 from events.deadletter import DeadLetter, DeadLetterReason
 from events.errors import ContractViolation
 from events.topics import Topics
+from runtime.kafka import consumer_settings, producer_settings
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +81,7 @@ class DispatchService:
             channels, forwarder or LoggingForwarder119(), self.ledger,
             observe=lambda ok: self.metrics.pages.labels("ok" if ok else "failed").inc(),
         )  # fmt: skip
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=kafka.bootstrap, acks="all", linger_ms=0,
-            enable_idempotence=kafka.is_idempotent,
-        )  # fmt: skip
+        self._producer = AIOKafkaProducer(**producer_settings(kafka, client_id="fw-dispatch"))
         self.dispatcher = Dispatcher(
             self.registry, config, self.ledger, self.pager,
             KafkaOutbox(self._producer, self.mqtt), self.clock, on_change=self._changed,
@@ -121,14 +119,19 @@ class DispatchService:
             **extra,
         }
 
-    def _consumer(self, *topics: str, group: str, reset: str) -> AIOKafkaConsumer:
+    def _consumer(
+        self, *topics: str, group: str, reset: Literal["earliest", "latest"]
+    ) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
-            *topics, bootstrap_servers=self.kafka.bootstrap, group_id=group,
-            enable_auto_commit=False, auto_offset_reset=reset,
-            fetch_max_wait_ms=self.config.fetch_max_wait_ms,
-            session_timeout_ms=self.kafka.session_timeout_ms,
-            heartbeat_interval_ms=self.kafka.heartbeat_interval_ms,
-        )  # fmt: skip
+            *topics,
+            **consumer_settings(
+                self.kafka,
+                client_id=group,
+                group_id=group,
+                auto_offset_reset=reset,
+                fetch_max_wait_ms=self.config.fetch_max_wait_ms,
+            ),
+        )
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:

@@ -135,8 +135,9 @@ async def read_kafka_alerts(conn: KafkaConnection, idle_s: float) -> list[Alert]
 
     from events.alerts import Alert
     from events.topics import Topics, topic_spec
+    from runtime.kafka import consumer_settings
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=conn.bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**consumer_settings(conn, client_id="fw-eval", group_id=None))
     try:
         await asyncio.wait_for(consumer.start(), 10.0)
     except (KafkaError, OSError, TimeoutError) as exc:

@@ -16,12 +16,17 @@ from aiokafka.errors import KafkaError
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
+from events.connections import KafkaConnection
 from firewatch.embedded.credentials import Credential
 from firewatch.embedded.errors import StackError
+from runtime.kafka import admin_settings
 
 
 async def check_kafka_cluster(bootstrap: str, cluster_id: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    # The embedded Kafka (Tansu) has no TLS listener: plaintext on loopback (docs/SECURITY.md).
+    admin = AIOKafkaAdminClient(
+        **admin_settings(KafkaConnection(bootstrap=bootstrap), client_id="fw-readiness")
+    )
     try:
         await admin.start()
         found = (await admin.describe_cluster()).get("cluster_id")

@@ -13,7 +13,7 @@ from events.connections import KafkaConnection, KafkaFlavour
 from events.topics import Topics
 from firewatch.embedded.tansu import TansuBroker
 from runtime.kafka import consumer_settings, producer_settings, security_settings
-from tests.runtime.conftest import Pki
+from tests.pki import Pki
 
 
 def test_acks_all_everywhere_and_idempotence_only_on_apache_kafka() -> None:
