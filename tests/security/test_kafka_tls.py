@@ -4,16 +4,25 @@ certificate does not carry, is refused at the handshake."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 
+from alerts.ledger.audit_checkpoints import Checkpoint
+from alerts.ledger.audit_kafka import publish_checkpoint, read_kafka_checkpoints
+from events.codec import encode_model, kafka_headers
 from events.connections import KafkaConnection
 from events.topics import Topics
+from firewatch.commands.eval import read_kafka_alerts
+from firewatch.commands.readback import read_back
 from runtime.kafka import consumer_settings, producer_settings
+from simulators.readback import Readback
+from tests.ingest.support import smoke
 from tests.security.conftest import TlsKafka
+from tests.unit.alerts.rig import make_alert
 
 pytestmark = pytest.mark.integration
 
@@ -78,3 +87,26 @@ async def test_a_plaintext_client_gets_no_answer(tls_kafka: TlsKafka) -> None:
     with pytest.raises(KafkaConnectionError):
         await producer.start()
     await producer.stop()
+
+
+async def test_the_command_line_readers_work_through_tls(tls_kafka: TlsKafka) -> None:
+    """`firewatch audit verify --kafka-bootstrap`, `eval --kafka` and the replay read-back
+    read through the same TLS settings as the services."""
+    conn = tls_kafka.connection()
+    checkpoint = Checkpoint(seq=7, hash="ab" * 32, at=1.0, key_id="k1", mac="cd" * 32)
+    alert = make_alert()
+    reading = json.dumps(smoke("tls-d1", 5)).encode()
+    producer = AIOKafkaProducer(**producer_settings(conn, client_id="fw-tls-readers"))
+    await producer.start()
+    try:
+        await publish_checkpoint(producer, checkpoint)
+        await producer.send_and_wait(Topics.ALERTS, encode_model(alert), key=b"c001")
+        headers = kafka_headers("reading", "tls-d1:5", "fw-tls-readers")
+        await producer.send_and_wait(Topics.READINGS, reading, key=b"tls-d1", headers=headers)
+    finally:
+        await producer.stop()
+    assert await read_kafka_checkpoints(conn, idle_s=1.0) == [checkpoint]
+    assert [a.alert_id for a in await read_kafka_alerts(conn, idle_s=1.0)] == [alert.alert_id]
+    tally = Readback.of([reading], started_ms=0)
+    assert await read_back(conn, tally, idle_s=1.0, timeout_s=30)
+    assert tally.accepted == 1
