@@ -141,8 +141,7 @@ def faust_credentials(conn: KafkaConnection) -> Any:
     context and SASL login the aiokafka settings carry. Faust hands them to every client it
     builds (its consumer, producer and topic-creation client)."""
     settings = security_settings(conn, "faust")  # validates SASL like every other client
-    # Imported here: ingest and the simulators use this module and never load Faust.
-    from faust.auth import SASLCredentials, SSLCredentials  # noqa: PLC0415
+    from faust.auth import SASLCredentials, SSLCredentials  # noqa: PLC0415 - only the worker loads Faust
 
     if conn.uses_sasl:
         return SASLCredentials(
