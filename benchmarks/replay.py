@@ -19,13 +19,13 @@ from typing import Any
 
 import click
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from benchmarks import run_bench
 from events.connections import MqttConnection
 from firewatch.commands.console import phase
 from firewatch.embedded.mosquitto import start_mosquitto
 from firewatch.settings import Settings
+from runtime.mqtt import SessionOptions, connect, new_client
 from simulators import runner
 from simulators.engine import Simulation
 from simulators.generator import synthetic_fleet
@@ -75,14 +75,13 @@ def raw_paho(conn: MqttConnection, records: list[Record]) -> float:
         if acked[0] == len(records):
             done.set()
 
-    client = mqtt.Client(
-        CallbackAPIVersion.VERSION2, "fwbench-raw", protocol=MQTTProtocolVersion.MQTTv5
-    )
+    # The connection's login and TLS policy, like the replay it is compared with.
+    client = new_client("fwbench-raw", conn)
     # paho's defaults (20 in flight, unbounded queue): a deeper window makes paho scan its
     # in-flight table on every PUBACK and runs slower, not faster.
     client.max_queued_messages_set(0)
     client.on_publish = on_publish
-    client.connect(conn.host, conn.port)
+    connect(client, conn, SessionOptions())
     client.loop_start()
     started = time.perf_counter()
     for r in records:

@@ -16,6 +16,7 @@ from events.connections import KafkaConnection
 from events.hazards import HazardUpdate
 from events.reports import HazardReport, PatrolCheckIn
 from events.topics import Topics
+from runtime.kafka import consumer_settings, producer_settings
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +25,7 @@ class KafkaReportSink:
     def __init__(self, kafka: KafkaConnection, producer_id: str) -> None:
         self.producer_id = producer_id
         self.producer = AIOKafkaProducer(
-            bootstrap_servers=kafka.bootstrap,
-            acks="all",
-            linger_ms=0,
-            enable_idempotence=kafka.is_idempotent,
-            request_timeout_ms=10_000,
+            **producer_settings(kafka, client_id=producer_id, request_timeout_ms=10_000)
         )
 
     async def start(self) -> None:
@@ -56,14 +53,8 @@ class StatusFollower:
         self.store = store
         self.consumer = AIOKafkaConsumer(
             Topics.HAZARDS,
-            bootstrap_servers=kafka.bootstrap,
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
             # Tansu answers a fetch only when the max wait passes (STACK-NOTES.md).
-            fetch_max_wait_ms=50,
-            session_timeout_ms=kafka.session_timeout_ms,
-            heartbeat_interval_ms=kafka.heartbeat_interval_ms,
+            **consumer_settings(kafka, client_id=group, group_id=group, fetch_max_wait_ms=50),
         )
 
     async def start(self) -> None:

@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 
 class MqttConnection(BaseModel):
@@ -29,6 +29,17 @@ class MqttConnection(BaseModel):
     # "password"}} (what `firewatch up` writes), used instead of username/password so each
     # simulated gateway connects as itself (docs/SECURITY.md).
     gateway_credentials: Path | None = None
+
+    @model_validator(mode="after")
+    def _tls_needs_its_ca(self) -> MqttConnection:
+        # TLS is on exactly when a CA is given: a client certificate or `tls_insecure` without
+        # one would leave the connection in plain text while the operator believes otherwise.
+        if self.tls_ca_file is None:
+            stray = [n for n in ("tls_cert_file", "tls_key_file") if getattr(self, n) is not None]
+            stray += ["tls_insecure"] if self.tls_insecure else []
+            if stray:
+                raise ValueError(f"{', '.join(stray)} given without tls_ca_file: TLS would be off")
+        return self
 
     @property
     def uses_tls(self) -> bool:
@@ -75,6 +86,28 @@ class KafkaConnection(BaseModel):
     session_timeout_ms: int = Field(default=10_000, ge=6_000)
     heartbeat_interval_ms: int = Field(default=1_000, ge=100)
 
+    @model_validator(mode="after")
+    def _security_is_consistent(self) -> KafkaConnection:
+        """Refuse settings the protocol would silently ignore: a CA or a login given with a
+        protocol that does not use it means the operator believes in protection that is off."""
+        ssl_files = ("ssl_ca_file", "ssl_cert_file", "ssl_key_file")
+        sasl = ("sasl_mechanism", "sasl_username", "sasl_password")
+        if not self.uses_tls and (given := _given(self, ssl_files)):
+            raise ValueError(
+                f"{given} set but security_protocol {self.security_protocol} has no TLS:"
+                " use SSL or SASL_SSL"
+            )
+        if not self.uses_sasl and (given := _given(self, sasl)):
+            raise ValueError(
+                f"{given} set but security_protocol {self.security_protocol} has no SASL:"
+                " use SASL_SSL (or SASL_PLAINTEXT)"
+            )
+        if self.uses_sasl and (self.sasl_username is None or self.sasl_password is None):
+            raise ValueError(f"{self.security_protocol} needs sasl_username and sasl_password")
+        if self.ssl_key_file is not None and self.ssl_cert_file is None:
+            raise ValueError("ssl_key_file set without ssl_cert_file")
+        return self
+
     @property
     def uses_tls(self) -> bool:
         return self.security_protocol in ("SSL", "SASL_SSL")
@@ -87,3 +120,8 @@ class KafkaConnection(BaseModel):
     def is_idempotent(self) -> bool:
         """Idempotent producer only where the broker supports it."""
         return self.flavour is KafkaFlavour.APACHE
+
+
+def _given(model: BaseModel, names: tuple[str, ...]) -> str:
+    """The names among `names` that hold a value, comma-separated ("" when none)."""
+    return ", ".join(n for n in names if getattr(model, n) is not None)

@@ -14,9 +14,11 @@ from datetime import UTC, datetime, timedelta
 from aiokafka import AIOKafkaConsumer
 
 from events.alerts import Alert
+from events.connections import KafkaConnection, KafkaFlavour
 from events.incidents import IncidentUpdate
 from events.topics import Topics
 from firewatch.stack import Endpoints
+from runtime.kafka import consumer_settings
 from simulators import evaluation, runner, scenarios
 
 log = logging.getLogger(__name__)
@@ -57,11 +59,11 @@ async def read_incidents(bootstrap: str, idle_s: float) -> list[IncidentUpdate]:
 
 
 async def _read(bootstrap: str, topic: str, idle_s: float) -> list[bytes]:
+    # The embedded stack's Kafka (Tansu) listens on loopback without TLS (docs/SECURITY.md).
+    kafka = KafkaConnection(bootstrap=bootstrap, flavour=KafkaFlavour.TANSU)
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=50,
+        **consumer_settings(kafka, client_id="fw-demo", group_id=None, fetch_max_wait_ms=50),
     )
     await consumer.start()
     out: list[bytes] = []

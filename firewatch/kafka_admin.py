@@ -8,19 +8,23 @@ from collections.abc import Iterable
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from events.connections import KafkaConnection
 from events.topics import KAFKA_TOPICS, TopicSpec
+from runtime.kafka import admin_settings
 
 log = logging.getLogger(__name__)
 
 
 async def ensure_topics(
-    bootstrap: str,
+    kafka: KafkaConnection | str,
     specs: Iterable[TopicSpec] = KAFKA_TOPICS,
     replication_factor: int = 1,
     partitions: int | None = None,
 ) -> list[str]:
-    """Create missing topics; `partitions` overrides the table (small test brokers)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    """Create missing topics; `partitions` overrides the table (small test brokers). A bare
+    bootstrap address is a plaintext connection (the embedded broker, test brokers)."""
+    conn = KafkaConnection(bootstrap=kafka) if isinstance(kafka, str) else kafka
+    admin = AIOKafkaAdminClient(**admin_settings(conn, client_id="fw-topics"))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

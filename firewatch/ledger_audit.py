@@ -15,6 +15,7 @@ from alerts.errors import LedgerError
 from alerts.ledger import Database, VerifyResult, verify
 from alerts.ledger.audit_checkpoints import Checkpoint, read_checkpoint_file
 from alerts.ledger.audit_keys import load_keyring, new_key_line, new_keyring_text
+from events.connections import KafkaConnection
 from firewatch.embedded.credentials import write_private
 
 # Migration 0004 added the columns the signed chain needs (alerts/ledger/migrations).
@@ -29,7 +30,7 @@ class VerifyRequest:
     database_url: str
     key_file: Path | None = None
     checkpoint_files: tuple[Path, ...] = ()
-    kafka_bootstrap: str | None = None  # read checkpoints from Topics.AUDIT too
+    kafka: KafkaConnection | None = None  # read checkpoints from Topics.AUDIT too
 
 
 @dataclass
@@ -61,11 +62,11 @@ def _checkpoints(request: VerifyRequest) -> tuple[list[Checkpoint], list[str]]:
     for path in request.checkpoint_files:
         found += read_checkpoint_file(path)
         sources.append(str(path))
-    if request.kafka_bootstrap:
+    if request.kafka is not None:
         from alerts.ledger.audit_kafka import read_kafka_checkpoints  # noqa: PLC0415 - Kafka only when asked
 
-        found += asyncio.run(read_kafka_checkpoints(request.kafka_bootstrap))
-        sources.append(f"kafka {request.kafka_bootstrap}")
+        found += asyncio.run(read_kafka_checkpoints(request.kafka))
+        sources.append(f"kafka {request.kafka.bootstrap}")
     return found, sources
 
 

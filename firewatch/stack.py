@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from events.connections import MqttConnection
 from events.topics import Topics
 from firewatch.embedded.credentials import (
     ACL_FILE,
@@ -39,6 +40,7 @@ from firewatch.embedded.services import (
     dispatch_env,
 )
 from firewatch.embedded.tansu import TansuBroker, start_tansu
+from firewatch.embedded.tls import load_or_create_tls
 from firewatch.kafka_admin import ensure_topics
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,7 @@ class Stack:
         gateways: Iterable[tuple[str, str]] | None = None,
         terminals: Iterable[str] | None = None,
         rotate_credentials: bool = False,
+        tls: bool = False,
     ) -> None:
         self.work_dir = work_dir
         self.log_dir = work_dir / "logs"
@@ -67,6 +70,7 @@ class Stack:
         self.gateways = list(gateways) if gateways is not None else _example_gateways()
         self.terminals = list(terminals) if terminals is not None else _example_terminals()
         self.rotate_credentials = rotate_credentials
+        self.tls = tls  # MQTT on a TLS listener only, with a CA of the stack's own
         self.secrets: StackSecrets | None = None
         self.mosquitto: MosquittoBroker | None = None
         self.tansu: TansuBroker | None = None
@@ -84,14 +88,18 @@ class Stack:
         )
         asyncio.run(self._kafka_ready(self.tansu))
         security = BrokerSecurity(self.secrets.path(PASSWD_FILE), self.secrets.path(ACL_FILE))
+        tls = None
+        if self.tls:
+            rotate = self.rotate_credentials
+            tls = load_or_create_tls(self.secrets.directory, self.host, rotate=rotate)
         self.mosquitto = start_mosquitto(
             self.work_dir / "mosquitto",
             self.mqtt_port,
             log_path=self.log_dir / "mosquitto.log",
             security=security,
             host=self.host,
+            tls=tls,
         )
-        check_mqtt_login(self.host, self.mosquitto.port, self.secrets.services["probe"])
         endpoints = Endpoints(
             self.host,
             self.mosquitto.port,
@@ -99,7 +107,12 @@ class Stack:
             self.work_dir,
             free_port(self.host),
             sid,
+            mqtt_ca_file=tls.ca_file if tls else None,
         )
+        probe = MqttConnection(
+            host=self.host, port=self.mosquitto.port, tls_ca_file=endpoints.mqtt_ca_file
+        )
+        check_mqtt_login(probe, self.secrets.services["probe"])
         for spec in self.specs:
             self._start_service(spec, endpoints, timeout_s)
         return endpoints
@@ -118,6 +131,8 @@ class Stack:
                 "FIREWATCH_MQTT__USERNAME": login.username,
                 "FIREWATCH_MQTT__PASSWORD": login.password,
             }
+            if endpoints.mqtt_ca_file is not None:
+                env["FIREWATCH_MQTT__TLS_CA_FILE"] = str(endpoints.mqtt_ca_file)
         return env
 
     def _start_service(self, spec: ServiceSpec, endpoints: Endpoints, timeout_s: float) -> None:

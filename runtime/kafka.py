@@ -1,4 +1,6 @@
-"""One place that turns a KafkaConnection into client settings: aiokafka producers and consumers.
+"""One place that turns a KafkaConnection into client settings: aiokafka producers, consumers
+and admin clients, and Faust's broker credentials. No Kafka client of ours is built without it
+(tests/security/test_client_construction.py checks every construction site).
 
 Per flavour (ARCHITECTURE.md, running it): acks=all everywhere; the idempotent producer only on
 Apache Kafka (the embedded Tansu rejects aiokafka's InitProducerId: STACK-NOTES.md). Security
@@ -10,7 +12,7 @@ PLAIN or SCRAM. Callers spread the result into the client: `AIOKafkaProducer(**s
 from __future__ import annotations
 
 import ssl
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 from events.connections import KafkaConnection
 
@@ -45,6 +47,10 @@ class ConsumerSettings(SecuritySettings):
     max_poll_records: int | None
     session_timeout_ms: int
     heartbeat_interval_ms: int
+
+
+class AdminSettings(SecuritySettings):
+    request_timeout_ms: int
 
 
 def ssl_context(conn: KafkaConnection) -> ssl.SSLContext | None:
@@ -119,3 +125,31 @@ def consumer_settings(
         session_timeout_ms=conn.session_timeout_ms,
         heartbeat_interval_ms=conn.heartbeat_interval_ms,
     )
+
+
+def admin_settings(
+    conn: KafkaConnection, *, client_id: str, request_timeout_ms: int = 10_000
+) -> AdminSettings:
+    """An admin client (topic creation, cluster checks) with the same security settings."""
+    return AdminSettings(
+        **security_settings(conn, client_id), request_timeout_ms=request_timeout_ms
+    )
+
+
+def faust_credentials(conn: KafkaConnection) -> Any:
+    """Faust's `broker_credentials` for the connection (None for PLAINTEXT): the same TLS
+    context and SASL login the aiokafka settings carry. Faust hands them to every client it
+    builds (its consumer, producer and topic-creation client)."""
+    settings = security_settings(conn, "faust")  # validates SASL like every other client
+    from faust.auth import SASLCredentials, SSLCredentials  # noqa: PLC0415 - only the worker loads Faust
+
+    if conn.uses_sasl:
+        return SASLCredentials(
+            username=settings["sasl_plain_username"],
+            password=settings["sasl_plain_password"],
+            mechanism=settings["sasl_mechanism"],
+            ssl_context=settings["ssl_context"],
+        )
+    if settings["ssl_context"] is not None:
+        return SSLCredentials(settings["ssl_context"])
+    return None

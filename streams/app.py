@@ -24,7 +24,7 @@ from events.connections import KafkaConnection, KafkaFlavour
 from events.topics import KAFKA_TOPICS, Topics
 from runtime.clock import Clock, SystemClock
 from runtime.health import Health
-from runtime.kafka import ssl_context
+from runtime.kafka import faust_credentials
 from streams import codec, faust_compat, metrics
 from streams.config import StreamsConfig
 from streams.detectors.area import CompoundEngine
@@ -66,7 +66,7 @@ def build_app(
     app = faust.App(
         cfg.app_id,
         broker=f"kafka://{kafka.bootstrap}",
-        broker_credentials=_credentials(kafka),
+        broker_credentials=faust_credentials(kafka),  # TLS / SASL as configured
         value_serializer="raw",
         key_serializer="raw",
         store="memory://",
@@ -92,21 +92,6 @@ def build_app(
         # one-record batch (TableStore.drain).
         single_record_tail=kafka.flavour is KafkaFlavour.TANSU,
     )
-
-
-def _credentials(kafka: KafkaConnection) -> Any:
-    """Faust's form of the connection's security settings (runtime.kafka's TLS policy)."""
-    if kafka.uses_sasl:
-        password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
-        return faust.SASLCredentials(
-            username=kafka.sasl_username,
-            password=password,
-            mechanism=kafka.sasl_mechanism or "PLAIN",
-            ssl_context=ssl_context(kafka),
-        )
-    if kafka.uses_tls:
-        return faust.SSLCredentials(ssl_context(kafka))
-    return None
 
 
 def _tables(app: faust.App, cfg: StreamsConfig) -> dict[str, FaustTable]:

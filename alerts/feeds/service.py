@@ -26,6 +26,7 @@ from events.hazards import HazardUpdate
 from events.incidents import IncidentUpdate
 from events.topics import Topics
 from runtime.clock import Clock, SystemClock
+from runtime.kafka import consumer_settings, producer_settings
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,7 @@ class FeedService:
         self.clock = clock or SystemClock()
         self.db = Database(database_url)
         self.http = httpx.AsyncClient()
-        self.producer = AIOKafkaProducer(
-            bootstrap_servers=kafka.bootstrap,
-            acks="all",
-            linger_ms=0,
-            enable_idempotence=kafka.is_idempotent,
-        )
+        self.producer = AIOKafkaProducer(**producer_settings(kafka, client_id="fw-feeds"))
         self.ledger = DeliveryLedger(self.db)
         sender = Sender(self.http, self.producer)
         self.hub = FeedHub(
@@ -57,13 +53,12 @@ class FeedService:
         self.consumer = AIOKafkaConsumer(
             Topics.HAZARDS,
             *incident_topics,
-            bootstrap_servers=kafka.bootstrap,
-            group_id=config.consumer_group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            fetch_max_wait_ms=50,
-            session_timeout_ms=kafka.session_timeout_ms,
-            heartbeat_interval_ms=kafka.heartbeat_interval_ms,
+            **consumer_settings(
+                kafka,
+                client_id=config.consumer_group,
+                group_id=config.consumer_group,
+                fetch_max_wait_ms=50,
+            ),
         )
         self._tasks: list[asyncio.Task[None]] = []
 

@@ -34,6 +34,7 @@ from events.hazards import HazardUpdate
 from events.reports import decode_field_report
 from events.topics import Topics
 from runtime.clock import Clock, SystemClock
+from runtime.kafka import consumer_settings, producer_settings
 
 log = logging.getLogger(__name__)
 PRODUCER = "hazards"
@@ -65,12 +66,7 @@ class HazardService:
         self.api = HazardApi(self.desk, auth, self.publish, self._stats, shelf)
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=kafka.bootstrap,
-            acks="all",
-            linger_ms=0,
-            enable_idempotence=kafka.is_idempotent,
-        )
+        self._producer = AIOKafkaProducer(**producer_settings(kafka, client_id="fw-hazards"))
         self._reports = self._consumer(config, kafka)
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -80,13 +76,12 @@ class HazardService:
     def _consumer(config: HazardsConfig, kafka: KafkaConnection) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
             Topics.REPORTS,
-            bootstrap_servers=kafka.bootstrap,
-            group_id=config.consumer_group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            fetch_max_wait_ms=config.fetch_max_wait_ms,
-            session_timeout_ms=kafka.session_timeout_ms,
-            heartbeat_interval_ms=kafka.heartbeat_interval_ms,
+            **consumer_settings(
+                kafka,
+                client_id=config.consumer_group,
+                group_id=config.consumer_group,
+                fetch_max_wait_ms=config.fetch_max_wait_ms,
+            ),
         )
 
     async def start(self) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from alerts.ledger.audit_checkpoints import Checkpoint, parse_checkpoints
+from events.connections import KafkaConnection
 from events.topics import Topics
+from runtime.kafka import consumer_settings
 
 CHECKPOINT_KEY = b"ledger"
 
@@ -16,18 +18,16 @@ async def publish_checkpoint(producer: AIOKafkaProducer, cp: Checkpoint) -> None
     await producer.send_and_wait(Topics.AUDIT, cp.line().encode(), key=CHECKPOINT_KEY)
 
 
-async def read_kafka_checkpoints(bootstrap: str, idle_s: float = 2.0) -> list[Checkpoint]:
+async def read_kafka_checkpoints(kafka: KafkaConnection, idle_s: float = 2.0) -> list[Checkpoint]:
     """Every checkpoint on the topic, read from the start until none came for `idle_s`.
 
     No consumer group and no commits: verifying leaves no trace. End offsets are not used,
     because Tansu reports them wrong for batched producers (STACK-NOTES.md)."""
     consumer = AIOKafkaConsumer(
         Topics.AUDIT,
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=100,
+        **consumer_settings(
+            kafka, client_id="fw-audit-verify", group_id=None, fetch_max_wait_ms=100
+        ),
     )
     await consumer.start()
     lines: list[str] = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Literal
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -30,6 +31,7 @@ from events.connections import KafkaConnection, MqttConnection
 from events.topics import Topics
 from runtime.clock import Clock, SystemClock
 from runtime.health import Health
+from runtime.kafka import consumer_settings, producer_settings
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +75,7 @@ def build_dispatch_service(
         forwarder or LoggingForwarder119(),
         observe=lambda ok: metrics.pages.labels("ok" if ok else "failed").inc(),
     )
-    producer = AIOKafkaProducer(
-        bootstrap_servers=kafka.bootstrap,
-        acks="all",
-        linger_ms=0,
-        enable_idempotence=kafka.is_idempotent,
-    )
+    producer = AIOKafkaProducer(**producer_settings(kafka, client_id="fw-dispatch"))
     core = Dispatcher(registry, config)
     shell = Shell(core, ledger, pager, KafkaOutbox(producer, link), hub, clock)
     return DispatchService(
@@ -121,15 +118,19 @@ def _ledger(config: DispatchConfig, clock: Clock) -> Ledger:
 
 
 def _consumer(
-    kafka: KafkaConnection, config: DispatchConfig, *topics: str, group: str, reset: str
+    kafka: KafkaConnection,
+    config: DispatchConfig,
+    *topics: str,
+    group: str,
+    reset: Literal["earliest", "latest"],
 ) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         *topics,
-        bootstrap_servers=kafka.bootstrap,
-        group_id=group,
-        enable_auto_commit=False,
-        auto_offset_reset=reset,
-        fetch_max_wait_ms=config.fetch_max_wait_ms,
-        session_timeout_ms=kafka.session_timeout_ms,
-        heartbeat_interval_ms=kafka.heartbeat_interval_ms,
+        **consumer_settings(
+            kafka,
+            client_id=group,
+            group_id=group,
+            auto_offset_reset=reset,
+            fetch_max_wait_ms=config.fetch_max_wait_ms,
+        ),
     )

@@ -10,9 +10,10 @@ import logging
 import threading
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import MQTTProtocolVersion
 
 from events.connections import MqttConnection
+from runtime.mqtt import new_client
 
 log = logging.getLogger(__name__)
 
@@ -22,17 +23,8 @@ class MqttLink:
         self._conn = conn
         self._qos = qos
         self._connected = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
-        if conn.username:
-            password = conn.password.get_secret_value() if conn.password else None
-            self.client.username_pw_set(conn.username, password)
-        if conn.uses_tls:
-            self.client.tls_set(
-                ca_certs=str(conn.tls_ca_file),
-                certfile=str(conn.tls_cert_file) if conn.tls_cert_file else None,
-                keyfile=str(conn.tls_key_file) if conn.tls_key_file else None,
-            )
-            self.client.tls_insecure_set(conn.tls_insecure)
+        # Credentials and the one TLS policy of runtime.mqtt (CA-only trust, host name checked).
+        self.client = new_client(client_id, conn, protocol=MQTTProtocolVersion.MQTTv311)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.max_queued_messages_set(0)  # queue while reconnecting; never drop a page

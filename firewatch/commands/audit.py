@@ -54,7 +54,8 @@ def verify_command(
     from firewatch.commands.ledger import open_existing
     from firewatch.ledger_audit import VerifyRequest, render, verify_ledger
 
-    dispatch = cli_of(ctx).settings().dispatch
+    settings = cli_of(ctx).settings()
+    dispatch = settings.dispatch
     files = checkpoints or (
         (dispatch.audit_checkpoint_file,) if dispatch.audit_checkpoint_file else ()
     )
@@ -62,7 +63,10 @@ def verify_command(
         database_url=database_url or dispatch.database_url.get_secret_value(),
         key_file=key_file or dispatch.audit_key_file,
         checkpoint_files=tuple(files),
-        kafka_bootstrap=kafka_bootstrap,
+        # The bootstrap from the flag; TLS and SASL from the settings (FIREWATCH_KAFKA__*).
+        kafka=settings.kafka.model_copy(update={"bootstrap": kafka_bootstrap})
+        if kafka_bootstrap
+        else None,
     )
     open_existing(request.database_url).close()  # the same one-line errors as `report`
     try:

@@ -186,9 +186,11 @@ async def read_topic(conn: KafkaConnection, topic: str, model: type[M], idle_s: 
     from aiokafka.errors import KafkaError
     from pydantic import ValidationError
 
-    from events.topics import topic_spec
+    from events.alerts import Alert
+    from events.topics import Topics, topic_spec
+    from runtime.kafka import consumer_settings
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=conn.bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**consumer_settings(conn, client_id="fw-eval", group_id=None))
     try:
         await asyncio.wait_for(consumer.start(), 10.0)
     except (KafkaError, OSError, TimeoutError) as exc:

@@ -15,7 +15,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from events.codec import header_value
+from events.connections import KafkaConnection
 from events.topics import Topics, topic_spec
+from runtime.kafka import consumer_settings
 from simulators.readback import Readback
 
 log = logging.getLogger("firewatch.replay")
@@ -23,12 +25,12 @@ _TOPICS = (Topics.READINGS, Topics.PRIORITY, Topics.DEAD_LETTER)
 _CONNECT_S = 5.0
 
 
-async def read_back(bootstrap: str, tally: Readback, idle_s: float, timeout_s: float) -> bool:
+async def read_back(
+    kafka: KafkaConnection, tally: Readback, idle_s: float, timeout_s: float
+) -> bool:
     """Fill `tally`; False when Kafka is not reachable (the summary says so, not an error)."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        enable_auto_commit=False,
-        fetch_max_wait_ms=100,
+        **consumer_settings(kafka, client_id="fw-readback", group_id=None, fetch_max_wait_ms=100),
         request_timeout_ms=int(_CONNECT_S * 1000) + 1000,
     )
     # A Kafka that is not there is an expected outcome here (the summary says so): keep
@@ -39,7 +41,7 @@ async def read_back(bootstrap: str, tally: Readback, idle_s: float, timeout_s: f
     try:
         await asyncio.wait_for(consumer.start(), _CONNECT_S)
     except (KafkaError, OSError, TimeoutError) as exc:
-        log.debug("read-back: Kafka at %s: %s", bootstrap, exc)
+        log.debug("read-back: Kafka at %s: %s", kafka.bootstrap, exc)
         await consumer.stop()
         return False
     finally:

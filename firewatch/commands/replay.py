@@ -247,8 +247,9 @@ def _read_back(
     from simulators.readback import Readback
 
     bootstrap = opts.bootstrap or settings.kafka.bootstrap
+    kafka = settings.kafka.model_copy(update={"bootstrap": bootstrap})  # TLS/SASL as configured
     tally = Readback.of((s.record.payload for s in schedule), started_ms)
     timeout_s = max(30.0, 4 * opts.readback_idle_s)
-    if not asyncio.run(read_back(bootstrap, tally, opts.readback_idle_s, timeout_s)):
+    if not asyncio.run(read_back(kafka, tally, opts.readback_idle_s, timeout_s)):
         return {"readback": f"skipped: Kafka at {bootstrap} not reachable"}
     return {"readback": f"Kafka {bootstrap}", **tally.summary()}

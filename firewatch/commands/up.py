@@ -67,6 +67,11 @@ MEMORY_WARNING = (
     is_flag=True,
     help="New passwords for every MQTT login of --data-dir (usernames kept).",
 )
+@click.option(
+    "--tls",
+    is_flag=True,
+    help="MQTT on a TLS listener only, with a CA of the stack's own (named in the ready line).",
+)
 @click.option("--demo", is_flag=True, help="Run the flat-fire scenario through it and score it.")
 @click.pass_context
 def command(
@@ -78,6 +83,7 @@ def command(
     listen: str,
     fleets: tuple[str, ...],
     rotate_credentials: bool,
+    tls: bool,
     demo: bool,
 ) -> int:
     """Run the embedded stack on this machine; one JSON ready line on stdout."""
@@ -90,6 +96,7 @@ def command(
         fleets or ("example",),
         demo,
         rotate_credentials,
+        tls,
     )
     return run_up(options, settings)
 
@@ -103,6 +110,7 @@ class UpOptions:
     fleets: tuple[str, ...] = ("example",)
     is_demo: bool = False
     rotate_credentials: bool = False
+    is_tls: bool = False
 
 
 def run_up(options: UpOptions, settings: Settings) -> int:
@@ -135,6 +143,7 @@ def run_up(options: UpOptions, settings: Settings) -> int:
         gateways=fleet_gateways(options.fleets),
         terminals=registry_terminals(settings.dispatch.registry_dir),
         rotate_credentials=options.rotate_credentials,
+        tls=options.is_tls,
     )
     try:
         return _serve(stack, options, signals)
@@ -200,7 +209,7 @@ def ready_line(stack: Stack, endpoints: Endpoints) -> dict[str, Any]:
     return {
         "ready": True,
         "stack_id": e.stack_id,
-        "mqtt": f"mqtt://{e.mqtt_host}:{e.mqtt_port}",
+        "mqtt": e.mqtt_url,
         "console_url": e.console_url,
         "mqtt_host": e.mqtt_host,
         "mqtt_port": e.mqtt_port,
@@ -212,13 +221,10 @@ def ready_line(stack: Stack, endpoints: Endpoints) -> dict[str, Any]:
             "audit_key": str(e.audit_key_file),
             "mosquitto_password_file": str(stack.secrets.path(PASSWD_FILE)),
             "mosquitto_acl": str(stack.secrets.path(ACL_FILE)),
+            **({"mqtt_ca": str(e.mqtt_ca_file)} if e.mqtt_ca_file else {}),
         },
         # `env $(...) firewatch simulate ...`: each simulated gateway logs in as itself.
-        "simulator_env": {
-            "FIREWATCH_MQTT__HOST": e.mqtt_host,
-            "FIREWATCH_MQTT__PORT": str(e.mqtt_port),
-            "FIREWATCH_MQTT__GATEWAY_CREDENTIALS": str(e.gateway_logins),
-        },
+        "simulator_env": _simulator_env(e),
         "audit_checkpoints": str(e.checkpoint_file),
         "mqtt_publish_pattern": DEVICE_PUBLISH_PATTERN,
         "mqtt_gateway_status": MqttTopic.gateway_status("{compound}", "{gateway}"),
@@ -229,3 +235,14 @@ def ready_line(stack: Stack, endpoints: Endpoints) -> dict[str, Any]:
         "logs": str(stack.log_dir),
         "data_dir": str(e.data_dir),
     }
+
+
+def _simulator_env(e: Endpoints) -> dict[str, str]:
+    env = {
+        "FIREWATCH_MQTT__HOST": e.mqtt_host,
+        "FIREWATCH_MQTT__PORT": str(e.mqtt_port),
+        "FIREWATCH_MQTT__GATEWAY_CREDENTIALS": str(e.gateway_logins),
+    }
+    if e.mqtt_ca_file is not None:
+        env["FIREWATCH_MQTT__TLS_CA_FILE"] = str(e.mqtt_ca_file)
+    return env

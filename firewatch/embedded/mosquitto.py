@@ -31,6 +31,15 @@ class BrokerSecurity:
     acl_file: Path
 
 
+@dataclass(frozen=True)
+class BrokerTls:
+    """The listener's certificate and key, and the CA that issued it (`firewatch up --tls`)."""
+
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+
+
 @dataclass
 class MosquittoBroker:
     port: int
@@ -38,16 +47,22 @@ class MosquittoBroker:
     data_dir: Path
     host: str = "127.0.0.1"
     security: BrokerSecurity | None = None
+    tls: BrokerTls | None = None
 
 
 def render_config(
-    port: int, data_dir: Path, security: BrokerSecurity | None = None, host: str = "127.0.0.1"
+    port: int,
+    data_dir: Path,
+    security: BrokerSecurity | None = None,
+    host: str = "127.0.0.1",
+    tls: BrokerTls | None = None,
 ) -> str:
     # `listener PORT` without an address listens on every interface (STACK-NOTES.md).
     lines = [
         "per_listener_settings false",
         f"listener {port} {host}",
         "protocol mqtt",
+        *_tls_lines(tls),
         # Queues are unbounded: the bridge applies back-pressure, Mosquitto must not drop.
         "max_queued_messages 0",
         "max_queued_bytes 0",
@@ -81,6 +96,14 @@ def render_config(
     return "\n".join(lines) + "\n"
 
 
+def _tls_lines(tls: BrokerTls | None) -> list[str]:
+    """The one listener speaks TLS only: there is no plain-text port beside it. Mosquitto's
+    default versions (TLS 1.2 and 1.3) match the clients' minimum (runtime/mqtt.py)."""
+    if tls is None:
+        return []
+    return [f"cafile {tls.ca_file}", f"certfile {tls.cert_file}", f"keyfile {tls.key_file}"]
+
+
 def start_mosquitto(
     data_dir: Path,
     port: int | None = None,
@@ -89,6 +112,7 @@ def start_mosquitto(
     *,
     security: BrokerSecurity | None = None,
     host: str = "127.0.0.1",
+    tls: BrokerTls | None = None,
 ) -> MosquittoBroker:
     binary = shutil.which("mosquitto") or (
         "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
@@ -100,7 +124,7 @@ def start_mosquitto(
     port = port or free_port(host)
     data_dir.mkdir(parents=True, exist_ok=True)
     conf = data_dir / "mosquitto.conf"
-    conf.write_text(render_config(port, data_dir, security, host), encoding="utf-8")
+    conf.write_text(render_config(port, data_dir, security, host, tls), encoding="utf-8")
     proc = ManagedProcess("mosquitto", [binary, "-c", str(conf)], log_path=log_path).start()
     try:
         assert proc.proc is not None
@@ -108,7 +132,7 @@ def start_mosquitto(
     except BaseException:
         proc.stop()
         raise
-    return MosquittoBroker(port, proc, data_dir, host, security)
+    return MosquittoBroker(port, proc, data_dir, host, security, tls)
 
 
 def restart(broker: MosquittoBroker, timeout_s: float = 10.0) -> MosquittoBroker:
@@ -121,4 +145,5 @@ def restart(broker: MosquittoBroker, timeout_s: float = 10.0) -> MosquittoBroker
         timeout_s,
         security=broker.security,
         host=broker.host,
+        tls=broker.tls,
     )

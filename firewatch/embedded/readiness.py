@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import threading
 
-import paho.mqtt.client as mqtt
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
+from pydantic import SecretStr
 
+from events.connections import KafkaConnection, MqttConnection
 from firewatch.embedded.credentials import Credential
 from firewatch.embedded.errors import StackError
+from runtime.kafka import admin_settings
+from runtime.mqtt import SessionOptions, connect, new_client
 
 
 async def check_kafka_cluster(bootstrap: str, cluster_id: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    # The embedded Kafka (Tansu) has no TLS listener: plaintext on loopback (docs/SECURITY.md).
+    admin = AIOKafkaAdminClient(
+        **admin_settings(KafkaConnection(bootstrap=bootstrap), client_id="fw-readiness")
+    )
     try:
         await admin.start()
         found = (await admin.describe_cluster()).get("cluster_id")
@@ -35,20 +40,21 @@ async def check_kafka_cluster(bootstrap: str, cluster_id: str) -> None:
         )
 
 
-def check_mqtt_login(host: str, port: int, login: Credential, timeout_s: float = 10.0) -> None:
+def check_mqtt_login(conn: MqttConnection, login: Credential, timeout_s: float = 10.0) -> None:
     """Our broker accepts the probe login and refuses it with a wrong password; another
-    broker refuses the login (it does not know it) or accepts both (it is open)."""
-    if _connack(host, port, login, timeout_s).is_failure:
+    broker refuses the login (it does not know it) or accepts both (it is open). `conn` says
+    where and how (TLS with the stack's CA under `firewatch up --tls`)."""
+    where = f"MQTT at {conn.host}:{conn.port}"
+    if _connack(conn, login, timeout_s).is_failure:
         raise StackError(
-            f"MQTT at {host}:{port} refused this stack's login: it is another broker, not this"
-            " stack's"
+            f"{where} refused this stack's login: it is another broker, not this stack's"
         )
     wrong = Credential(login.username, login.password + "-wrong")
-    if not _connack(host, port, wrong, timeout_s).is_failure:
-        raise StackError(f"MQTT at {host}:{port} accepts any password: it is not this stack's")
+    if not _connack(conn, wrong, timeout_s).is_failure:
+        raise StackError(f"{where} accepts any password: it is not this stack's")
 
 
-def _connack(host: str, port: int, login: Credential, timeout_s: float) -> ReasonCode:
+def _connack(conn: MqttConnection, login: Credential, timeout_s: float) -> ReasonCode:
     answered = threading.Event()
     outcome: list[ReasonCode] = []
 
@@ -56,19 +62,20 @@ def _connack(host: str, port: int, login: Credential, timeout_s: float) -> Reaso
         outcome.append(rc)
         answered.set()
 
-    client = mqtt.Client(
-        CallbackAPIVersion.VERSION2, client_id=login.username, protocol=mqtt.MQTTv5
+    as_login = conn.model_copy(
+        update={"username": login.username, "password": SecretStr(login.password)}
     )
-    client.username_pw_set(login.username, login.password)
+    client = new_client(login.username, as_login)
     client.on_connect = on_connect
+    where = f"MQTT at {conn.host}:{conn.port}"
     try:
-        client.connect(host, port, keepalive=10)
-    except OSError as exc:
-        raise StackError(f"MQTT at {host}:{port} does not answer: {exc}") from None
+        connect(client, as_login, SessionOptions())
+    except OSError as exc:  # a refused TLS handshake (ssl.SSLError) is one too
+        raise StackError(f"{where} does not answer: {exc}") from None
     client.loop_start()
     try:
         if not answered.wait(timeout_s):
-            raise StackError(f"MQTT at {host}:{port} did not answer a CONNECT in {timeout_s} s")
+            raise StackError(f"{where} did not answer a CONNECT in {timeout_s} s")
     finally:
         client.disconnect()
         client.loop_stop()

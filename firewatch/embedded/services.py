@@ -25,6 +25,8 @@ class Endpoints:
     data_dir: Path
     console_port: int
     stack_id: str = "local"
+    # `firewatch up --tls`: the CA that issued the MQTT listener's certificate (TLS only then).
+    mqtt_ca_file: Path | None = None
 
     @property
     def console_url(self) -> str:
@@ -58,8 +60,16 @@ class Endpoints:
     def gateway_connection(self) -> MqttConnection:
         """How a simulator reaches this stack: each gateway logs in as itself."""
         return MqttConnection(
-            host=self.mqtt_host, port=self.mqtt_port, gateway_credentials=self.gateway_logins
+            host=self.mqtt_host,
+            port=self.mqtt_port,
+            gateway_credentials=self.gateway_logins,
+            tls_ca_file=self.mqtt_ca_file,
         )
+
+    @property
+    def mqtt_url(self) -> str:
+        scheme = "mqtts" if self.mqtt_ca_file is not None else "mqtt"
+        return f"{scheme}://{self.mqtt_host}:{self.mqtt_port}"
 
 
 @dataclass(frozen=True)

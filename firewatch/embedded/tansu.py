@@ -37,14 +37,18 @@ def start_tansu(
     *,
     host: str = "127.0.0.1",
     cluster_id: str = "tansu_cluster",
+    advertised: str | None = None,
 ) -> TansuBroker:
-    """No client authentication (Tansu 0.6 has none we can configure): it listens on loopback
-    unless `host` says otherwise. A stack passes its own `cluster_id`, which it then checks,
-    so a foreign broker on the same port is never taken for ours."""
+    """No client authentication and no TLS listener (Tansu 0.6 has none we can configure): it
+    listens on loopback unless `host` says otherwise. A stack passes its own `cluster_id`,
+    which it then checks, so a foreign broker on the same port is never taken for ours.
+    `advertised` (host:port) is the address clients are told to use instead of the listener,
+    e.g. a TLS-terminating proxy in front of it (docs/SECURITY.md)."""
     if port:
         ensure_port_free(host, port, "Kafka")
     port = port or free_port(host)
     url = f"tcp://{host}:{port}"
+    advertised_url = f"tcp://{advertised}" if advertised else url
     proc = ManagedProcess(
         "tansu",
         [
@@ -55,7 +59,7 @@ def start_tansu(
             "--listener-url",
             url,
             "--advertised-listener-url",
-            url,
+            advertised_url,
             "--storage-engine",
             "memory://tansu/",
         ],

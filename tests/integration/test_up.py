@@ -202,7 +202,8 @@ def test_ready_means_serving_not_running(tmp_path: Path) -> None:
 def test_an_open_broker_on_the_port_is_not_taken_for_ours(tmp_path: Path) -> None:
     foreign = start_mosquitto(tmp_path / "foreign")  # anonymous: accepts any login
     try:
+        where = MqttConnection(port=foreign.port)
         with pytest.raises(StackError, match="accepts any password"):
-            check_mqtt_login("127.0.0.1", foreign.port, Credential("fw-x-probe", "secret"))
+            check_mqtt_login(where, Credential("fw-x-probe", "secret"))
     finally:
         foreign.process.stop()

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from events.connections import MqttConnection
 from firewatch.embedded.process import ManagedProcess, free_port, wait_for_port
 from runtime.mqtt import SessionOptions, connect, connect_properties, new_client, tls_context
-from tests.runtime.conftest import Pki
+from tests.pki import Pki
 
 USER, PASSWORD = "ingest", "s3cret"
 

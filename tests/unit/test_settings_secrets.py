@@ -42,6 +42,9 @@ def test_no_secret_appears_in_clear_in_the_masked_config(monkeypatch: pytest.Mon
     names = _secret_env_vars(Settings)
     for n, name in enumerate(names):
         monkeypatch.setenv(name, f"clear-secret-{n}-XYZ")
+    # A SASL password is accepted only with a protocol that uses it (events/connections.py).
+    monkeypatch.setenv("FIREWATCH_KAFKA__SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("FIREWATCH_KAFKA__SASL_USERNAME", "fw-test")
     settings = Settings()
     for name in names:  # the values did arrive: masking, not absence, keeps them out
         path = name.removeprefix("FIREWATCH_").lower().split("__")

@@ -60,7 +60,7 @@ async def test_checkpoints_reach_the_file_and_kafka_and_catch_a_cut_tail(
     finally:
         await service.stop()
     on_file = read_checkpoint_file(cp_file)
-    on_kafka = await read_kafka_checkpoints(kafka.bootstrap)
+    on_kafka = await read_kafka_checkpoints(KafkaConnection(bootstrap=kafka.bootstrap))
     assert on_kafka == on_file
     url = config.database_url.get_secret_value()
     db = Database(url, read_only=True)
