@@ -23,10 +23,6 @@ _FLUSH_BYTES = 64 * 1024
 _BACKLOG_BYTES = 1 << 20
 # Messages a pool queues between two turns of the event loop when no publish has to wait.
 _TURN_EVERY = 1000
-# After a read of fewer bytes than this (a few hundred acks), let the acks gather a while.
-# The window (2,000 messages) covers far more than the acks of this pause at any rate.
-_SMALL_READ_BYTES = 4096
-_ACK_GATHER_S = 0.002
 
 
 class FastPublishError(RuntimeError):
@@ -114,10 +110,6 @@ class FastPublisher:
                 if not chunk:
                     raise FastPublishError(f"{self.client_id}: broker closed the connection")
                 buf = self._parse(buf + chunk if buf else chunk)
-                if len(chunk) < _SMALL_READ_BYTES:
-                    # Mosquitto sends each PUBACK on its own (TCP_NODELAY): read them as they
-                    # come and a replay spends a third of its CPU waking up for a few bytes.
-                    await asyncio.sleep(_ACK_GATHER_S)
         except (OSError, FastPublishError) as exc:
             self._fail(exc)
 
@@ -173,7 +165,7 @@ class FastPublisher:
             out += name
         out += payload
         if len(out) >= _FLUSH_BYTES:
-            self._write_out()
+            self._flush()
         elif not self._is_flush_due:
             self._is_flush_due = True
             self._loop.call_soon(self._flush)
@@ -184,11 +176,7 @@ class FastPublisher:
         return field
 
     def _flush(self) -> None:
-        """The loop's turn: what was queued since the last one leaves in one write."""
         self._is_flush_due = False
-        self._write_out()
-
-    def _write_out(self) -> None:
         if self._out:
             self.writer.write(self._out)  # the transport keeps this buffer: start a new one
             self._out = bytearray()
