@@ -165,7 +165,7 @@ class FastPublisher:
             out += name
         out += payload
         if len(out) >= _FLUSH_BYTES:
-            self._flush()
+            self._write_out()
         elif not self._is_flush_due:
             self._is_flush_due = True
             self._loop.call_soon(self._flush)
@@ -176,7 +176,11 @@ class FastPublisher:
         return field
 
     def _flush(self) -> None:
+        """The loop's turn: what was queued since the last one leaves in one write."""
         self._is_flush_due = False
+        self._write_out()
+
+    def _write_out(self) -> None:
         if self._out:
             self.writer.write(self._out)  # the transport keeps this buffer: start a new one
             self._out = bytearray()
