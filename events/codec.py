@@ -18,6 +18,9 @@ from events.readings import Reading
 SCHEMA_VERSION = "1"
 
 _READING = TypeAdapter[Reading](Reading)
+# The adapter's own validate_json re-checks its keyword options on every call: a tenth of the
+# cost of a reading in the sink and the bridge. Its validator takes the bytes directly.
+_VALIDATE_READING_JSON = _READING.validator.validate_json
 
 # pydantic error types -> our reason codes. Order matters: the first error decides.
 _REASON_BY_ERROR_TYPE: dict[str, DeadLetterReason] = {
@@ -43,7 +46,8 @@ def event_id(device_id: str, seq: int) -> str:
 def decode_reading(payload: bytes) -> Reading:
     """Validate one device payload; raise ContractViolation with a reason code on any fault."""
     try:
-        return _READING.validate_json(payload)
+        reading: Reading = _VALIDATE_READING_JSON(payload)  # the validator is typed Any
+        return reading
     except ValidationError as exc:
         raise _classify(payload, exc) from None
 

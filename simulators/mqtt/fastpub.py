@@ -16,6 +16,13 @@ from runtime.mqtt import tls_context
 from simulators.mqtt.logins import gateway_connection
 
 CONNECT, CONNACK, PUBLISH, PUBACK, PINGREQ, DISCONNECT = 0x10, 0x20, 0x30, 0x40, 0xC0, 0xE0
+# One write per loop turn, or sooner at this size: large enough that a send() carries a few
+# hundred messages, small enough to keep the broker reading while we encode.
+_FLUSH_BYTES = 64 * 1024
+# Written but not yet taken by the socket: past this, publish() waits for the broker.
+_BACKLOG_BYTES = 1 << 20
+# Messages a pool queues between two turns of the event loop when no publish has to wait.
+_TURN_EVERY = 1000
 
 
 class FastPublishError(RuntimeError):
@@ -53,6 +60,17 @@ def publish_packet(topic: str, payload: bytes, qos: int, retain: bool, mid: int)
     return bytes([PUBLISH | (qos << 1) | int(retain)]) + _remaining(len(body)) + body
 
 
+def _append_remaining(out: bytearray, n: int) -> None:
+    """`_remaining(n)` onto `out`; one and two bytes (up to 16 KiB) without a loop."""
+    if n < 0x80:
+        out.append(n)
+    elif n < 0x4000:
+        out.append(n & 0x7F | 0x80)
+        out.append(n >> 7)
+    else:
+        out += _remaining(n)
+
+
 class FastPublisher:
     def __init__(self, conn: MqttConnection, client_id: str, *, window: int = 2000) -> None:
         self.conn, self.client_id, self.window = conn, client_id, window
@@ -65,12 +83,19 @@ class FastPublisher:
         self._idle.set()
         self._error: BaseException | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        # Packets wait here for one write per loop turn (or per _FLUSH_BYTES): a send() per
+        # message was half of the replay's CPU, and made the broker read them one by one.
+        self._out = bytearray()
+        self._is_flush_due = False
+        self._is_backlogged = False
+        self._topic_fields: dict[str, bytes] = {}
 
     async def connect(self, timeout_s: float = 10.0) -> None:
         ctx = tls_context(self.conn) if self.conn.uses_tls else None  # the one TLS policy
         self.reader, self.writer = await asyncio.wait_for(
             asyncio.open_connection(self.conn.host, self.conn.port, ssl=ctx), timeout_s
         )
+        self._loop = asyncio.get_running_loop()
         self.writer.write(connect_packet(self.client_id, self.conn, self.conn.keepalive_s))
         ack = await asyncio.wait_for(self.reader.readexactly(4), timeout_s)
         if ack[0] != CONNACK or ack[3] != 0:
@@ -84,25 +109,27 @@ class FastPublisher:
                 chunk = await self.reader.read(65536)
                 if not chunk:
                     raise FastPublishError(f"{self.client_id}: broker closed the connection")
-                buf = self._parse(buf + chunk)
+                buf = self._parse(buf + chunk if buf else chunk)
         except (OSError, FastPublishError) as exc:
             self._fail(exc)
 
     def _parse(self, buf: bytes) -> bytes:
+        """Count the PUBACKs in `buf`; return the incomplete packet at its end, if any."""
         # Only PUBACK (4 bytes) and PINGRESP (2 bytes) come back to a pure publisher.
-        while len(buf) >= 2:
-            size = 2 + buf[1]
-            if len(buf) < size:
+        at, end, acks = 0, len(buf), 0
+        while end - at >= 2:
+            size = 2 + buf[at + 1]
+            if end - at < size:
                 break
-            if buf[0] == PUBACK:
-                self.inflight -= 1
-                self.acked += 1
-            buf = buf[size:]
+            acks += buf[at] == PUBACK
+            at += size
+        self.inflight -= acks
+        self.acked += acks
         if self.inflight < self.window:
             self._room.set()
         if self.inflight == 0:
             self._idle.set()
-        return buf
+        return buf[at:]
 
     def _fail(self, exc: BaseException) -> None:
         self._error = exc
@@ -114,25 +141,71 @@ class FastPublisher:
             await asyncio.sleep(self.conn.keepalive_s / 2)
             self.writer.write(bytes([PINGREQ, 0]))
 
+    def try_publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> bool:
+        """Queue one PUBLISH, or False when the window of unacknowledged messages is full.
+        Queued packets leave in order, at the loop's next turn at the latest."""
+        if self._error is not None:
+            raise FastPublishError(f"{self.client_id}: {self._error}")
+        out = self._out
+        name = self._topic_fields.get(topic) or self._topic_field(topic)
+        if qos:
+            if self.inflight >= self.window:
+                return False
+            if not self.inflight:
+                self._idle.clear()
+            self.inflight += 1
+            self._mid = self._mid % 65535 + 1
+            out.append(PUBLISH | 0x02 | retain)  # QoS 1 (QoS 2 is sent as 1)
+            _append_remaining(out, len(name) + 2 + len(payload))
+            out += name
+            out += self._mid.to_bytes(2, "big")
+        else:
+            out.append(PUBLISH | retain)
+            _append_remaining(out, len(name) + len(payload))
+            out += name
+        out += payload
+        if len(out) >= _FLUSH_BYTES:
+            self._write_out()
+        elif not self._is_flush_due:
+            self._is_flush_due = True
+            self._loop.call_soon(self._flush)
+        return True
+
+    def _topic_field(self, topic: str) -> bytes:
+        field = self._topic_fields[topic] = _string(topic.encode())
+        return field
+
+    def _flush(self) -> None:
+        """The loop's turn: what was queued since the last one leaves in one write."""
+        self._is_flush_due = False
+        self._write_out()
+
+    def _write_out(self) -> None:
+        if self._out:
+            self.writer.write(self._out)  # the transport keeps this buffer: start a new one
+            self._out = bytearray()
+            self._is_backlogged = self.writer.transport.get_write_buffer_size() > _BACKLOG_BYTES
+
     async def publish(
         self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False
     ) -> None:
-        if self.inflight >= self.window:
+        while not self.try_publish(topic, payload, qos, retain):
             self._room.clear()
             await self._room.wait()
-        if self._error is not None:
-            raise FastPublishError(f"{self.client_id}: {self._error}")
-        mid = 0
-        if qos:
-            self._mid = self._mid % 65535 + 1
-            mid = self._mid
-            self.inflight += 1
-            self._idle.clear()
-        self.writer.write(publish_packet(topic, payload, min(qos, 1), retain, mid))
-        if self.writer.transport.get_write_buffer_size() > 1 << 20:
+        await self.keep_up()
+
+    @property
+    def is_backlogged(self) -> bool:
+        return self._is_backlogged
+
+    async def keep_up(self) -> None:
+        """Wait while the broker reads slower than we write (the socket's buffer is full)."""
+        if self._is_backlogged:
+            self._is_backlogged = False
             await self.writer.drain()
 
     async def drain(self, timeout_s: float = 60.0) -> None:
+        self._flush()
         await self.writer.drain()
         await asyncio.wait_for(self._idle.wait(), timeout_s)
         if self._error is not None and self.inflight:
@@ -155,20 +228,35 @@ class FastPool:
     def __init__(self, conn: MqttConnection, *, client_prefix: str, window: int = 2000) -> None:
         self.conn, self.client_prefix, self.window = conn, client_prefix, window
         self.clients: dict[tuple[str, str], FastPublisher] = {}
+        self._since_turn = 0
 
     async def publish(
         self, gw: tuple[str, str], topic: str, payload: bytes, *, qos: int = 1, retain: bool = False
     ) -> None:
-        client = self.clients.get(gw)
-        if client is None:
-            client = FastPublisher(
-                gateway_connection(self.conn, gw),
-                f"{self.client_prefix}-{gw[0]}-{gw[1]}",
-                window=self.window,
-            )
-            await client.connect()
-            self.clients[gw] = client
-        await client.publish(topic, payload, qos=qos, retain=retain)
+        client = self.clients.get(gw) or await self._connect(gw)
+        if not client.try_publish(topic, payload, qos, retain):  # the window is full
+            await client.publish(topic, payload, qos=qos, retain=retain)
+            self._since_turn = 0
+            return
+        if client.is_backlogged:
+            await client.keep_up()
+            self._since_turn = 0
+            return
+        self._since_turn += 1
+        if self._since_turn >= _TURN_EVERY:
+            # A replay at full speed rarely waits: let the queued writes go out and the acks in.
+            self._since_turn = 0
+            await asyncio.sleep(0)
+
+    async def _connect(self, gw: tuple[str, str]) -> FastPublisher:
+        client = FastPublisher(
+            gateway_connection(self.conn, gw),
+            f"{self.client_prefix}-{gw[0]}-{gw[1]}",
+            window=self.window,
+        )
+        await client.connect()
+        self.clients[gw] = client
+        return client
 
     async def close(self) -> None:
         for client in self.clients.values():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 TopicPartitionKey = tuple[str, int]
@@ -17,7 +18,7 @@ TopicPartitionKey = tuple[str, int]
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    lines: tuple[str, ...]
+    lines: Sequence[str]
     commit_offsets: dict[TopicPartitionKey, int]
     points_by_measurement: dict[str, int]
     record_count: int
@@ -35,13 +36,36 @@ class Batcher:
 
     def add(self, topic: str, partition: int, offset: int, line: str | None, now_s: float) -> None:
         """One consumed record; `line` None for a record that was named and skipped."""
+        lines = [] if line is None else [line]
+        self.extend(
+            topic,
+            partition,
+            offset,
+            lines=lines,
+            measurements=map(_measurement_of, lines),
+            record_count=1,
+            now_s=now_s,
+        )
+
+    def extend(
+        self,
+        topic: str,
+        partition: int,
+        last_offset: int,
+        *,
+        lines: Iterable[str],
+        measurements: Iterable[str],
+        record_count: int,
+        now_s: float,
+    ) -> None:
+        """`record_count` consumed records of one partition up to `last_offset`, skipped ones
+        included; `lines` and their `measurements` (device kinds) for those that were readings."""
         if self._started_at_s is None:
             self._started_at_s = now_s
-        self._records += 1
-        self._offsets[(topic, partition)] = offset + 1
-        if line is not None:
-            self._lines.append(line)
-            self._measurements[_measurement_of(line)] += 1
+        self._records += record_count
+        self._offsets[(topic, partition)] = last_offset + 1
+        self._lines.extend(lines)
+        self._measurements.update(measurements)
 
     def __len__(self) -> int:
         return self._records
@@ -62,12 +86,12 @@ class Batcher:
 
     def take(self) -> Batch:
         batch = Batch(
-            lines=tuple(self._lines),
+            lines=self._lines,
             commit_offsets=dict(self._offsets),
             points_by_measurement=dict(self._measurements),
             record_count=self._records,
         )
-        self._lines.clear()
+        self._lines = []  # handed over with the batch
         self._offsets.clear()
         self._measurements.clear()
         self._records = 0

@@ -18,19 +18,21 @@ import logging
 import math
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from aiokafka.errors import KafkaError
 
 from events.codec import decode_reading
 from events.errors import ContractViolation
+from events.readings import Reading
 from runtime.clock import Clock, SystemClock
 from runtime.health import Health
 from streams.telemetry.batch import Backoff, Batch, Batcher
 from streams.telemetry.config import SinkConfig
+from streams.telemetry.consumer import Consumer, ConsumerRecord
 from streams.telemetry.errors import UnusableRecord, WriteFailed
-from streams.telemetry.lines import to_line
 from streams.telemetry.metrics import SinkMetrics
+from streams.telemetry.templates import to_line
 from streams.telemetry.writer import LineWriter
 
 log = logging.getLogger(__name__)
@@ -41,29 +43,9 @@ LIVENESS_S = 60.0
 # While stalled, poll at least this often: keeps the group membership (max.poll.interval.ms)
 # and notices a stop request promptly.
 _STALLED_POLL_S = 1.0
-
-
-class ConsumerRecord(Protocol):
-    topic: str
-    partition: int
-    offset: int
-    value: bytes | None
-
-
-class Consumer(Protocol):
-    """The part of aiokafka's AIOKafkaConsumer the sink uses (fakes implement it in tests)."""
-
-    async def getmany(self, *, timeout_ms: int, max_records: int | None) -> Mapping[Any, Any]: ...
-
-    def assignment(self) -> set[Any]: ...
-
-    def pause(self, *partitions: Any) -> None: ...
-
-    def resume(self, *partitions: Any) -> None: ...
-
-    def highwater(self, partition: Any) -> int | None: ...
-
-    async def commit(self, offsets: Mapping[Any, int]) -> None: ...
+# Records decoded between two turns of the event loop (about 3 ms of work): often enough for
+# the write in flight and the consumer's own tasks, rarely enough to cost nothing.
+_DECODE_SLICE = 500
 
 
 def _ms(seconds: float) -> int:
@@ -71,12 +53,12 @@ def _ms(seconds: float) -> int:
     return max(0, math.ceil(seconds * 1000))
 
 
-def line_of(record: ConsumerRecord) -> str:
-    """The line-protocol line of one Kafka record, or UnusableRecord naming why not."""
+def reading_of(record: ConsumerRecord) -> Reading:
+    """The reading of one Kafka record, or UnusableRecord naming why not."""
     if record.value is None:
         raise UnusableRecord("empty", "record has no value (tombstone)")
     try:
-        return to_line(decode_reading(record.value))
+        return decode_reading(record.value)
     except ContractViolation as exc:
         raise UnusableRecord(str(exc.reason), exc.message) from None
 
@@ -135,25 +117,26 @@ class TelemetrySink:
 
     async def step(self, stop: asyncio.Event) -> None:
         """One poll. A due batch starts writing in the background while the next one fills;
-        when the next is due too and the write is still going (slow or down database), the
-        partitions are paused until it ends: at most two batches in memory."""
+        when the next is due too and the write is still going (slow database), or the database
+        refuses writes, the partitions stay paused until it ends: at most two batches in
+        memory."""
         self.last_tick_s = self._clock.monotonic_s()
         self._reap()
-        if self._batcher.is_due(self.last_tick_s):
-            if self._in_flight is None:
-                self._in_flight = asyncio.create_task(
-                    self._write_and_commit(self._batcher.take(), stop)
-                )
-            else:
-                await self._wait_for_writer()
-                return
+        is_due = self._batcher.is_due(self.last_tick_s)
+        if self._in_flight is not None and (is_due or self.is_stalled):
+            await self._wait_for_writer()
+            return
+        if is_due:
+            self._in_flight = asyncio.create_task(
+                self._write_and_commit(self._batcher.take(), stop)
+            )
         self._set_paused(False)
         wait_s = self._batcher.seconds_until_due(self.last_tick_s)
         wait_s = self._config.flush_interval_s if wait_s is None else wait_s
         records = await self._consumer.getmany(
             timeout_ms=_ms(wait_s), max_records=self._batcher.room() or 1
         )
-        self._take(records)
+        await self._take(records)
         self._update_lag()
 
     def _reap(self) -> None:
@@ -168,7 +151,7 @@ class TelemetrySink:
         await asyncio.wait({self._in_flight}, timeout=_STALLED_POLL_S)
         # Still a poll (the group keeps the member: max.poll.interval.ms); paused partitions
         # give nothing, but records fetched before the pause took hold are kept, not lost.
-        self._take(await self._consumer.getmany(timeout_ms=0, max_records=None))
+        await self._take(await self._consumer.getmany(timeout_ms=0, max_records=None))
         self._update_lag()  # the lag grows while the database is down: show it
 
     def _set_paused(self, is_paused: bool) -> None:
@@ -180,25 +163,45 @@ class TelemetrySink:
             self._consumer.resume(*partitions)
         self._is_paused = is_paused
 
-    def _take(self, records: Mapping[Any, Sequence[ConsumerRecord]]) -> None:
-        for batch in records.values():
-            self._metrics.records_consumed.inc(len(batch))
-            for record in batch:
-                self._next_offsets[(record.topic, record.partition)] = record.offset + 1
-                try:
-                    line: str | None = line_of(record)
-                except UnusableRecord as exc:
-                    line = None
-                    self._metrics.records_skipped.labels(exc.reason).inc()
-                    log.error(
-                        "skipped %s/%d@%d, not a reading: %s",
-                        record.topic,
-                        record.partition,
-                        record.offset,
-                        exc,
-                    )
-                now_s = self._clock.monotonic_s()
-                self._batcher.add(record.topic, record.partition, record.offset, line, now_s)
+    async def _take(self, records: Mapping[Any, Sequence[ConsumerRecord]]) -> None:
+        """Decode and batch, a slice at a time, letting the loop run in between: the write in
+        flight sends its request and the database works on it while the next batch decodes."""
+        for partition_records in records.values():
+            self._metrics.records_consumed.inc(len(partition_records))
+            for start in range(0, len(partition_records), _DECODE_SLICE):
+                self._add(partition_records[start : start + _DECODE_SLICE])
+                await asyncio.sleep(0)
+
+    def _add(self, records: Sequence[ConsumerRecord]) -> None:
+        """Records of one partition, in offset order."""
+        lines: list[str] = []
+        measurements: list[str] = []
+        for record in records:
+            try:
+                reading = reading_of(record)
+            except UnusableRecord as exc:
+                self._metrics.records_skipped.labels(exc.reason).inc()
+                log.error(
+                    "skipped %s/%d@%d, not a reading: %s",
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    exc,
+                )
+                continue
+            lines.append(to_line(reading))
+            measurements.append(reading.kind)
+        last = records[-1]
+        self._next_offsets[(last.topic, last.partition)] = last.offset + 1
+        self._batcher.extend(
+            last.topic,
+            last.partition,
+            last.offset,
+            lines=lines,
+            measurements=measurements,
+            record_count=len(records),
+            now_s=self._clock.monotonic_s(),
+        )
 
     def _update_lag(self) -> None:
         lag = 0
@@ -234,11 +237,14 @@ class TelemetrySink:
             return True
 
     async def _stall(self, exc: WriteFailed, stop: asyncio.Event) -> None:
-        """Wait out one back-off delay (the poll loop pauses the partitions meanwhile)."""
+        """Wait out one back-off delay, consumption paused (the poll loop keeps it so)."""
         if not self.is_stalled:
             log.warning("database refuses writes (%s): pausing consumption", exc)
             self.is_stalled = True
             self._metrics.stalled.set(1)
+            # At once, not when the next batch fills: the decode of the next batch no longer
+            # runs in one piece, so the retry can come before the poll loop's next turn.
+            self._set_paused(True)
         deadline_s = self._clock.monotonic_s() + self._backoff.next_delay_s()
         while not stop.is_set() and (remaining_s := deadline_s - self._clock.monotonic_s()) > 0:
             await self._sleep(min(remaining_s, _STALLED_POLL_S))

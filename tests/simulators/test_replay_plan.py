@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 
 from simulators.recording import Record
-from simulators.replay import IdMap, plan
+from simulators.replay import IdMap, gateway_of, plan
 
 RECORDS = [
     Record(
@@ -43,3 +44,20 @@ def test_remap_rewrites_topic_and_payload_ids() -> None:
 def test_invalid_speed_is_refused() -> None:
     with pytest.raises(ValueError, match="speed"):
         list(plan(RECORDS, 0.0))
+
+
+def test_as_fast_as_possible_as_recorded_passes_each_record_through_lazily() -> None:
+    consumed: list[Record] = []
+
+    def reading() -> Iterator[Record]:  # a recording read line by line
+        for r in RECORDS:
+            consumed.append(r)
+            yield r
+
+    schedule = plan(reading(), None)
+    assert consumed == []  # nothing read before the replay asks for it
+    first = next(iter(schedule))
+    assert first.record is RECORDS[0]
+    assert first.at_s == 0.0
+    assert [s.record for s in schedule] == RECORDS[1:]
+    assert gateway_of(RECORDS[0].topic) == tuple(RECORDS[0].topic.split("/")[2:4])

@@ -49,3 +49,20 @@ def test_backoff_doubles_to_the_cap_with_jitter_and_resets() -> None:
         assert ceiling * 0.5 <= delay <= ceiling
     backoff.reset()
     assert backoff.next_delay_s() <= 0.2
+
+
+def test_a_slice_of_records_counts_its_skipped_records_and_measurements() -> None:
+    batcher = Batcher(max_size=10, max_age_s=1.0)
+    # Offsets 20..24 of one partition; two were not readings (named and skipped upstream).
+    lines = ["smoke,x=1 v=1 1", "door,x=1 v=1 1", "smoke,x=2 v=1 1"]
+    batcher.extend(
+        "t", 2, 24, lines=lines, measurements=["smoke", "door", "smoke"], record_count=5, now_s=3.0
+    )
+    assert len(batcher) == 5
+    assert batcher.room() == 5
+    assert batcher.seconds_until_due(3.5) == 0.5
+    batch = batcher.take()
+    assert batch.commit_offsets == {("t", 2): 25}
+    assert list(batch.lines) == lines
+    assert batch.points_by_measurement == {"smoke": 2, "door": 1}
+    assert batch.record_count == 5

@@ -9,7 +9,14 @@ from influxdb_client.client.write.point import Point
 from influxdb_client.domain.write_precision import WritePrecision
 
 from events.readings import ChargingPortReading, DeviceAlarm, DeviceAlarmType, Heartbeat
-from streams.telemetry.lines import TAG_KEYS, TelemetryPoint, time_ns, to_line, to_point
+from streams.telemetry.lines import (
+    TAG_KEYS,
+    TelemetryPoint,
+    time_ns,
+    to_line_by_field,
+    to_point,
+)
+from streams.telemetry.templates import to_line
 from tests.telemetry.scenario import compound_telemetry
 
 
@@ -38,6 +45,7 @@ def test_every_reading_of_a_scenario_encodes_like_the_library() -> None:
         point = to_point(reading)
         assert point.to_line() == _library_line(point)
         assert to_line(reading) == point.to_line()  # the hot path says the same
+        assert to_line_by_field(reading) == point.to_line()  # and so does its fallback
 
 
 def test_awkward_strings_are_escaped_like_the_library() -> None:

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Mapping
 
+import pytest
 from prometheus_client import CollectorRegistry
 
-from events.codec import encode_model
+from events.codec import decode_reading, encode_model
+from events.readings import Reading
 from runtime.health import Health
 from streams.telemetry.config import SinkConfig
-from streams.telemetry.lines import to_line
 from streams.telemetry.metrics import SinkMetrics
-from streams.telemetry.sink import TelemetrySink
-from tests.telemetry.fakes import TP, FakeConsumer, FlakyDatabase, SteppingClock
+from streams.telemetry.sink import _DECODE_SLICE, TelemetrySink
+from streams.telemetry.templates import to_line
+from tests.telemetry.fakes import TP, FakeConsumer, FlakyDatabase, Record, SteppingClock
 from tests.telemetry.scenario import compound_telemetry
 
 CONFIG = SinkConfig(url="http://fake", batch_size=50, flush_interval_s=0.5, retry_max_s=2.0)
@@ -130,3 +133,57 @@ async def test_a_batch_given_up_at_stop_blocks_every_later_commit() -> None:
     assert database.failures_left == 0
     assert database.lines == []
     assert consumer.committed == {}
+
+
+class EagerConsumer(FakeConsumer):
+    """Like aiokafka with records already fetched: getmany returns without yielding."""
+
+    async def getmany(
+        self, *, timeout_ms: int, max_records: int | None
+    ) -> Mapping[TP, list[Record]]:
+        budget = max_records or 1_000_000
+        out: dict[TP, list[Record]] = {}
+        for tp, log in self.logs.items():
+            taken = [] if tp in self.paused else log[self.positions[tp] :][:budget]
+            if taken:
+                out[tp] = taken
+                self.positions[tp] += len(taken)
+                budget -= len(taken)
+        if not out:
+            await self.clock.sleep(timeout_ms / 1000)
+        return out
+
+
+async def test_the_loop_turns_while_a_large_poll_decodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The write in flight sends its request (and aiokafka's own tasks run) while the next
+    batch decodes: never more than one slice of records between two turns of the loop."""
+    config = CONFIG.model_copy(update={"batch_size": 3_000})
+    clock = SteppingClock()
+    consumer = EagerConsumer(clock)
+    readings = compound_telemetry(seed=4, seconds=3_000)  # about 2,300 records
+    for reading in readings * 3:
+        consumer.append(TP("fw.readings.v1", 0), encode_model(reading))
+    database = FlakyDatabase(consumer)
+    database.stop_after_lines = len(readings) * 3
+    decoded_since_turn, most_between_turns = [0], [0]
+
+    def counting_decode(payload: bytes) -> Reading:
+        decoded_since_turn[0] += 1
+        most_between_turns[0] = max(most_between_turns[0], decoded_since_turn[0])
+        return decode_reading(payload)
+
+    async def turns() -> None:
+        while not database.stop.is_set():
+            decoded_since_turn[0] = 0
+            await asyncio.sleep(0)
+
+    monkeypatch.setattr("streams.telemetry.sink.decode_reading", counting_decode)
+    sink = TelemetrySink(
+        config, consumer, database, SinkMetrics(CollectorRegistry()), clock=clock, sleep=clock.sleep
+    )
+    ticker = asyncio.create_task(turns())
+    await asyncio.wait_for(sink.run(database.stop), 20)
+    await ticker
+    assert len(database.lines) == len(readings) * 3
+    assert config.batch_size > _DECODE_SLICE  # so one poll is several slices
+    assert 0 < most_between_turns[0] <= _DECODE_SLICE

@@ -8,7 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from events.codec import encode_model, kafka_headers
-from streams.telemetry.lines import to_line
+from streams.telemetry.templates import to_line
 from tests.telemetry.scenario import compound_telemetry
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "OPERATIONS.md"
