@@ -186,8 +186,7 @@ async def read_topic(conn: KafkaConnection, topic: str, model: type[M], idle_s: 
     from aiokafka.errors import KafkaError
     from pydantic import ValidationError
 
-    from events.alerts import Alert
-    from events.topics import Topics, topic_spec
+    from events.topics import topic_spec
     from runtime.kafka import consumer_settings
 
     consumer = AIOKafkaConsumer(**consumer_settings(conn, client_id="fw-eval", group_id=None))
