@@ -1,4 +1,5 @@
-"""Counters of the bridge. Invariant once idle: received == published + dead_lettered.
+"""Counters of the bridge. Invariant once idle: received == published + dead_lettered +
+skipped (skipped: downlink topics and the other lane's channel, never device data).
 
 Plain integers on the hot path; the Prometheus collector reads them at scrape time, so a
 message costs no metric lock.
@@ -24,6 +25,7 @@ class LaneStats:
     received: int = 0
     published: int = 0
     dead_lettered: int = 0
+    skipped: int = 0  # not the lane's: commands, pages, the other lane's channel (acked)
     acked: int = 0
     in_flight: int = 0  # received, not yet acknowledged to the MQTT broker
     connects: int = 0
@@ -35,6 +37,11 @@ class BridgeStats:
     dead_letter_reasons: Counter[DeadLetterReason] = field(default_factory=Counter)
     anomalies: Counter[AnomalyType] = field(default_factory=Counter)
     kafka_retries: int = 0
+    # The Kafka integrity watch (ingest/kafka_watch.py): losses found, and holding now.
+    kafka_losses: int = 0
+    is_kafka_intact: bool = True
+    # Gap repair (ingest/repair.py): resend requests sent to gateways.
+    resend_requests: int = 0
 
     def lane(self, name: str) -> LaneStats:
         return self.lanes.setdefault(name, LaneStats())
@@ -58,17 +65,25 @@ class BridgeStats:
     def acked(self) -> int:
         return self.total("acked")
 
+    @property
+    def skipped(self) -> int:
+        return self.total("skipped")
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "received": self.received,
             "published": self.published,
             "dead_lettered": self.dead_lettered,
             "acked": self.acked,
-            "reconciled": self.received == self.published + self.dead_lettered,
+            "skipped": self.skipped,
+            "reconciled": self.received == self.published + self.dead_lettered + self.skipped,
             "lanes": {name: vars(lane) for name, lane in self.lanes.items()},
             "dead_letter_reasons": {r.value: n for r, n in self.dead_letter_reasons.items()},
             "sequence_anomalies": {a.value: n for a, n in self.anomalies.items()},
             "kafka_retries": self.kafka_retries,
+            "kafka_losses": self.kafka_losses,
+            "kafka_intact": self.is_kafka_intact,
+            "resend_requests": self.resend_requests,
         }
 
     def json_line(self) -> str:
@@ -82,7 +97,7 @@ class StatsCollector(Collector):
         self.stats = stats
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
-        for attr in ("received", "published", "dead_lettered", "acked"):
+        for attr in ("received", "published", "dead_lettered", "skipped", "acked"):
             family = CounterMetricFamily(
                 f"firewatch_ingest_{attr}", f"MQTT messages {attr}", labels=["lane"]
             )
@@ -109,4 +124,19 @@ class StatsCollector(Collector):
         yield anomalies
         yield CounterMetricFamily(
             "firewatch_ingest_kafka_retries", "Kafka writes retried", value=self.stats.kafka_retries
+        )
+        yield CounterMetricFamily(
+            "firewatch_ingest_kafka_data_lost",
+            "times the Kafka broker was found to have lost the bridge's data",
+            value=self.stats.kafka_losses,
+        )
+        yield GaugeMetricFamily(
+            "firewatch_ingest_kafka_intact",
+            "1 while Kafka holds what the bridge wrote; 0 while the bridge holds every message",
+            value=int(self.stats.is_kafka_intact),
+        )
+        yield CounterMetricFamily(
+            "firewatch_ingest_resend_requests",
+            "requests to gateways to publish missing readings again",
+            value=self.stats.resend_requests,
         )

@@ -49,7 +49,8 @@ async def test_readiness_follows_the_mqtt_broker_away_and_back(
     try:
         status, report = await asyncio.to_thread(_readyz, server.port)
         assert status == 200
-        assert sorted(report["checks"]) == sorted(["ingest.lanes_started", *LANE_CHECKS])
+        expected = ["ingest.lanes_started", "kafka.intact", *LANE_CHECKS]
+        assert sorted(report["checks"]) == sorted(expected)
         mosquitto.process.stop()
         failing = await wait_for(
             lambda: set(bridge.health.readiness().failing), 20, what="the bridge notices"
