@@ -28,7 +28,12 @@ from firewatch.embedded.credentials import (
     load_or_create,
 )
 from firewatch.embedded.errors import StackError
-from firewatch.embedded.mosquitto import BrokerSecurity, MosquittoBroker, start_mosquitto
+from firewatch.embedded.mosquitto import (
+    BrokerSecurity,
+    MosquittoBroker,
+    save_now,
+    start_mosquitto,
+)
 from firewatch.embedded.process import ManagedProcess, free_port
 from firewatch.embedded.readiness import check_kafka_cluster, check_mqtt_login
 from firewatch.embedded.services import (
@@ -102,6 +107,8 @@ class Stack:
         )
         for spec in self.specs:
             self._start_service(spec, endpoints, timeout_s)
+            if spec.name == "ingest":
+                save_now(self.mosquitto)  # the bridge's sessions on disk before devices come
         return endpoints
 
     async def _kafka_ready(self, tansu: TansuBroker) -> None:

@@ -175,6 +175,7 @@ class Lane:
             client.drain_publishes()
             if client.is_publish_held():
                 self._is_holding = True
+                self.lane_stats.holds += 1
                 self.mqtt.hold_reading()
                 break
             if client.loop_read() != mqtt.MQTT_ERR_SUCCESS or not client.has_buffered():
@@ -196,7 +197,9 @@ class Lane:
         self._unwritten += 1
         if qos > 0:
             batch.mids.append(mid)
-            self.lane_stats.in_flight += 1
+            stats = self.lane_stats
+            stats.in_flight += 1
+            stats.in_flight_peak = max(stats.in_flight_peak, stats.in_flight)
         if self._unwritten >= self.spec.receive_maximum:
             self.client.is_publish_gate_open = False
         try:

@@ -28,6 +28,8 @@ class LaneStats:
     skipped: int = 0  # not the lane's: commands, pages, the other lane's channel (acked)
     acked: int = 0
     in_flight: int = 0  # received, not yet acknowledged to the MQTT broker
+    in_flight_peak: int = 0  # the most ever in flight: never above the window
+    holds: int = 0  # times the lane stopped reading, its window full (a PUBLISH waiting)
     connects: int = 0
 
 
@@ -110,6 +112,14 @@ class StatsCollector(Collector):
         for name, lane in self.stats.lanes.items():
             in_flight.add_metric([name], lane.in_flight)
         yield in_flight
+        holds = CounterMetricFamily(
+            "firewatch_ingest_window_holds",
+            "times the lane stopped reading with its receive window full",
+            labels=["lane"],
+        )
+        for name, lane in self.stats.lanes.items():
+            holds.add_metric([name], lane.holds)
+        yield holds
         reasons = CounterMetricFamily(
             "firewatch_ingest_dead_letter", "dead-lettered by reason", labels=["reason"]
         )
