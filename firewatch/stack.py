@@ -150,6 +150,16 @@ class Stack:
             time.sleep(0.05)
         log.info("%s ready (pid %s)", spec.name, proc.pid)
 
+    def restart_service(
+        self, spec: ServiceSpec, endpoints: Endpoints, timeout_s: float = 30.0
+    ) -> None:
+        """Start a service again after it died or was killed: same argv, same environment,
+        ready again only once its ready file says so (the fault tests' restarts)."""
+        old = self.services.get(spec.name)
+        if old is not None:
+            old.stop()  # reaps a killed child; stops one that still runs
+        self._start_service(spec, endpoints, timeout_s)
+
     def dead(self) -> list[str]:
         """Names of children that stopped on their own."""
         procs = dict(self.services)

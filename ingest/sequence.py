@@ -110,8 +110,10 @@ class SequenceTracker:
             # missing_count on a late arrival = how many of this device's seqs are still missing.
             return AnomalyType.LATE, dev.missing_count()
         # Devices count from 0 after a restart; anything older than the window is a restart
-        # too (a redelivery that late would have been acknowledged long ago).
-        if not is_dup and (seq == 0 or seq < dev.last_seq - self.window):
+        # too (a redelivery that late would have been acknowledged long ago). Seq 0 again
+        # right after seq 0 is the same reading twice (a gateway resending), not a restart.
+        is_restart = (seq == 0 and dev.last_seq > 0) or seq < dev.last_seq - self.window
+        if not is_dup and is_restart:
             dev.last_seq = seq
             dev.missing.clear()
             return AnomalyType.RESET, 0

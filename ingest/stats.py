@@ -109,9 +109,16 @@ class StatsCollector(Collector):
         in_flight = GaugeMetricFamily(
             "firewatch_ingest_in_flight", "received, not yet acknowledged", labels=["lane"]
         )
+        peak = GaugeMetricFamily(
+            "firewatch_ingest_in_flight_peak",
+            "the most ever in flight (bounded by the receive window)",
+            labels=["lane"],
+        )
         for name, lane in self.stats.lanes.items():
             in_flight.add_metric([name], lane.in_flight)
+            peak.add_metric([name], lane.in_flight_peak)
         yield in_flight
+        yield peak
         holds = CounterMetricFamily(
             "firewatch_ingest_window_holds",
             "times the lane stopped reading with its receive window full",

@@ -50,6 +50,7 @@ class _Gateway:
         self.driver = driver
         self.connected: asyncio.Future[None] | None = None
         self.is_up = False
+        self.is_dropped = False  # disconnected on purpose (a DROP emission), not lost
         self.buffer = ReadingBuffer(buffer_capacity)
 
 
@@ -79,6 +80,7 @@ class GatewayPool:
         self.buffer_capacity = buffer_capacity
         self.connect_timeout_s = connect_timeout_s
         self.gateways: dict[GatewayKey, _Gateway] = {}
+        self._connecting: dict[GatewayKey, asyncio.Future[None]] = {}
         self.outstanding = 0
         self.published = 0
         self.acked = 0
@@ -129,8 +131,25 @@ class GatewayPool:
         if will is not None:
             state.client.will_set(will[0], will[1], qos=1, retain=True)
         state.connected = asyncio.get_running_loop().create_future()
+        state.is_dropped = False
         await self._connect_retrying(gw, state)
         await asyncio.wait_for(state.connected, timeout_s)
+
+    async def _shared_connect(self, gw: GatewayKey) -> None:
+        """One connect per gateway at a time: publishers that find the link down together
+        wait for the same CONNACK (a second CONNECT would take the first one's place)."""
+        pending = self._connecting.get(gw)
+        if pending is None or pending.done():
+            pending = asyncio.ensure_future(self.connect(gw))
+            self._connecting[gw] = pending
+        await asyncio.shield(pending)
+
+    async def reconnect_lost(self) -> None:
+        """Connect again every gateway whose link was lost (not dropped on purpose): paho then
+        sends what the broker never acknowledged, as a gateway does when its link returns."""
+        for gw, state in list(self.gateways.items()):
+            if not state.is_up and not state.is_dropped:
+                await self._shared_connect(gw)
 
     async def _connect_retrying(self, gw: GatewayKey, state: _Gateway) -> None:
         """A broker that is restarting is waited for, as a gateway would (bounded back-off)."""
@@ -153,6 +172,7 @@ class GatewayPool:
         with_will = ReasonCode(PacketTypes.DISCONNECT, identifier=4)
         state.client.disconnect(reasoncode=with_will)
         state.is_up = False
+        state.is_dropped = True
 
     # --- publishing ----------------------------------------------------------------------
     def _on_publish(self) -> None:
@@ -198,7 +218,7 @@ class GatewayPool:
             await self._capacity.wait()
         state = self.gateways.get(gw)
         if state is None or not state.is_up:
-            await self.connect(gw)
+            await self._shared_connect(gw)
             state = self.gateways[gw]
         info = state.client.publish(topic, payload, qos=qos, retain=retain)
         # Not connected (the link just dropped): paho keeps a QoS1 message and sends it after
@@ -224,7 +244,8 @@ class GatewayPool:
         await self.publish(e.gateway, e.topic, e.payload, qos=e.qos, retain=e.retain)
 
     async def drain(self, timeout_s: float = 60.0) -> None:
-        """Wait until every QoS1 message has its PUBACK."""
+        """Wait until every QoS1 message has its PUBACK (links lost meanwhile come back)."""
+        await self.reconnect_lost()
         await asyncio.wait_for(self._drained.wait(), timeout_s)
 
     async def close(self) -> None:

@@ -89,6 +89,14 @@ def test_devices_are_tracked_apart_and_counted() -> None:
     assert tracker.missing_reported == 1
 
 
+def test_seq_0_twice_is_a_duplicate_not_a_restart() -> None:
+    tracker = SequenceTracker("b")
+    assert _feed(tracker, [0, 0, 0, 1]) == [
+        (AnomalyType.DUPLICATE, 1, 0, 0),
+        (AnomalyType.DUPLICATE, 1, 0, 0),
+    ]
+
+
 def test_a_redelivered_seq_0_is_a_duplicate_not_a_reset() -> None:
     tracker = SequenceTracker("b")
     _feed(tracker, [0, 1, 2])
