@@ -142,6 +142,10 @@ class KafkaWatch:
                     await self._try_recover()
             except KafkaError as exc:
                 log.debug("kafka watch: no metadata (%r)", exc)
+            except Exception:
+                # A bug here must not end the watch: a bridge holding after a loss would
+                # then hold for ever. Said loudly, and tried again on the next round.
+                log.exception("kafka watch failed; trying again")
             await asyncio.sleep(self.interval_s)
 
     async def _check_once(self) -> tuple[bool, str | None]:

@@ -26,7 +26,7 @@ from aiokafka import AIOKafkaProducer
 
 from events.connections import MqttConnection
 from events.deadletter import DeadLetterReason
-from events.sequence import SequenceAnomaly
+from events.sequence import AnomalyType, SequenceAnomaly
 from ingest.core import (
     Accepted,
     InboundMessage,
@@ -107,6 +107,7 @@ class Lane:
         self._generation = 0
         self._batch = _Batch(0)
         self._unwritten = 0  # messages read whose batch is not through the confirmer yet
+        self._flush_at = max(1, spec.receive_maximum // 4)
         self._is_holding = False  # not watching the socket: the window is full
         self._now = clock.now()
         self._now_iso = self._now.isoformat().encode()
@@ -192,6 +193,10 @@ class Lane:
         self, topic_b: bytes, payload: bytes, qos: int, is_retained: bool, is_dup: bool, mid: int
     ) -> None:
         self.lane_stats.received += 1
+        if self._batch.messages >= self._flush_at:
+            # A quarter of the window goes to the writer at once: its write and ack overlap
+            # the reading of the next quarter instead of the whole window waiting on one.
+            self._flush_batch()
         batch = self._batch
         batch.messages += 1
         self._unwritten += 1
@@ -230,6 +235,9 @@ class Lane:
                 self.stats.anomalies[anomaly.anomaly] += 1
                 batch.records.append(anomaly_record(anomaly, self.core.config.bridge_id))
             if anomalies:
+                self.stats.missing_readings += sum(
+                    a.missing_count for a in anomalies if a.anomaly is AnomalyType.GAP
+                )
                 self.on_gaps(anomalies)
 
     def _outcome(self, inbound: InboundMessage, is_topic_utf8: bool) -> Outcome:
@@ -291,6 +299,8 @@ class Lane:
         while True:
             written = await self.kafka.until_written(batch.sends)
             if written is not None and await self.watch.vouch(written):
+                for (topic, _), _floor, _epoch, _base, count in written:
+                    self.stats.records_by_topic[topic] += count
                 return
             await self.watch.wait_intact()
             batch.sends = await self.kafka.send_all(batch.records)

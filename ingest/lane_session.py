@@ -124,6 +124,7 @@ class LaneSession:
             log.error("%s: broker refused the connection: %s", self.spec.name, reason)
             return
         self.stats.connects += 1
+        self.stats.is_connected = True
         self.is_connected.set()
         # Re-subscribe on every connect, session present or not: a broker that lost the
         # session (restart without persistence) would otherwise never send again.
@@ -149,6 +150,7 @@ class LaneSession:
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
     ) -> None:
+        self.stats.is_connected = False
         self.is_connected.clear()
         self.is_subscribed.clear()
         self.subscribed.clear()

@@ -1,20 +1,16 @@
 """Counters of the bridge. Invariant once idle: received == published + dead_lettered +
 skipped (skipped: downlink topics and the other lane's channel, never device data).
 
-Plain integers on the hot path; the Prometheus collector reads them at scrape time, so a
-message costs no metric lock.
+Plain integers on the hot path; the Prometheus collector (ingest/metrics.py) reads them at
+scrape time, so a message costs no metric lock.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from prometheus_client.registry import Collector
 
 from events.deadletter import DeadLetterReason
 from events.sequence import AnomalyType
@@ -31,6 +27,7 @@ class LaneStats:
     in_flight_peak: int = 0  # the most ever in flight: never above the window
     holds: int = 0  # times the lane stopped reading, its window full (a PUBLISH waiting)
     connects: int = 0
+    is_connected: bool = False
 
 
 @dataclass
@@ -39,6 +36,9 @@ class BridgeStats:
     dead_letter_reasons: Counter[DeadLetterReason] = field(default_factory=Counter)
     anomalies: Counter[AnomalyType] = field(default_factory=Counter)
     kafka_retries: int = 0
+    # Kafka records whose write was vouched for, by topic (readings, dead letters, ...).
+    records_by_topic: Counter[str] = field(default_factory=Counter)
+    missing_readings: int = 0  # readings reported missing in sequence gaps
     # The Kafka integrity watch (ingest/kafka_watch.py): losses found, and holding now.
     kafka_losses: int = 0
     is_kafka_intact: bool = True
@@ -90,70 +90,3 @@ class BridgeStats:
 
     def json_line(self) -> str:
         return json.dumps({"ingest_stats": self.as_dict()}, sort_keys=True)
-
-
-class StatsCollector(Collector):
-    """Exposes BridgeStats as firewatch_ingest_* metrics."""
-
-    def __init__(self, stats: BridgeStats) -> None:
-        self.stats = stats
-
-    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
-        for attr in ("received", "published", "dead_lettered", "skipped", "acked"):
-            family = CounterMetricFamily(
-                f"firewatch_ingest_{attr}", f"MQTT messages {attr}", labels=["lane"]
-            )
-            for name, lane in self.stats.lanes.items():
-                family.add_metric([name], getattr(lane, attr))
-            yield family
-        in_flight = GaugeMetricFamily(
-            "firewatch_ingest_in_flight", "received, not yet acknowledged", labels=["lane"]
-        )
-        peak = GaugeMetricFamily(
-            "firewatch_ingest_in_flight_peak",
-            "the most ever in flight (bounded by the receive window)",
-            labels=["lane"],
-        )
-        for name, lane in self.stats.lanes.items():
-            in_flight.add_metric([name], lane.in_flight)
-            peak.add_metric([name], lane.in_flight_peak)
-        yield in_flight
-        yield peak
-        holds = CounterMetricFamily(
-            "firewatch_ingest_window_holds",
-            "times the lane stopped reading with its receive window full",
-            labels=["lane"],
-        )
-        for name, lane in self.stats.lanes.items():
-            holds.add_metric([name], lane.holds)
-        yield holds
-        reasons = CounterMetricFamily(
-            "firewatch_ingest_dead_letter", "dead-lettered by reason", labels=["reason"]
-        )
-        for reason, n in self.stats.dead_letter_reasons.items():
-            reasons.add_metric([reason.value], n)
-        yield reasons
-        anomalies = CounterMetricFamily(
-            "firewatch_ingest_sequence_anomalies", "sequence anomalies", labels=["anomaly"]
-        )
-        for anomaly, n in self.stats.anomalies.items():
-            anomalies.add_metric([anomaly.value], n)
-        yield anomalies
-        yield CounterMetricFamily(
-            "firewatch_ingest_kafka_retries", "Kafka writes retried", value=self.stats.kafka_retries
-        )
-        yield CounterMetricFamily(
-            "firewatch_ingest_kafka_data_lost",
-            "times the Kafka broker was found to have lost the bridge's data",
-            value=self.stats.kafka_losses,
-        )
-        yield GaugeMetricFamily(
-            "firewatch_ingest_kafka_intact",
-            "1 while Kafka holds what the bridge wrote; 0 while the bridge holds every message",
-            value=int(self.stats.is_kafka_intact),
-        )
-        yield CounterMetricFamily(
-            "firewatch_ingest_resend_requests",
-            "requests to gateways to publish missing readings again",
-            value=self.stats.resend_requests,
-        )
