@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,7 +166,7 @@ class LaneSession:
         self.client.publish(topic, payload, qos=1)
 
     async def _connect_loop(self, first: bool) -> None:
-        delay_s = _FIRST_RETRY_S
+        delays = reconnect_delays()
         while not self._stopping:
             try:
                 if first:
@@ -175,11 +175,19 @@ class LaneSession:
                     self.client.reconnect()
                 return
             except OSError as exc:
+                delay_s = next(delays)
                 log.warning(
-                    "%s: MQTT connect failed (%s); retry in %.1f s", self.spec.name, exc, delay_s
+                    "%s: MQTT connect failed (%s); retry in %.2f s", self.spec.name, exc, delay_s
                 )
                 await asyncio.sleep(delay_s)
-                delay_s = min(delay_s * 2, _MAX_RETRY_S)
+
+
+def reconnect_delays() -> Iterator[float]:
+    """0.05, 0.1, 0.2, 0.4, then 0.5 s for ever: fast, and never the 3.2 s of issue 19."""
+    delay_s = _FIRST_RETRY_S
+    while True:
+        yield delay_s
+        delay_s = min(delay_s * 2, _MAX_RETRY_S)
 
 
 def _options(topic_filter: str) -> SubscribeOptions:

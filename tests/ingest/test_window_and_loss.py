@@ -5,8 +5,10 @@ the gateway resent."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -17,6 +19,7 @@ from events.topics import Topics
 from firewatch.embedded.mosquitto import MosquittoBroker
 from firewatch.embedded.tansu import TansuBroker, start_tansu
 from firewatch.kafka_admin import ensure_topics
+from ingest.lane_session import reconnect_delays
 from simulators.mqtt.pool import GatewayPool
 from tests.ingest.conftest import BridgeFactory
 from tests.ingest.support import KafkaReader, publish_all, smoke, stream, telemetry_topic
@@ -123,3 +126,30 @@ async def test_a_gap_is_asked_for_resent_by_the_gateway_and_recorded_healed(
         assert pool.resend_requests == 1
     finally:
         await pool.close()
+
+
+def test_the_reconnect_back_off_is_fast_and_never_grows_past_half_a_second() -> None:
+    """Until it re-subscribes, a broker that lost the bridge's session acknowledges device
+    traffic to nobody: issue 19's back-off had grown to 3.2 s and 5,055 readings were lost."""
+    delays = list(itertools.islice(reconnect_delays(), 50))
+    assert delays[:5] == [0.05, 0.1, 0.2, 0.4, 0.5]
+    assert max(delays) == 0.5
+
+
+async def test_a_stop_with_kafka_frozen_ends_within_its_deadline(
+    mosquitto: MosquittoBroker, kafka: TansuBroker, make_bridge: BridgeFactory
+) -> None:
+    """A supervisor kills what overstays (10 s): with writes that cannot finish, the bridge
+    still stops within its drain and close bounds, acknowledging nothing unwritten."""
+    bridge = await make_bridge(drain_timeout_s=1.0, producer_close_timeout_s=1.0)
+    kafka.process.pause()
+    try:
+        await asyncio.to_thread(publish_all, mosquitto.port, stream(10, 5))
+        telemetry = bridge.stats.lanes["telemetry"]
+        await wait_for(lambda: telemetry.in_flight == 50, 30, what="50 read, none written")
+        started = time.monotonic()
+        await bridge.stop()
+        assert time.monotonic() - started < 8.0  # 1 s drain + 1 s per producer close + slack
+        assert bridge.stats.acked == 0
+    finally:
+        kafka.process.resume()
