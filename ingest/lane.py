@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import paho.mqtt.client as mqtt
 from aiokafka import AIOKafkaProducer
@@ -31,12 +30,12 @@ from ingest.core import (
     Accepted,
     InboundMessage,
     IngestCore,
-    OutboundRecord,
     Outcome,
     anomaly_record,
 )
 from ingest.kafka_watch import KafkaWatch
-from ingest.kafka_writer import KafkaWriter, Send
+from ingest.kafka_writer import KafkaWriter
+from ingest.lane_batch import Batch, coalesce
 from ingest.lane_session import LaneSession, LaneSpec
 from ingest.log_limit import LogLimiter
 from ingest.sequence import SequenceTracker
@@ -47,27 +46,6 @@ from runtime.health import Health
 log = logging.getLogger(__name__)
 
 _MAX_PACKETS_PER_WAKE = 512
-
-
-@dataclass
-class _Batch:
-    generation: int
-    mids: list[int] = field(default_factory=list)
-    records: list[OutboundRecord] = field(default_factory=list)
-    messages: int = 0  # MQTT messages read (any QoS): what the window counts
-    published: int = 0
-    dead_lettered: int = 0
-    skipped: int = 0
-    sends: list[Send] = field(default_factory=list)
-
-    def absorb(self, later: _Batch) -> None:
-        """Take a later batch of the same connection: one Kafka write for both."""
-        self.mids += later.mids
-        self.records += later.records
-        self.messages += later.messages
-        self.published += later.published
-        self.dead_lettered += later.dead_lettered
-        self.skipped += later.skipped
 
 
 class Lane:
@@ -105,14 +83,14 @@ class Lane:
         self.errors = LogLimiter(log, f"{spec.name}: core failed")
         self.rejects = LogLimiter(log, f"{spec.name}: dead-lettered")
         self._generation = 0
-        self._batch = _Batch(0)
+        self._batch = Batch(0)
         self._unwritten = 0  # messages read whose batch is not through the confirmer yet
         self._flush_at = max(1, spec.receive_maximum // 4)
         self._is_holding = False  # not watching the socket: the window is full
         self._now = clock.now()
         self._now_iso = self._now.isoformat().encode()
-        self._writes: asyncio.Queue[_Batch] = asyncio.Queue()
-        self._confirms: asyncio.Queue[_Batch] = asyncio.Queue()
+        self._writes: asyncio.Queue[Batch] = asyncio.Queue()
+        self._confirms: asyncio.Queue[Batch] = asyncio.Queue()
         self._idle = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -162,7 +140,7 @@ class Lane:
         # was read is still written (counters reconcile; the redelivery is a duplicate).
         self._flush_batch()
         self._generation += 1
-        self._batch = _Batch(self._generation)
+        self._batch = Batch(self._generation)
         self.lane_stats.in_flight = 0
         self._is_holding = False  # a new socket is watched from its start
         self._set_gate()
@@ -219,7 +197,7 @@ class Lane:
         )
         self._record(batch, inbound, is_topic_utf8=topic is not None)
 
-    def _record(self, batch: _Batch, inbound: InboundMessage, is_topic_utf8: bool) -> None:
+    def _record(self, batch: Batch, inbound: InboundMessage, is_topic_utf8: bool) -> None:
         outcome = self._outcome(inbound, is_topic_utf8)
         batch.records.append(outcome.record)
         if not isinstance(outcome, Accepted):
@@ -259,7 +237,7 @@ class Lane:
     def _flush_batch(self) -> None:
         if self._batch.messages or self._batch.records:
             self._writes.put_nowait(self._batch)
-            self._batch = _Batch(self._generation)
+            self._batch = Batch(self._generation)
 
     # --- Kafka side ---------------------------------------------------------------------------
 
@@ -269,16 +247,10 @@ class Lane:
         # arrives a few messages per wake, and aiokafka keeps one batch per partition in
         # flight, so writing each wake's batch alone capped the live rate far below the
         # drain rate of a backlog (issue 19).
-        later: _Batch | None = None
+        later: Batch | None = None
         while True:
             batch = later or await self._writes.get()
-            later = None
-            while not self._writes.empty():
-                nxt = self._writes.get_nowait()
-                if nxt.generation != batch.generation:
-                    later = nxt
-                    break
-                batch.absorb(nxt)
+            later = coalesce(batch, self._writes)
             await self.watch.wait_intact()
             batch.sends = await self.kafka.send_all(batch.records)
             self._confirms.put_nowait(batch)
@@ -293,7 +265,7 @@ class Lane:
             self._unwritten -= batch.messages
             self._ack(batch)
 
-    async def _until_vouched(self, batch: _Batch) -> None:
+    async def _until_vouched(self, batch: Batch) -> None:
         """Written, and kept by a broker that did not lose it (ingest/kafka_integrity.py);
         else held until Kafka has the topics again, and written again."""
         while True:
@@ -305,7 +277,7 @@ class Lane:
             await self.watch.wait_intact()
             batch.sends = await self.kafka.send_all(batch.records)
 
-    def _ack(self, batch: _Batch) -> None:
+    def _ack(self, batch: Batch) -> None:
         if batch.generation == self._generation and batch.mids:
             self.client.ack_many(batch.mids)
             self.lane_stats.acked += len(batch.mids)
