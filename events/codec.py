@@ -7,6 +7,7 @@ validator; the reasons are worked out only when it fails.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -44,12 +45,61 @@ def event_id(device_id: str, seq: int) -> str:
 
 
 def decode_reading(payload: bytes) -> Reading:
-    """Validate one device payload; raise ContractViolation with a reason code on any fault."""
+    """Validate one device payload; raise ContractViolation with a reason code on any fault.
+
+    Strict JSON types: a number must be a JSON number and a flag a JSON boolean. Lax
+    validation read `"seq": true` as seq 1 and `"battery_pct": "90"` as 90.0 (issue 19): a
+    device that sends those is broken, and its readings are not measurements to pass on."""
     try:
-        reading: Reading = _VALIDATE_READING_JSON(payload)  # the validator is typed Any
-        return reading
+        reading: Reading = _VALIDATE_READING_JSON(payload, strict=True)  # typed Any
     except ValidationError as exc:
         raise _classify(payload, exc) from None
+    repeated = repeated_key(payload)
+    if repeated is not None:
+        # JSON parsers keep the last of two equal keys (RFC 8259 §4: "names SHOULD be
+        # unique"), so a reading with two device_ids or two temperatures would pass on one
+        # of them silently. Which one the device meant is unknowable: reject it.
+        raise ContractViolation(
+            DeadLetterReason.DUPLICATE_KEY, f"key {repeated!r} appears more than once"
+        )
+    return reading
+
+
+# A key of a flat JSON object without escapes: `"name"` followed by a colon. Only used on
+# payloads with one `{` and no backslash, where no string value can hold a quote.
+_FLAT_KEY = re.compile(rb'"([^"\\]*)"\s*:')
+
+
+def repeated_key(payload: bytes) -> str | None:
+    """The first key that appears twice in one object of this valid JSON payload, or None.
+    Readings are flat objects: a regex over the keys (about 2.5 us) serves them; anything
+    nested or escaped goes through the exact parser (about 6.5 us)."""
+    if b"\\" not in payload and payload.count(b"{") == 1:
+        keys = _FLAT_KEY.findall(payload)
+        if len(keys) == len(set(keys)):
+            return None
+        seen: set[bytes] = set()
+        for key in keys:
+            if key in seen:
+                return str(key.decode("utf-8", errors="replace"))
+            seen.add(key)
+    return _repeated_key_exact(payload)
+
+
+def _repeated_key_exact(payload: bytes) -> str | None:
+    found: list[str] = []
+
+    def check(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        names = [name for name, _ in pairs]
+        if len(names) != len(set(names)) and not found:
+            found.append(next(n for i, n in enumerate(names) if n in names[:i]))
+        return dict(pairs)
+
+    try:
+        json.loads(payload, object_pairs_hook=check)
+    except (ValueError, RecursionError):
+        return None  # validated already: pydantic's parser read it, so this cannot happen
+    return found[0] if found else None
 
 
 def _classify(payload: bytes, exc: ValidationError) -> ContractViolation:
@@ -82,11 +132,16 @@ def _out_of_range(error: Any) -> tuple[str | None, float | None]:
 
 
 def _classify_json(text: str, detail: str) -> ContractViolation:
+    invalid = ContractViolation(DeadLetterReason.INVALID_JSON, f"invalid JSON: {detail}")
+    if "recursion limit" in detail:
+        # pydantic's parser stops at about 200 levels; Python's would go on (and at 1,000
+        # raise RecursionError, a traceback per message in the bridge's log: issue 19).
+        return invalid
     # Python's json accepts NaN/Infinity: if it parses, the JSON was valid except for them.
     try:
         json.loads(text)
-    except ValueError:
-        return ContractViolation(DeadLetterReason.INVALID_JSON, f"invalid JSON: {detail}")
+    except (ValueError, RecursionError):
+        return invalid
     return ContractViolation(
         DeadLetterReason.NON_FINITE_NUMBER, "NaN or Infinity is not a measurement"
     )

@@ -25,6 +25,7 @@ class DeadLetterReason(StrEnum):
 
     NOT_UTF8 = "not_utf8"
     INVALID_JSON = "invalid_json"
+    DUPLICATE_KEY = "duplicate_key"  # one key twice in an object: which value counts is unknowable
     NOT_AN_OBJECT = "not_an_object"
     MISSING_FIELD = "missing_field"
     WRONG_TYPE = "wrong_type"

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 
 from events.alerts import Alert
-from events.commands import Command
+from events.commands import Command, ResendRequest
 from events.deadletter import DeadLetter
 from events.hazards import HazardUpdate
 from events.incidents import IncidentUpdate
@@ -26,6 +26,7 @@ SCHEMA_DIR = Path(__file__).parent / "schemas"
 _MODELS: dict[str, type[BaseModel]] = {
     "alert": Alert,
     "command": Command,
+    "resend_request": ResendRequest,
     "dead_letter": DeadLetter,
     "sequence_anomaly": SequenceAnomaly,
     "incident_update": IncidentUpdate,

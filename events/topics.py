@@ -3,8 +3,10 @@
 MQTT (devices -> broker):
     fw/v1/{compound}/{gateway}/{device}/{channel}   channel: telemetry | event | status | alarm
     fw/v1/{compound}/{gateway}/status               gateway liveness, retained, last will
-MQTT (dispatch -> devices):
-    fw/v1/{compound}/{gateway}/{device}/cmd
+MQTT (down, to gateways and terminals; ingest never forwards these):
+    fw/v1/{compound}/{gateway}/{device}/cmd         dispatch -> a device (power cut, locks)
+    fw/v1/{compound}/{gateway}/cmd                  ingest -> a gateway (resend requests)
+    fw/v1/terminals/{terminal}/page                 dispatch -> a station terminal
 """
 
 from __future__ import annotations
@@ -69,6 +71,11 @@ class MqttTopic:
         return cls(compound_id, gateway_id, device_id, Channel.CMD).render()
 
     @classmethod
+    def gateway_command(cls, compound_id: str, gateway_id: str) -> str:
+        """The gateway's own command topic: the bridge's resend requests (events.commands)."""
+        return cls(compound_id, gateway_id, None, Channel.CMD).render()
+
+    @classmethod
     def parse(cls, topic: str) -> MqttTopic:
         """Parse an uplink or command topic; raise TopicError naming what is wrong."""
         parts = topic.split("/")
@@ -90,9 +97,10 @@ class MqttTopic:
             raise TopicError(
                 DeadLetterReason.BAD_TOPIC, f"unknown channel {parts[-1]!r} in topic {topic!r}"
             ) from None
-        if len(parts) == 5 and channel is not Channel.STATUS:
+        if len(parts) == 5 and channel not in (Channel.STATUS, Channel.CMD):
             raise TopicError(
-                DeadLetterReason.BAD_TOPIC, f"gateway-level topic {topic!r} must end in /status"
+                DeadLetterReason.BAD_TOPIC,
+                f"gateway-level topic {topic!r} must end in /status (or /cmd, downlink)",
             )
         device_id = ids[2] if len(ids) == 3 else None
         return cls(ids[0], ids[1], device_id, channel)
@@ -111,17 +119,33 @@ def priority_subscriptions(share_group: str | None = None) -> list[str]:
 
 
 def telemetry_subscriptions(share_group: str | None = None) -> list[str]:
-    """Filters of the telemetry lane: everything uplink except the alarm channel."""
-    filters = [
-        f"{MQTT_ROOT}/+/+/+/{ch.value}" for ch in UPLINK_CHANNELS if ch not in PRIORITY_CHANNELS
-    ]
-    filters.append(f"{MQTT_ROOT}/+/+/{Channel.STATUS.value}")
-    return _shared(filters, share_group)
+    """Filters of the telemetry lane: the whole `fw/v1` space, so a message on an unknown
+    channel or with an extra level is dead-lettered (bad_topic) rather than acknowledged by
+    the broker to nobody (issue 19). The alarm channel and the downlink topics inside it are
+    not the lane's: the ACL withholds them (firewatch/embedded/acl.py) and the lane skips
+    them where a broker has no ACL (`is_downlink`, ingest/core.py)."""
+    return _shared([f"{MQTT_ROOT}/#"], share_group)
 
 
 def uplink_subscriptions(share_group: str | None = None) -> list[str]:
-    """Every filter the ingest bridge subscribes to (never the command topics)."""
+    """Every filter the ingest bridge subscribes to."""
     return priority_subscriptions(share_group) + telemetry_subscriptions(share_group)
+
+
+def is_downlink(topic: str) -> bool:
+    """A topic that carries messages down to gateways, devices or terminals: never uplink
+    data, whatever arrives there (the ACL lets no gateway write one)."""
+    parts = topic.split("/")
+    if "/".join(parts[:2]) != MQTT_ROOT:
+        return False
+    is_command = parts[-1] == Channel.CMD.value and len(parts) in (5, 6)
+    is_page = len(parts) == 5 and parts[2] == TERMINALS_LEVEL and parts[4] == "page"
+    return is_command or is_page
+
+
+# fw/v1/terminals/{terminal}/page: dispatch's pages to station terminals
+# (alerts/notify/terminal.py); a level no compound may take.
+TERMINALS_LEVEL = "terminals"
 
 
 DEVICE_PUBLISH_PATTERN = f"{MQTT_ROOT}/{{compound}}/{{gateway}}/{{device}}/{{channel}}"

@@ -40,12 +40,22 @@ def _m(name: str, kind: MetricKind, labels: str, help_text: str) -> MetricSpec:
 METRICS: tuple[MetricSpec, ...] = (
     # ingest: MQTT -> Kafka bridge
     _m("firewatch_ingest_received_total", "counter", "lane", "MQTT messages received"),
+    _m("firewatch_ingest_acked_total", "counter", "lane", "MQTT messages acked after the write"),
+    _m("firewatch_ingest_skipped_total", "counter", "lane", "not the lane's (commands, pages)"),
     _m("firewatch_ingest_published_total", "counter", "topic", "Kafka records acknowledged"),
     _m("firewatch_ingest_dead_lettered_total", "counter", "reason", "messages dead-lettered"),
     _m("firewatch_ingest_sequence_gaps_total", "counter", "", "sequence gaps detected"),
     _m("firewatch_ingest_missing_readings_total", "counter", "", "readings missing in gaps"),
+    _m("firewatch_ingest_sequence_anomalies_total", "counter", "anomaly", "gap, late, healed..."),
+    _m("firewatch_ingest_resend_requests_total", "counter", "", "resend requests to gateways"),
     _m("firewatch_ingest_in_flight", "gauge", "lane", "received, not yet acknowledged to MQTT"),
+    _m("firewatch_ingest_in_flight_peak", "gauge", "lane", "the most in flight (<= window)"),
+    _m("firewatch_ingest_window_holds_total", "counter", "lane", "reads held, window full"),
     _m("firewatch_ingest_mqtt_connected", "gauge", "lane", "1 while the MQTT session is up"),
+    _m("firewatch_ingest_kafka_retries_total", "counter", "", "Kafka writes retried"),
+    # 0 while the bridge holds everything: Kafka lost its data (ingest/kafka_integrity.py).
+    _m("firewatch_ingest_kafka_intact", "gauge", "", "1 while Kafka holds what was written"),
+    _m("firewatch_ingest_kafka_data_lost_total", "counter", "", "times Kafka lost its data"),
     # worker: Faust detectors
     _m("firewatch_worker_readings_processed_total", "counter", "kind", "readings processed"),
     _m("firewatch_worker_consumer_lag_records", "gauge", "topic", "records behind high water"),

@@ -29,7 +29,12 @@ from firewatch.embedded.credentials import (
     load_or_create,
 )
 from firewatch.embedded.errors import StackError
-from firewatch.embedded.mosquitto import BrokerSecurity, MosquittoBroker, start_mosquitto
+from firewatch.embedded.mosquitto import (
+    BrokerSecurity,
+    MosquittoBroker,
+    save_now,
+    start_mosquitto,
+)
 from firewatch.embedded.process import ManagedProcess, free_port
 from firewatch.embedded.readiness import check_kafka_cluster, check_mqtt_login
 from firewatch.embedded.services import (
@@ -115,6 +120,8 @@ class Stack:
         check_mqtt_login(probe, self.secrets.services["probe"])
         for spec in self.specs:
             self._start_service(spec, endpoints, timeout_s)
+            if spec.name == "ingest":
+                save_now(self.mosquitto)  # the bridge's sessions on disk before devices come
         return endpoints
 
     async def _kafka_ready(self, tansu: TansuBroker) -> None:
@@ -157,6 +164,16 @@ class Stack:
                 raise StackError(f"{spec.name} not ready within {timeout_s:.0f} s; see {log_path}")
             time.sleep(0.05)
         log.info("%s ready (pid %s)", spec.name, proc.pid)
+
+    def restart_service(
+        self, spec: ServiceSpec, endpoints: Endpoints, timeout_s: float = 30.0
+    ) -> None:
+        """Start a service again after it died or was killed: same argv, same environment,
+        ready again only once its ready file says so (the fault tests' restarts)."""
+        old = self.services.get(spec.name)
+        if old is not None:
+            old.stop()  # reaps a killed child; stops one that still runs
+        self._start_service(spec, endpoints, timeout_s)
 
     def dead(self) -> list[str]:
         """Names of children that stopped on their own."""

@@ -46,3 +46,7 @@ class IngestConfig(BaseModel):
     retry_backoff_s: float = Field(default=0.5, gt=0)
     # Per-device sequence tracking window: gaps older than this many seqs cannot heal.
     sequence_window: int = Field(default=10_000, ge=16)
+    # Shutdown: drain what was read within this, then close the producers within their own
+    # bound. Supervisors kill after 10 s (`docker stop`, our stack): the two stay under it.
+    drain_timeout_s: float = Field(default=5.0, gt=0)
+    producer_close_timeout_s: float = Field(default=2.0, gt=0)

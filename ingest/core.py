@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 
 from events.codec import decode_reading, encode_model, kafka_headers
 from events.deadletter import DeadLetter, DeadLetterReason
-from events.errors import ContractViolation
+from events.errors import ContractViolation, TopicError
 from events.readings import PRIORITY_KINDS, SENSOR_FIELDS, GatewayStatus, Reading
 from events.sequence import AnomalyType, SequenceAnomaly
-from events.topics import Channel, MqttTopic, Topics
+from events.topics import Channel, MqttTopic, Topics, is_downlink
 from ingest.config import IngestConfig
 
 READING_SCHEMA = "reading"
@@ -82,6 +82,37 @@ class IngestCore:
         # Topics repeat (one per device and channel): parse each once. Bounded, cleared when
         # full, so a flood of distinct topics costs memory only up to the bound.
         self._topics: dict[str, MqttTopic] = {}
+        self._elsewhere: dict[frozenset[Channel], dict[str, bool]] = {}
+
+    def is_elsewhere(self, topic: str, channels: frozenset[Channel]) -> bool:
+        """Not this lane's to forward, and no device data lost by skipping it: a downlink
+        topic (commands, pages: the ACL lets no gateway write one), or a well-formed uplink
+        topic of a channel the other lane reads. A malformed topic is this lane's to
+        dead-letter (bad_topic). Cached per topic: it costs 6 us to work out, 0.1 to look up."""
+        known = self._elsewhere.setdefault(channels, {})
+        answer = known.get(topic)
+        if answer is None:
+            answer = is_downlink(topic) or self._is_other_channel(topic, channels)
+            if len(known) >= _TOPIC_CACHE_SIZE:
+                known.clear()
+            known[topic] = answer
+        return answer
+
+    def _is_other_channel(self, topic: str, channels: frozenset[Channel]) -> bool:
+        try:
+            parsed = self._parse(topic)
+        except TopicError:
+            return False
+        return parsed.channel not in channels
+
+    def _parse(self, topic: str) -> MqttTopic:
+        parsed = self._topics.get(topic)
+        if parsed is None:
+            parsed = MqttTopic.parse(topic)
+            if len(self._topics) >= _TOPIC_CACHE_SIZE:
+                self._topics.clear()
+            self._topics[topic] = parsed
+        return parsed
 
     def process(self, msg: InboundMessage, now: datetime, now_iso: bytes | None = None) -> Outcome:
         """`now_iso` (now.isoformat() as bytes) may be passed in to share it across a batch."""
@@ -113,12 +144,11 @@ class IngestCore:
                 f"payload is {size} bytes, limit {self.config.max_payload_bytes} "
                 "(the dead letter keeps the first limit bytes)",
             )
-        topic = self._topics.get(msg.topic)
-        if topic is None:
-            topic = MqttTopic.parse(msg.topic)
-            if len(self._topics) >= _TOPIC_CACHE_SIZE:
-                self._topics.clear()
-            self._topics[msg.topic] = topic
+        topic = self._parse(msg.topic)
+        if topic.channel is Channel.CMD:
+            raise ContractViolation(
+                DeadLetterReason.BAD_TOPIC, f"{msg.topic!r} is a command topic, not uplink"
+            )
         reading = decode_reading(msg.payload)
         _check_identity(topic, reading)
         if self.registry is not None and reading.device_id not in self.registry:
@@ -276,5 +306,6 @@ def anomaly_record(anomaly: SequenceAnomaly, bridge_id: str) -> OutboundRecord:
             SEQUENCE_SCHEMA,
             f"seq:{anomaly.device_id}:{anomaly.anomaly.value}:{anomaly.received_seq}",
             bridge_id,
+            SequenceAnomaly.SCHEMA_VERSION,
         ),
     )

@@ -3,6 +3,8 @@
 Partitioning is Kafka's default (runtime.partitioner: murmur2 of the key), computed once per
 device. aiokafka's batch API costs a fraction of `send()` per record. Failed writes are sent
 again in their original order, forever: the lane never acknowledges what Kafka did not take.
+Each send remembers the offset floor and epoch of its partition (ingest/kafka_integrity.py),
+so its answer can be judged against a broker that lost its data meanwhile.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from aiokafka.errors import KafkaError
 from events.connections import KafkaConnection
 from ingest.config import IngestConfig
 from ingest.core import OutboundRecord
+from ingest.kafka_integrity import Integrity
+from ingest.kafka_watch import Written
 from ingest.stats import BridgeStats
 from runtime.health import Flag
 from runtime.kafka import producer_settings
@@ -42,10 +46,15 @@ def make_producer(kafka: KafkaConnection, config: IngestConfig, lane: str) -> AI
 
 @dataclass
 class Send:
-    """Records submitted as one Kafka batch, and the future of that batch."""
+    """Records submitted as one Kafka batch, the future of that batch, and where its
+    partition's confirmed writes ended (`floor`) in which epoch when it was sent."""
 
     records: list[OutboundRecord]
     future: asyncio.Future[Any]
+    topic: str = ""
+    partition: int = 0
+    floor: int | None = None
+    epoch: int = 0
 
 
 def _append(builder: Any, record: OutboundRecord) -> bool:
@@ -57,13 +66,14 @@ def _append(builder: Any, record: OutboundRecord) -> bool:
 
 
 class KafkaWriter:
-    def __init__(
+    def __init__(  # noqa: PLR0917 - the benchmark builds one positionally (benchmarks/ingest.py)
         self,
         name: str,
         producer: AIOKafkaProducer,
         stats: BridgeStats,
         retry_backoff_s: float,
         writable: Flag | None = None,
+        integrity: Integrity | None = None,
     ) -> None:
         self.name = name
         self.producer = producer
@@ -71,7 +81,14 @@ class KafkaWriter:
         self.retry_backoff_s = retry_backoff_s
         # Readiness: cleared while a write or metadata request fails, set when one succeeds.
         self.writable = writable or Flag(is_set=True)
+        self.integrity = integrity
         self._partitions: dict[tuple[str, bytes], int] = {}
+
+    def forget_partitions(self) -> None:
+        """After a broker came back without its data: the topics may have other partitions,
+        and the producer's metadata is refreshed before the next write."""
+        self._partitions.clear()
+        self.producer.client.force_metadata_update()
 
     async def partition(self, topic: str, key: bytes) -> int:
         # Kafka's default partitioner, as a producer without an explicit partition would
@@ -108,13 +125,20 @@ class KafkaWriter:
             chunk: list[OutboundRecord] = []
             for record in group:
                 if chunk and not _append(builder, record):
-                    sends.append(Send(chunk, await self._send_batch(builder, topic, part)))
+                    sends.append(await self._send(chunk, builder, topic, part))
                     builder, chunk = self.producer.create_batch(), []
                 if not chunk and not _append(builder, record):
                     raise ValueError(f"a {len(record.value)}-byte record exceeds a Kafka batch")
                 chunk.append(record)
-            sends.append(Send(chunk, await self._send_batch(builder, topic, part)))
+            sends.append(await self._send(chunk, builder, topic, part))
         return sends
+
+    async def _send(self, chunk: list[OutboundRecord], builder: Any, topic: str, part: int) -> Send:
+        integrity = self.integrity
+        floor = integrity.floor((topic, part)) if integrity is not None else None
+        epoch = integrity.epoch if integrity is not None else 0
+        future = await self._send_batch(builder, topic, part)
+        return Send(chunk, future, topic, part, floor, epoch)
 
     async def _send_batch(self, builder: Any, topic: str, part: int) -> asyncio.Future[Any]:
         while True:
@@ -129,21 +153,32 @@ class KafkaWriter:
                 log.warning("%s: Kafka send failed (%r); retrying", self.name, exc)
                 await asyncio.sleep(self.retry_backoff_s)
 
-    async def until_written(self, sends: list[Send]) -> None:
-        # Never drop, never ack: writes that failed are sent again, in their original order,
-        # until Kafka takes them. One back-off per round, not per record.
+    async def until_written(self, sends: list[Send]) -> list[Written] | None:
+        """Never drop, never ack: writes that failed are sent again, in their original order,
+        until Kafka takes them (one back-off per round, not per record). Returns what Kafka
+        answered for each write, for the integrity watch to judge; None when the broker was
+        found to have lost its data meanwhile (the caller writes it all again later: sending
+        now could have Tansu create a missing topic with its own partition count)."""
+        done: list[Written] = []
         while True:
             results = await asyncio.gather(*(s.future for s in sends), return_exceptions=True)
             failed = [
                 (s, e) for s, e in zip(sends, results, strict=True) if isinstance(e, BaseException)
             ]
+            done += [
+                ((s.topic, s.partition), s.floor, s.epoch, int(r.offset), len(s.records))
+                for s, r in zip(sends, results, strict=True)
+                if not isinstance(r, BaseException)
+            ]
             if not failed:
                 self.writable.set()
-                return
+                return done
             self.writable.clear()
             for _, exc in failed:
                 if not isinstance(exc, KafkaError):
                     raise exc
+            if self.integrity is not None and not self.integrity.is_intact:
+                return None
             retry = [record for s, _ in failed for record in s.records]
             self.stats.kafka_retries += len(retry)
             log.warning(

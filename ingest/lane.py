@@ -3,9 +3,14 @@ ack-after-write in order.
 
 Flow: the socket becomes readable -> paho parses PUBLISHes -> `_on_publish` runs the pure core
 and appends to the current batch -> the batch goes to the writer (Kafka sends, in receive
-order) -> the confirmer awaits the writes, retries failures forever, then PUBACKs the batch.
-In-flight is bounded by MQTT v5 Receive Maximum (§3.1.2.11.3): the broker itself stops
-sending while that many messages are unacknowledged, so a slow Kafka stops the reading.
+order; batches that queued up meanwhile go out as one) -> the confirmer awaits the writes,
+retries failures forever, has the integrity watch vouch for them, then PUBACKs the batch.
+
+In-flight is bounded by the lane itself: MQTT v5 Receive Maximum (§3.1.2.11.3) should stop
+the broker at `window` unacknowledged messages, but Mosquitto 2.0.11 releases up to a whole
+window per PUBACK once its queue for us is not empty (issue 19: 98,000 in flight with a window
+of 2,000). So the lane closes its receive gate (ingest/paho_compat.py) at `window` messages
+read and not yet written, QoS 0 included, and stops watching the socket until acks reopen it.
 """
 
 from __future__ import annotations
@@ -13,23 +18,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 from aiokafka import AIOKafkaProducer
 
 from events.connections import MqttConnection
 from events.deadletter import DeadLetterReason
+from events.sequence import AnomalyType, SequenceAnomaly
 from ingest.core import (
     Accepted,
     InboundMessage,
     IngestCore,
-    OutboundRecord,
     Outcome,
     anomaly_record,
 )
-from ingest.kafka_writer import KafkaWriter, Send
+from ingest.kafka_watch import KafkaWatch
+from ingest.kafka_writer import KafkaWriter
+from ingest.lane_batch import Batch, coalesce
 from ingest.lane_session import LaneSession, LaneSpec
+from ingest.log_limit import LogLimiter
 from ingest.sequence import SequenceTracker
 from ingest.stats import BridgeStats
 from runtime.clock import Clock
@@ -38,16 +46,6 @@ from runtime.health import Health
 log = logging.getLogger(__name__)
 
 _MAX_PACKETS_PER_WAKE = 512
-
-
-@dataclass
-class _Batch:
-    generation: int
-    mids: list[int] = field(default_factory=list)
-    records: list[OutboundRecord] = field(default_factory=list)
-    published: int = 0
-    dead_lettered: int = 0
-    sends: list[Send] = field(default_factory=list)
 
 
 class Lane:
@@ -62,15 +60,14 @@ class Lane:
         stats: BridgeStats,
         clock: Clock,
         health: Health,
+        watch: KafkaWatch,
+        on_gaps: Callable[[list[SequenceAnomaly]], None] = lambda anomalies: None,
     ) -> None:
         self.spec = spec
-        self.mqtt_conn = mqtt_conn
-        self.producer = producer
-        self.core = core
-        self.tracker = tracker
-        self.stats = stats
+        self.core, self.tracker, self.stats, self.clock = core, tracker, stats, clock
         self.lane_stats = stats.lane(spec.name)
-        self.clock = clock
+        self.watch = watch
+        self.on_gaps = on_gaps
         self.mqtt = LaneSession(
             spec, mqtt_conn, health=health, stats=self.lane_stats, on_lost=self._on_lost
         )
@@ -79,14 +76,21 @@ class Lane:
         self.subscribed = self.mqtt.subscribed
         # Readiness: cleared while Kafka refuses our writes (the MQTT side: LaneSession).
         writable = health.ready_flag(f"kafka.{spec.name}.writable", is_set=True)
-        self.kafka = KafkaWriter(spec.name, producer, stats, spec.retry_backoff_s, writable)
+        self.kafka = KafkaWriter(
+            spec.name, producer, stats, spec.retry_backoff_s, writable, watch.integrity
+        )
         self.failed = asyncio.Event()
+        self.errors = LogLimiter(log, f"{spec.name}: core failed")
+        self.rejects = LogLimiter(log, f"{spec.name}: dead-lettered")
         self._generation = 0
-        self._batch = _Batch(0)
+        self._batch = Batch(0)
+        self._unwritten = 0  # messages read whose batch is not through the confirmer yet
+        self._flush_at = max(1, spec.receive_maximum // 4)
+        self._is_holding = False  # not watching the socket: the window is full
         self._now = clock.now()
         self._now_iso = self._now.isoformat().encode()
-        self._writes: asyncio.Queue[_Batch] = asyncio.Queue()
-        self._confirms: asyncio.Queue[_Batch] = asyncio.Queue()
+        self._writes: asyncio.Queue[Batch] = asyncio.Queue()
+        self._confirms: asyncio.Queue[Batch] = asyncio.Queue()
         self._idle = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -136,8 +140,10 @@ class Lane:
         # was read is still written (counters reconcile; the redelivery is a duplicate).
         self._flush_batch()
         self._generation += 1
-        self._batch = _Batch(self._generation)
+        self._batch = Batch(self._generation)
         self.lane_stats.in_flight = 0
+        self._is_holding = False  # a new socket is watched from its start
+        self._set_gate()
         self._idle.set()
 
     def _on_readable(self) -> None:
@@ -146,6 +152,11 @@ class Lane:
         client = self.client
         for _ in range(_MAX_PACKETS_PER_WAKE):
             client.drain_publishes()
+            if client.is_publish_held():
+                self._is_holding = True
+                self.lane_stats.holds += 1
+                self.mqtt.hold_reading()
+                break
             if client.loop_read() != mqtt.MQTT_ERR_SUCCESS or not client.has_buffered():
                 break
         else:
@@ -153,34 +164,61 @@ class Lane:
             asyncio.get_running_loop().call_soon(self._on_readable)
         self._flush_batch()
 
+    def _set_gate(self) -> None:
+        self.client.is_publish_gate_open = self._unwritten < self.spec.receive_maximum
+
     def _on_publish(  # noqa: PLR0917 - the per-message hook: positional, no wrapper object
         self, topic_b: bytes, payload: bytes, qos: int, is_retained: bool, is_dup: bool, mid: int
     ) -> None:
         self.lane_stats.received += 1
+        if self._batch.messages >= self._flush_at:
+            # A quarter of the window goes to the writer at once: its write and ack overlap
+            # the reading of the next quarter instead of the whole window waiting on one.
+            self._flush_batch()
+        batch = self._batch
+        batch.messages += 1
+        self._unwritten += 1
         if qos > 0:
-            self._batch.mids.append(mid)
-            self.lane_stats.in_flight += 1
+            batch.mids.append(mid)
+            stats = self.lane_stats
+            stats.in_flight += 1
+            stats.in_flight_peak = max(stats.in_flight_peak, stats.in_flight)
+        if self._unwritten >= self.spec.receive_maximum:
+            self.client.is_publish_gate_open = False
         try:
             topic: str | None = topic_b.decode("utf-8")
         except UnicodeDecodeError:
             topic = None
+        if topic is not None and self.core.is_elsewhere(topic, self.spec.channels):
+            batch.skipped += 1  # a command, a page, the other lane's alarm: acked, not ours
+            return
         inbound = InboundMessage(
             topic if topic is not None else repr(topic_b), payload, qos, is_retained, is_dup
         )
-        outcome = self._outcome(inbound, is_topic_utf8=topic is not None)
-        batch = self._batch
+        self._record(batch, inbound, is_topic_utf8=topic is not None)
+
+    def _record(self, batch: Batch, inbound: InboundMessage, is_topic_utf8: bool) -> None:
+        outcome = self._outcome(inbound, is_topic_utf8)
         batch.records.append(outcome.record)
-        if isinstance(outcome, Accepted):
-            batch.published += 1
-            if outcome.is_sequence_checked:
-                for anomaly in self.tracker.observe(outcome.reading, self._now, is_dup):
-                    self.stats.anomalies[anomaly.anomaly] += 1
-                    batch.records.append(anomaly_record(anomaly, self.core.config.bridge_id))
-        else:
+        if not isinstance(outcome, Accepted):
             batch.dead_lettered += 1
-            self.stats.dead_letter_reasons[outcome.dead_letter.reason] += 1
+            letter = outcome.dead_letter
+            self.stats.dead_letter_reasons[letter.reason] += 1
+            self.rejects.warning(letter.reason.value, f"{letter.reason.value} on {inbound.topic}")
             if outcome.fault is not None:  # a known device's sensor failed (issue #15.3)
                 batch.records.append(outcome.fault)
+            return
+        batch.published += 1
+        if outcome.is_sequence_checked:
+            anomalies = self.tracker.observe(outcome.reading, self._now, inbound.is_dup)
+            for anomaly in anomalies:
+                self.stats.anomalies[anomaly.anomaly] += 1
+                batch.records.append(anomaly_record(anomaly, self.core.config.bridge_id))
+            if anomalies:
+                self.stats.missing_readings += sum(
+                    a.missing_count for a in anomalies if a.anomaly is AnomalyType.GAP
+                )
+                self.on_gaps(anomalies)
 
     def _outcome(self, inbound: InboundMessage, is_topic_utf8: bool) -> Outcome:
         if not is_topic_utf8:
@@ -191,39 +229,66 @@ class Lane:
             return self.core.process(inbound, self._now, self._now_iso)
         except Exception as exc:
             # A bug of ours must not lose the message (its ack is already counted on) nor
-            # crash the bridge on every redelivery: dead-letter it, loudly.
-            log.exception("%s: core failed on %s", self.spec.name, inbound.topic)
+            # crash the bridge on every redelivery: dead-letter it, loudly but once a while
+            # (a flood of one bad input must not become a flood of tracebacks).
+            self.errors.exception(inbound.topic, exc)
             return self.core.reject(
                 inbound, DeadLetterReason.BRIDGE_ERROR, f"bridge error: {exc!r}", self._now
             )
 
     def _flush_batch(self) -> None:
-        if self._batch.records or self._batch.mids:
+        if self._batch.messages or self._batch.records:
             self._writes.put_nowait(self._batch)
-            self._batch = _Batch(self._generation)
+            self._batch = Batch(self._generation)
 
     # --- Kafka side ---------------------------------------------------------------------------
 
     async def _writer(self) -> None:
-        # One writer, batches in receive order: a device's records reach its partition in order.
+        # One writer, batches in receive order: a device's records reach its partition in
+        # order. Batches that queued while a write was under way go out as one: live traffic
+        # arrives a few messages per wake, and aiokafka keeps one batch per partition in
+        # flight, so writing each wake's batch alone capped the live rate far below the
+        # drain rate of a backlog (issue 19).
+        later: Batch | None = None
         while True:
-            batch = await self._writes.get()
+            batch = later or await self._writes.get()
+            later = coalesce(batch, self._writes)
+            await self.watch.wait_intact()
             batch.sends = await self.kafka.send_all(batch.records)
             self._confirms.put_nowait(batch)
 
     async def _confirmer(self) -> None:
         while True:
             batch = await self._confirms.get()
-            await self.kafka.until_written(batch.sends)
+            await self._until_vouched(batch)
             self.lane_stats.published += batch.published
             self.lane_stats.dead_lettered += batch.dead_lettered
+            self.lane_stats.skipped += batch.skipped
+            self._unwritten -= batch.messages
             self._ack(batch)
 
-    def _ack(self, batch: _Batch) -> None:
-        if batch.generation != self._generation or not batch.mids:
-            return  # written, but its connection is gone: the broker redelivers (dup downstream)
-        self.client.ack_many(batch.mids)
-        self.lane_stats.acked += len(batch.mids)
-        self.lane_stats.in_flight -= len(batch.mids)
+    async def _until_vouched(self, batch: Batch) -> None:
+        """Written, and kept by a broker that did not lose it (ingest/kafka_integrity.py);
+        else held until Kafka has the topics again, and written again."""
+        while True:
+            written = await self.kafka.until_written(batch.sends)
+            if written is not None and await self.watch.vouch(written):
+                for (topic, _), _floor, _epoch, _base, count in written:
+                    self.stats.records_by_topic[topic] += count
+                return
+            await self.watch.wait_intact()
+            batch.sends = await self.kafka.send_all(batch.records)
+
+    def _ack(self, batch: Batch) -> None:
+        if batch.generation == self._generation and batch.mids:
+            self.client.ack_many(batch.mids)
+            self.lane_stats.acked += len(batch.mids)
+            self.lane_stats.in_flight -= len(batch.mids)
+        # else: written, but its connection is gone: the broker redelivers (dup downstream)
         if self.lane_stats.in_flight == 0:
             self._idle.set()
+        self._set_gate()
+        if self._is_holding and self.client.is_publish_gate_open:
+            self._is_holding = False
+            self.mqtt.resume_reading()
+            asyncio.get_running_loop().call_soon(self._on_readable)

@@ -16,6 +16,11 @@ the signatures and attributes used here, and the behaviour on a real Mosquitto.
    packet per call.
 4. Keep-alive bookkeeping (`_last_bytes_received`): the fast path consumes bytes paho never
    sees, so it tells paho's `loop_misc` the connection is alive.
+5. A receive gate (`_sock_recv` at a packet boundary, `_in_packet`): while the lane's window is
+   full, no PUBLISH is handed to paho or to the hook; other packets (PINGRESP, SUBACK) still
+   are. Mosquitto 2.0.11 breaks MQTT v5 Receive Maximum (§4.9): once a subscriber's queue is
+   not empty, every PUBACK releases up to a whole window of queued messages (measured: 163
+   acks with Receive Maximum 100 released 14,462 messages). The gate keeps the window ours.
 
 What would let it go (no upstream issue found for any of it in paho.mqtt.python): a client
 that reads a buffer per recv() and hands over a PUBLISH without building its properties (or
@@ -24,6 +29,7 @@ builds them lazily), and an `ack_many(mids)`. Until then, this module is the who
 
 from __future__ import annotations
 
+import errno
 import struct
 import time
 from collections.abc import Iterable
@@ -58,9 +64,21 @@ class BufferedClient(mqtt.Client):
         self._rpos = 0
         self._rbuf_sock: object = None
         self.on_publish_fast: PublishHook | None = None
+        # Closed by the lane while its window of unacknowledged messages is full (item 5).
+        self.is_publish_gate_open = True
 
     def has_buffered(self) -> bool:
         return self._rpos < len(self._rbuf)
+
+    def is_publish_held(self) -> bool:
+        """A PUBLISH waits at the head of the buffer and the gate is closed: the caller stops
+        watching the socket until it opens the gate again (else readability spins)."""
+        return (
+            not self.is_publish_gate_open
+            and self._in_packet["command"] == 0
+            and self.has_buffered()
+            and self._rbuf[self._rpos] & 0xF0 == PUBLISH_TYPE
+        )
 
     def _sock_recv(self, bufsize: int) -> bytes:
         if self._rbuf_sock is not self._sock:  # a new connection: old bytes are void
@@ -74,6 +92,10 @@ class BufferedClient(mqtt.Client):
             self._rbuf, self._rpos = data, 0
             if not data:
                 return data
+        if self.is_publish_held():
+            # paho asks for the first byte of a PUBLISH while the window is full: "would
+            # block" makes it return MQTT_ERR_AGAIN and keeps the packet for later (item 5).
+            raise BlockingIOError(errno.EAGAIN, "receive window full")
         end = self._rpos + bufsize
         chunk = self._rbuf[self._rpos : end]
         self._rpos += len(chunk)
@@ -88,7 +110,7 @@ class BufferedClient(mqtt.Client):
         buf, pos, count = self._rbuf, self._rpos, 0
         end = len(buf)
         is_v5 = self._protocol == mqtt.MQTTv5
-        while pos < end:
+        while pos < end and self.is_publish_gate_open:
             header = buf[pos]
             qos = (header & QOS_MASK) >> 1
             if header & 0xF0 != PUBLISH_TYPE or qos > 1:

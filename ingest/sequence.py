@@ -2,8 +2,10 @@
 
 Pure: readings in, SequenceAnomaly records out. Per device it keeps the highest seq seen and
 the seqs still missing within a window (as intervals), so a late arrival heals its gap instead
-of being counted a duplicate. Not checked: gateway status and retained messages (their seq is
-fixed when the gateway connects, and retained copies are redelivered on every subscribe).
+of being counted a duplicate; the arrival that fills the last missing seq of a device is
+recorded twice, as `late` and as `healed` (what the worker clears its gap finding on).
+Not checked: gateway status and retained messages (their seq is fixed when the gateway
+connects, and retained copies are redelivered on every subscribe).
 """
 
 from __future__ import annotations
@@ -70,20 +72,31 @@ class SequenceTracker:
             return []
         expected = dev.last_seq + 1
         kind, missing = self._classify(dev, seq, is_dup)
-        self.counts[kind] += 1
-        return [
-            SequenceAnomaly(
-                anomaly=kind,
-                device_id=reading.device_id,
-                compound_id=reading.compound_id,
-                gateway_id=reading.gateway_id,
-                expected_seq=expected,
-                received_seq=seq,
-                missing_count=missing,
-                detected_at=now,
-                bridge_id=self.bridge_id,
+        kinds = [kind]
+        if kind is AnomalyType.LATE and missing == 0:
+            kinds.append(AnomalyType.HEALED)
+        out = []
+        for k in kinds:
+            self.counts[k] += 1
+            out.append(
+                SequenceAnomaly(
+                    anomaly=k,
+                    device_id=reading.device_id,
+                    compound_id=reading.compound_id,
+                    gateway_id=reading.gateway_id,
+                    expected_seq=expected,
+                    received_seq=seq,
+                    missing_count=missing,
+                    detected_at=now,
+                    bridge_id=self.bridge_id,
+                )
             )
-        ]
+        return out
+
+    def missing(self, device_id: str) -> list[tuple[int, int]]:
+        """The device's seqs still missing, as inclusive (first, last) ranges."""
+        dev = self._devices.get(device_id)
+        return [] if dev is None else [(start, end) for start, end in dev.missing]
 
     def _classify(self, dev: _Device, seq: int, is_dup: bool) -> tuple[AnomalyType, int]:
         if seq > dev.last_seq:
@@ -97,8 +110,10 @@ class SequenceTracker:
             # missing_count on a late arrival = how many of this device's seqs are still missing.
             return AnomalyType.LATE, dev.missing_count()
         # Devices count from 0 after a restart; anything older than the window is a restart
-        # too (a redelivery that late would have been acknowledged long ago).
-        if not is_dup and (seq == 0 or seq < dev.last_seq - self.window):
+        # too (a redelivery that late would have been acknowledged long ago). Seq 0 again
+        # right after seq 0 is the same reading twice (a gateway resending), not a restart.
+        is_restart = (seq == 0 and dev.last_seq > 0) or seq < dev.last_seq - self.window
+        if not is_dup and is_restart:
             dev.last_seq = seq
             dev.missing.clear()
             return AnomalyType.RESET, 0

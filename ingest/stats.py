@@ -1,19 +1,16 @@
-"""Counters of the bridge. Invariant once idle: received == published + dead_lettered.
+"""Counters of the bridge. Invariant once idle: received == published + dead_lettered +
+skipped (skipped: downlink topics and the other lane's channel, never device data).
 
-Plain integers on the hot path; the Prometheus collector reads them at scrape time, so a
-message costs no metric lock.
+Plain integers on the hot path; the Prometheus collector (ingest/metrics.py) reads them at
+scrape time, so a message costs no metric lock.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from prometheus_client.registry import Collector
 
 from events.deadletter import DeadLetterReason
 from events.sequence import AnomalyType
@@ -24,9 +21,13 @@ class LaneStats:
     received: int = 0
     published: int = 0
     dead_lettered: int = 0
+    skipped: int = 0  # not the lane's: commands, pages, the other lane's channel (acked)
     acked: int = 0
     in_flight: int = 0  # received, not yet acknowledged to the MQTT broker
+    in_flight_peak: int = 0  # the most ever in flight: never above the window
+    holds: int = 0  # times the lane stopped reading, its window full (a PUBLISH waiting)
     connects: int = 0
+    is_connected: bool = False
 
 
 @dataclass
@@ -35,6 +36,14 @@ class BridgeStats:
     dead_letter_reasons: Counter[DeadLetterReason] = field(default_factory=Counter)
     anomalies: Counter[AnomalyType] = field(default_factory=Counter)
     kafka_retries: int = 0
+    # Kafka records whose write was vouched for, by topic (readings, dead letters, ...).
+    records_by_topic: Counter[str] = field(default_factory=Counter)
+    missing_readings: int = 0  # readings reported missing in sequence gaps
+    # The Kafka integrity watch (ingest/kafka_watch.py): losses found, and holding now.
+    kafka_losses: int = 0
+    is_kafka_intact: bool = True
+    # Gap repair (ingest/repair.py): resend requests sent to gateways.
+    resend_requests: int = 0
 
     def lane(self, name: str) -> LaneStats:
         return self.lanes.setdefault(name, LaneStats())
@@ -58,55 +67,26 @@ class BridgeStats:
     def acked(self) -> int:
         return self.total("acked")
 
+    @property
+    def skipped(self) -> int:
+        return self.total("skipped")
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "received": self.received,
             "published": self.published,
             "dead_lettered": self.dead_lettered,
             "acked": self.acked,
-            "reconciled": self.received == self.published + self.dead_lettered,
+            "skipped": self.skipped,
+            "reconciled": self.received == self.published + self.dead_lettered + self.skipped,
             "lanes": {name: vars(lane) for name, lane in self.lanes.items()},
             "dead_letter_reasons": {r.value: n for r, n in self.dead_letter_reasons.items()},
             "sequence_anomalies": {a.value: n for a, n in self.anomalies.items()},
             "kafka_retries": self.kafka_retries,
+            "kafka_losses": self.kafka_losses,
+            "kafka_intact": self.is_kafka_intact,
+            "resend_requests": self.resend_requests,
         }
 
     def json_line(self) -> str:
         return json.dumps({"ingest_stats": self.as_dict()}, sort_keys=True)
-
-
-class StatsCollector(Collector):
-    """Exposes BridgeStats as firewatch_ingest_* metrics."""
-
-    def __init__(self, stats: BridgeStats) -> None:
-        self.stats = stats
-
-    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
-        for attr in ("received", "published", "dead_lettered", "acked"):
-            family = CounterMetricFamily(
-                f"firewatch_ingest_{attr}", f"MQTT messages {attr}", labels=["lane"]
-            )
-            for name, lane in self.stats.lanes.items():
-                family.add_metric([name], getattr(lane, attr))
-            yield family
-        in_flight = GaugeMetricFamily(
-            "firewatch_ingest_in_flight", "received, not yet acknowledged", labels=["lane"]
-        )
-        for name, lane in self.stats.lanes.items():
-            in_flight.add_metric([name], lane.in_flight)
-        yield in_flight
-        reasons = CounterMetricFamily(
-            "firewatch_ingest_dead_letter", "dead-lettered by reason", labels=["reason"]
-        )
-        for reason, n in self.stats.dead_letter_reasons.items():
-            reasons.add_metric([reason.value], n)
-        yield reasons
-        anomalies = CounterMetricFamily(
-            "firewatch_ingest_sequence_anomalies", "sequence anomalies", labels=["anomaly"]
-        )
-        for anomaly, n in self.stats.anomalies.items():
-            anomalies.add_metric([anomaly.value], n)
-        yield anomalies
-        yield CounterMetricFamily(
-            "firewatch_ingest_kafka_retries", "Kafka writes retried", value=self.stats.kafka_retries
-        )

@@ -66,6 +66,11 @@ class AsyncioDriver:
         if self._sock is not None:
             self.loop.remove_reader(self._sock)
 
+    def resume_reading(self) -> None:
+        """Watch the socket again after `pause_reading` (a new socket is watched anyway)."""
+        if self._sock is not None:
+            self.loop.add_reader(self._sock, self._on_readable)
+
     def stop(self) -> None:
         if self._misc is not None:
             self._misc.cancel()

@@ -68,8 +68,8 @@ def command(
     from prometheus_client import REGISTRY
 
     from ingest.bridge import Bridge, BridgeOptions
+    from ingest.metrics import StatsCollector
     from ingest.registry import load_registry
-    from ingest.stats import StatsCollector
     from runtime.metrics_server import start_metrics_server
 
     settings: Settings = (

@@ -7,7 +7,12 @@ not check it otherwise, eclipse-mosquitto/mosquitto#3553).
 
 - A gateway logs in as `{compound}/{gateway}`. Pattern rules substitute that username (%u) as
   two topic levels, so it publishes only under its own compound and gateway and reads only its
-  own devices' command topics. Mosquitto refuses %u substitution for names holding `+` or `#`.
+  own command topics (its devices', and its own for the bridge's resend requests). Mosquitto
+  refuses %u substitution for names holding `+` or `#`.
+- The bridge's telemetry lane reads all of `fw/v1/#` (a message on an unknown channel is then
+  dead-lettered, not acknowledged to nobody), except what is not its: the priority lane's
+  alarm channel, commands and terminal pages (`deny` lines win; Mosquitto checks each
+  delivery against them). It writes gateway command topics only: resend requests.
 - Every other identity (bridge lanes, dispatch, recorder, station terminals, the readiness
   probe) is named with a user block. Its name is one topic level, so the gateway patterns would
   grant it `fw/v1/{name}/+/status`, which has the shape of a gateway's liveness topic: each
@@ -29,6 +34,7 @@ from pathlib import Path
 from alerts.notify.terminal import terminal_topic
 from events.topics import (
     MQTT_ROOT,
+    PRIORITY_CHANNELS,
     UPLINK_CHANNELS,
     Channel,
     MqttTopic,
@@ -74,6 +80,7 @@ def gateway_patterns() -> list[str]:
         *uplink,
         f"pattern write {MQTT_ROOT}/%u/{Channel.STATUS.value}",
         f"pattern read {MQTT_ROOT}/%u/+/{Channel.CMD.value}",
+        f"pattern read {MQTT_ROOT}/%u/{Channel.CMD.value}",
     ]
 
 
@@ -83,7 +90,13 @@ def role_rules(identity: Identity) -> list[str]:
     if role is Role.INGEST_PRIORITY:
         return [f"topic read {f}" for f in priority_subscriptions()]
     if role is Role.INGEST_TELEMETRY:
-        return [f"topic read {f}" for f in telemetry_subscriptions()]
+        not_its = [f"{MQTT_ROOT}/+/+/+/{ch.value}" for ch in PRIORITY_CHANNELS]
+        not_its += [MqttTopic.command("+", "+", "+"), terminal_topic("+")]
+        return [
+            *(f"topic read {f}" for f in telemetry_subscriptions()),
+            *(f"topic deny {f}" for f in not_its),
+            f"topic write {MqttTopic.gateway_command('+', '+')}",
+        ]
     if role is Role.DISPATCH:
         return [
             f"topic write {MqttTopic.command('+', '+', '+')}",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,7 +71,14 @@ def render_config(
         "max_inflight_messages 1000",
         "persistence true",
         f"persistence_location {data_dir}/",
-        "autosave_interval 30",
+        # Saved every second: a crash loses at most a second of queued messages (gap repair
+        # asks the gateways for those) and, above all, the bridge's session survives one
+        # second after it subscribed. Without it, devices that reconnected first were
+        # acknowledged into a broker with nobody subscribed (issue 19: 5,055 lost).
+        # `autosave_on_changes` counts every queued message as a change: saving after each
+        # one cut Mosquitto from 14,479 to 1,256 msg/s here; one save a second of a 100k
+        # backlog costs 0.06 s of CPU.
+        "autosave_interval 1",
         "set_tcp_nodelay true",
         "log_type error",
         "log_type warning",
@@ -133,6 +141,12 @@ def start_mosquitto(
         proc.stop()
         raise
     return MosquittoBroker(port, proc, data_dir, host, security, tls)
+
+
+def save_now(broker: MosquittoBroker) -> None:
+    """Have Mosquitto write its persistence file at once (SIGUSR1): the stack does it once
+    the bridge subscribed, so its session survives even a crash in the next second."""
+    broker.process.signal(signal.SIGUSR1)
 
 
 def restart(broker: MosquittoBroker, timeout_s: float = 10.0) -> MosquittoBroker:

@@ -153,6 +153,23 @@ class DeviceEngine:
             if a.missing_count == 0:
                 state.gap_due_s = None
             out.is_significant = True
+        elif a.anomaly is AnomalyType.HEALED:
+            # Every missing reading arrived (resent by the gateway on ingest's request): a gap
+            # finding raised meanwhile is cleared, not left open for a loss that was repaired.
+            state.gap_missing, state.gap_due_s = 0, None
+            if state.set_active(AlertKind.SEQUENCE_GAP, False):
+                out.findings.append(
+                    Finding(
+                        AlertKind.SEQUENCE_GAP,
+                        state.device_id,
+                        place_of(state),
+                        now_s,
+                        is_active=False,
+                        stage="healed",
+                        summary="the missing readings arrived after all",
+                    )
+                )
+            out.is_significant = True
         return out
 
     def _tick_gap(self, state: DeviceState, now_s: float, out: Outcome) -> None:

@@ -85,6 +85,30 @@ BAD: list[tuple[str, str, bytes, DeadLetterReason]] = [
         DeadLetterReason.UNKNOWN_DEVICE,
     ),
     ("bad topic", "fw/v1/c1/gw1/sd-0001/toast", _j(_raw_smoke()), DeadLetterReason.BAD_TOPIC),
+    (
+        "extra level",
+        "fw/v1/c1/gw1/sd-0001/telemetry/x",
+        _j(_raw_smoke()),
+        DeadLetterReason.BAD_TOPIC,
+    ),
+    # Issue 19's corners: each its own reason, one log line at most, never a traceback.
+    # (Deeper nesting, beyond this corpus's payload limit: tests/ingest/test_core.py.)
+    ("nested 500 levels", TOPIC, b"[" * 500 + b"]" * 500, DeadLetterReason.INVALID_JSON),
+    ("seq true", TOPIC, _j(_raw_smoke(seq=True)), DeadLetterReason.WRONG_TYPE),
+    ("number as text", TOPIC, _j(_raw_smoke(battery_pct="90")), DeadLetterReason.WRONG_TYPE),
+    ("seq as float", TOPIC, _j(_raw_smoke(seq=1.0)), DeadLetterReason.WRONG_TYPE),
+    (
+        "duplicate key",
+        TOPIC,
+        _j(_raw_smoke())[:-1] + b', "temperature_c": 99.0}',
+        DeadLetterReason.DUPLICATE_KEY,
+    ),
+    (
+        "duplicate device id",
+        TOPIC,
+        b'{"device_id": "sd-0002", ' + _j(_raw_smoke())[1:],
+        DeadLetterReason.DUPLICATE_KEY,
+    ),
 ]
 
 GOOD: list[tuple[str, bytes]] = [

@@ -241,7 +241,7 @@ def test_terminal_pages_reach_their_terminal_only_and_only_dispatch_sends_them(
     ]
 
 
-def test_the_bridge_reads_uplink_only_and_publishes_nothing(
+def test_the_bridge_reads_uplink_only_and_publishes_no_uplink(
     broker: MosquittoBroker, clients: dict[str, Client]
 ) -> None:
     for user in (BRIDGE, "ingest-1-priority"):  # before the lanes connect to listen
@@ -320,3 +320,38 @@ def test_a_refused_page_is_acknowledged_as_success_to_an_mqtt_311_client(
     finally:
         old.disconnect()
         old.loop_stop()
+
+
+def test_the_bridge_asks_a_gateway_to_resend_on_that_gateway_s_command_topic(
+    broker: MosquittoBroker, clients: dict[str, Client]
+) -> None:
+    """Gap repair (docs/RELIABILITY.md): the telemetry lane writes gateway command topics, and
+    only the gateway named reads it; the bridge never writes a device's command topic."""
+    assert attempt(broker.port, BRIDGE, "fw/v1/c1/gw1/sd1/cmd") == NOT_AUTHORIZED
+    assert attempt(broker.port, "dispatch", "fw/v1/c1/gw1/cmd") == NOT_AUTHORIZED
+    assert attempt(broker.port, "c1/gw2", "fw/v1/c1/gw1/cmd") == NOT_AUTHORIZED
+    own, other = clients["c1/gw1"], clients["c1/gw2"]
+    own.subscribe("fw/v1/#")  # granted, each delivery checked against the ACL
+    other.subscribe("fw/v1/#")
+    bridge = clients[BRIDGE]
+    assert bridge.publish("fw/v1/c1/gw2/cmd") == 0
+    assert bridge.publish("fw/v1/c1/gw1/cmd") == 0  # the marker, last
+    assert own.wait_for("fw/v1/c1/gw1/cmd") == ["fw/v1/c1/gw1/cmd"]
+    assert other.wait_for("fw/v1/c1/gw2/cmd") == ["fw/v1/c1/gw2/cmd"]
+
+
+def test_the_telemetry_lane_reads_all_uplink_but_not_what_is_not_its(
+    clients: dict[str, Client],
+) -> None:
+    """It reads `fw/v1/#`, so an unknown channel reaches it (to be dead-lettered), but never
+    the priority lane's alarms, commands or pages."""
+    telemetry = clients[BRIDGE]
+    telemetry.subscribe("fw/v1/#")
+    dispatch, gateway = clients["dispatch"], clients["c1/gw1"]
+    assert is_accepted(dispatch.publish("fw/v1/c1/gw1/sd1/cmd"))
+    assert is_accepted(dispatch.publish("fw/v1/terminals/term-st-east/page"))
+    assert gateway.publish("fw/v1/c1/gw1/sd1/alarm") == 0
+    assert gateway.publish("fw/v1/c1/gw1/status") == 0
+    assert gateway.publish("fw/v1/c1/gw1/sd1/event") == 0  # the marker, last
+    got = telemetry.wait_for("fw/v1/c1/gw1/sd1/event")
+    assert got == ["fw/v1/c1/gw1/status", "fw/v1/c1/gw1/sd1/event"]

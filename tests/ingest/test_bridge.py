@@ -61,24 +61,37 @@ async def test_10k_qos1_messages_all_arrive_and_counts_reconcile(
 
 
 async def test_bad_input_is_dead_lettered_with_reason_and_original_bytes(
-    mosquitto: MosquittoBroker, kafka: TansuBroker, make_bridge: BridgeFactory
+    mosquitto: MosquittoBroker,
+    kafka: TansuBroker,
+    make_bridge: BridgeFactory,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     clock = ManualClock(OBSERVED_AT + timedelta(minutes=1))
     bridge = await make_bridge(clock=clock, registry=REGISTRY, max_payload_bytes=MAX_PAYLOAD_BYTES)
-    # A topic outside the scheme never matches the bridge's filters: covered by unit tests.
-    bad = [b for b in BAD if b[3] is not DeadLetterReason.BAD_TOPIC]
-    await asyncio.to_thread(publish_all, mosquitto.port, [(t, p) for _, t, p, _ in bad] + GOOD)
-    total = len(bad) + len(GOOD)
-    await wait_for(lambda: bridge.stats.acked == total, 30, "all acked")
+    bad = BAD  # bad topics too: the telemetry lane reads all of fw/v1/#
+    sent = [(t, p) for _, t, p, _ in bad] + GOOD
+    # This broker has no ACL, so the telemetry lane also receives the alarm channel: it
+    # skips those (acknowledged, not forwarded), the priority lane forwards them.
+    on_alarm = sum(t.endswith("/alarm") for t, _ in sent)
+    await asyncio.to_thread(publish_all, mosquitto.port, sent)
+    await wait_for(lambda: bridge.stats.acked == len(sent) + on_alarm, 30, "all acked")
     assert bridge.stats.dead_lettered == len(bad)
     assert bridge.stats.published == len(GOOD)
+    assert bridge.stats.skipped == on_alarm
+    assert bridge.stats.as_dict()["reconciled"] is True
+    # No traceback, and one line per reason at most (a flood must not amplify the log).
+    assert not [r for r in caplog.records if r.exc_info], "a traceback for bad input"
+    lines = [r.getMessage() for r in caplog.records if "dead-lettered" in r.getMessage()]
+    kinds = [line.split(" on ")[0] for line in lines]  # "{lane}: dead-lettered: {reason}"
+    assert lines
+    assert len(kinds) == len(set(kinds))
     async with KafkaReader(kafka.bootstrap, Topics.DEAD_LETTER) as reader:
         await wait_for(lambda: reader.count(Topics.DEAD_LETTER) >= len(bad), 30, "dead letters")
         letters = [json.loads(r.value) for r in reader.records[Topics.DEAD_LETTER]]
-    by_bytes = {base64.b64decode(d["payload_b64"]): d for d in letters}
+    by_bytes = {(d["mqtt_topic"], base64.b64decode(d["payload_b64"])): d for d in letters}
     for name, topic, payload, reason in bad:
         is_cut = reason is DeadLetterReason.OVERSIZED  # kept up to the limit
-        letter = by_bytes[payload[:MAX_PAYLOAD_BYTES] if is_cut else payload]
+        letter = by_bytes[topic, payload[:MAX_PAYLOAD_BYTES] if is_cut else payload]
         assert letter["payload_size_bytes"] == len(payload), name
         assert (letter["reason"], letter["mqtt_topic"]) == (reason.value, topic), name
         assert letter["message"], name

@@ -13,7 +13,7 @@ from events.topics import Topics
 from ingest.bridge import _only
 from ingest.config import IngestConfig
 from ingest.core import Accepted, InboundMessage, IngestCore, Rejected
-from tests.ingest.corpus import BAD, GOOD, MAX_PAYLOAD_BYTES, REGISTRY
+from tests.ingest.corpus import BAD, GOOD, MAX_PAYLOAD_BYTES, REGISTRY, TOPIC
 from tests.ingest.support import OBSERVED_AT, smoke, telemetry_topic
 
 NOW = OBSERVED_AT + timedelta(minutes=1)
@@ -47,6 +47,28 @@ def test_bad_input_is_dead_lettered_with_its_reason_and_bytes(
         assert letter.original_payload() == payload
     assert (letter.origin, letter.mqtt_topic, letter.producer) == ("mqtt", topic, "b-test")
     assert header_value(outcome.record.headers, "schema_version") == DeadLetter.SCHEMA_VERSION
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"[" * 1000 + b"]" * 1000,
+        b"[" * 50_000,
+        b'{"a":' * 2000 + b"1" + b"}" * 2000,
+        b'{"kind": "smoke", "x": ' + b"[" * 3000 + b"]" * 3000 + b"}",
+    ],
+    ids=["array 1,000", "unclosed 50,000", "object 2,000", "inside a reading"],
+)
+def test_deep_nesting_is_invalid_json_without_a_traceback(
+    payload: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 19: 1,000+ levels became bridge_error with two tracebacks per message."""
+    core = IngestCore(IngestConfig(bridge_id="b-test"))
+    outcome = core.process(InboundMessage(TOPIC, payload), NOW)
+    assert isinstance(outcome, Rejected)
+    assert outcome.dead_letter.reason is DeadLetterReason.INVALID_JSON
+    assert "nested" in outcome.dead_letter.message or "recursion" in outcome.dead_letter.message
+    assert not caplog.records
 
 
 def test_readings_go_to_readings_and_alarms_to_priority_keyed_by_device() -> None:
@@ -128,3 +150,4 @@ def test_per_compound_filters_narrow_both_lanes() -> None:
         "$share/g/fw/v1/c2/+/status",
     ]
     assert _only(["fw/v1/+/+/+/alarm"], ()) == ["fw/v1/+/+/+/alarm"]
+    assert _only(["fw/v1/#", "$share/g/fw/v1/#"], ("c1",)) == ["fw/v1/c1/#", "$share/g/fw/v1/c1/#"]

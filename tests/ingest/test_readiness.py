@@ -49,7 +49,8 @@ async def test_readiness_follows_the_mqtt_broker_away_and_back(
     try:
         status, report = await asyncio.to_thread(_readyz, server.port)
         assert status == 200
-        assert sorted(report["checks"]) == sorted(["ingest.lanes_started", *LANE_CHECKS])
+        expected = ["ingest.lanes_started", "kafka.intact", *LANE_CHECKS]
+        assert sorted(report["checks"]) == sorted(expected)
         mosquitto.process.stop()
         failing = await wait_for(
             lambda: set(bridge.health.readiness().failing), 20, what="the bridge notices"
@@ -81,10 +82,13 @@ async def test_kafka_refusing_writes_makes_the_lane_not_ready(
             30,
             what="the failed write noticed",
         )
+        assert bridge.stats.acked == 0  # never acked before Kafka took it
     finally:
         kafka.process.resume()
     await wait_for(lambda: bridge.health.readiness().ok, 30, what="writable again")
-    assert bridge.stats.acked == 1  # never acked before Kafka took it, then acked
+    # Then acked, once the write is vouched for (for a first write to a partition, one
+    # metadata round trip after it).
+    await wait_for(lambda: bridge.stats.acked == 1, 30, what="acked after the thaw")
 
 
 async def test_the_ingest_command_serves_readiness_on_its_metrics_port(

@@ -39,14 +39,28 @@ def test_a_redelivery_is_a_duplicate() -> None:
 
 
 def test_late_arrivals_heal_the_gap_then_are_duplicates() -> None:
-    got = _feed(SequenceTracker("b"), [1, 5, 3, 2, 4, 3])
+    tracker = SequenceTracker("b")
+    got = _feed(tracker, [1, 5, 3, 2, 4, 3])
     assert got == [
         (AnomalyType.GAP, 2, 5, 3),
         (AnomalyType.LATE, 6, 3, 2),
         (AnomalyType.LATE, 6, 2, 1),
         (AnomalyType.LATE, 6, 4, 0),
+        # The last missing seq in: the gap is recorded healed (the worker clears on it).
+        (AnomalyType.HEALED, 6, 4, 0),
         (AnomalyType.DUPLICATE, 6, 3, 0),
     ]
+    assert tracker.missing("sd-0001") == []
+
+
+def test_missing_ranges_are_what_a_resend_request_asks_for() -> None:
+    tracker = SequenceTracker("b")
+    _feed(tracker, [1, 5, 3, 9])
+    assert tracker.missing("sd-0001") == [(2, 2), (4, 4), (6, 8)]
+    assert tracker.missing("never-seen") == []
+    got = _feed(tracker, [2, 4, 8, 7, 6])
+    assert got[-1] == (AnomalyType.HEALED, 10, 6, 0)
+    assert [g[0] for g in got].count(AnomalyType.HEALED) == 1
 
 
 def test_a_counter_restart_is_a_reset_then_counting_resumes() -> None:
@@ -73,6 +87,14 @@ def test_devices_are_tracked_apart_and_counted() -> None:
     assert tracker.device_count == 2
     assert tracker.counts == {AnomalyType.GAP: 1, AnomalyType.DUPLICATE: 1}
     assert tracker.missing_reported == 1
+
+
+def test_seq_0_twice_is_a_duplicate_not_a_restart() -> None:
+    tracker = SequenceTracker("b")
+    assert _feed(tracker, [0, 0, 0, 1]) == [
+        (AnomalyType.DUPLICATE, 1, 0, 0),
+        (AnomalyType.DUPLICATE, 1, 0, 0),
+    ]
 
 
 def test_a_redelivered_seq_0_is_a_duplicate_not_a_reset() -> None:

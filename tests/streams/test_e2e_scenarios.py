@@ -11,6 +11,7 @@ st-east with its exits; two_building_fire: two; thermal_runaway: one P1 with the
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,10 +48,22 @@ async def test_scenario_expectations_met(stack: tuple[Stack, Endpoints], name: s
     # Inside the bridge's accepted window (not older than 7 days, not in the future).
     start = datetime.now(tz=UTC) - timedelta(seconds=scenario.duration_s + 100)
     result = await runner.run_scenario(scenario, ends.gateway_connection(), start_at=start)
-    assert result.ground_truth is not None
+    truth = result.ground_truth
+    assert truth is not None
+
+    # Read until every expectation is met, incidents included: a worker and dispatch slowed by
+    # a loaded machine may take longer than any fixed idle time (issue 19 saw one miss that
+    # way). Then once more, at rest, for the false alerts and the extra incidents.
+    deadline = time.monotonic() + 180
+    while True:
+        alerts = await read_alerts(ends.kafka_bootstrap, idle_s=2)
+        incidents = await read_incidents(ends.kafka_bootstrap, idle_s=1)
+        report = evaluation.evaluate(truth, alerts, incidents)
+        if report.passed or time.monotonic() > deadline:
+            break
     alerts = await read_alerts(ends.kafka_bootstrap, idle_s=8)
     incidents = await read_incidents(ends.kafka_bootstrap, idle_s=4)
-    report = evaluation.evaluate(result.ground_truth, alerts, incidents)
+    report = evaluation.evaluate(truth, alerts, incidents)
     missed = [r for r in report.expectations if r.outcome is not evaluation.Outcome.DETECTED]
     assert not missed, evaluation.render_table(report)
     assert not report.false_alerts, evaluation.render_table(report)
