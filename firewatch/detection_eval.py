@@ -1,7 +1,8 @@
 """Detection quality on real fire tests: the detectors run in-process, in data time, scored per
-device against conventional heat detectors. Reproduces the tables of docs/DETECTION.md:
+device against conventional heat detectors. `firewatch detection` (firewatch/commands/
+detection.py) reproduces the tables of docs/DETECTION.md with it:
 
-    python -m firewatch.detection_eval --datasets ../shared/datasets --write docs/DETECTION.md
+    firewatch detection --datasets ../shared/datasets --write docs/DETECTION.md
 
 Composition root: it wires the stream worker's detectors (streams) to the dataset adapters and
 the per-device scoring (simulators), which may not import each other.
@@ -9,9 +10,7 @@ the per-device scoring (simulators), which may not import each other.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ from pathlib import Path
 from events.alerts import Alert, AlertKind
 from events.codec import decode_reading
 from events.errors import ContractViolation
-from firewatch.detection_report import render, write_between_markers
+from firewatch.detection_report import render
 from simulators import heat_baselines
 from simulators.datasets import runaway, ulfsri
 from simulators.datasets.reporting import Reporting
@@ -181,35 +180,17 @@ def score_runaway(folder: Path, label: str, port: str) -> RunawayScores:
     )
 
 
+def all_tables(datasets: Path, how: Sequence[Reporting]) -> str:
+    """Every fire test at every reporting and every runaway curve on every port: the markdown
+    of docs/DETECTION.md's generated section."""
+    folder = datasets / UL_TESTS
+    results = [score_test(folder / f"{name}.csv", r) for name in TEST_NAMES for r in [None, *how]]
+    arc = datasets / ARC
+    runaways = [score_runaway(arc, label, port) for port in RUNAWAY_PORTS for label in ARC_LABELS]
+    return render(results, runaways)
+
+
 def reportings(
     intervals: Sequence[float], jitter: float, gaps: float, seed: int
 ) -> list[Reporting]:
     return [Reporting(i, jitter_frac=jitter, gap_frac=gaps, seed=seed) for i in intervals]
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m firewatch.detection_eval", description=__doc__)
-    p.add_argument("--datasets", type=Path, default=Path("../shared/datasets"))
-    p.add_argument("--intervals", default="1,2,5,10,30", help="reporting intervals, seconds")
-    p.add_argument("--jitter", type=float, default=0.2, help="fraction of the interval")
-    p.add_argument("--gaps", type=float, default=0.05, help="share of readings that start a gap")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--write", type=Path, help="replace the generated section of this file")
-    args = p.parse_args(argv)
-    folder = args.datasets / UL_TESTS
-    how = reportings(
-        [float(x) for x in args.intervals.split(",")], args.jitter, args.gaps, args.seed
-    )
-    results = [score_test(folder / f"{name}.csv", r) for name in TEST_NAMES for r in [None, *how]]
-    arc = args.datasets / ARC
-    runaways = [score_runaway(arc, label, port) for port in RUNAWAY_PORTS for label in ARC_LABELS]
-    text = render(results, runaways)
-    if args.write:
-        write_between_markers(args.write, text)
-    else:
-        sys.stdout.write(text)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

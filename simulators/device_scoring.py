@@ -183,9 +183,13 @@ def score_recording(
     alerts: Iterable[Alert],
     *,
     detector: str = "firewatch",
+    readings_start_at: datetime | None = None,
 ) -> DeviceTable:
-    """Every device of a dataset recording scored against the alerts a pipeline raised."""
-    devices = traces(records, truth.start_at)
+    """Every device of a dataset recording scored against the alerts a pipeline raised.
+
+    `readings_start_at`: the t = 0 of the records when the run was rebased (a replay moves its
+    readings, and so its alerts, to now; the truth is moved with them, the file is not)."""
+    devices = traces(records, readings_start_at or truth.start_at)
     alarms = alarms_from_alerts(alerts, devices, truth.start_at)
     return score(truth.name, detector, devices, fire_onset_s(truth), alarms)
 
@@ -197,6 +201,29 @@ def _cell(row: DeviceScore) -> str:
 
 def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f} s"
+
+
+def to_json(table: DeviceTable) -> dict[str, object]:
+    """The table for machines: the rows and the summary line's figures."""
+    return {
+        "name": table.name,
+        "detector": table.detector,
+        "devices": [
+            {
+                "device_id": r.device_id,
+                "area_id": r.area_id,
+                "reached": r.is_reached,
+                "latency_s": r.latency_s,
+                "false_alarms": r.false_alarms,
+            }
+            for r in table.rows
+        ],
+        "reached": len(table.reached),
+        "missed": [r.device_id for r in table.missed],
+        "median_latency_s": table.median_latency_s,
+        "false_alarms": table.false_alarms,
+        "passed": not table.missed and not table.false_alarms,
+    }
 
 
 def render_table(table: DeviceTable) -> str:

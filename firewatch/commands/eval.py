@@ -42,6 +42,8 @@ Examples:
   firewatch eval --recording gb4.jsonl --alerts alerts.jsonl --json
   firewatch eval --scenario flat_fire --alerts alerts.jsonl --plot flat_fire.png
   firewatch eval --scenario flat_fire --alerts alerts.jsonl --incidents incidents.jsonl
+  firewatch eval --recording gb5.jsonl --per-device --in-process
+  firewatch eval --recording gb5.jsonl --per-device --kafka --start-at 2026-03-01T02:00:00Z
 """
 
 
@@ -55,6 +57,8 @@ Examples:
 @click.option("--start-at", help="ISO time the run started (t = 0), e.g. from simulate/replay.")
 @click.option("--idle-s", type=float, default=3.0, help="Kafka: stop after N s without alerts.")
 @click.option("--plot", type=click.Path(path_type=Path), help="Also draw the run to FILE.png.")
+@click.option("--per-device", is_flag=True, help="Score every device of --recording (a table).")
+@click.option("--in-process", is_flag=True, help="--per-device: run the detectors here.")
 @json_option
 @click.pass_context
 def command(ctx: click.Context, /, **opts: Any) -> int:
@@ -64,9 +68,16 @@ def command(ctx: click.Context, /, **opts: Any) -> int:
 
     if bool(opts["scenario"]) == bool(opts["recording"]):
         raise UsageError("give one of --scenario or --recording")
-    if bool(opts["alerts"]) == bool(opts["kafka"]):
-        raise UsageError("give one of --alerts FILE or --kafka")
+    if opts["in_process"] and not opts["per_device"]:
+        raise UsageError("--in-process goes with --per-device")
+    sources = [bool(opts["alerts"]), bool(opts["kafka"]), bool(opts["in_process"])]
+    if sum(sources) != 1:
+        raise UsageError("give one of --alerts FILE, --kafka or --in-process")
     truth, readings_t0 = load_truth(opts)
+    if opts["per_device"]:
+        from firewatch.commands import eval_devices
+
+        return eval_devices.run(cli_of(ctx), opts, truth, readings_t0)
     if opts["kafka"] and opts["incidents"]:
         raise UsageError("--kafka reads the incidents topic: leave out --incidents")
     alerts = load_alerts(cli_of(ctx), opts)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from events.alerts import Alert, AlertKind, AlertStatus, Severity
 from events.readings import SmokeReading
+from firewatch.cli import main
 from simulators import heat_baselines
 from simulators.datasets import Emitter, ulfsri
 from simulators.datasets.reporting import Reporting, resample
@@ -16,7 +20,7 @@ from simulators.device_scoring import (
     render_table,
     score_recording,
 )
-from simulators.recording import Record
+from simulators.recording import Header, Record, write_recording
 from simulators.truth import Expectation, GroundTruth
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -134,3 +138,75 @@ def test_the_warm_up_plays_the_background_twice(datasets: Path) -> None:
     assert warm.truth.expect[0].onset_s == 2 * plain.truth.expect[0].onset_s
     assert len(warm.records) > len(plain.records)
     assert warm.truth.start_at < plain.truth.start_at
+
+
+def _written(tmp_path: Path) -> tuple[Path, list[Record], GroundTruth]:
+    records, truth = _recording()
+    path = tmp_path / "rec.jsonl"
+    write_recording(path, records, Header(source="test", ground_truth=truth))
+    return path, records, truth
+
+
+def test_eval_per_device_prints_the_table_and_fails_on_a_missed_room(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, _records, _truth = _written(tmp_path)
+    only_hot = [_alert("k", AlertKind.FIRE, 112.0, device="hot", area="x")]
+    alerts = tmp_path / "a.jsonl"
+    alerts.write_text("".join(a.model_dump_json() + "\n" for a in only_hot), encoding="utf-8")
+    argv = ["eval", "--recording", str(path), "--alerts", str(alerts), "--per-device"]
+    assert main(argv) == 1  # twin was reached and never alarmed
+    out = capsys.readouterr().out
+    assert "detected 1/2 reached devices, median latency 12 s" in out
+    assert main([*argv, "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert (data["missed"], data["median_latency_s"], data["passed"]) == (["twin"], 12.0, False)
+    assert {d["device_id"]: d["latency_s"] for d in data["devices"]} == {
+        "cold": None,
+        "hot": 12.0,
+        "twin": None,
+    }
+
+
+def test_eval_per_device_scores_a_replay_rebased_to_another_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A replay moves readings and alerts to now; --start-at moves the truth, not the file."""
+    path, _records, _truth = _written(tmp_path)
+    later = timedelta(days=300)
+    moved = [
+        _alert("k2", AlertKind.FIRE, 112.0, device="hot", area="a1"),
+        _alert("k3", AlertKind.FIRE, 118.0, device=None, area="a1"),
+    ]
+    moved = [a.model_copy(update={"raised_at": a.raised_at + later}) for a in moved]
+    alerts = tmp_path / "a.jsonl"
+    alerts.write_text("".join(a.model_dump_json() + "\n" for a in moved), encoding="utf-8")
+    start = (START + later).isoformat()
+    argv = ["eval", "--recording", str(path), "--alerts", str(alerts), "--per-device"]
+    assert main([*argv, "--start-at", start, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["reached"], data["missed"], data["median_latency_s"]) == (2, [], 15.0)
+
+
+def test_eval_per_device_in_process_on_a_real_fire_test(
+    tmp_path: Path, datasets: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The detectors run here on UL FSRI Gas Burner 5: every reached room detected, as the
+    in-process scoring of docs/DETECTION.md says (the same function, from the command line)."""
+    conv = ulfsri.convert(
+        datasets / "ulfsri-residential-gasburner-2016/Two_Story/Gas_Burner_5.csv",
+        start_at=START,
+    )
+    path = tmp_path / "gb5.jsonl"
+    write_recording(path, conv.records, Header(source="gb5", ground_truth=conv.truth))
+    argv = ["eval", "--recording", str(path), "--per-device", "--in-process", "--json"]
+    assert main(argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["reached"] >= 10
+    assert data["missed"] == []
+    assert data["false_alarms"] == 0
+    assert main(["eval", "--recording", str(path), "--in-process"]) == 2  # needs --per-device
+
+
+def test_detection_command_names_a_wrong_datasets_folder(tmp_path: Path) -> None:
+    assert main(["detection", "--datasets", str(tmp_path)]) == 3
