@@ -150,6 +150,16 @@ class HazardStore:
     def open_hazards(self) -> list[Hazard]:
         return self.hazards(OPEN_STATES)
 
+    def open_hazards_at(self, compound_id: str, building_id: str | None) -> list[Hazard]:
+        """Open hazards of one building (or of the compound's grounds when `building_id` is
+        None): what alerts.hazards.nearby.hazards_near ranks for an incident there."""
+        if building_id is None:
+            where, args = "compound_id = ? AND building_id IS NULL", (compound_id,)
+        else:
+            where, args = "compound_id = ? AND building_id = ?", (compound_id, building_id)
+        rows = self.db.query(f"{_SELECT} WHERE {where} ORDER BY found_at", args)
+        return [h for h in map(_hazard, rows) if h.state in OPEN_STATES]
+
     def changes(self, hazard_id: str) -> list[HazardChange]:
         rows = self.db.query(
             "SELECT hazard_id, seq, action, from_state, to_state, actor, at, source, detail"
