@@ -153,6 +153,7 @@ class HazardStore:
     def open_hazards_at(self, compound_id: str, building_id: str | None) -> list[Hazard]:
         """Open hazards of one building (or of the compound's grounds when `building_id` is
         None): what alerts.hazards.nearby.hazards_near ranks for an incident there."""
+        args: tuple[str, ...]
         if building_id is None:
             where, args = "compound_id = ? AND building_id IS NULL", (compound_id,)
         else:
