@@ -3,7 +3,8 @@
 
 A hazard and its change are written in one transaction, with the report that caused it when
 there is one, so a report is either fully taken in or not at all (and then taken in again on
-the redelivery: the consumer is idempotent by report id).
+the redelivery: the consumer is idempotent by report id). Every write passes its rows to the
+ledger's audit chain inside its transaction (alerts/hazards/ledger_audit.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from alerts.hazards.coverage import CheckIn
+from alerts.hazards.ledger_audit import DESK, join_audit
 from alerts.hazards.model import OPEN_STATES, Hazard, HazardChange
+from alerts.ledger.audit import AuditLog, RowRef
 from alerts.ledger.db import Database
 from events.hazards import EscalationLevel, HazardAction, HazardOwner, HazardSeverity, HazardState
 from events.reports import HazardCategory, HazardReport, PatrolCheckIn, ReporterContact
@@ -58,9 +61,9 @@ def dt(value: float | None) -> datetime | None:
 
 
 class HazardStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, audit: AuditLog | None = None) -> None:
         self.db = db
-        db.migrate()
+        self.audit = audit or join_audit(db)
 
     # -- hazards ----------------------------------------------------------------------------
     def save(self, h: Hazard, change: HazardChange, report: HazardReport | None = None) -> None:
@@ -93,8 +96,17 @@ class HazardStore:
                     c.detail,
                 ),
             )
+            refs: list[RowRef] = [
+                ("hazards", (h.hazard_id,)),
+                ("hazard_transitions", (c.hazard_id, c.seq)),
+            ]
             if report is not None:
                 self._insert_report(report, h.hazard_id, change.at)
+                refs.append(("hazard_reports", (report.report_id,)))
+            payload = {"seq": c.seq, "to": c.to_state.value, "source": c.source}
+            self.audit.append(
+                c.at.timestamp(), c.actor, f"hazard_{c.action.value}", h.hazard_id, payload, refs
+            )
 
     def _insert_report(self, report: HazardReport, hazard_id: str, at: datetime) -> None:
         self.db.execute(
@@ -112,12 +124,21 @@ class HazardStore:
             ),
         )
 
-    def mark_published(self, hazard_id: str, seq: int) -> None:
+    def mark_published(self, hazard_id: str, seq: int, at: datetime) -> None:
         with self.db.transaction():
-            self.db.execute(
+            count = self.db.execute(
                 "UPDATE hazards SET published_seq = ? WHERE hazard_id = ? AND published_seq < ?",
                 (seq, hazard_id, seq),
             )
+            if count:
+                self.audit.append(
+                    at.timestamp(),
+                    DESK,
+                    "hazard_published",
+                    hazard_id,
+                    {"seq": seq},
+                    [("hazards", (hazard_id,))],
+                )
 
     def unpublished(self) -> list[tuple[Hazard, HazardChange]]:
         """Hazards whose last change Kafka never acknowledged, with that change (restart)."""
@@ -204,6 +225,14 @@ class HazardStore:
                     c.note,
                     c.received_via,
                 ),
+            )
+            self.audit.append(
+                c.at.timestamp(),
+                c.member_id,
+                "patrol_checkin",
+                c.compound_id,
+                {"round": c.round_id, "checkpoint": c.checkpoint_id, "ok": c.is_ok},
+                [("patrol_checkins", (c.checkin_id,))],
             )
         return True
 

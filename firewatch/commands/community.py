@@ -138,6 +138,7 @@ def desk(
     config = HazardsConfig(
         registry_dir=registry or settings.dispatch.registry_dir,
         database_url=SecretStr(url),
+        audit_key_file=settings.dispatch.audit_key_file,  # one chain, signed with one keyring
         photo_dir=photo_dir,
         port=port,
     )
