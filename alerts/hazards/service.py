@@ -131,7 +131,7 @@ class HazardService:
         street_of = {c.compound_id: c.street_id for c in self.registry.compounds}
         streets = {street_of[c] for c in compounds if c in street_of}
         rows = monthly_report(
-            self.desk.store, self.rounds, street_of, month, self.config.timezone, self.clock.now()
+            self.db, self.rounds, street_of, month, self.config.timezone, self.clock.now()
         )
         return {
             "month": month,

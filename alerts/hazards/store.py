@@ -16,6 +16,7 @@ from typing import Any
 from alerts.hazards.coverage import CheckIn
 from alerts.hazards.ledger_audit import DESK, join_audit
 from alerts.hazards.model import OPEN_STATES, Hazard, HazardChange
+from alerts.hazards.report import read_checkins
 from alerts.ledger.audit import AuditLog, RowRef
 from alerts.ledger.db import Database
 from events.hazards import EscalationLevel, HazardAction, HazardOwner, HazardSeverity, HazardState
@@ -237,12 +238,7 @@ class HazardStore:
         return True
 
     def checkins(self, start: datetime, end: datetime) -> list[CheckIn]:
-        rows = self.db.query(
-            "SELECT round_id, checkpoint_id, member_id, at FROM patrol_checkins"
-            " WHERE at >= ? AND at < ? ORDER BY at",
-            (start.timestamp(), end.timestamp()),
-        )
-        return [CheckIn(r[0], r[1], r[2], _at(r[3])) for r in rows]
+        return read_checkins(self.db, start, end)
 
 
 def _at(value: float) -> datetime:
