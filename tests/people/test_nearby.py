@@ -8,6 +8,7 @@ from pathlib import Path
 
 from alerts.hazards.lifecycle import Command
 from alerts.hazards.nearby import hazards_near
+from alerts.hazards.store import hazards_near_incident
 from events.hazards import HazardAction, HazardOwner, HazardSeverity, HazardState, OwnerKind
 from events.incidents import IncidentPlace, PlaceScope
 from events.reports import HazardCategory
@@ -53,6 +54,7 @@ def test_the_blocked_exit_of_the_burning_building_comes_first(tmp_path: Path) ->
     assert (first.floor, first.state) == (5, HazardState.FOUND)
     assert near[1].is_overdue  # assigned with a 24 h deadline two days ago
     assert not first.is_overdue  # no deadline yet
+    assert hazards_near_incident(d.store.db, fire, clock.now()) == near  # the console's call
     # A fire in the charging shed (no building) sees the compound's grounds, nothing inside.
     shed = _fire(None)
     yard = hazards_near(shed, d.store.open_hazards_at("c001", None), clock.now())
