@@ -30,6 +30,8 @@ from alerts.ledger.history_records import (
 )
 
 HANDLING_ACTIONS = ("acknowledge", "on_scene", "confirm", "deny", "resolve")
+# Who triaged, assigned, rectified, re-inspected, closed (not the reporter: data minimisation).
+HAZARD_ACTIONS = ("triage", "dismiss", "assign", "rectify", "reinspect", "reject", "close")
 MAX_PAGE = 10_000
 
 
@@ -84,7 +86,8 @@ def hazard_history(db: Database, f: HistoryFilter, now: datetime) -> list[Hazard
         where.append(f"category IN ({_marks(f.kinds)})")
         args += sorted(f.kinds)
     rows = db.query(_paged(_HAZARD_SELECT, where, "found_at"), [*args, *_page(f)])
-    return [_hazard(r, now) for r in rows]
+    handlers = _hazard_handlers(db, [r[0] for r in rows])
+    return [_hazard(r, now, handlers.get(r[0], [])) for r in rows]
 
 
 def patrol_history(db: Database, f: HistoryFilter) -> list[PatrolRecord]:
@@ -146,14 +149,30 @@ def _conditions(db: Database, keys: Sequence[str]) -> dict[str, list[tuple[Any, 
 
 
 def _handlers(db: Database, keys: Sequence[str]) -> dict[str, list[str]]:
+    return _actors(db, "transitions", "incident_key", keys, HANDLING_ACTIONS, "id")
+
+
+def _hazard_handlers(db: Database, keys: Sequence[str]) -> dict[str, list[str]]:
+    return _actors(db, "hazard_transitions", "hazard_id", keys, HAZARD_ACTIONS, "seq")
+
+
+def _actors(  # noqa: PLR0917 - one query, its fixed names
+    db: Database,
+    table: str,
+    key_column: str,
+    keys: Sequence[str],
+    actions: Sequence[str],
+    order: str,
+) -> dict[str, list[str]]:
+    """Who took `actions` on each of `keys`, in order, each once (table and columns fixed)."""
     out: dict[str, list[str]] = {}
     if not keys:
         return out
     rows = db.query(
-        "SELECT incident_key, actor FROM transitions"  # noqa: S608 - marks only
-        f" WHERE incident_key IN ({', '.join('?' * len(keys))})"
-        f" AND action IN ({', '.join('?' * len(HANDLING_ACTIONS))}) ORDER BY id",
-        [*keys, *HANDLING_ACTIONS],
+        f"SELECT {key_column}, actor FROM {table}"  # noqa: S608 - fixed names, marks only
+        f" WHERE {key_column} IN ({', '.join('?' * len(keys))})"
+        f" AND action IN ({', '.join('?' * len(actions))}) ORDER BY {key_column}, {order}",
+        [*keys, *actions],
     )
     for key, actor in rows:
         names = out.setdefault(key, [])
@@ -193,7 +212,7 @@ def _incident(
     )
 
 
-def _hazard(r: tuple[Any, ...], now: datetime) -> HazardRecord:
+def _hazard(r: tuple[Any, ...], now: datetime, handlers: list[str]) -> HazardRecord:
     deadline, rectified = _opt(r[14]), _opt(r[15])
     # Rectified after its deadline, or not rectified and the deadline has passed.
     late = deadline is not None and (rectified or now) > deadline
@@ -220,6 +239,7 @@ def _hazard(r: tuple[Any, ...], now: datetime) -> HazardRecord:
         whistled_department=r[19],
         reports=len(json.loads(r[20] or "[]")),
         is_overdue=late,
+        handled_by=tuple(handlers),
     )
 
 

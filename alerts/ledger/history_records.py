@@ -66,6 +66,7 @@ class HazardRecord:
     whistled_department: str | None
     reports: int
     is_overdue: bool  # not rectified by its deadline (late or still open past it)
+    handled_by: tuple[str, ...] = ()  # who triaged, assigned, rectified, re-inspected, closed
 
     def as_dict(self) -> dict[str, Any]:
         return _plain(asdict(self))
@@ -113,6 +114,7 @@ HAZARD_COLUMNS = (
     Column("state", "状态", "State"),
     Column("is_overdue", "是否逾期", "Overdue"),
     Column("whistled_department", "吹哨部门", "Department whistled"),
+    Column("handled_by", "处置人", "Handled by"),
 )
 PATROL_COLUMNS = (
     Column("at", "巡查时间", "Time"),

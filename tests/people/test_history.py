@@ -113,6 +113,8 @@ def test_hazards_and_patrols_read_back_scoped_and_paged(db_url: str, tmp_path: P
     by_id = {r.hazard_id: r for r in rows}
     assert by_id[late].is_overdue  # its 24 h deadline passed, not rectified
     assert by_id[late].owner_name == "物业公司"
+    assert by_id[late].handled_by == ("so-1",)  # triaged and assigned; the resident not named
+    assert by_id[north].handled_by == ()
     assert not hazard_history(db, HistoryFilter(), DAY)[-1].is_overdue  # not yet, at DAY
     assert not by_id[north].is_overdue  # never assigned: no deadline
     assert all(hasattr(rows[0], c.key) for c in HAZARD_COLUMNS)
