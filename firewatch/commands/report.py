@@ -59,6 +59,7 @@ def command(
 ) -> int:
     """Open incidents, response times, false alarms per device, work orders, hazards and
     patrol coverage; or (--monthly) the month per compound and street."""
+    from alerts.errors import DispatchError
     from alerts.hazards.patrols import load_patrols
     from alerts.hazards.report import people_report
     from alerts.ledger import build_report
@@ -67,8 +68,11 @@ def command(
 
     settings = cli_of(ctx).settings()
     registry_dir = registry or settings.dispatch.registry_dir
-    reg = load_registry(registry_dir)
-    rounds = load_patrols(registry_dir, reg)
+    try:
+        reg = load_registry(registry_dir)
+        rounds = load_patrols(registry_dir, reg)
+    except DispatchError as exc:  # the patrol rounds are the registry's: name what is wrong
+        raise UsageError(f"registry invalid: {exc}") from None
     db = open_existing(database_url or settings.dispatch.database_url.get_secret_value())
     now = datetime.now(UTC)
     limit = settings.dispatch.false_alarms_per_day_limit

@@ -134,3 +134,16 @@ def test_the_period_report_command_shows_the_people_side(
     out = capsys.readouterr().out
     assert "Hazards: found 3, triaged 2, closed 1" in out
     assert "Patrol coverage:" in out
+
+
+def test_a_broken_registry_is_named_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d, _clock = _month_of_work(tmp_path)
+    d.store.db.close()
+    broken = tmp_path / "registry"
+    broken.mkdir()
+    (broken / "patrols.yaml").write_text("patrols:\n  - round_id: x\n", encoding="utf-8")
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    assert main(["report", "--database-url", url, "--registry", str(broken)]) == 2
+    assert "registry invalid" in capsys.readouterr().err
