@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from alerts.feeds.delivery import Sender
 from alerts.feeds.hub import FeedHub, FeedMetrics
 from alerts.feeds.items import from_hazard, from_incident
 from alerts.feeds.store import DeliveryLedger
+from alerts.hazards.ledger_audit import FEEDS, join_audit, keyring_of
 from alerts.hazards.maintenance import MaintenanceItems
 from alerts.ledger.db import Database
 from events.connections import KafkaConnection
@@ -40,16 +42,19 @@ class FeedService:
         clock: Clock | None = None,
         incident_topics: tuple[str, ...] = (Topics.INCIDENTS,),
         metrics: FeedMetrics | None = None,
+        audit_key_file: Path | None = None,
     ) -> None:
+        """`audit_key_file`: the dispatch keyring, so the feeds' entries in the one audit
+        chain are signed (docs/SECURITY.md)."""
         self.clock = clock or SystemClock()
         self.db = Database(database_url)
+        audit = join_audit(self.db, keyring_of(audit_key_file))
         self.http = httpx.AsyncClient()
         self.producer = AIOKafkaProducer(**producer_settings(kafka, client_id="fw-feeds"))
-        self.ledger = DeliveryLedger(self.db)
+        self.ledger = DeliveryLedger(self.db, audit)
         sender = Sender(self.http, self.producer)
-        self.hub = FeedHub(
-            config, sender, self.ledger, MaintenanceItems(self.db), self.clock, metrics
-        )
+        items = MaintenanceItems(self.db, audit, actor=FEEDS)
+        self.hub = FeedHub(config, sender, self.ledger, items, self.clock, metrics)
         self.consumer = AIOKafkaConsumer(
             Topics.HAZARDS,
             *incident_topics,

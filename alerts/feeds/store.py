@@ -1,6 +1,8 @@
 """The delivery ledger (migration 0006, table feed_deliveries): one row per feed and item,
 delivered or waiting for its next try with the exact body, so nothing is lost when a recipient
 is down and nothing is sent twice when the feed restarts (at least once per item, by event id).
+Every attempt's row goes to the ledger's audit chain in its transaction: which recipient got
+what, when, is part of the record (issue 18 item 4).
 """
 
 from __future__ import annotations
@@ -8,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from alerts.hazards.ledger_audit import FEEDS, join_audit
+from alerts.ledger.audit import AuditLog
 from alerts.ledger.db import Database
 
 DELIVERED, RETRYING = "delivered", "retrying"
@@ -24,9 +28,9 @@ class Pending:
 
 
 class DeliveryLedger:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, audit: AuditLog | None = None) -> None:
         self.db = db
-        db.migrate()
+        self.audit = audit or join_audit(db)
 
     def state(self, feed_id: str, event_id: str) -> str | None:
         rows = self.db.query(
@@ -79,6 +83,14 @@ class DeliveryLedger:
                         item.body.decode(),
                     ),
                 )
+            self.audit.append(
+                at.timestamp(),
+                FEEDS,
+                f"feed_{state}",
+                item.feed_id,
+                {"event_id": item.event_id, "attempts": attempts, "detail": detail[:200]},
+                [("feed_deliveries", (item.feed_id, item.event_id))],
+            )
 
     def due(self, now: datetime) -> list[Pending]:
         rows = self.db.query(

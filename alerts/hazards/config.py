@@ -17,6 +17,9 @@ class HazardsConfig(BaseModel):
     registry_dir: Path = EXAMPLE_DIR
     # The same ledger as incidents (one ledger, one audit trail: issue 18).
     database_url: SecretStr = SecretStr("sqlite:///var/firewatch-ledger.db")
+    # The dispatch keyring: the desk's entries in the one audit chain are signed like
+    # dispatch's (docs/SECURITY.md); None writes unsigned entries (verify then says so).
+    audit_key_file: Path | None = None
     # The directory the public side writes photos to (read-only here).
     photo_dir: Path = Path("var/photos")
     host: str = "127.0.0.1"

@@ -192,4 +192,4 @@ class HazardDesk:
         return [to_update(h, c) for h, c in self.store.unpublished()]
 
     def published(self, update: HazardUpdate) -> None:
-        self.store.mark_published(update.hazard_id, update.seq)
+        self.store.mark_published(update.hazard_id, update.seq, self.clock.now())

@@ -19,6 +19,7 @@ from alerts.hazards.api import HazardApi
 from alerts.hazards.auth import Auth, Signer
 from alerts.hazards.config import HazardsConfig
 from alerts.hazards.desk import HazardDesk
+from alerts.hazards.ledger_audit import join_audit, keyring_of
 from alerts.hazards.maintenance import MaintenanceItems
 from alerts.hazards.patrols import load_patrols
 from alerts.hazards.photos import PhotoShelf
@@ -49,12 +50,13 @@ class HazardService:
         self.registry = load_registry(config.registry_dir)
         self.rounds = load_patrols(config.registry_dir, self.registry)
         self.db = Database(config.database_url.get_secret_value())
+        audit = join_audit(self.db, keyring_of(config.audit_key_file))
         shelf = PhotoShelf(config.photo_dir)
         self.desk = HazardDesk(
             self.registry,
             self.rounds,
-            HazardStore(self.db),
-            MaintenanceItems(self.db),
+            HazardStore(self.db, audit),
+            MaintenanceItems(self.db, audit),
             config.policy,
             self.clock,
             shelf,
@@ -129,7 +131,7 @@ class HazardService:
         street_of = {c.compound_id: c.street_id for c in self.registry.compounds}
         streets = {street_of[c] for c in compounds if c in street_of}
         rows = monthly_report(
-            self.desk.store, self.rounds, street_of, month, self.config.timezone, self.clock.now()
+            self.db, self.rounds, street_of, month, self.config.timezone, self.clock.now()
         )
         return {
             "month": month,

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from alerts.hazards.coverage import coverage, longest_slot
 from alerts.hazards.patrols import PatrolRound
+from alerts.hazards.report import read_checkins
 from alerts.hazards.stats import HazardRow, IncidentRow, Month, MonthlyStats, monthly
-from alerts.hazards.store import HazardStore
 from alerts.ledger.db import Database
 
 FALSE_ALARM = "false_alarm"  # alerts.lifecycle.Outcome.FALSE_ALARM on the wire
@@ -69,7 +69,7 @@ def incident_rows(db: Database, month: Month) -> list[IncidentRow]:
 
 
 def monthly_report(  # noqa: PLR0917 - the month and where to read it
-    store: HazardStore,
+    db: Database,
     rounds: tuple[PatrolRound, ...],
     street_of: dict[str, str],
     label: str,
@@ -79,12 +79,12 @@ def monthly_report(  # noqa: PLR0917 - the month and where to read it
     """The month's statistics; for the running month, patrol slots ended by `now`."""
     month = month_of(label, timezone)
     until = min(month.end, now)
-    checkins = store.checkins(month.start - longest_slot(rounds), until)
+    checkins = read_checkins(db, month.start - longest_slot(rounds), until)
     return monthly(
         month,
-        hazard_rows(store.db, month),
-        incident_rows(store.db, month),
-        whistle_counts(store.db, month),
+        hazard_rows(db, month),
+        incident_rows(db, month),
+        whistle_counts(db, month),
         coverage(rounds, checkins, month.start, until),
         street_of,
     )

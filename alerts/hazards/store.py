@@ -3,68 +3,34 @@
 
 A hazard and its change are written in one transaction, with the report that caused it when
 there is one, so a report is either fully taken in or not at all (and then taken in again on
-the redelivery: the consumer is idempotent by report id).
+the redelivery: the consumer is idempotent by report id). Every write passes its rows to the
+ledger's audit chain inside its transaction (alerts/hazards/ledger_audit.py).
 """
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from alerts.hazards.coverage import CheckIn
+from alerts.hazards.hazard_rows import COLUMNS, SELECT, hazard_from, hazard_values, utc
+from alerts.hazards.ledger_audit import DESK, join_audit
 from alerts.hazards.model import OPEN_STATES, Hazard, HazardChange
+from alerts.hazards.nearby import HazardView, IncidentPlaceLike, hazards_near
+from alerts.hazards.report import read_checkins
+from alerts.ledger.audit import AuditLog, RowRef
 from alerts.ledger.db import Database
-from events.hazards import EscalationLevel, HazardAction, HazardOwner, HazardSeverity, HazardState
-from events.reports import HazardCategory, HazardReport, PatrolCheckIn, ReporterContact
-
-_COLUMNS = (
-    "hazard_id",
-    "seq",
-    "state",
-    "category",
-    "severity",
-    "compound_id",
-    "street_id",
-    "building_id",
-    "floor",
-    "unit",
-    "title",
-    "description",
-    "owner_kind",
-    "owner_name",
-    "owner_department",
-    "assignee",
-    "deadline_at",
-    "escalation",
-    "whistled_department",
-    "found_at",
-    "rectified_at",
-    "closed_at",
-    "reporter_contact",
-    "report_ids",
-    "photo_ids",
-    "next_due_at",
-)
-_SELECT = f"SELECT {', '.join(_COLUMNS)}, rectified_by FROM hazards"  # noqa: S608 - fixed list
-
-
-def ts(at: datetime | None) -> float | None:
-    return at.timestamp() if at is not None else None
-
-
-def dt(value: float | None) -> datetime | None:
-    return datetime.fromtimestamp(value, UTC) if value is not None else None
+from events.hazards import HazardAction, HazardState
+from events.reports import HazardReport, PatrolCheckIn
 
 
 class HazardStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, audit: AuditLog | None = None) -> None:
         self.db = db
-        db.migrate()
+        self.audit = audit or join_audit(db)
 
     # -- hazards ----------------------------------------------------------------------------
     def save(self, h: Hazard, change: HazardChange, report: HazardReport | None = None) -> None:
-        values = (*_values(h), h.rectified_by)
+        values = (*hazard_values(h), h.rectified_by)
         with self.db.transaction():
             rows = self.db.query(
                 "SELECT published_seq FROM hazards WHERE hazard_id = ?", (h.hazard_id,)
@@ -73,7 +39,7 @@ class HazardStore:
             self.db.execute("DELETE FROM hazards WHERE hazard_id = ?", (h.hazard_id,))
             marks = ", ".join("?" * (len(values) + 1))
             self.db.execute(
-                f"INSERT INTO hazards ({', '.join(_COLUMNS)}, rectified_by, published_seq)"  # noqa: S608 - fixed list
+                f"INSERT INTO hazards ({', '.join(COLUMNS)}, rectified_by, published_seq)"  # noqa: S608 - fixed list
                 f" VALUES ({marks})",
                 (*values, published),
             )
@@ -93,8 +59,17 @@ class HazardStore:
                     c.detail,
                 ),
             )
+            refs: list[RowRef] = [
+                ("hazards", (h.hazard_id,)),
+                ("hazard_transitions", (c.hazard_id, c.seq)),
+            ]
             if report is not None:
                 self._insert_report(report, h.hazard_id, change.at)
+                refs.append(("hazard_reports", (report.report_id,)))
+            payload = {"seq": c.seq, "to": c.to_state.value, "source": c.source}
+            self.audit.append(
+                c.at.timestamp(), c.actor, f"hazard_{c.action.value}", h.hazard_id, payload, refs
+            )
 
     def _insert_report(self, report: HazardReport, hazard_id: str, at: datetime) -> None:
         self.db.execute(
@@ -112,17 +87,26 @@ class HazardStore:
             ),
         )
 
-    def mark_published(self, hazard_id: str, seq: int) -> None:
+    def mark_published(self, hazard_id: str, seq: int, at: datetime) -> None:
         with self.db.transaction():
-            self.db.execute(
+            count = self.db.execute(
                 "UPDATE hazards SET published_seq = ? WHERE hazard_id = ? AND published_seq < ?",
                 (seq, hazard_id, seq),
             )
+            if count:
+                self.audit.append(
+                    at.timestamp(),
+                    DESK,
+                    "hazard_published",
+                    hazard_id,
+                    {"seq": seq},
+                    [("hazards", (hazard_id,))],
+                )
 
     def unpublished(self) -> list[tuple[Hazard, HazardChange]]:
         """Hazards whose last change Kafka never acknowledged, with that change (restart)."""
-        rows = self.db.query(f"{_SELECT} WHERE published_seq < seq ORDER BY found_at")
-        hazards = [_hazard(r) for r in rows]
+        rows = self.db.query(f"{SELECT} WHERE published_seq < seq ORDER BY found_at")
+        hazards = [hazard_from(r) for r in rows]
         return [(h, self.changes(h.hazard_id)[-1]) for h in hazards]
 
     def has_report(self, report_id: str) -> bool:
@@ -130,8 +114,8 @@ class HazardStore:
         return bool(rows)
 
     def hazard(self, hazard_id: str) -> Hazard | None:
-        rows = self.db.query(f"{_SELECT} WHERE hazard_id = ?", (hazard_id,))
-        return _hazard(rows[0]) if rows else None
+        rows = self.db.query(f"{SELECT} WHERE hazard_id = ?", (hazard_id,))
+        return hazard_from(rows[0]) if rows else None
 
     def hazards(
         self,
@@ -139,7 +123,7 @@ class HazardStore:
         compound_ids: frozenset[str] | None = None,
     ) -> list[Hazard]:
         """Hazards in any of `states` (all when None) of any of `compound_ids`, oldest first."""
-        found = [_hazard(r) for r in self.db.query(f"{_SELECT} ORDER BY found_at")]
+        found = [hazard_from(r) for r in self.db.query(f"{SELECT} ORDER BY found_at")]
         return [
             h
             for h in found
@@ -149,6 +133,9 @@ class HazardStore:
 
     def open_hazards(self) -> list[Hazard]:
         return self.hazards(OPEN_STATES)
+
+    def open_hazards_at(self, compound_id: str, building_id: str | None) -> list[Hazard]:
+        return open_hazards_at(self.db, compound_id, building_id)
 
     def changes(self, hazard_id: str) -> list[HazardChange]:
         rows = self.db.query(
@@ -164,7 +151,7 @@ class HazardStore:
                 HazardState(r[3]) if r[3] else None,
                 HazardState(r[4]),
                 r[5],
-                _at(r[6]),
+                utc(r[6]),
                 r[7],
                 r[8],
             )
@@ -194,90 +181,37 @@ class HazardStore:
                     c.received_via,
                 ),
             )
+            self.audit.append(
+                c.at.timestamp(),
+                c.member_id,
+                "patrol_checkin",
+                c.compound_id,
+                {"round": c.round_id, "checkpoint": c.checkpoint_id, "ok": c.is_ok},
+                [("patrol_checkins", (c.checkin_id,))],
+            )
         return True
 
     def checkins(self, start: datetime, end: datetime) -> list[CheckIn]:
-        rows = self.db.query(
-            "SELECT round_id, checkpoint_id, member_id, at FROM patrol_checkins"
-            " WHERE at >= ? AND at < ? ORDER BY at",
-            (start.timestamp(), end.timestamp()),
-        )
-        return [CheckIn(r[0], r[1], r[2], _at(r[3])) for r in rows]
+        return read_checkins(self.db, start, end)
 
 
-def _at(value: float) -> datetime:
-    return datetime.fromtimestamp(value, UTC)
+def open_hazards_at(db: Database, compound_id: str, building_id: str | None) -> list[Hazard]:
+    """Open hazards of one building (or of the compound's grounds when `building_id` is
+    None): what alerts.hazards.nearby.hazards_near ranks for an incident there. A plain read:
+    the console calls it on dispatch's ledger connection."""
+    args: tuple[str, ...]
+    if building_id is None:
+        where, args = "compound_id = ? AND building_id IS NULL", (compound_id,)
+    else:
+        where, args = "compound_id = ? AND building_id = ?", (compound_id, building_id)
+    rows = db.query(f"{SELECT} WHERE {where} ORDER BY found_at", args)
+    return [h for h in map(hazard_from, rows) if h.state in OPEN_STATES]
 
 
-def _values(h: Hazard) -> tuple[Any, ...]:
-    owner = h.owner
-    contact = h.reporter_contact.model_dump_json() if h.reporter_contact else None
-    return (
-        h.hazard_id,
-        h.seq,
-        h.state.value,
-        h.category.value,
-        h.severity.value if h.severity else None,
-        h.compound_id,
-        h.street_id,
-        h.building_id,
-        h.floor,
-        h.unit,
-        h.title,
-        h.description,
-        owner.kind.value if owner else None,
-        owner.name if owner else None,
-        owner.department_id if owner else None,
-        h.assignee,
-        ts(h.deadline_at),
-        h.escalation.value,
-        h.whistled_department,
-        h.found_at.timestamp(),
-        ts(h.rectified_at),
-        ts(h.closed_at),
-        contact,
-        json.dumps(h.report_ids),
-        json.dumps(h.photo_ids),
-        ts(h.next_due_at),
-    )
-
-
-def _hazard(r: tuple[Any, ...]) -> Hazard:
-    row = dict(zip((*_COLUMNS, "rectified_by"), r, strict=True))
-    owner = None
-    if row["owner_kind"]:
-        owner = HazardOwner.model_validate(
-            {
-                "kind": row["owner_kind"],
-                "name": row["owner_name"],
-                "department_id": row["owner_department"],
-            }
-        )
-    contact = row["reporter_contact"]
-    return Hazard(
-        hazard_id=row["hazard_id"],
-        seq=int(row["seq"]),
-        state=HazardState(row["state"]),
-        category=HazardCategory(row["category"]),
-        severity=HazardSeverity(row["severity"]) if row["severity"] else None,
-        compound_id=row["compound_id"],
-        street_id=row["street_id"],
-        building_id=row["building_id"],
-        floor=int(row["floor"]) if row["floor"] is not None else None,
-        unit=row["unit"],
-        title=row["title"],
-        description=row["description"],
-        owner=owner,
-        assignee=row["assignee"],
-        deadline_at=dt(row["deadline_at"]),
-        escalation=EscalationLevel(row["escalation"]),
-        whistled_department=row["whistled_department"],
-        found_at=_at(row["found_at"]),
-        rectified_at=dt(row["rectified_at"]),
-        rectified_by=row["rectified_by"],
-        closed_at=dt(row["closed_at"]),
-        reporter_contact=ReporterContact.model_validate_json(contact) if contact else None,
-        report_ids=json.loads(row["report_ids"]),
-        photo_ids=json.loads(row["photo_ids"]),
-        next_due_at=dt(row["next_due_at"]),
-    )
+def hazards_near_incident(
+    db: Database, incident: IncidentPlaceLike, now: datetime
+) -> list[HazardView]:
+    """The console's one call: the open hazards near `incident`, most urgent for the crew
+    first (alerts/hazards/nearby.py)."""
+    found = open_hazards_at(db, incident.compound_id, incident.building_id)
+    return hazards_near(incident, found, now)

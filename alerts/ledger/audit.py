@@ -133,8 +133,11 @@ class AuditLog:
         self, at: float, actor: str, action: str, subject: str, text: str, images: list[RowImage]
     ) -> str:
         # The head comes from the database, not memory: a rolled-back transaction must not
-        # leave a gap in the sequence.
-        prev_seq, prev_hash = self._anchor(HEAD_ANCHOR) or (0, GENESIS)
+        # leave a gap in the sequence. Several processes append (dispatch, the hazard desk,
+        # the feeds): on PostgreSQL the head row is locked until this transaction ends, so the
+        # next writer waits and reads the new head; SQLite's one writer at a time does the same
+        # (every caller writes its rows before it appends).
+        prev_seq, prev_hash = self._anchor(HEAD_ANCHOR, for_update=True) or (0, GENESIS)
         seq, row_images = prev_seq + 1, images_json(images)
         digest = entry_digest(prev_hash, seq, at, actor, action, subject, text, row_images)
         kid, mac = self._keyring.sign(ENTRY_DOMAIN, digest) if self._keyring else (None, None)
@@ -198,8 +201,11 @@ class AuditLog:
             self._columns[table] = table_columns(self._db, table)
         return self._columns[table]
 
-    def _anchor(self, anchor_id: int) -> tuple[int, str] | None:
-        rows = self._db.query("SELECT seq, hash FROM audit_anchor WHERE id = ?", (anchor_id,))
+    def _anchor(self, anchor_id: int, *, for_update: bool = False) -> tuple[int, str] | None:
+        sql = "SELECT seq, hash FROM audit_anchor WHERE id = ?"
+        if for_update and self._db.is_postgres:
+            sql += " FOR UPDATE"
+        rows = self._db.query(sql, (anchor_id,))
         return (int(rows[0][0]), str(rows[0][1])) if rows else None
 
     def _set_anchor(self, anchor_id: int, seq: int, digest: str) -> None:

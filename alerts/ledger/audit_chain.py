@@ -44,24 +44,24 @@ AUDITED_TABLES: tuple[AuditedTable, ...] = (
     # The v1 incidents as migration 0007 kept them (GB 50440 records): never written again,
     # so every row keeps the digest the migration's `adopt` entry gave it.
     AuditedTable("incidents_v1", ("incident_key",)),
+    # People as sensors (issue 18; migration 0006): hazards and their rectification loop, the
+    # reports behind them, patrol check-ins and the outbound feeds' deliveries. Their stores
+    # write through the audit like dispatch does (alerts/hazards/ledger_audit.py). Their
+    # maintenance items are work orders since migration 0008 (one maintenance queue).
+    AuditedTable("hazards", ("hazard_id",)),
+    AuditedTable("hazard_transitions", ("hazard_id", "seq")),
+    AuditedTable("hazard_reports", ("report_id",)),
+    AuditedTable("patrol_checkins", ("checkin_id",)),
+    AuditedTable("feed_deliveries", ("feed_id", "event_id")),
 )
 # The audit log's own tables and the migration record (the chain notes migrations by ADOPT).
 # console_sessions holds sign-in state, not case records: it churns with every sign-in and
 # expiry, and what a session does is audited where it lands (transitions name the member).
-UNAUDITED_TABLES = frozenset({"schema_migrations", "audit_log", "audit_anchor", "console_sessions"})
-# The hazard desk's tables (migration 0006) write through their own store, not yet through the
-# Ledger's audited writes: they join AUDITED_TABLES when that store does (issue #18 item 4).
-PENDING_AUDIT_TABLES = frozenset(
-    {
-        "hazards",
-        "hazard_transitions",
-        "hazard_reports",
-        "patrol_checkins",
-        "maintenance_items",
-        "feed_deliveries",
-    }
+# maintenance_items: the people side's items before migration 0008 moved them into
+# work_orders; a ledger not upgraded yet still verifies as its release wrote it.
+UNAUDITED_TABLES = frozenset(
+    {"schema_migrations", "audit_log", "audit_anchor", "console_sessions", "maintenance_items"}
 )
-
 ENTRY_COLUMNS = "seq, at, actor, action, subject, payload, prev_hash, hash, row_images, key_id, mac"
 RowKey = tuple[str, str]  # (table, JSON list of the key values)
 RowImage = tuple[str, list[Any], str | None]

@@ -22,7 +22,7 @@ from alerts.ledger.rows import (
 from alerts.lifecycle import Incident, State
 from alerts.linkage import CommandState, PendingCommand
 from alerts.maintenance import WorkOrder, WorkOrderState
-from events.alerts import LinkageAction
+from events.alerts import AlertKind, LinkageAction
 from events.commands import Command
 
 OPEN_OR_SINCE = "state <> ? OR resolved_at >= ?"
@@ -57,12 +57,18 @@ def _children(
 
 
 def work_orders(db: Database, *, open_or_done_since: datetime | None = None) -> list[WorkOrder]:
-    """Every work order, or only the open ones and those done since `open_or_done_since`."""
-    sql = f"SELECT {', '.join(WORK_ORDER_COLUMNS)} FROM work_orders"  # noqa: S608 - fixed columns
-    args: tuple[Any, ...] = ()
+    """Every device work order, or only the open ones and those done since
+    `open_or_done_since`. The people side's orders in the same table (missed rounds, failing
+    feeds: migration 0008) are not dispatch's: alerts.hazards.maintenance keeps them."""
+    kinds = tuple(k.value for k in AlertKind)
+    sql = (
+        f"SELECT {', '.join(WORK_ORDER_COLUMNS)} FROM work_orders"  # noqa: S608 - fixed columns
+        f" WHERE kind IN ({', '.join('?' * len(kinds))})"
+    )
+    args: tuple[Any, ...] = kinds
     if open_or_done_since is not None:
-        sql += " WHERE state = ? OR done_at >= ?"
-        args = (WorkOrderState.OPEN.value, open_or_done_since.timestamp())
+        sql += " AND (state = ? OR done_at >= ?)"
+        args += (WorkOrderState.OPEN.value, open_or_done_since.timestamp())
     return [work_order_from(r) for r in db.query(sql + " ORDER BY opened_at", args)]
 
 

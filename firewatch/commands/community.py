@@ -138,6 +138,7 @@ def desk(
     config = HazardsConfig(
         registry_dir=registry or settings.dispatch.registry_dir,
         database_url=SecretStr(url),
+        audit_key_file=settings.dispatch.audit_key_file,  # one chain, signed with one keyring
         photo_dir=photo_dir,
         port=port,
     )
@@ -182,13 +183,14 @@ def qr(ctx: click.Context, registry: Path | None, public_url: str, out: Path, is
 def stats(
     ctx: click.Context, month: str, registry: Path | None, database_url: str | None, as_json: bool
 ) -> int:
-    """Monthly statistics (YYYY-MM) per compound and street: hazards, patrols, incidents."""
+    """Monthly statistics (YYYY-MM) per compound and street: hazards, patrols, incidents
+    (the same as `firewatch report --monthly`)."""
     from datetime import UTC, datetime
 
     from alerts.hazards.patrols import load_patrols
     from alerts.hazards.stats_queries import monthly_report
-    from alerts.hazards.store import HazardStore
     from firewatch.commands.ledger import open_existing
+    from firewatch.commands.report import print_monthly
 
     settings = cli_of(ctx).settings()
     registry_dir = registry or settings.dispatch.registry_dir
@@ -197,7 +199,7 @@ def stats(
     street_of = {c.compound_id: c.street_id for c in reg.compounds}
     try:
         rows = monthly_report(
-            HazardStore(db),
+            db,
             load_patrols(registry_dir, reg),
             street_of,
             month,
@@ -212,11 +214,5 @@ def stats(
     if as_json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
-    for r in data:
-        coverage = "-" if r["patrol_coverage"] is None else f"{r['patrol_coverage']:.0%}"
-        print(
-            f"{r['scope']:<8} {r['scope_id']:<12} found {r['hazards_found']:>3}  on time "
-            f"{r['rectified_on_time']:>3}  overdue {r['overdue']:>3}  patrols {coverage:>4}  "
-            f"incidents {r['incidents']:>3}  false {r['false_alarms']:>3}"
-        )
+    print_monthly(month, data)
     return 0

@@ -71,7 +71,8 @@ def run(
     url = database_url or settings.dispatch.database_url.get_secret_value()
 
     async def main() -> int:
-        service = FeedService(feeds, settings.kafka, url)
+        key_file = settings.dispatch.audit_key_file  # one chain, signed with one keyring
+        service = FeedService(feeds, settings.kafka, url, audit_key_file=key_file)
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)

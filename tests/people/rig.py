@@ -86,9 +86,15 @@ class FakeShelf:
         return photo_id in self.ids
 
 
-def desk(tmp_path: Path, clock: ManualClock, policy: HazardPolicy | None = None) -> HazardDesk:
+def desk(
+    tmp_path: Path,
+    clock: ManualClock,
+    policy: HazardPolicy | None = None,
+    db_url: str | None = None,
+) -> HazardDesk:
+    """A desk on the ledger at `db_url` (SQLite under tmp_path by default)."""
     registry = load_registry(EXAMPLE_DIR)
-    db = Database(f"sqlite:///{tmp_path}/ledger.db")
+    db = Database(db_url or f"sqlite:///{tmp_path}/ledger.db")
     return HazardDesk(
         registry,
         load_patrols(EXAMPLE_DIR, registry),

@@ -6,6 +6,7 @@ the operator (log, metric, maintenance item) until it delivers again."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -19,6 +20,8 @@ from alerts.feeds.schema import stale
 from alerts.feeds.signing import SignatureError, sign, verify
 from alerts.feeds.store import DeliveryLedger
 from alerts.hazards.maintenance import ItemKind, MaintenanceItems
+from alerts.ledger import build_report
+from alerts.ledger import verify as verify_audit
 from alerts.ledger.db import Database
 from events.alerts import AlertKind, AlertStatus, Severity
 from events.codec import encode_model
@@ -245,6 +248,11 @@ async def test_a_failing_feed_retries_alerts_the_operator_and_recovers(
         assert item.subject == "police"
         assert "2 deliveries in a row failed" in item.detail
         assert "FEED FAILING: police" in caplog.text
+        # A work order in the one maintenance queue, beside the devices' (migration 0008).
+        orders = build_report(db, START - timedelta(days=1), clock.now())["work_orders"]
+        assert [(o["order_id"], o["kind"]) for o in orders["open"]] == [
+            ("feed_failing:police", "feed_failing")
+        ]
         rec.fail_with = None
         await hub.retry_due()
         assert rec.items == []  # not due yet
@@ -256,6 +264,10 @@ async def test_a_failing_feed_retries_alerts_the_operator_and_recovers(
         assert items.open_items(ItemKind.FEED_FAILING) == []
         assert hub.metrics.failing.labels("police")._value.get() == 0
         assert ledger.next_retry_at() is None
+        (state,) = db.query("SELECT state FROM work_orders WHERE kind = 'feed_failing'")[0]
+        assert state == "done"
+        result = verify_audit(db)  # every delivery and the order's changes are in the chain
+        assert result.is_ok, result.problems
 
 
 def test_the_committed_feed_schemas_match_the_example_feeds() -> None:

@@ -77,7 +77,7 @@ def test_a_month_of_hazards_patrols_and_incidents(tmp_path: Path) -> None:
     street_of = {c.compound_id: c.street_id for c in d.registry.compounds}
     rows = {
         (r.scope, r.scope_id): r.as_dict()
-        for r in monthly_report(d.store, d.rounds, street_of, "2026-01", "Asia/Shanghai", now)
+        for r in monthly_report(d.store.db, d.rounds, street_of, "2026-01", "Asia/Shanghai", now)
     }
     c001 = rows[("compound", "c001")]
     assert (c001["hazards_found"], c001["rectified_on_time"], c001["rectified_late"]) == (2, 1, 1)

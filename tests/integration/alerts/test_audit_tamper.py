@@ -1,5 +1,7 @@
 """An insider with database access tries to rewrite the ledger; `audit verify` catches each try,
-on SQLite and on a real PostgreSQL (issue 12.5).
+on SQLite and on a real PostgreSQL (issue 12.5), in dispatch's tables and in the people side's
+(hazards, their changes and reports, patrol check-ins, feed deliveries, their work orders:
+issue 18 item 4), written from their own connection as the hazard desk and feeds do.
 
 The insider has the database, not the HMAC key (kept on the dispatch host) and not the
 checkpoint file or topic. Every test builds a real history through the dispatcher, checks it
@@ -16,15 +18,26 @@ from pathlib import Path
 
 import pytest
 
+from alerts.feeds.store import DeliveryLedger, Pending
+from alerts.hazards.desk import HazardDesk
+from alerts.hazards.ledger_audit import FEEDS, join_audit
+from alerts.hazards.lifecycle import Command
+from alerts.hazards.maintenance import ItemKind, MaintenanceItem, MaintenanceItems
+from alerts.hazards.patrols import load_patrols
+from alerts.hazards.policy import HazardPolicy
+from alerts.hazards.store import HazardStore
 from alerts.ledger import Database, Ledger, verify
 from alerts.ledger.audit_chain import Entry, entry_digest
 from alerts.ledger.audit_checkpoints import Checkpoint, read_checkpoint_file
 from alerts.ledger.audit_keys import Keyring, parse_keyring
 from alerts.ledger.audit_verify import VerifyResult
 from alerts.lifecycle import Action, Outcome
+from alerts.registry import EXAMPLE_DIR, load_registry
 from events.alerts import AlertKind, LinkageAction, LinkageRequest
+from events.hazards import HazardAction, HazardOwner, HazardSeverity, OwnerKind
 from runtime.clock import ManualClock
 from tests import postgres
+from tests.people.rig import FakeShelf, checkin, report
 from tests.unit.alerts.rig import DAY, Rig, build_rig, make_alert
 
 pytestmark = pytest.mark.integration
@@ -85,14 +98,14 @@ async def signed(db_url: str, tmp_path: Path) -> AsyncIterator[Signed]:
     ledger = Ledger(Database(db_url), KEY, checkpoints, now=lambda: clock.now().timestamp())
     rig = build_rig(db_url, clock, ledger=ledger)
     s = Signed(rig, checkpoints)
-    await _history(s)
+    await _history(s, db_url)
     yield s
     rig.ledger.db.close()
 
 
-async def _history(s: Signed) -> None:
-    """Pages, a linkage command and its task, a work order, transitions; checkpoints half way
-    and at the end."""
+async def _history(s: Signed, db_url: str) -> None:
+    """Pages, a linkage command and its task, a work order, transitions, the people side's
+    records; checkpoints half way and at the end."""
     rig = s.rig
     fire = await rig.alert(make_alert())
     assert fire is not None
@@ -107,7 +120,43 @@ async def _history(s: Signed) -> None:
     assert await rig.alert(make_alert(AlertKind.LOW_BATTERY, device="sd-3")) is None  # 维保
     rig.clock.advance(100)
     await rig.act(fire.incident_key, Action.ON_SCENE, "ste-m1", "terminal")
+    _people(rig, db_url)
     assert rig.ledger.audit.checkpoint() is not None
+
+
+def _people(rig: Rig, db_url: str) -> None:
+    """The hazard desk and the feeds on their own connection, signed with the same key: a
+    hazard triaged and assigned, a patrol check-in, a feed delivery waiting and its failing
+    feed's work order."""
+    db = Database(db_url)
+    audit = join_audit(db, KEY)
+    registry = load_registry(EXAMPLE_DIR)
+    desk = HazardDesk(
+        registry,
+        load_patrols(EXAMPLE_DIR, registry),
+        HazardStore(db, audit),
+        MaintenanceItems(db, audit),
+        HazardPolicy(),
+        rig.clock,
+        FakeShelf(),
+    )
+    (found,) = desk.take(report("r1", at=rig.clock.now()))
+    desk.published(found)
+    owner = HazardOwner(kind=OwnerKind.PROPERTY_COMPANY, name="property")
+    triage = Command(HazardAction.TRIAGE, severity=HazardSeverity.MAJOR, owner=owner)
+    desk.act(found.hazard_id, triage, "so-1", "hazard-api")
+    desk.act(found.hazard_id, Command(HazardAction.ASSIGN, assignee="property"), "so-1", "api")
+    desk.take(checkin("c001-exits-b1-exit", rig.clock.now()))
+    now = rig.clock.now()
+    pending = Pending("police", found.event_id, "hazard", "c001", 0, b"{}")
+    DeliveryLedger(db, audit).record(
+        pending, is_ok=False, attempts=4, at=now, next_at=now, detail="HTTP 503"
+    )
+    failing = MaintenanceItem(
+        "feed_failing:police", ItemKind.FEED_FAILING, "police", None, now, now, "3 failed"
+    )
+    assert MaintenanceItems(db, audit, actor=FEEDS).open(failing)
+    db.close()
 
 
 def _one(problems: list[str], fragment: str) -> None:
@@ -130,6 +179,11 @@ async def test_an_untouched_ledger_verifies_with_every_table_and_checkpoint(
             "notifications",
             "commands",
             "work_orders",
+            "hazards",
+            "hazard_transitions",
+            "hazard_reports",
+            "patrol_checkins",
+            "feed_deliveries",
         )
     }
     assert all(n > 0 for n in counts.values()), counts  # every table has rows to protect
@@ -151,6 +205,12 @@ async def test_an_edited_entry_is_caught(signed: Signed) -> None:
         ("incident_conditions", "UPDATE incident_conditions SET severity = 'P3'"),
         ("incident_tasks", "UPDATE incident_tasks SET state = 'confirmed'"),
         ("work_orders", "UPDATE work_orders SET state = 'done'"),
+        ("hazards", "UPDATE hazards SET deadline_at = deadline_at + 86400"),  # more time
+        ("hazard_transitions", "UPDATE hazard_transitions SET actor = 'so-9'"),
+        ("hazard_reports", "UPDATE hazard_reports SET compound_id = 'c-north'"),
+        ("patrol_checkins", "UPDATE patrol_checkins SET member_id = 'gw-9'"),
+        ("feed_deliveries", "UPDATE feed_deliveries SET state = 'delivered'"),
+        ("work_orders", "UPDATE work_orders SET state = 'done' WHERE kind = 'feed_failing'"),
     ],
 )
 async def test_an_edit_to_any_ledger_table_is_caught(signed: Signed, table: str, edit: str) -> None:
@@ -169,6 +229,14 @@ async def test_rows_deleted_or_added_outside_the_ledger_are_caught(signed: Signe
         " source, detail) VALUES (999, 'k', 'resolve', 'open', 'resolved', 'x', 0, 'sql', '')"
     )
     _one(signed.problems(), "transitions [999]: added outside the ledger")
+    signed.sql("DELETE FROM hazard_transitions WHERE action = 'assign'")  # never assigned
+    _one(signed.problems(), 'hazard_transitions ["')
+    signed.sql(
+        "INSERT INTO patrol_checkins (checkin_id, round_id, checkpoint_id, compound_id,"
+        " member_id, at, is_ok, note, received_via) VALUES ('ck-forged', 'c001-exits',"
+        " 'c001-exits-b2-exit', 'c001', 'gw-1', 0, 1, '', 'sql')"
+    )
+    _one(signed.problems(), 'patrol_checkins ["ck-forged"]: added outside the ledger')
 
 
 async def test_a_deleted_entry_in_the_middle_is_caught(signed: Signed) -> None:

@@ -1,0 +1,270 @@
+"""History rows for the 台账 export and the console's history (read-only SQL over the ledger):
+incidents, hazards and patrol check-ins, each with the columns a fire-safety inspection asks
+for (GB 50440 §6: alarm records with time, place, kind, who handled it and the outcome; 消防法
+§16 / 公安部令第61号 §21: hazard rectification records; patrol records with who and when).
+
+Rows carry registry ids (compound, building, device) and times in UTC: the caller renders the
+place in words and the local time from its registry, so this module stays one query per sheet
+and runs the same on SQLite and PostgreSQL. Filters are optional; each sheet is paged
+(`limit`, `offset`), newest first, scoped by `compound_ids` (the member's scope, never input
+that reaches SQL as text: only as bound parameters).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from alerts.ledger.db import Database
+from alerts.ledger.history_records import (
+    HAZARD_COLUMNS,
+    INCIDENT_COLUMNS,
+    PATROL_COLUMNS,
+    Column,
+    HazardRecord,
+    IncidentRecord,
+    PatrolRecord,
+)
+
+HANDLING_ACTIONS = ("acknowledge", "on_scene", "confirm", "deny", "resolve")
+# Who triaged, assigned, rectified, re-inspected, closed (not the reporter: data minimisation).
+HAZARD_ACTIONS = ("triage", "dismiss", "assign", "rectify", "reinspect", "reject", "close")
+MAX_PAGE = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryFilter:
+    start: datetime | None = None  # inclusive: incidents opened, hazards found, check-ins at
+    end: datetime | None = None  # exclusive
+    compound_ids: frozenset[str] | None = None  # None: every compound (command line only)
+    kinds: frozenset[str] | None = None  # incidents: condition kinds; hazards: categories
+    outcomes: frozenset[str] | None = None  # incidents: outcome; hazards: state
+    limit: int = 500
+    offset: int = 0
+
+
+_INCIDENT_SELECT = (
+    "SELECT incident_key, compound_id, building_id, place_scope, place_id, title, severity,"
+    " state, station_id, opened_at, acknowledged_at, on_scene_at, resolved_at, outcome,"
+    " false_alarm_cause FROM incidents"
+)
+_HAZARD_SELECT = (
+    "SELECT hazard_id, compound_id, street_id, building_id, floor, unit, category, severity,"
+    " state, title, owner_kind, owner_name, assignee, found_at, deadline_at, rectified_at,"
+    " rectified_by, closed_at, escalation, whistled_department, report_ids FROM hazards"
+)
+_PATROL_SELECT = (
+    "SELECT checkin_id, round_id, checkpoint_id, compound_id, member_id, at, is_ok,"
+    " finding_report_id, note FROM patrol_checkins"
+)
+
+
+def incident_history(db: Database, f: HistoryFilter) -> list[IncidentRecord]:
+    """Incidents opened in [start, end), newest first, with their kinds, devices and handlers."""
+    where, args = _where(f, "opened_at", "outcome")
+    if f.kinds is not None:
+        where.append(
+            "incident_key IN (SELECT incident_key FROM incident_conditions"  # noqa: S608 - marks only
+            f" WHERE kind IN ({_marks(f.kinds)}))"
+        )
+        args += sorted(f.kinds)
+    rows = db.query(_paged(_INCIDENT_SELECT, where, "opened_at"), [*args, *_page(f)])
+    keys = [r[0] for r in rows]
+    conditions = _conditions(db, keys)
+    handlers = _handlers(db, keys)
+    return [_incident(r, conditions.get(r[0], []), handlers.get(r[0], [])) for r in rows]
+
+
+def hazard_history(db: Database, f: HistoryFilter, now: datetime) -> list[HazardRecord]:
+    """Hazards found in [start, end), newest first; `kinds` are categories, `outcomes` states;
+    overdue as of `now` (the caller's clock)."""
+    where, args = _where(f, "found_at", "state")
+    if f.kinds is not None:
+        where.append(f"category IN ({_marks(f.kinds)})")
+        args += sorted(f.kinds)
+    rows = db.query(_paged(_HAZARD_SELECT, where, "found_at"), [*args, *_page(f)])
+    handlers = _hazard_handlers(db, [r[0] for r in rows])
+    return [_hazard(r, now, handlers.get(r[0], [])) for r in rows]
+
+
+def patrol_history(db: Database, f: HistoryFilter) -> list[PatrolRecord]:
+    """Check-ins in [start, end), newest first (`kinds`, `outcomes` do not apply)."""
+    where, args = _where(f, "at", None)
+    rows = db.query(_paged(_PATROL_SELECT, where, "at"), [*args, *_page(f)])
+    return [
+        PatrolRecord(r[0], r[1], r[2], r[3], r[4], _at(r[5]), bool(r[6]), r[7], r[8]) for r in rows
+    ]
+
+
+# -- SQL pieces (fixed text; every value is a bound parameter) ----------------------------------
+def _where(
+    f: HistoryFilter, time_column: str, outcome_column: str | None
+) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    args: list[Any] = []
+    if f.start is not None:
+        where.append(f"{time_column} >= ?")
+        args.append(f.start.timestamp())
+    if f.end is not None:
+        where.append(f"{time_column} < ?")
+        args.append(f.end.timestamp())
+    if f.compound_ids is not None:
+        # An empty scope sees nothing (IN () is not SQL): compare with an impossible id.
+        where.append(f"compound_id IN ({_marks(f.compound_ids) or '?'})")
+        args += sorted(f.compound_ids) or [""]
+    if f.outcomes is not None and outcome_column is not None:
+        where.append(f"{outcome_column} IN ({_marks(f.outcomes) or '?'})")
+        args += sorted(f.outcomes) or [""]
+    return where, args
+
+
+def _marks(values: frozenset[str]) -> str:
+    return ", ".join("?" * len(values))
+
+
+def _paged(select: str, where: list[str], time_column: str) -> str:
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    return f"{select}{clause} ORDER BY {time_column} DESC LIMIT ? OFFSET ?"
+
+
+def _page(f: HistoryFilter) -> list[int]:
+    return [max(0, min(f.limit, MAX_PAGE)), max(0, f.offset)]
+
+
+def _conditions(db: Database, keys: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    if not keys:
+        return out
+    rows = db.query(
+        "SELECT incident_key, kind, device_id, sources FROM incident_conditions"  # noqa: S608 - marks only
+        f" WHERE incident_key IN ({', '.join('?' * len(keys))}) ORDER BY raised_at",
+        list(keys),
+    )
+    for row in rows:
+        out.setdefault(row[0], []).append(row)
+    return out
+
+
+def _handlers(db: Database, keys: Sequence[str]) -> dict[str, list[str]]:
+    return _actors(db, "transitions", "incident_key", keys, HANDLING_ACTIONS, "id")
+
+
+def _hazard_handlers(db: Database, keys: Sequence[str]) -> dict[str, list[str]]:
+    return _actors(db, "hazard_transitions", "hazard_id", keys, HAZARD_ACTIONS, "seq")
+
+
+def _actors(  # noqa: PLR0917 - one query, its fixed names
+    db: Database,
+    table: str,
+    key_column: str,
+    keys: Sequence[str],
+    actions: Sequence[str],
+    order: str,
+) -> dict[str, list[str]]:
+    """Who took `actions` on each of `keys`, in order, each once (table and columns fixed)."""
+    out: dict[str, list[str]] = {}
+    if not keys:
+        return out
+    rows = db.query(
+        f"SELECT {key_column}, actor FROM {table}"  # noqa: S608 - fixed names, marks only
+        f" WHERE {key_column} IN ({', '.join('?' * len(keys))})"
+        f" AND action IN ({', '.join('?' * len(actions))}) ORDER BY {key_column}, {order}",
+        [*keys, *actions],
+    )
+    for key, actor in rows:
+        names = out.setdefault(key, [])
+        if actor not in names:
+            names.append(actor)
+    return out
+
+
+# -- rows -> records --------------------------------------------------------------------------
+def _incident(
+    r: tuple[Any, ...], conditions: list[tuple[Any, ...]], handlers: list[str]
+) -> IncidentRecord:
+    opened, acked, scene = _at(r[9]), _opt(r[10]), _opt(r[11])
+    kinds = _unique(c[1] for c in conditions)
+    devices = _unique(d for c in conditions for d in [c[2], *json.loads(c[3] or "[]")] if d)
+    return IncidentRecord(
+        incident_key=r[0],
+        compound_id=r[1],
+        building_id=r[2],
+        place_scope=r[3],
+        place_id=r[4],
+        title=r[5],
+        kinds=kinds,
+        devices=devices,
+        severity=r[6],
+        state=r[7],
+        station_id=r[8],
+        opened_at=opened,
+        acknowledged_at=acked,
+        on_scene_at=scene,
+        resolved_at=_opt(r[12]),
+        ack_s=(acked - opened).total_seconds() if acked else None,
+        scene_s=(scene - opened).total_seconds() if scene else None,
+        outcome=r[13],
+        false_alarm_cause=r[14],
+        handled_by=tuple(handlers),
+    )
+
+
+def _hazard(r: tuple[Any, ...], now: datetime, handlers: list[str]) -> HazardRecord:
+    deadline, rectified = _opt(r[14]), _opt(r[15])
+    # Rectified after its deadline, or not rectified and the deadline has passed.
+    late = deadline is not None and (rectified or now) > deadline
+    return HazardRecord(
+        hazard_id=r[0],
+        compound_id=r[1],
+        street_id=r[2],
+        building_id=r[3],
+        floor=int(r[4]) if r[4] is not None else None,
+        unit=r[5],
+        category=r[6],
+        severity=r[7],
+        state=r[8],
+        title=r[9],
+        owner_kind=r[10],
+        owner_name=r[11],
+        assignee=r[12],
+        found_at=_at(r[13]),
+        deadline_at=deadline,
+        rectified_at=rectified,
+        rectified_by=r[16],
+        closed_at=_opt(r[17]),
+        escalation=r[18],
+        whistled_department=r[19],
+        reports=len(json.loads(r[20] or "[]")),
+        is_overdue=late,
+        handled_by=tuple(handlers),
+    )
+
+
+def _unique(values: Any) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(str(v) for v in values))
+
+
+def _at(value: float) -> datetime:
+    return datetime.fromtimestamp(float(value), UTC)
+
+
+def _opt(value: float | None) -> datetime | None:
+    return _at(value) if value is not None else None
+
+
+__all__ = [
+    "HAZARD_COLUMNS",
+    "INCIDENT_COLUMNS",
+    "PATROL_COLUMNS",
+    "Column",
+    "HazardRecord",
+    "HistoryFilter",
+    "IncidentRecord",
+    "PatrolRecord",
+    "hazard_history",
+    "incident_history",
+    "patrol_history",
+]
