@@ -88,7 +88,7 @@ def test_the_view_carries_place_deadlines_and_the_new_models_fields() -> None:
     }
     assert view["ack_due_at"] == (DAY + timedelta(seconds=60)).isoformat()  # 1分钟响应
     assert view["scene_due_at"] == (DAY + timedelta(seconds=180)).isoformat()  # 3分钟到场
-    assert (view["assignee"], view["tasks"], view["timeline"]) == (None, [], [])
+    assert (view["assignee"], view["tasks"], view["hazards"]) == (None, [], [])
     with_task = _incident()
     cut = Task(TaskKind.CUT_POWER, "c001-cs1-p03", "gw-1", TaskState.FAILED, DAY, "relay on")
     with_task.tasks[cut.key] = cut

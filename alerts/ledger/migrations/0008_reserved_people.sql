@@ -1,0 +1,3 @@
+-- Placeholder on the console2 branch only: 0008 belongs to people phase 2 (the coordinator
+-- numbered it). Migrations must be numbered without gaps, so this branch's 0009 needs an
+-- 0008 to exist; at merge the people branch's 0008 replaces this file (drop this one).
