@@ -13,9 +13,12 @@ from alerts.console.throttle import SignInThrottle, ThrottleConfig
 from alerts.console.views import allowed_actions, confirm_calls_119, incident_view
 from alerts.escalation import EscalationPolicy
 from alerts.lifecycle import Action, Condition, Incident, Outcome, State, Task
+from alerts.maintenance import WorkOrderState
 from alerts.registry import EXAMPLE_DIR, load_registry
+from alerts.registry.models import ContactChannel
 from alerts.registry.places import PointKind, Room
 from events.alerts import AlertKind, AlertStatus, Severity, condition_key
+from events.hazards import HazardState
 from events.incidents import (
     DispatchNote,
     DispatchReason,
@@ -118,6 +121,10 @@ def test_catalogues_have_the_same_keys_and_words_for_every_enum() -> None:
             ("outcome", list(Outcome)),
             ("task", list(TaskKind)),
             ("task_state", list(TaskState)),
+            ("dispatch.reason", list(DispatchReason)),
+            ("work_order.state", list(WorkOrderState)),
+            ("hazard.state", list(HazardState)),
+            ("channel", list(ContactChannel)),
         ):
             missing = [v.value for v in values if f"{prefix}.{v.value}" not in words]
             assert not missing, (lang, prefix, missing)
