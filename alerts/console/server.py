@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from alerts.console.assign import may_assign
 from alerts.console.auth import Auth, Caller
 from alerts.console.config import ConsoleConfig
 from alerts.console.i18n import LANGS, catalogue
@@ -141,6 +142,8 @@ class Console:
                 "expires_at": caller.session.expires_at.isoformat(),
                 "undo_window_s": self.config.undo_window_s,
                 "settle_ms": self.config.settle_ms,
+                "may_assign": may_assign(self.backend.registry, caller.member_id),
+                "compounds": sorted(caller.scope.compound_ids),
             }
         )
 
