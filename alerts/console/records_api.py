@@ -207,7 +207,9 @@ class RecordsApi:
     async def _hazards(self, request: web.Request) -> web.Response:
         caller = self._caller(request)
         now = self.console.clock.now()
-        found = await asyncio.to_thread(hazard_rows, self.console.db, caller.scope, now)
+        found = await asyncio.to_thread(
+            hazard_rows, self.console.db, self._registry, caller.scope, now
+        )
         return web.json_response(found)
 
 

@@ -78,7 +78,7 @@ class Console:
         self.config = config
         self.db = db
         self.clock = clock
-        self._near = HazardCache(db, clock)
+        self._near = HazardCache(db, backend.registry, clock)
         self.auth = Auth(backend.registry, Sessions(db, clock, config.session_ttl_s), clock, config)
         self.app = web.Application(
             middlewares=[guard(config)], client_max_size=config.max_body_bytes

@@ -5,7 +5,6 @@ the export's dates. Read over the console's own connection from the one ledger."
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from alerts.console.export import Sheet, local
@@ -18,6 +17,7 @@ from alerts.console.records import (
     incident_row,
 )
 from alerts.console.scope import Scope
+from alerts.console.work import hazard_place
 from alerts.hazards.store import HazardStore
 from alerts.ledger import queries
 from alerts.ledger.db import Database
@@ -173,28 +173,6 @@ def patrols_sheet(
             ]
         )
     return Sheet("patrols", PATROL_HEADERS, rows)
-
-
-def hazard_place(  # noqa: PLR0917 - the hazard's place fields, as stored
-    registry: Registry,
-    compound_id: str,
-    building_id: str | None,
-    floor: int | None,
-    unit: str | None,
-    lang: str,
-) -> str:
-    compound = registry.compound(compound_id)
-    building = compound.building(building_id) if compound and building_id else None
-    out: list[Any] = []
-    if building is not None:
-        out.append(building.name_en if lang == "en" else building.name)
-    elif building_id:
-        out.append(building_id)
-    if floor is not None:
-        out.append(text(lang, "place.floor", n=floor))
-    if unit:
-        out.append(text(lang, "place.unit", n=unit))
-    return text(lang, "place.join").join(str(p) for p in out)
 
 
 def _compound(registry: Registry, compound_id: str, lang: str) -> str:

@@ -2,7 +2,7 @@
 as timeline entries the page words from its catalogue (zh-CN first), oldest first.
 
 Each entry carries codes, never English sentences: `type` (page, forward_119, action,
-task, escalation, unreached, joined), the action or task state, who, by which channel,
+task, planned, command, unreached, joined, note), the action or task state, who, by which channel,
 delivered or not. The dispatcher's own notes are English machine text (alerts.service.
 operations); the ones a person on duty needs are recognised here by their fixed shape, the
 rest is kept as `detail` (shown small, never dropped: nothing lost).
@@ -23,6 +23,8 @@ _TASK = re.compile(r"^task (?P<kind>\w+):(?P<device>\S+): (?P<state>\w+) \((?P<d
 _UNREACHED = re.compile(r"^escalation (?P<step>[\w-]+): (?P<n>\d+) recipients unreached$")
 _PAGED = re.compile(r"^escalation (?P<step>[\w-]+): paged ")
 _JOINED = re.compile(r"^(?P<kind>\w+) at (?P<where>\S+) joined")
+_PLANNED = re.compile(r"^linkage tasks: (?P<tasks>.+)$")
+_COMMAND = re.compile(r"^command (?P<action>\w+) -> (?P<device>\S+)$")
 FORWARD_119 = "119"
 
 
@@ -71,22 +73,36 @@ def _transition(row: tuple[Any, ...], name: Name) -> Entry | None:
     return _note(base, detail)
 
 
+def _task(m: re.Match[str]) -> Entry:
+    return {
+        "type": "task",
+        "task": m["kind"],
+        "device_id": m["device"],
+        "state": m["state"],
+        "detail": m["detail"],
+    }
+
+
+def _planned(m: re.Match[str]) -> Entry:
+    # "kind:device, kind:device" (alerts.service.operations.plan_tasks)
+    pairs = [t.split(":", 1) for t in m["tasks"].split(", ") if ":" in t]
+    return {"type": "planned", "tasks": [{"task": k, "device_id": d} for k, d in pairs]}
+
+
+_NOTES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Entry]], ...] = (
+    (_TASK, _task),
+    (_UNREACHED, lambda m: {"type": "unreached", "step_id": m["step"], "n": int(m["n"])}),
+    (_PLANNED, _planned),
+    (_COMMAND, lambda m: {"type": "command", "command": m["action"], "device_id": m["device"]}),
+    (_JOINED, lambda m: {"type": "joined", "kind": m["kind"], "device_id": m["where"]}),
+)
+
+
 def _note(base: Entry, detail: str) -> Entry | None:
     if _PAGED.match(detail):
         return None  # the pages themselves are entries, with their channel and outcome
-    task = _TASK.match(detail)
-    if task:
-        return base | {
-            "type": "task",
-            "task": task["kind"],
-            "device_id": task["device"],
-            "state": task["state"],
-            "detail": task["detail"],
-        }
-    unreached = _UNREACHED.match(detail)
-    if unreached:
-        return base | {"type": "unreached", "step_id": unreached["step"], "n": int(unreached["n"])}
-    joined = _JOINED.match(detail)
-    if joined:
-        return base | {"type": "joined", "kind": joined["kind"], "device_id": joined["where"]}
+    for pattern, build in _NOTES:
+        found = pattern.match(detail)
+        if found:
+            return base | build(found)
     return base | {"type": "note"}

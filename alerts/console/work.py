@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from alerts.console.i18n import text
 from alerts.console.places import locate
 from alerts.console.scope import Scope
 from alerts.hazards.model import OPEN_STATES, Hazard
@@ -50,26 +51,64 @@ def open_hazards(db: Database, scope: Scope) -> list[Hazard]:
     return HazardStore(db).hazards(OPEN_STATES, scope.compound_ids)
 
 
-def hazard_rows(db: Database, scope: Scope, now: datetime) -> list[dict[str, Any]]:
+def hazard_rows(
+    db: Database, registry: Registry, scope: Scope, now: datetime
+) -> list[dict[str, Any]]:
     """Open hazards in the member's compounds, overdue first, then oldest first."""
-    views = [hazard_view(h, now) for h in open_hazards(db, scope)]
+    views = [console_hazard(h, registry, now) for h in open_hazards(db, scope)]
     return sorted(views, key=lambda v: (not v["is_overdue"], v["found_at"]))
 
 
-def hazards_near(inc: Incident, hazards: list[Hazard], now: datetime) -> list[dict[str, Any]]:
+def console_hazard(h: Hazard, registry: Registry, now: datetime) -> dict[str, Any]:
+    """The desk's view plus what a person reads: the place and the assignee in words."""
+    view = hazard_view(h, now)
+    where = (h.compound_id, h.building_id, h.floor, h.unit)
+    view["place_zh"] = hazard_place(registry, *where, "zh-CN")
+    view["place_en"] = hazard_place(registry, *where, "en")
+    member = registry.member(h.assignee) if h.assignee else None
+    view["assignee_name"] = member.name if member else h.assignee
+    return view
+
+
+def hazards_near(
+    inc: Incident, hazards: list[Hazard], registry: Registry, now: datetime
+) -> list[dict[str, Any]]:
     """Open hazards in the incident's building (a building or area incident: the compound's
     hazards without a building are not "near" anything in particular)."""
     if inc.building_id is None:
         return []
     near = [h for h in hazards if h.compound_id == inc.compound_id]
-    return [hazard_view(h, now) for h in near if h.building_id == inc.building_id]
+    return [console_hazard(h, registry, now) for h in near if h.building_id == inc.building_id]
+
+
+def hazard_place(  # noqa: PLR0917 - the hazard's place fields, as stored
+    registry: Registry,
+    compound_id: str,
+    building_id: str | None,
+    floor: int | None,
+    unit: str | None,
+    lang: str,
+) -> str:
+    compound = registry.compound(compound_id)
+    building = compound.building(building_id) if compound and building_id else None
+    out: list[Any] = []
+    if building is not None:
+        out.append(building.name_en if lang == "en" else building.name)
+    elif building_id:
+        out.append(building_id)
+    if floor is not None:
+        out.append(text(lang, "place.floor", n=floor))
+    if unit:
+        out.append(text(lang, "place.unit", n=unit))
+    return text(lang, "place.join").join(str(p) for p in out)
 
 
 class HazardCache:
     """Open hazards for the incident cards, read at most every few seconds."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, registry: Registry, clock: Clock) -> None:
         self._store = HazardStore(db)
+        self._registry = registry
         self._clock = clock
         self._hazards: list[Hazard] = []
         self._read_at: datetime | None = None
@@ -78,4 +117,4 @@ class HazardCache:
         now = self._clock.now()
         if self._read_at is None or (now - self._read_at).total_seconds() >= _HAZARDS_TTL_S:
             self._hazards, self._read_at = self._store.hazards(OPEN_STATES), now
-        return hazards_near(inc, self._hazards, now)
+        return hazards_near(inc, self._hazards, self._registry, now)

@@ -150,7 +150,7 @@ function Hazards({ inc }) {
   if (!inc.hazards || inc.hazards.length === 0) return null;
   const zh = currentLang() !== "en";
   return html`<div class="near-hazards" data-hazards><h4>${t("detail.hazards")}</h4><ul>${inc.hazards.map((h) => html`<li key=${h.hazard_id}>
-    <b>${zh ? h.category_zh : h.category_en}</b> ${h.title}${h.floor ? ` · ${t("place.floor", { n: h.floor })}` : ""}
+    <b>${zh ? h.category_zh : h.category_en}</b> ${h.title} · ${zh ? h.place_zh : h.place_en}
   </li>`)}</ul></div>`;
 }
 

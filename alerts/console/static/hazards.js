@@ -4,11 +4,6 @@ import { html, useEffect, useState } from "./lib.js";
 import { api } from "./api.js";
 import { clock, currentLang, t } from "./i18n.js";
 
-function place(h) {
-  const parts = [h.building_id, h.floor ? t("place.floor", { n: h.floor }) : "", h.unit ? t("place.unit", { n: h.unit }) : ""];
-  return parts.filter(Boolean).join(t("place.join"));
-}
-
 export function Hazards({ now, timezone }) {
   const [items, setItems] = useState(null);
   useEffect(() => {
@@ -29,9 +24,9 @@ export function Hazards({ now, timezone }) {
         ${h.is_overdue && html`<span class="overdue-mark">${t("hazard.overdue")}</span>`}
       </div>
       <p class="place hazard-title">${h.title}</p>
-      <p class="where">${place(h)}</p>
+      <p class="where">${zh ? h.place_zh : h.place_en}</p>
       ${h.description && html`<p class="where">${h.description}</p>`}
-      <p class="where">${h.assignee ? `${t("hazard.assignee")}：${h.assignee}` : ""}${h.deadline_at ? ` · ${t("hazard.deadline")} ${clock(h.deadline_at, timezone, now)}` : ""}${h.photo_ids.length ? ` · ${t("hazard.photos", { n: h.photo_ids.length })}` : ""}</p>
+      <p class="where">${h.assignee ? `${t("hazard.assignee")}：${h.assignee_name}` : ""}${h.deadline_at ? ` · ${t("hazard.deadline")} ${clock(h.deadline_at, timezone, now)}` : ""}${h.photo_ids.length ? ` · ${t("hazard.photos", { n: h.photo_ids.length })}` : ""}</p>
     </li>`)}</ol>
   </section>`;
 }

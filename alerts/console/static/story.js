@@ -27,6 +27,8 @@ function line(e) {
     case "action": return [`${who(e)} ${actionWords(e)}`, false];
     case "task": return [`${t(`task.${e.task}`)} ${e.device_id}：${t(`task_state.${e.state}`)}`, e.state === "failed"];
     case "unreached": return [`${step(e.step_id)}：${t("story.unreached", { n: e.n })}`, true];
+    case "planned": return [`${t("story.planned")}：${e.tasks.map((x) => `${t(`task.${x.task}`)} ${x.device_id}`).join("、")}`, false];
+    case "command": return [`${t("story.command")}：${t(`command.${e.command}`)} → ${e.device_id}`, false];
     case "joined": return [`${t("story.joined")}：${t(`kind.${e.kind}`)} ${e.device_id}`, false];
     default: return [`${t("story.note")}：${e.detail}`, false];
   }
