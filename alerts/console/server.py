@@ -19,6 +19,7 @@ from aiohttp import web
 from alerts.console.assign import may_assign
 from alerts.console.auth import Auth, Caller
 from alerts.console.config import ConsoleConfig
+from alerts.console.hazard_desk import HazardDeskApi
 from alerts.console.i18n import LANGS, catalogue
 from alerts.console.plans import building_plan, shed_plan, site_plan
 from alerts.console.records_api import RecordsApi
@@ -104,6 +105,7 @@ class Console:
             ]
         )
         RecordsApi(self)
+        HazardDeskApi(self)
 
     async def _close(self, _app: web.Application) -> None:
         self.db.close()

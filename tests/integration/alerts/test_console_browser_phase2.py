@@ -98,7 +98,8 @@ async def test_one_fire_one_card_with_its_tasks_sources_and_story(
         await card.locator("details summary").click()
         await page.wait_for_selector("[data-story] li[data-type=page]")
         story = await card.locator("[data-story]").inner_text()
-        assert "短信" in story and "值守台" in story and "已送达" in story
+        for words in ("短信", "值守台", "已送达", "转报 119"):  # channels, outcome, the forward
+            assert words in story
         assert "派往负责本小区的最近站点" in await card.locator(".reason").inner_text()
         assert await no_sideways_scroll(page), name
         await page.screenshot(path=str(shots / f"{name}-card-story.png"), full_page=True)
