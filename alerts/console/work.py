@@ -18,6 +18,7 @@ from alerts.ledger.db import Database
 from alerts.lifecycle import Incident
 from alerts.maintenance import WorkOrder
 from alerts.registry.registry import Registry
+from events.hazards import HazardState
 from runtime.clock import Clock
 
 # Hazards change by the hour, incidents by the second: a stream of card updates reads the
@@ -47,8 +48,12 @@ def work_order_view(w: WorkOrder, registry: Registry, now: datetime) -> dict[str
     }
 
 
+# The console's list: open hazards, and re-inspected ones until someone closes them (销号).
+_LISTED = OPEN_STATES | {HazardState.REINSPECTED}
+
+
 def open_hazards(db: Database, scope: Scope) -> list[Hazard]:
-    return HazardStore(db).hazards(OPEN_STATES, scope.compound_ids)
+    return HazardStore(db).hazards(_LISTED, scope.compound_ids)
 
 
 def hazard_rows(

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from alerts.console.config import ConsoleConfig
+from alerts.hazards.lifecycle import Command
 from alerts.hazards.model import Hazard, HazardChange
 from alerts.hazards.store import HazardStore
 from alerts.ledger import Database
@@ -23,8 +25,11 @@ from alerts.lifecycle import Action, Outcome
 from events.alerts import AlertKind
 from events.hazards import HazardAction, HazardState
 from events.reports import HazardCategory
+from runtime.clock import SystemClock
+from tests.people.rig import report
 from tests.polling import wait_for
-from tests.unit.alerts.console_rig import ConsoleRig
+from tests.unit.alerts.console_rig import ConsoleRig, serve_console
+from tests.unit.alerts.test_console_hazards import serve_desk
 
 from .test_console_browser import (
     DESKTOP,
@@ -196,3 +201,54 @@ async def test_markup_in_hazard_and_work_order_fields_stays_text(
     [order] = rig.backend.core.work_orders()
     assert order.acknowledged_by == "ste-m1"
     await assert_clean(page)
+
+
+async def test_a_hazard_is_triaged_assigned_and_reinspected_from_the_console(
+    tmp_path: Path, browser: Any, shots: Path
+) -> None:
+    clock = SystemClock()
+    async with serve_desk(tmp_path, clock) as desk:
+        config = ConsoleConfig(hazard_desk_url=desk.url, settle_ms=0)
+        async with serve_console(f"sqlite:///{tmp_path}/ledger.db", clock, config=config) as rig:
+            [opened] = desk.desk.take(report(at=datetime.now(UTC)))
+            hid = opened.hazard_id
+            page = await sign_in(browser, rig.url, "so-1", PHONE)
+            await page.click("button[data-tab=hazards]")
+            item = page.locator(f"li[data-hazard='{hid}']")
+            await item.click()
+            await item.locator("button[data-step=triage]").click()
+            await item.locator("select[name=severity]").select_option("major")
+            await item.locator("select[name=owner_kind]").select_option("property_company")
+            await item.locator("input[name=owner_name]").fill("示例物业")
+            await item.locator("button[data-confirm=triage]").click()
+            await page.wait_for_selector(f"li[data-hazard='{hid}'] >> text=已研判")
+            await item.locator("button[data-step=assign]").click()
+            await item.locator("input[name=assignee]").fill("物业值班")
+            await item.locator("input[name=deadline]").fill("2099-01-31")
+            await item.locator("button[data-confirm=assign]").click()
+            await page.wait_for_selector(f"li[data-hazard='{hid}'] >> text=整改中")
+            rectify = Command(HazardAction.RECTIFY, None, None, None, None, None, (desk.photo_id,))
+            desk.desk.act(hid, rectify, "gw-1", "community 127.0.0.1")  # from the field page
+            await page.reload()
+            await page.click("button[data-tab=hazards]")
+            await item.click()
+            photo = item.locator(f"img[src='/api/hazard-photo/{desk.photo_id}']")
+            await photo.wait_for()
+            assert await photo.evaluate("img => img.complete && img.naturalWidth") == 32
+            await page.screenshot(path=str(shots / "phone-hazard-rectified.png"), full_page=True)
+            await item.locator("button[data-step=reinspect]").click()
+            await item.locator("button[data-confirm=reinspect]").click()
+            await page.wait_for_selector(f"li[data-hazard='{hid}'] >> text=已复查")
+            await item.locator("button[data-step=close]").click()
+            await item.locator("button[data-confirm=close]").click()
+            await item.wait_for(state="detached")  # closed (销号): off the list
+            assert await no_sideways_scroll(page)
+            await assert_clean(page)
+            changes = [(c.action.value, c.actor) for c in desk.desk.store.changes(hid)]
+            assert changes[1:] == [
+                ("triage", "so-1"),
+                ("assign", "so-1"),
+                ("rectify", "gw-1"),
+                ("reinspect", "so-1"),
+                ("close", "so-1"),
+            ]

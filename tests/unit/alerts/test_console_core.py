@@ -18,7 +18,7 @@ from alerts.registry import EXAMPLE_DIR, load_registry
 from alerts.registry.models import ContactChannel
 from alerts.registry.places import PointKind, Room
 from events.alerts import AlertKind, AlertStatus, Severity, condition_key
-from events.hazards import HazardState
+from events.hazards import HazardAction, HazardState
 from events.incidents import (
     DispatchNote,
     DispatchReason,
@@ -124,6 +124,7 @@ def test_catalogues_have_the_same_keys_and_words_for_every_enum() -> None:
             ("dispatch.reason", list(DispatchReason)),
             ("work_order.state", list(WorkOrderState)),
             ("hazard.state", list(HazardState)),
+            ("hazard.action", list(HazardAction)),
             ("channel", list(ContactChannel)),
         ):
             missing = [v.value for v in values if f"{prefix}.{v.value}" not in words]

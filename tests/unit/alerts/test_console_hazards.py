@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -33,7 +34,7 @@ from alerts.ledger import Database
 from alerts.registry import EXAMPLE_DIR, load_registry
 from events.hazards import HazardAction, HazardUpdate
 from events.reports import photo_relpath
-from runtime.clock import ManualClock
+from runtime.clock import Clock, ManualClock
 from tests.people.rig import START, report
 
 from .console_rig import ConsoleRig, serve_console
@@ -63,8 +64,10 @@ def clock() -> ManualClock:
     return ManualClock(START)
 
 
-@pytest.fixture
-async def desk(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Desk]:
+@asynccontextmanager
+async def serve_desk(tmp_path: Path, clock: Clock) -> AsyncIterator[Desk]:
+    """The hazard desk's API on a loopback port over tmp_path/ledger.db, one photo on its
+    shelf."""
     registry = load_registry(EXAMPLE_DIR)
     db = Database(f"sqlite:///{tmp_path}/ledger.db")
     shelf = PhotoShelf(tmp_path / "photos")
@@ -97,6 +100,12 @@ async def desk(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Desk]:
     finally:
         await runner.cleanup()
         db.close()
+
+
+@pytest.fixture
+async def desk(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Desk]:
+    async with serve_desk(tmp_path, clock) as d:
+        yield d
 
 
 @pytest.fixture
