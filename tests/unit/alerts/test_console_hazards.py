@@ -128,7 +128,7 @@ async def test_a_hazard_travels_to_closure_from_the_console(
     hid = opened.hazard_id
     owner = {"kind": "property_company", "name": "示例物业"}
     deadline = (clock.now() + timedelta(days=3)).isoformat()
-    steps = [
+    steps: list[tuple[str, dict[str, Any]]] = [
         ("so-1", {"action": "triage", "severity": "major", "owner": owner}),
         ("cr-1", {"action": "assign", "assignee": "物业值班", "deadline_at": deadline}),
         ("gw-1", {"action": "rectify", "photo_ids": [desk.photo_id], "note": "车已移走"}),
