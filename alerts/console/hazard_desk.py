@@ -12,8 +12,10 @@ are; its refusals keep their status (403 role, 409 state, 400 form).
 from __future__ import annotations
 
 import json
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
@@ -21,6 +23,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from alerts.console.i18n import negotiate, text
 from alerts.console.security import refuse
+from alerts.hazards.store import HazardStore
 from events.hazards import HazardAction, HazardOwner, HazardSeverity
 from events.reports import HazardCategory
 
@@ -47,6 +50,8 @@ class HazardStepBody(BaseModel):
     owner: HazardOwner | None = None
     assignee: str | None = Field(default=None, max_length=100)
     deadline_at: AwareDatetime | None = None
+    # The page's date picker: the end of that day in the hazard's compound's time zone.
+    deadline_day: date | None = None
     note: str = Field(default="", max_length=500)
 
 
@@ -116,10 +121,22 @@ class HazardDeskApi:
             raise refuse(request, web.HTTPBadRequest, "bad_request") from None
         if body.action not in _STEPS:
             raise refuse(request, web.HTTPBadRequest, "bad_request")
-        step = body.model_dump(mode="json", exclude={"hazard_id"}, exclude_none=True)
+        if body.deadline_day is not None and body.deadline_at is None:
+            body = body.model_copy(update={"deadline_at": self._end_of(body)})
+        step = body.model_dump(
+            mode="json", exclude={"hazard_id", "deadline_day"}, exclude_none=True
+        )
         path = f"/api/hazards/{quote(body.hazard_id)}/actions"
         status, data, _ = await self._desk(request, "POST", path, step)
         return self._answer(request, status, data)
+
+    def _end_of(self, body: HazardStepBody) -> datetime | None:
+        """23:59 of the chosen day where the hazard is (a deadline people read locally)."""
+        assert body.deadline_day is not None
+        hazard = HazardStore(self.console.db).hazard(body.hazard_id)
+        compound = self.console.backend.registry.compound(hazard.compound_id) if hazard else None
+        zone = ZoneInfo(compound.timezone if compound else "Asia/Shanghai")
+        return datetime.combine(body.deadline_day, time(23, 59), zone)
 
     async def _photo(self, request: web.Request) -> web.Response:
         """A rectification or report photo of a hazard in the member's area (the desk checks

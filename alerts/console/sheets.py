@@ -49,7 +49,7 @@ HAZARD_HEADERS = (
     "export.col.closed",
 )
 PATROL_HEADERS = (
-    "export.col.time",
+    "export.col.checked_at",
     "export.col.compound",
     "export.col.round",
     "export.col.checkpoint",

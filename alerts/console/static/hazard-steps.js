@@ -39,8 +39,8 @@ function body(hazard, action, form) {
   }
   if (action === "assign" || action === "reject") {
     if (form.assignee) out.assignee = form.assignee;
-    // The end of the chosen day in the compound (Asia/Shanghai by default: UTC+8).
-    if (form.deadline) out.deadline_at = `${form.deadline}T23:59:00+08:00`;
+    // The console turns the day into 23:59 there, in the hazard's compound's time zone.
+    if (form.deadline) out.deadline_day = form.deadline;
   }
   return out;
 }

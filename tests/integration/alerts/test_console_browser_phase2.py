@@ -116,12 +116,13 @@ async def test_assign_then_on_scene_from_a_phone(
     rig: ConsoleRig, browser: Any, shots: Path
 ) -> None:
     key = await _confirmed_fire(rig)
-    chief = await sign_in(browser, rig.url, "ste-chief", DESKTOP)
+    chief = await sign_in(browser, rig.url, "ste-chief", PHONE)
     card = chief.locator("li.card").first
     await card.locator("button[data-action=assign]").click()
     await chief.wait_for_selector("select[data-assignee] option[value='ste-m2']", state="attached")
     await chief.select_option("select[data-assignee]", "ste-m2")
-    await chief.screenshot(path=str(shots / "desktop-assign.png"))
+    assert await no_sideways_scroll(chief)
+    await chief.screenshot(path=str(shots / "phone-assign.png"), full_page=True)
     await chief.click("button[data-confirm=assign]")
     await chief.wait_for_selector("li.card [data-assignee='ste-m2']")
     await assert_clean(chief)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
@@ -127,10 +128,10 @@ async def test_a_hazard_travels_to_closure_from_the_console(
     [opened] = desk.desk.take(report())
     hid = opened.hazard_id
     owner = {"kind": "property_company", "name": "示例物业"}
-    deadline = (clock.now() + timedelta(days=3)).isoformat()
+    day = (clock.now() + timedelta(days=3)).date().isoformat()
     steps: list[tuple[str, dict[str, Any]]] = [
         ("so-1", {"action": "triage", "severity": "major", "owner": owner}),
-        ("cr-1", {"action": "assign", "assignee": "物业值班", "deadline_at": deadline}),
+        ("cr-1", {"action": "assign", "assignee": "物业值班", "deadline_day": day}),
         ("gw-1", {"action": "rectify", "photo_ids": [desk.photo_id], "note": "车已移走"}),
         ("ste-m1", {"action": "reinspect", "note": "楼梯畅通"}),
         ("so-1", {"action": "close"}),
@@ -147,6 +148,12 @@ async def test_a_hazard_travels_to_closure_from_the_console(
         assert status == 200, answer
         states.append(answer["state"])
     assert states == ["triaged", "assigned", "rectified", "reinspected", "closed"]
+    stored = desk.desk.store.hazard(hid)
+    assert stored is not None
+    assert stored.deadline_at is not None
+    deadline = stored.deadline_at
+    shanghai = deadline.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert (shanghai.date().isoformat(), shanghai.strftime("%H:%M")) == (day, "23:59")
     changes = desk.desk.store.changes(hid)
     people = [(c.actor, c.source.split(" ")[0]) for c in changes if c.source != "community"]
     assert people[1:] == [

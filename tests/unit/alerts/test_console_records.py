@@ -24,6 +24,8 @@ from events.reports import HazardCategory
 from runtime.clock import ManualClock
 
 from .console_rig import ConsoleRig, serve_console
+from tests.people.rig import checkin
+
 from .rig import DAY, make_alert
 
 SMOKE = "c001-b1-f3-u2-smk"
@@ -183,6 +185,9 @@ async def test_history_filters_and_pages_closed_incidents_in_scope(
 
 async def test_the_xlsx_export_holds_the_ledger_rows(rig: ConsoleRig, clock: ManualClock) -> None:
     fire, door = await _resolved(rig, clock)
+    store = HazardStore(Database(rig.db_url))
+    store.record_checkin(checkin("c001-b1-exit", DAY + timedelta(minutes=5)))
+    store.record_checkin(checkin("n1-exit", DAY, compound_id="c-north", round_id="n-exits"))
     async with rig.signed_in("ste-m1") as (client, _csrf):
         res = await client.get("/api/export.xlsx")
         english = await client.get("/api/export.xlsx", params={"lang": "en"})
@@ -201,6 +206,11 @@ async def test_the_xlsx_export_holds_the_ledger_rows(rig: ConsoleRig, clock: Man
     assert line["处置人"] == "张伟 (ste-m1)"
     door_line = dict(zip(header, lines[door], strict=True))
     assert door_line["误报原因"] == '\'=HYPERLINK("http://evil.example")'  # text, not a formula
+    patrols = list(book["巡查"].iter_rows(values_only=True))
+    assert patrols[0] == ("巡查时间", "小区", "巡查路线", "巡查点", "巡查人", "结果", "备注")
+    assert patrols[1:] == [  # c-north's round is not this station's business
+        ("2026-01-05 10:05:00", "和平里小区", "c001-exits", "c001-b1-exit", "gw-1", "正常", None)
+    ]
     en = load_workbook(io.BytesIO(english.content))
     assert en.sheetnames == ["Incidents", "Work orders", "Hazards", "Patrols"]
     assert next(en["Incidents"].iter_rows(values_only=True))[:3] == ("Time", "Compound", "Place")
