@@ -22,10 +22,9 @@ from events.alerts import AlertKind, AlertStatus
 from events.hazards import HazardAction, HazardState
 from events.reports import HazardCategory
 from runtime.clock import ManualClock
-
-from .console_rig import ConsoleRig, serve_console
 from tests.people.rig import checkin
 
+from .console_rig import ConsoleRig, serve_console
 from .rig import DAY, make_alert
 
 SMOKE = "c001-b1-f3-u2-smk"
