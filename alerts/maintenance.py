@@ -91,6 +91,8 @@ def fold(
     if current is not None and current.done_at and now - current.done_at <= _s(holdoff_s):
         current.revision, current.state, current.done_at = alert.revision, WorkOrderState.OPEN, None
         current.occurrences += 1
+        # Back again: nobody has taken this occurrence yet (the ledger keeps who closed it).
+        current.acknowledged_at = current.acknowledged_by = current.done_by = None
         return current
     return WorkOrder(
         order_id=order_id(alert),
