@@ -171,7 +171,7 @@ function Who({ inc, me }) {
   const sources = html`<span class=${`sources${inc.is_confirmed ? " confirmed" : ""}`} data-sources=${inc.confirmations}>${t("detail.confirmations", { n: inc.confirmations })} · ${inc.is_confirmed ? t("detail.confirmed") : t("detail.unconfirmed")}</span>`;
   return html`<p class="who">
     ${inc.is_fire && sources}
-    <span class=${`assignee${mine ? " mine" : ""}`} data-assignee=${inc.assignee ? inc.assignee.member_id : ""}>${t("detail.assignee")}：${inc.assignee ? `${inc.assignee.name}${mine ? ` · ${t("assign.mine")}` : ""}` : t("detail.unassigned")}</span>
+    <span class=${`assignee${mine ? " mine" : ""}`} data-assignee=${inc.assignee ? inc.assignee.member_id : ""}>${t("detail.assignee")}${t("story.sep")}${inc.assignee ? `${inc.assignee.name}${mine ? ` · ${t("assign.mine")}` : ""}` : t("detail.unassigned")}</span>
   </p>`;
 }
 

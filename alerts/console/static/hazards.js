@@ -28,7 +28,7 @@ export function Hazards({ now, timezone }) {
       <p class="place hazard-title">${h.title}</p>
       <p class="where">${zh ? h.place_zh : h.place_en}</p>
       ${h.description && html`<p class="where">${h.description}</p>`}
-      <p class="where">${h.assignee ? `${t("hazard.assignee")}：${h.assignee_name}` : ""}${h.deadline_at ? ` · ${t("hazard.deadline")} ${clock(h.deadline_at, timezone, now)}` : ""}${h.photo_ids.length ? ` · ${t("hazard.photos", { n: h.photo_ids.length })}` : ""}</p>
+      <p class="where">${h.assignee ? `${t("hazard.assignee")}${t("story.sep")}${h.assignee_name}` : ""}${h.deadline_at ? ` · ${t("hazard.deadline")} ${clock(h.deadline_at, timezone, now)}` : ""}${h.photo_ids.length ? ` · ${t("hazard.photos", { n: h.photo_ids.length })}` : ""}</p>
       ${open === h.hazard_id && html`<${HazardSteps} hazard=${h} timezone=${timezone} onChanged=${load} />`}
     </li>`)}</ol>
   </section>`;

@@ -4,6 +4,7 @@
 import { html, useEffect, useState } from "./lib.js";
 import { api } from "./api.js";
 import { clock, currentLang, mmss, placeWords, t } from "./i18n.js";
+import { Story } from "./story.js";
 
 const KINDS = ["fire", "fire_pre_alarm", "thermal_runaway", "smoke_near_charging", "charging_overcurrent",
   "socket_over_temperature", "door_held_open", "door_forced", "fire_door_open_in_fire", "ebike_in_lift"];
@@ -20,6 +21,7 @@ function seconds(from, to) {
 
 function Row({ inc }) {
   const tz = inc.place.compound.timezone;
+  const [open, setOpen] = useState(false);
   return html`<li class="order history-row" data-key=${inc.incident_key}>
     <div class="card-head">
       <span class=${`badge ${inc.severity}`}>${t(`kind.${inc.kind}`)}</span>
@@ -28,6 +30,10 @@ function Row({ inc }) {
     </div>
     <p class="place">${placeWords(inc.place.parts)}</p>
     <p class="where">${t("sla.ack")} ${seconds(inc.opened_at, inc.acknowledged_at)} · ${t("sla.scene")} ${seconds(inc.opened_at, inc.on_scene_at)}${inc.assignee ? ` · ${t("detail.assignee")} ${inc.assignee.name}` : ""}</p>
+    <details class="details" onToggle=${(ev) => setOpen(ev.currentTarget.open)}>
+      <summary>${t("story.title")}</summary>
+      ${open && html`<${Story} inc=${inc} />`}
+    </details>
   </li>`;
 }
 

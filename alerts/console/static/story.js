@@ -25,12 +25,12 @@ function line(e) {
     case "page": return [`${t("story.page")} ${who(e)} · ${t(`channel.${e.channel}`)} · ${e.is_ok ? t("story.delivered") : t("story.failed")} · ${step(e.step_id)}`, !e.is_ok];
     case "forward_119": return [`${t("story.forward_119")} · ${e.is_ok ? t("story.delivered") : t("story.failed")}`, !e.is_ok];
     case "action": return [`${who(e)} ${actionWords(e)}`, false];
-    case "task": return [`${t(`task.${e.task}`)} ${e.device_id}：${t(`task_state.${e.state}`)}`, e.state === "failed"];
-    case "unreached": return [`${step(e.step_id)}：${t("story.unreached", { n: e.n })}`, true];
-    case "planned": return [`${t("story.planned")}：${e.tasks.map((x) => `${t(`task.${x.task}`)} ${x.device_id}`).join("、")}`, false];
-    case "command": return [`${t("story.command")}：${t(`command.${e.command}`)} → ${e.device_id}`, false];
-    case "joined": return [`${t("story.joined")}：${t(`kind.${e.kind}`)} ${e.device_id}`, false];
-    default: return [`${t("story.note")}：${e.detail}`, false];
+    case "task": return [`${t(`task.${e.task}`)} ${e.device_id}${t("story.sep")}${t(`task_state.${e.state}`)}`, e.state === "failed"];
+    case "unreached": return [`${step(e.step_id)}${t("story.sep")}${t("story.unreached", { n: e.n })}`, true];
+    case "planned": return [`${t("story.planned")}${t("story.sep")}${e.tasks.map((x) => `${t(`task.${x.task}`)} ${x.device_id}`).join(t("story.list_sep"))}`, false];
+    case "command": return [`${t("story.command")}${t("story.sep")}${t(`command.${e.command}`)} → ${e.device_id}`, false];
+    case "joined": return [`${t("story.joined")}${t("story.sep")}${t(`kind.${e.kind}`)} ${e.device_id}`, false];
+    default: return [`${t("story.note")}${t("story.sep")}${e.detail}`, false];
   }
 }
 

@@ -157,6 +157,10 @@ async def test_history_export_downloads_the_ledger_as_xlsx(
     await page.click("button[data-tab=history]")
     await page.wait_for_selector(f"#history li[data-key='{key}']")
     assert "1号楼" in await page.inner_text("#history")
+    row = page.locator(f"#history li[data-key='{key}']")
+    await row.locator("details summary").click()  # the closed incident's story, for inspection
+    await row.locator("[data-story] li[data-type=action]").first.wait_for()
+    assert "结案" in await row.locator("[data-story]").inner_text()
     assert await no_sideways_scroll(page)
     await page.screenshot(path=str(shots / "phone-history.png"), full_page=True)
     async with page.expect_download() as waiting:
@@ -175,6 +179,10 @@ async def test_history_export_downloads_the_ledger_as_xlsx(
         "真实火警",
         "张伟 (ste-m1)",
     )
+    await page.click("#lang")  # English: the same view, every word from the catalogue
+    await page.wait_for_selector("#history-pane h2 >> text=History")
+    assert await no_sideways_scroll(page)
+    await page.screenshot(path=str(shots / "phone-history-en.png"), full_page=True)
     await assert_clean(page)
 
 
