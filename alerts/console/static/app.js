@@ -77,6 +77,7 @@ function Console({ me, alarm, onLive, onSignedOut }) {
   const [errors, setErrors] = useState(new Map());
   const [tab, setTab] = useState("incidents");
   const moved = useRef(new Map());
+  const seenUrgent = useRef(new Set());
   const now = useTicker(500);
 
   const put = (inc) => setIncidents((old) => {
@@ -105,6 +106,10 @@ function Console({ me, alarm, onLive, onSignedOut }) {
       body: placeWords(inc.place.parts),
       heading: t("notify.title", { severity: t(`severity.${inc.severity}`), kind: t(`kind.${inc.kind}`) }),
     }));
+    // A new unanswered P1 brings the alarm list back, whatever view was open (issue 11.3).
+    const fresh = urgent.some((inc) => !seenUrgent.current.has(inc.incident_key));
+    seenUrgent.current = new Set(urgent.map((inc) => inc.incident_key));
+    if (fresh) setTab("incidents");
   }, [incidents]);
 
   // A card that moved (a new one pushed it) ignores taps on its buttons for settle_ms.

@@ -209,6 +209,10 @@ async def test_markup_in_hazard_and_work_order_fields_stays_text(
     await page.wait_for_selector("#work-orders li .where >> text=ste-m1")
     [order] = rig.backend.core.work_orders()
     assert order.acknowledged_by == "ste-m1"
+    # A new fire while the member looks at maintenance: the alarm list comes back.
+    await rig.raise_alert(alert(AlertKind.FIRE, "c001-b2-f3-u1-smk", "b2"))
+    await page.wait_for_selector("button[data-tab=incidents][aria-current=page]")
+    assert await page.locator("li.card").count() == 2
     await assert_clean(page)
 
 
