@@ -96,6 +96,26 @@ def story_rows(db: Database, key: str) -> tuple[list[tuple[Any, ...]], list[tupl
     return transitions, pages
 
 
+_TRANSITIONS = (
+    "SELECT incident_key, action, from_state, to_state, actor, at, source, detail FROM transitions"
+)
+
+
+def transitions_of(db: Database, keys: list[str]) -> dict[str, list[tuple[Any, ...]]]:
+    """The transitions of many incidents in few queries (the export's "who handled it"),
+    each incident's in ledger order."""
+    out: dict[str, list[tuple[Any, ...]]] = {key: [] for key in keys}
+    for start in range(0, len(keys), 500):  # SQLite's default limit is 999 parameters
+        chunk = keys[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        # Only "?" placeholders are formatted in; the keys travel as parameters.
+        sql = f"{_TRANSITIONS} WHERE incident_key IN ({marks}) ORDER BY id"
+        rows = db.query(sql, chunk)
+        for row in rows:
+            out[row[0]].append(tuple(row[1:]))
+    return out
+
+
 def handlers(transitions: list[tuple[Any, ...]]) -> list[str]:
     """Who handled it: the assignee(s), then whoever acknowledged, went on scene, assessed or
     resolved it (people, never dispatch itself), in order, each once."""

@@ -15,6 +15,7 @@ from alerts.console.records import (
     Filters,
     closed_incidents,
     incident_row,
+    transitions_of,
 )
 from alerts.console.scope import Scope
 from alerts.console.work import hazard_place
@@ -92,7 +93,8 @@ def incidents_sheet(
     db: Database, registry: Registry, scope: Scope, filters: Filters, lang: str
 ) -> Sheet:
     found = closed_incidents(db, registry, scope, filters)[:MAX_EXPORT]
-    rows = [incident_row(i, queries.transitions(db, i.incident_key), registry, lang) for i in found]
+    story = transitions_of(db, [i.incident_key for i in found])
+    rows = [incident_row(i, story[i.incident_key], registry, lang) for i in found]
     return Sheet("incidents", INCIDENT_HEADERS, rows)
 
 
