@@ -71,6 +71,10 @@ async def test_the_story_lists_pages_with_channel_and_outcome_and_who_acted(
     acts = [(e["action"], e["who"], e["from_console"]) for e in story if e["type"] == "action"]
     assert acts == [("dispatch", "dispatch", False), ("acknowledge", "ste-m1", True)]
     assert story == sorted(story, key=lambda e: e["at"])
+    planned = [e for e in story if e["type"] == "planned"]
+    assert [t["task"] for t in planned[0]["tasks"]] == ["release_locks", "release_locks"]
+    # Every dispatcher note of this fire is recognised: none is left as English text.
+    assert [e["detail"] for e in story if e["type"] == "note"] == []
 
 
 async def test_the_story_is_scoped(rig: ConsoleRig) -> None:
@@ -143,6 +147,13 @@ async def test_a_mutual_aid_station_sees_the_incident_it_was_paged_for(
         seen = (await client.get("/api/incidents")).json()
     assert [i["incident_key"] for i in seen] == [key]
     assert "st-west" in seen[0]["paged_stations"]
+    async with rig.signed_in("stw-m1") as (client, _csrf):
+        story = (await client.get("/api/story", params={"key": key})).json()
+    aid = {e["who"] for e in story if e.get("step_id") == "p1-mutual-aid" and e["type"] == "page"}
+    shift = rig.backend.registry.station("st-west").shift_at(clock.now())
+    assert shift is not None
+    people = {who for who in aid if not who.startswith("terminal:")}
+    assert people == set(shift.members)  # the nearest other station's shift, in the story
 
 
 async def _resolved(rig: ConsoleRig, clock: ManualClock) -> tuple[str, str]:
