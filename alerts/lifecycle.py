@@ -54,6 +54,8 @@ _TABLE: dict[Action, tuple[tuple[State, ...], State | None]] = {
     Action.MUTE: (_OPEN, None),
     Action.REOPEN: ((State.RESOLVED,), State.ACKNOWLEDGED),
     Action.NOTE: ((*_OPEN, State.RESOLVED), None),
+    # Assign (一键派单) and reassign while the incident is open; the state stays.
+    Action.ASSIGN: (_OPEN, None),
 }
 
 
@@ -132,6 +134,9 @@ class Incident:
     false_alarm_cause: str | None = None
     is_muted: bool = False
     reopened: int = 0
+    assignee: str | None = None  # the member in charge (一键派单), set by Action.ASSIGN
+    # Stations whose members the ladder paged (mutual aid included): they see the incident.
+    paged_stations: set[str] = field(default_factory=set)
     conditions: dict[str, Condition] = field(default_factory=dict)
     tasks: dict[str, Task] = field(default_factory=dict)
     fired_steps: set[str] = field(default_factory=set)
@@ -218,6 +223,10 @@ class Incident:
             raise TransitionError(f"{action.value} is not allowed when {self.state.value}")
         if action is Action.RESOLVE:
             self._check_resolution(outcome, cause)
+        if action is Action.ASSIGN:
+            if not detail.strip():
+                raise TransitionError("assign needs the assignee's member id")
+            self.assignee = detail
         before = self.state
         self._record(action, at, outcome, cause)
         self.state = target or self.state

@@ -16,6 +16,13 @@ from enum import StrEnum
 from events.alerts import Alert, AlertKind, AlertStatus
 
 
+class WorkOrderAction(StrEnum):
+    """What a person does to a work order from the console."""
+
+    ACKNOWLEDGE = "acknowledge"  # taken: someone is on it
+    CLOSE = "close"  # done by hand (the device's own clear closes it too)
+
+
 class WorkOrderState(StrEnum):
     OPEN = "open"
     DONE = "done"  # the condition cleared: the device reports it fixed
@@ -38,10 +45,27 @@ class WorkOrder:
     state: WorkOrderState = WorkOrderState.OPEN
     done_at: datetime | None = None
     occurrences: int = 1
+    # A person on the console took the job (acknowledged) or closed it (done_by); None for
+    # the device's own clear.
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    done_by: str | None = None
 
     @property
     def is_open(self) -> bool:
         return self.state is WorkOrderState.OPEN
+
+
+def apply_person(order: WorkOrder, action: WorkOrderAction, actor: str, now: datetime) -> None:
+    """A person's step on an open order: acknowledge once (a second one keeps the first, so
+    the 台账 shows who took it first), or close it."""
+    if action is WorkOrderAction.ACKNOWLEDGE:
+        if order.acknowledged_at is None:
+            order.acknowledged_at, order.acknowledged_by = now, actor
+        return
+    order.state, order.done_at, order.done_by = WorkOrderState.DONE, now, actor
+    if order.acknowledged_at is None:
+        order.acknowledged_at, order.acknowledged_by = now, actor
 
 
 def order_id(alert: Alert) -> str:
@@ -67,6 +91,8 @@ def fold(
     if current is not None and current.done_at and now - current.done_at <= _s(holdoff_s):
         current.revision, current.state, current.done_at = alert.revision, WorkOrderState.OPEN, None
         current.occurrences += 1
+        # Back again: nobody has taken this occurrence yet (the ledger keeps who closed it).
+        current.acknowledged_at = current.acknowledged_by = current.done_by = None
         return current
     return WorkOrder(
         order_id=order_id(alert),

@@ -41,6 +41,9 @@ class IncidentAction(StrEnum):
     # same incident, back to acknowledged, nobody paged again.
     REOPEN = "reopen"
     NOTE = "note"  # evidence joined, escalation fired, task moved: no state change
+    # A person put one member in charge (一键派单, issue 11.6); `detail` is the assignee's
+    # member id. No state change; added in schema 2 (docs/UPGRADING.md).
+    ASSIGN = "assign"
 
 
 class PlaceScope(StrEnum):

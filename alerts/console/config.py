@@ -37,3 +37,8 @@ class ConsoleConfig(BaseModel):
     settle_ms: int = Field(default=700, ge=0, le=3000)
     max_body_bytes: int = Field(default=16_384, ge=1024)
     throttle: ThrottleConfig = ThrottleConfig()
+    # The hazard desk's API (`firewatch community desk`, alerts.hazards.config default port):
+    # the console forwards hazard steps and photos there under the member's console session,
+    # so duty staff sign in once (issue 18.4). Loopback or the internal network only.
+    hazard_desk_url: str = "http://127.0.0.1:8091"
+    hazard_desk_timeout_s: float = Field(default=10.0, gt=0.0, le=60.0)

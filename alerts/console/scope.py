@@ -21,11 +21,15 @@ class Scope:
     scope_id: str
     station_ids: frozenset[str]
     compound_ids: frozenset[str]
+    member_id: str = ""  # the member themself: an incident assigned to them is theirs to see
 
     def sees(self, inc: Incident) -> bool:
+        # A station the ladder paged (mutual aid) sees the incident it was called to.
+        mine = inc.station_id in self.station_ids or bool(inc.paged_stations & self.station_ids)
+        mine = mine or bool(self.member_id and inc.assignee == self.member_id)
         if self.kind == "station":
-            return inc.station_id in self.station_ids
-        return inc.station_id in self.station_ids or inc.compound_id in self.compound_ids
+            return mine
+        return mine or inc.compound_id in self.compound_ids
 
     def sees_compound(self, compound_id: str, incidents: Iterable[Incident]) -> bool:
         if compound_id in self.compound_ids:
@@ -40,10 +44,11 @@ def scope_of(registry: Registry, member_id: str) -> Scope | None:
     kind, ident = home
     if kind == "station":
         covered = frozenset(registry.station(ident).compounds)
-        return Scope(kind, ident, frozenset({ident}), covered)
+        return Scope(kind, ident, frozenset({ident}), covered, member_id)
     if kind == "compound":
-        return Scope(kind, ident, frozenset(), frozenset({ident}))
+        return Scope(kind, ident, frozenset(), frozenset({ident}), member_id)
     stations = [s for s in registry.stations if s.street_id == ident]
     compounds = {c.compound_id for c in registry.compounds if c.street_id == ident}
     compounds |= {c for s in stations for c in s.compounds}
-    return Scope(kind, ident, frozenset(s.station_id for s in stations), frozenset(compounds))
+    station_ids = frozenset(s.station_id for s in stations)
+    return Scope(kind, ident, station_ids, frozenset(compounds), member_id)

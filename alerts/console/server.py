@@ -16,17 +16,22 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from alerts.console.assign import may_assign
 from alerts.console.auth import Auth, Caller
 from alerts.console.config import ConsoleConfig
+from alerts.console.hazard_desk import HazardDeskApi
 from alerts.console.i18n import LANGS, catalogue
 from alerts.console.plans import building_plan, shed_plan, site_plan
+from alerts.console.records_api import RecordsApi
 from alerts.console.security import ActionBody, guard, headers_hook, parse, refuse
 from alerts.console.sessions import Sessions
 from alerts.console.views import incident_view
+from alerts.console.work import HazardCache
 from alerts.errors import TransitionError
 from alerts.escalation import EscalationPolicy
 from alerts.ledger.db import Database
 from alerts.lifecycle import Action, Incident, Outcome
+from alerts.maintenance import WorkOrder, WorkOrderAction
 from alerts.notify.hub import ConsoleHub
 from alerts.registry.registry import Registry
 from runtime.clock import Clock
@@ -61,12 +66,20 @@ class Backend(Protocol):
         cause: str | None,
     ) -> Incident: ...
 
+    def work_orders(self) -> list[WorkOrder]: ...
+
+    async def act_on_work_order(
+        self, order_id: str, action: WorkOrderAction, actor: str
+    ) -> WorkOrder: ...
+
 
 class Console:
     def __init__(self, backend: Backend, clock: Clock, config: ConsoleConfig, db: Database) -> None:
         self.backend = backend
         self.config = config
         self.db = db
+        self.clock = clock
+        self._near = HazardCache(db, backend.registry, clock)
         self.auth = Auth(backend.registry, Sessions(db, clock, config.session_ttl_s), clock, config)
         self.app = web.Application(
             middlewares=[guard(config)], client_max_size=config.max_body_bytes
@@ -91,6 +104,8 @@ class Console:
                 web.post("/api/action", self._action),
             ]
         )
+        RecordsApi(self)
+        HazardDeskApi(self)
 
     async def _close(self, _app: web.Application) -> None:
         self.db.close()
@@ -129,15 +144,18 @@ class Console:
                 "expires_at": caller.session.expires_at.isoformat(),
                 "undo_window_s": self.config.undo_window_s,
                 "settle_ms": self.config.settle_ms,
+                "may_assign": may_assign(self.backend.registry, caller.member_id),
+                "compounds": sorted(caller.scope.compound_ids),
             }
         )
 
     # -- reads, each scoped ------------------------------------------------------------------
     def _visible(self, caller: Caller) -> list[dict[str, Any]]:
-        return [self._view(i) for i in self.backend.open_incidents() if caller.scope.sees(i)]
+        return [self.view(i) for i in self.backend.open_incidents() if caller.scope.sees(i)]
 
-    def _view(self, inc: Incident) -> dict[str, Any]:
-        return incident_view(inc, self.backend.registry, self.backend.policy)
+    def view(self, inc: Incident) -> dict[str, Any]:
+        near = self._near.near(inc) if inc.is_open else []
+        return incident_view(inc, self.backend.registry, self.backend.policy, near)
 
     async def _incidents(self, request: web.Request) -> web.Response:
         return web.json_response(self._visible(self.auth.caller(request)))
@@ -200,7 +218,7 @@ class Console:
                 if event.get("type") == "shutdown":
                     break
                 if event.get("type") == "incident" and caller.scope.sees(event["incident"]):
-                    await _send(response, "incident", self._view(event["incident"]))
+                    await _send(response, "incident", self.view(event["incident"]))
                 elif event.get("type") == "page":  # the hub queues a member's pages only
                     await _send(response, "page", event)
         except ConnectionResetError:
@@ -224,7 +242,7 @@ class Console:
             )
         except TransitionError:
             raise refuse(request, web.HTTPConflict, "conflict") from None
-        return web.json_response(self._view(inc))
+        return web.json_response(self.view(inc))
 
 
 async def _send(response: web.StreamResponse, event: str, data: Any) -> None:

@@ -3,8 +3,8 @@ the page.
 
 Shaped for the "one event, one incident" model (issue 10): place in words and on a plan,
 severity, state, assignee, linkage tasks with their states, a timeline. The incident's
-linkage tasks are filled (a failed power cut is the duty member's business); assignee and
-timeline stay empty until the console reads them from the ledger.
+linkage tasks are filled (a failed power cut is the duty member's business); the timeline
+is read from the ledger on demand (alerts/console/story.py, /api/story).
 """
 
 from __future__ import annotations
@@ -35,7 +35,13 @@ ASSESSED_KINDS = FIRE_KINDS | {AlertKind.FIRE_PRE_ALARM}
 _UNANSWERED = (State.RAISED, State.DISPATCHED)
 
 
-def incident_view(inc: Incident, registry: Registry, policy: EscalationPolicy) -> dict[str, Any]:
+def incident_view(
+    inc: Incident,
+    registry: Registry,
+    policy: EscalationPolicy,
+    hazards: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """`hazards`: open hazards in the incident's building (alerts.console.work.hazards_near)."""
     station = next((s for s in registry.stations if s.station_id == inc.station_id), None)
     return {
         "incident_key": inc.incident_key,
@@ -51,9 +57,13 @@ def incident_view(inc: Incident, registry: Registry, policy: EscalationPolicy) -
         "station": {"id": station.station_id, "name": station.name, "name_en": station.name_en}
         if station
         else None,
-        "assignee": None,
+        "assignee": _member(registry, inc.assignee),
+        # Independent alarm sources (GB 50116-2013 §4.1.6): two confirm the fire.
+        "confirmations": len(inc.confirmations),
+        "is_confirmed": inc.is_confirmed,
         "tasks": [_task(t) for t in inc.tasks.values()],
-        "timeline": [],
+        "hazards": hazards or [],
+        "paged_stations": sorted(inc.paged_stations),
         "actions": [a.value for a in allowed_actions(inc)],
         "confirm_calls_119": confirm_calls_119(policy, inc.severity),
         "opened_at": _iso(inc.opened_at),
@@ -63,6 +73,9 @@ def incident_view(inc: Incident, registry: Registry, policy: EscalationPolicy) -
         "ack_due_at": _due(inc, policy, Until.ACKNOWLEDGED),
         "scene_due_at": _due(inc, policy, Until.ON_SCENE),
         "summary": inc.summary,
+        # The page words the reason from its code (dispatch.reason.*); the English text with
+        # every candidate stays for the curious (shown small).
+        "dispatch_reason_code": inc.dispatch.reason.value if inc.dispatch else None,
         "dispatch_reason": inc.dispatch_reason,
         "assessment": inc.assessment,
         "outcome": inc.outcome.value if inc.outcome else None,
@@ -114,6 +127,17 @@ def _task(task: Task) -> dict[str, Any]:
         "state": task.state.value,
         "text": text,
         "updated_at": _iso(task.updated_at),
+    }
+
+
+def _member(registry: Registry, member_id: str | None) -> dict[str, str] | None:
+    if member_id is None:
+        return None
+    member = registry.member(member_id)
+    return {
+        "member_id": member_id,
+        "name": member.name if member else member_id,
+        "role": member.role.value if member else "",
     }
 
 

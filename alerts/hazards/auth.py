@@ -1,7 +1,15 @@
-"""Sign-in for the hazard API (phase 1; phase 2 moves the hazards into the duty console and
-its sessions). A session is a signed cookie (HMAC-SHA256 over member id and expiry) checked
-against the registry's scrypt hashes; every state change must carry the CSRF token derived
-from the cookie in `X-CSRF-Token`."""
+"""Who is calling the hazard API.
+
+Duty staff sign in once, on the duty console (phase 2, issue 18.4): the console checks the
+member's session and CSRF token, then forwards the hazard step here with the session's token
+in `X-Console-Session`; the desk looks it up in the one ledger's sessions table (migration
+0005), so a session the console ended (sign-out, expiry) is refused here too. A browser page
+elsewhere cannot send that header: it is not a simple header, so a cross-site request needs a
+CORS preflight this server never grants, and the token is the console's HttpOnly cookie.
+
+The phase-1 signed cookie (HMAC-SHA256 over member id and expiry, CSRF token derived from it
+in `X-CSRF-Token`) still works for scripts and the people tests until they move over.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +22,13 @@ from datetime import datetime, timedelta
 from aiohttp import web
 
 from alerts.console.passwords import verify_password
+from alerts.console.sessions import Sessions
 from alerts.hazards.views import Viewer, viewer_of
 from alerts.registry.registry import Registry
 from runtime.clock import Clock
 
 COOKIE = "fw_hazards"
+CONSOLE_SESSION = "X-Console-Session"
 
 
 class Signer:
@@ -52,8 +62,8 @@ _FAILURES, _FAILURE_WINDOW = 5, timedelta(minutes=5)
 
 
 class Auth:
-    def __init__(self, registry: Registry, signer: Signer) -> None:
-        self.registry, self.signer = registry, signer
+    def __init__(self, registry: Registry, signer: Signer, console: Sessions | None = None) -> None:
+        self.registry, self.signer, self.console = registry, signer, console
         self._failures: dict[str, list[datetime]] = {}
 
     def _is_throttled(self, address: str) -> bool:
@@ -63,6 +73,9 @@ class Auth:
         return len(recent) >= _FAILURES
 
     def viewer(self, request: web.Request, *, is_change: bool = False) -> Viewer:
+        forwarded = request.headers.get(CONSOLE_SESSION)
+        if forwarded is not None:
+            return self._console_viewer(forwarded)
         cookie = request.cookies.get(COOKIE, "")
         member_id = self.signer.member_id(cookie)
         viewer = viewer_of(self.registry, member_id) if member_id else None
@@ -71,6 +84,14 @@ class Auth:
         token = request.headers.get("X-CSRF-Token", "")
         if is_change and not hmac.compare_digest(self.signer.csrf(cookie), token):
             raise web.HTTPForbidden(text="missing or wrong X-CSRF-Token")
+        return viewer
+
+    def _console_viewer(self, token: str) -> Viewer:
+        """A member signed in on the duty console (the console checked CSRF already)."""
+        session = self.console.get(token) if self.console is not None else None
+        viewer = viewer_of(self.registry, session.member_id) if session else None
+        if viewer is None:
+            raise web.HTTPUnauthorized(text="sign in on the duty console first")
         return viewer
 
     async def login(self, request: web.Request) -> web.Response:

@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from alerts.console.sessions import Sessions
 from alerts.hazards.api import HazardApi
 from alerts.hazards.auth import Auth, Signer
 from alerts.hazards.config import HazardsConfig
@@ -64,7 +65,10 @@ class HazardService:
         )
         secret = config.session_secret
         key = secret.get_secret_value().encode() if secret else secrets.token_bytes(32)
-        auth = Auth(self.registry, Signer(key, config.session_ttl_s, self.clock))
+        signer = Signer(key, config.session_ttl_s, self.clock)
+        # The duty console's sessions, in the same ledger: one sign-in for duty staff.
+        console = Sessions(self.db, self.clock, config.session_ttl_s)
+        auth = Auth(self.registry, signer, console)
         self.api = HazardApi(self.desk, auth, self.publish, self._stats, shelf)
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()

@@ -34,7 +34,7 @@ INCIDENT_COLUMNS = _columns(
     "incident_key compound_id place_scope place_id building_id severity state title seq "
     "station_id dispatch_reason dispatch_text opened_at raised_at severity_since "
     "acknowledged_at on_scene_at resolved_at assessment outcome false_alarm_cause is_muted "
-    "reopened fired_steps delivery_failures next_due_at"
+    "reopened fired_steps delivery_failures next_due_at assignee paged_stations"
 )
 CONDITION_COLUMNS = _columns(
     "incident_key condition_key kind severity status revision raised_at summary device_id "
@@ -45,7 +45,8 @@ TASK_COLUMNS = _columns(
 )
 WORK_ORDER_COLUMNS = _columns(
     "order_id condition_key kind compound_id building_id device_id gateway_id summary "
-    "opened_at raised_at due_at revision state done_at occurrences"
+    "opened_at raised_at due_at revision state done_at occurrences acknowledged_at "
+    "acknowledged_by done_by"
 )
 COMMAND_COLUMNS = _columns(
     "command_id incident_key action compound_id gateway_id device_id issued_at deadline_at "
@@ -94,6 +95,8 @@ def incident_row(inc: Incident) -> Row:
         json.dumps(sorted(inc.fired_steps)),
         inc.delivery_failures,
         ts(inc.next_due_at),
+        inc.assignee,
+        json.dumps(sorted(inc.paged_stations)),
     )
 
 
@@ -167,6 +170,9 @@ def work_order_row(w: WorkOrder) -> Row:
         w.state.value,
         ts(w.done_at),
         w.occurrences,
+        ts(w.acknowledged_at),
+        w.acknowledged_by,
+        w.done_by,
     )
 
 
@@ -205,6 +211,8 @@ def incident_from(r: Row, conditions: list[Row], tasks: list[Row]) -> Incident:
         fired_steps=set(json.loads(d["fired_steps"])),
         delivery_failures=int(d["delivery_failures"]),
         next_due_at=dt(d["next_due_at"]),
+        assignee=d["assignee"],
+        paged_stations=set(json.loads(d["paged_stations"] or "[]")),
     )
     for c in conditions:
         cond = _condition_from(c)
@@ -263,4 +271,7 @@ def work_order_from(r: Row) -> WorkOrder:
         state=WorkOrderState(d["state"]),
         done_at=dt(d["done_at"]),
         occurrences=int(d["occurrences"]),
+        acknowledged_at=dt(d["acknowledged_at"]),
+        acknowledged_by=d["acknowledged_by"],
+        done_by=d["done_by"],
     )

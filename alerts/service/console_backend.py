@@ -8,10 +8,12 @@ from collections.abc import Awaitable, Callable
 
 from alerts.escalation import EscalationPolicy
 from alerts.lifecycle import Action, Incident, Outcome
+from alerts.maintenance import WorkOrder, WorkOrderAction
 from alerts.notify.hub import ConsoleHub
 from alerts.registry.registry import Registry
 
 Act = Callable[[str, Action, str, str, Outcome | None, str | None], Awaitable[Incident]]
+WorkOrderAct = Callable[[str, WorkOrderAction, str], Awaitable[WorkOrder]]
 
 
 class ConsoleBackend:
@@ -22,9 +24,13 @@ class ConsoleBackend:
         hub: ConsoleHub,
         incidents: Callable[[], list[Incident]],
         act: Act,
+        *,
+        work_orders: Callable[[], list[WorkOrder]],
+        act_on_work_order: WorkOrderAct,
     ) -> None:
         self.registry, self.policy, self.hub = registry, policy, hub
         self._incidents, self._act = incidents, act
+        self._work_orders, self._act_on_work_order = work_orders, act_on_work_order
 
     def open_incidents(self) -> list[Incident]:
         return self._incidents()
@@ -39,3 +45,11 @@ class ConsoleBackend:
         cause: str | None,
     ) -> Incident:
         return await self._act(key, action, actor, source, outcome, cause)
+
+    def work_orders(self) -> list[WorkOrder]:
+        return self._work_orders()
+
+    async def act_on_work_order(
+        self, order_id: str, action: WorkOrderAction, actor: str
+    ) -> WorkOrder:
+        return await self._act_on_work_order(order_id, action, actor)

@@ -19,7 +19,7 @@ from alerts.escalation import EscalationPolicy
 from alerts.grouping import absorbs, condition_of, place_of, sources_of, title_of
 from alerts.lifecycle import Action, Incident, Outcome, State
 from alerts.linkage import CommandState, PendingCommand, describe_miss, is_confirmed_by
-from alerts.maintenance import WorkOrder, fold
+from alerts.maintenance import WorkOrder, WorkOrderAction, apply_person, fold
 from alerts.registry.registry import Registry
 from alerts.routing import route
 from alerts.service.effects import Effects
@@ -218,11 +218,31 @@ class Dispatcher:
         if inc is None or not inc.is_open:
             raise KeyError(key)
         fx = Effects()
+        if action is Action.ASSIGN:
+            # The console's one free-text field carries the assignee's member id here (the
+            # Backend protocol's `cause`); the console checked who may assign whom.
+            detail = (cause or "").strip()
+            t = inc.apply(action, actor=actor, at=now, source=source, detail=detail)
+            self.ops.record(inc, t, fx)
+            return fx
         t = inc.apply(action, actor=actor, at=now, source=source, outcome=outcome, cause=cause)
         self.ops.record(inc, t, fx)
         if action is Action.DENY:
             self.ops.not_applicable(inc, now, fx)
         self.ops.escalate(inc, now, fx)  # a confirmation forwards to 119 at once
+        return fx
+
+    def on_work_order(
+        self, order_id: str, action: WorkOrderAction, actor: str, now: datetime
+    ) -> Effects:
+        """A person took (acknowledged) or closed a maintenance work order on the console:
+        recorded on the order's ledger row (who and when), never paged."""
+        order = next((w for w in self.work_orders() if w.order_id == order_id), None)
+        if order is None or not order.is_open:
+            raise KeyError(order_id)
+        apply_person(order, action, actor, now)
+        fx = Effects()
+        fx.work_orders.append(order)
         return fx
 
     def on_pages_sent(self, key: str, step_id: str, unreached: int, now: datetime) -> Effects:

@@ -3,6 +3,7 @@ plan and command its linkage tasks, fold read-backs. Effects only, never I/O."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from alerts import tasks
@@ -11,6 +12,7 @@ from alerts.escalation import Progress, due_steps, next_deadline
 from alerts.lifecycle import Action, Incident, Task, Transition, task_key
 from alerts.linkage import PendingCommand, make_command
 from alerts.recipients import resolve
+from alerts.registry.models import Member
 from alerts.registry.registry import Registry
 from alerts.service.effects import Effects, PageOrder
 from alerts.snapshot import update_of
@@ -48,6 +50,8 @@ class IncidentOps:
         for step in due_steps(policy, _progress(inc), now):
             who = resolve(self.registry, step.tiers, inc.compound_id, inc.station_id, now)
             inc.fired_steps.add(step.step_id)
+            # A station paged (mutual aid included) sees the incident on its console.
+            inc.paged_stations |= _stations_of(self.registry, who.members)
             fx.pages.append(PageOrder(inc, step, who, now))
             names = [m.member_id for m in who.members] + list(who.terminals)
             names += ["119"] if who.is_forward_119 else []
@@ -139,6 +143,11 @@ class IncidentOps:
         if task.state is TaskState.FAILED:
             self.escalate(inc, now, fx)  # a failed task fires the ladder's next step early
         fx.touch(inc)
+
+
+def _stations_of(registry: Registry, members: Iterable[Member]) -> set[str]:
+    homes = (registry.home_of(m.member_id) for m in members)
+    return {home[1] for home in homes if home is not None and home[0] == "station"}
 
 
 def _progress(inc: Incident) -> Progress:

@@ -26,6 +26,7 @@ from alerts.console.server import Console
 from alerts.ledger import Database, Ledger
 from alerts.ledger.audit_kafka import publish_checkpoint
 from alerts.lifecycle import Action, Incident, Outcome
+from alerts.maintenance import WorkOrder, WorkOrderAction
 from alerts.notify.hub import ConsoleHub
 from alerts.registry.registry import Registry
 from alerts.service.console_backend import ConsoleBackend
@@ -77,7 +78,13 @@ class DispatchService:
         self.shell, self.pager, self.hub = parts.shell, parts.pager, parts.hub
         self.policy = parts.config.escalation
         backend = ConsoleBackend(
-            self.registry, self.policy, self.hub, self.open_incidents, self.act
+            self.registry,
+            self.policy,
+            self.hub,
+            self.open_incidents,
+            self.act,
+            work_orders=self.dispatcher.work_orders,
+            act_on_work_order=self.act_on_work_order,
         )
         self.console = Console(backend, self.clock, self.config.console, parts.console_db)
         self.health = parts.health
@@ -205,6 +212,15 @@ class DispatchService:
         inc = self.dispatcher.find(key)
         assert inc is not None  # on_action raised KeyError otherwise
         return inc
+
+    async def act_on_work_order(
+        self, order_id: str, action: WorkOrderAction, actor: str
+    ) -> WorkOrder:
+        def call() -> Effects:
+            return self.dispatcher.on_work_order(order_id, action, actor, self.clock.now())
+
+        await self._step(call)
+        return next(w for w in self.dispatcher.work_orders() if w.order_id == order_id)
 
     # -- loops ------------------------------------------------------------------------------
     async def _alert_loop(self) -> None:

@@ -5,8 +5,20 @@ import { api, ApiError, setCsrf } from "./api.js";
 import { Alarm } from "./alarm.js";
 import { Card, UNDOABLE } from "./cards.js";
 import { currentLang, LANGS, loadLang, placeWords, storedLang, t } from "./i18n.js";
-import { isPinned, order } from "./order.js";
+import { Hazards } from "./hazards.js";
+import { History } from "./history.js";
+import { isUrgent, order, setMe as pinFor } from "./order.js";
 import { PlanPane } from "./plans-pane.js";
+import { WorkOrders } from "./work.js";
+
+// Duty first; maintenance, hazards and history each in their own view (never the alarm list).
+const TABS = ["incidents", "work_orders", "hazards", "history"];
+
+function Nav({ tab, onTab, count }) {
+  return html`<nav class="tabs" aria-label="views">${TABS.map((name) => html`<button type="button" key=${name}
+      data-tab=${name} class=${`tab${tab === name ? " on" : ""}`} aria-current=${tab === name ? "page" : undefined}
+      onClick=${() => onTab(name)}>${t(`nav.${name}`)}${name === "incidents" && count ? html` <span class="count">${count}</span>` : ""}</button>`)}</nav>`;
+}
 
 function errorWords(err) {
   if (err instanceof ApiError && err.code === "throttled") return t("error.throttled", { s: err.retryAfter || "?" });
@@ -63,7 +75,9 @@ function Console({ me, alarm, onLive, onSignedOut }) {
   const [selected, setSelected] = useState(null);
   const [pending, setPending] = useState(new Map());
   const [errors, setErrors] = useState(new Map());
+  const [tab, setTab] = useState("incidents");
   const moved = useRef(new Map());
+  const seenUrgent = useRef(new Set());
   const now = useTicker(500);
 
   const put = (inc) => setIncidents((old) => {
@@ -86,12 +100,16 @@ function Console({ me, alarm, onLive, onSignedOut }) {
 
   const items = order(incidents.values());
   useEffect(() => {
-    const urgent = items.filter(isPinned);
+    const urgent = items.filter(isUrgent);
     alarm.update(urgent, (inc) => ({
       title: t("title.flash", { kind: t(`kind.${inc.kind}`), place: placeWords(inc.place.parts) }),
       body: placeWords(inc.place.parts),
       heading: t("notify.title", { severity: t(`severity.${inc.severity}`), kind: t(`kind.${inc.kind}`) }),
     }));
+    // A new unanswered P1 brings the alarm list back, whatever view was open (issue 11.3).
+    const fresh = urgent.some((inc) => !seenUrgent.current.has(inc.incident_key));
+    seenUrgent.current = new Set(urgent.map((inc) => inc.incident_key));
+    if (fresh) setTab("incidents");
   }, [incidents]);
 
   // A card that moved (a new one pushed it) ignores taps on its buttons for settle_ms.
@@ -124,12 +142,17 @@ function Console({ me, alarm, onLive, onSignedOut }) {
   });
 
   const current = incidents.get(selected) || items[0] || null;
-  return html`<main id="console">
+  const tz = current ? current.place.compound.timezone : "Asia/Shanghai";
+  const nav = html`<${Nav} tab=${tab} onTab=${setTab} count=${items.length} />`;
+  if (tab === "work_orders") return html`${nav}<main id="console" class="single"><${WorkOrders} now=${now} /></main>`;
+  if (tab === "hazards") return html`${nav}<main id="console" class="single"><${Hazards} now=${now} timezone=${tz} /></main>`;
+  if (tab === "history") return html`${nav}<main id="console" class="single"><${History} me=${me} /></main>`;
+  return html`${nav}<main id="console">
     <section id="list-pane" class="pane">
       <h2>${t("list.title")} <span class="count">${items.length}</span></h2>
       ${items.length === 0 && html`<p id="empty">${t("list.empty")}</p>`}
       <ol id="incidents">${items.map((inc) => html`<${Card} key=${inc.incident_key} inc=${inc}
-          selected=${current && current.incident_key === inc.incident_key} onSelect=${setSelected} now=${now}
+          selected=${current && current.incident_key === inc.incident_key} onSelect=${setSelected} now=${now} me=${me} onChanged=${put}
           settledAt=${moved.current.get(inc.incident_key).until} settleMs=${me.settle_ms}
           pending=${pending.get(inc.incident_key)} error=${errors.get(inc.incident_key)}
           onAct=${(action, extra) => act(inc, action, extra)} onUndo=${() => undo(inc)} />`)}</ol>
@@ -151,6 +174,7 @@ function App() {
       const who = await api("/api/me");
       setCsrf(who.csrf);
       setMe(who);
+      pinFor(who.member_id);
       setPhase("console");
       // The sign-in tap is a user gesture: sound can start now without a second tap.
       alarm.current.enable();

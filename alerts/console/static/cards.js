@@ -4,7 +4,9 @@
 // and mute wait out an undo window before they are sent; confirm fire has no undo because
 // GB 50440 wants the 119 forward within 3 s of confirmation.
 import { html, useEffect, useState } from "./lib.js";
-import { clock, mmss, nameOf, placeWords, t } from "./i18n.js";
+import { AssignForm } from "./assign.js";
+import { clock, currentLang, mmss, nameOf, placeWords, t } from "./i18n.js";
+import { Story } from "./story.js";
 
 const TWO_STEP = new Set(["confirm", "deny", "resolve"]);
 export const UNDOABLE = new Set(["deny", "resolve", "mute"]);
@@ -109,16 +111,19 @@ function useSettling(settledAt) {
   return left > 0;
 }
 
-function Actions({ inc, settledAt, settleMs, onAct, pending, onUndo, now, error }) {
+function Actions({ inc, me, settledAt, settleMs, onAct, onChanged, pending, onUndo, now, error }) {
   const [asking, setAsking] = useState(null);
   const settling = useSettling(settledAt);
   const press = (action) => (ev) => {
     ev.stopPropagation();
-    if (TWO_STEP.has(action)) setAsking(action);
+    if (TWO_STEP.has(action) || action === "assign") setAsking(action);
     else onAct(action, {});
   };
   if (pending) return html`<${Pending} pending=${pending} now=${now} onUndo=${onUndo} />`;
   const done = (extra) => { setAsking(null); onAct(asking, extra); };
+  if (asking === "assign") {
+    return html`<${AssignForm} inc=${inc} onDone=${(next) => { setAsking(null); onChanged(next); }} onCancel=${() => setAsking(null)} />`;
+  }
   if (asking === "resolve") {
     return html`<${ResolveForm} settleMs=${settleMs} onYes=${done} onCancel=${() => setAsking(null)} />`;
   }
@@ -127,19 +132,47 @@ function Actions({ inc, settledAt, settleMs, onAct, pending, onUndo, now, error 
   }
   return html`<div class="actions" onClick=${(ev) => ev.stopPropagation()}>
     ${inc.actions.map((a) => html`<button type="button" key=${a} data-action=${a} class=${`act ${a}`} disabled=${settling} onClick=${press(a)}>${actionLabel(inc, a)}</button>`)}
+    ${me && me.may_assign && html`<button type="button" data-action="assign" class="act assign" disabled=${settling} onClick=${press("assign")}>${t("action.assign")}</button>`}
     ${error && html`<p class="error" data-error>${error}</p>`}
   </div>`;
 }
 
+function Tasks({ inc }) {
+  if (inc.tasks.length === 0) return null;
+  return html`<div class="tasks-box"><h4>${t("detail.tasks")}</h4><ul class="tasks" data-tasks>${inc.tasks.map((task, i) => html`<li key=${i} class=${`task ${task.state}`} data-task=${task.kind}>
+    <span class="task-what">${t(`task.${task.kind}`)} <small>${task.device_id}</small></span>
+    <span class=${`task-state ${task.state}`}>${t(`task_state.${task.state}`)}</span>
+    ${task.detail && html`<small class="readback">${task.detail}</small>`}
+  </li>`)}</ul></div>`;
+}
+
+function Hazards({ inc }) {
+  if (!inc.hazards || inc.hazards.length === 0) return null;
+  const zh = currentLang() !== "en";
+  return html`<div class="near-hazards" data-hazards><h4>${t("detail.hazards")}</h4><ul>${inc.hazards.map((h) => html`<li key=${h.hazard_id}>
+    <b>${zh ? h.category_zh : h.category_en}</b> ${h.title} · ${zh ? h.place_zh : h.place_en}
+  </li>`)}</ul></div>`;
+}
+
 function Details({ inc }) {
-  const tz = inc.place.compound.timezone;
-  return html`<details class="details" onClick=${(ev) => ev.stopPropagation()}>
-    <summary>${t("detail.reason")}</summary>
-    <p class="reason">${inc.dispatch_reason}</p>
+  const [open, setOpen] = useState(false);
+  const code = inc.dispatch_reason_code;
+  return html`<details class="details" onClick=${(ev) => ev.stopPropagation()} onToggle=${(ev) => setOpen(ev.currentTarget.open)}>
+    <summary>${t("story.title")}</summary>
+    ${open && html`<${Story} inc=${inc} />`}
+    <p class="reason"><b>${t("detail.reason")}</b> ${code ? t(`dispatch.reason.${code}`) : ""}</p>
     <p class="summary"><b>${t("detail.summary")}</b> ${inc.summary}</p>
-    ${inc.tasks.length > 0 && html`<h4>${t("detail.tasks")}</h4><ul class="tasks">${inc.tasks.map((task, i) => html`<li key=${i} class=${`task ${task.state}`}>${t(`task.${task.kind}`)} ${task.device_id} · ${t(`task_state.${task.state}`)}${task.detail ? ` (${task.detail})` : ""}</li>`)}</ul>`}
-    ${inc.timeline.length > 0 && html`<h4>${t("detail.timeline")}</h4><ol class="timeline">${inc.timeline.map((e, i) => html`<li key=${i}><time>${clock(e.at, tz)}</time> ${e.text}</li>`)}</ol>`}
+    <p class="reason-text"><small>${t("detail.reason_text")}: ${inc.dispatch_reason}</small></p>
   </details>`;
+}
+
+function Who({ inc, me }) {
+  const mine = me && inc.assignee && inc.assignee.member_id === me.member_id;
+  const sources = html`<span class=${`sources${inc.is_confirmed ? " confirmed" : ""}`} data-sources=${inc.confirmations}>${t("detail.confirmations", { n: inc.confirmations })} · ${inc.is_confirmed ? t("detail.confirmed") : t("detail.unconfirmed")}</span>`;
+  return html`<p class="who">
+    ${inc.is_fire && sources}
+    <span class=${`assignee${mine ? " mine" : ""}`} data-assignee=${inc.assignee ? inc.assignee.member_id : ""}>${t("detail.assignee")}${t("story.sep")}${inc.assignee ? `${inc.assignee.name}${mine ? ` · ${t("assign.mine")}` : ""}` : t("detail.unassigned")}</span>
+  </p>`;
 }
 
 export function Card(props) {
@@ -155,10 +188,13 @@ export function Card(props) {
     </div>
     <p class="place" data-place>${placeWords(inc.place.parts)}</p>
     <p class="where">${nameOf(inc.place.compound)}${inc.station ? html` · ${t("detail.station")} ${nameOf(inc.station)}` : ""}</p>
+    <${Who} inc=${inc} me=${props.me} />
     <div class="slas">
       <${Countdown} label=${t("sla.ack")} due=${inc.ack_due_at} done=${inc.acknowledged_at} now=${now} />
       <${Countdown} label=${t("sla.scene")} due=${inc.scene_due_at} done=${inc.on_scene_at} now=${now} />
     </div>
+    <${Tasks} inc=${inc} />
+    <${Hazards} inc=${inc} />
     <${Actions} ...${props} />
     <a class="to-plan" href="#plan-pane" onClick=${(ev) => { ev.stopPropagation(); onSelect(inc.incident_key); }}>${t("plan.open")}</a>
     <${Details} inc=${inc} />

@@ -31,6 +31,8 @@ export function t(key, params = {}) {
   return template.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
 }
 
+export function has(key) { return key in messages; }
+
 export function nameOf(thing) {
   if (!thing) return "";
   return lang === "en" && thing.name_en ? thing.name_en : thing.name;

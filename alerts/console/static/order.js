@@ -2,8 +2,20 @@
 // then by severity, unanswered before answered, newest first.
 const RANK = { P1: 1, P2: 2, P3: 3 };
 
-export function isPinned(inc) {
+// An incident assigned to me that I have not reached yet is pinned too (issue 11.6).
+let me = "";
+export function setMe(memberId) { me = memberId || ""; }
+
+export function isMine(inc) {
+  return Boolean(me && inc.assignee && inc.assignee.member_id === me && !inc.on_scene_at);
+}
+
+export function isUrgent(inc) {
   return inc.severity === "P1" && inc.needs_answer;
+}
+
+export function isPinned(inc) {
+  return (inc.severity === "P1" && inc.needs_answer) || isMine(inc);
 }
 
 export function order(incidents) {

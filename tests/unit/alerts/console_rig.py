@@ -21,6 +21,7 @@ from alerts.console.config import ConsoleConfig
 from alerts.console.server import Console
 from alerts.ledger import Database, Ledger
 from alerts.lifecycle import Action, Incident, Outcome
+from alerts.maintenance import WorkOrder, WorkOrderAction
 from alerts.notify.base import RecordingChannel, RecordingForwarder119
 from alerts.notify.hub import ConsoleHub
 from alerts.registry import EXAMPLE_DIR, Registry, load_registry
@@ -44,7 +45,13 @@ class RigBackend(ConsoleBackend):
 
     def __init__(self, core: Dispatcher, shell: Shell, ledger: Ledger, clock: Clock) -> None:
         super().__init__(
-            core.registry, core.config.escalation, shell.hub, core.open_incidents, self._apply
+            core.registry,
+            core.config.escalation,
+            shell.hub,
+            core.open_incidents,
+            self._apply,
+            work_orders=core.work_orders,
+            act_on_work_order=self._work_order,
         )
         self.core, self.shell, self.ledger, self.clock = core, shell, ledger, clock
         self._lock = asyncio.Lock()
@@ -67,6 +74,11 @@ class RigBackend(ConsoleBackend):
         inc = self.core.find(key)
         assert inc is not None
         return inc
+
+    async def _work_order(self, order_id: str, action: WorkOrderAction, actor: str) -> WorkOrder:
+        async with self._lock:
+            await self.step(self.core.on_work_order(order_id, action, actor, self.clock.now()))
+        return next(w for w in self.core.work_orders() if w.order_id == order_id)
 
 
 @dataclass

@@ -13,9 +13,12 @@ from alerts.console.throttle import SignInThrottle, ThrottleConfig
 from alerts.console.views import allowed_actions, confirm_calls_119, incident_view
 from alerts.escalation import EscalationPolicy
 from alerts.lifecycle import Action, Condition, Incident, Outcome, State, Task
+from alerts.maintenance import WorkOrderState
 from alerts.registry import EXAMPLE_DIR, load_registry
+from alerts.registry.models import ContactChannel
 from alerts.registry.places import PointKind, Room
 from events.alerts import AlertKind, AlertStatus, Severity, condition_key
+from events.hazards import HazardAction, HazardState
 from events.incidents import (
     DispatchNote,
     DispatchReason,
@@ -88,7 +91,7 @@ def test_the_view_carries_place_deadlines_and_the_new_models_fields() -> None:
     }
     assert view["ack_due_at"] == (DAY + timedelta(seconds=60)).isoformat()  # 1分钟响应
     assert view["scene_due_at"] == (DAY + timedelta(seconds=180)).isoformat()  # 3分钟到场
-    assert (view["assignee"], view["tasks"], view["timeline"]) == (None, [], [])
+    assert (view["assignee"], view["tasks"], view["hazards"]) == (None, [], [])
     with_task = _incident()
     cut = Task(TaskKind.CUT_POWER, "c001-cs1-p03", "gw-1", TaskState.FAILED, DAY, "relay on")
     with_task.tasks[cut.key] = cut
@@ -118,6 +121,11 @@ def test_catalogues_have_the_same_keys_and_words_for_every_enum() -> None:
             ("outcome", list(Outcome)),
             ("task", list(TaskKind)),
             ("task_state", list(TaskState)),
+            ("dispatch.reason", list(DispatchReason)),
+            ("work_order.state", list(WorkOrderState)),
+            ("hazard.state", list(HazardState)),
+            ("hazard.action", list(HazardAction)),
+            ("channel", list(ContactChannel)),
         ):
             missing = [v.value for v in values if f"{prefix}.{v.value}" not in words]
             assert not missing, (lang, prefix, missing)
