@@ -287,12 +287,14 @@ def _with_received_at(
     # Fast path: the payload validated as a JSON object, so splicing one member before its
     # closing brace keeps it valid and costs ~1 us instead of ~11 us for copy + re-encode.
     # Unknown fields pass through unchanged (consumers ignore them; schema evolution).
-    if reading.received_at is None:
+    # A device that sent `"received_at": null` validates with None too: splicing a second
+    # key would make the record one the consumers reject as a duplicate key (codec).
+    if reading.received_at is None and b'"received_at"' not in payload:
         body = payload.rstrip()
         if body.endswith(b"}"):
             stamp = now_iso if now_iso is not None else now.isoformat().encode()
             return body[:-1] + b',"received_at":"' + stamp + b'"}'
-    # The device sent its own received_at: the bridge's clock wins.
+    # The device sent its own received_at (even null): the bridge's clock wins.
     return encode_model(reading.model_copy(update={"received_at": now}))
 
 

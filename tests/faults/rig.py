@@ -139,9 +139,13 @@ class Rig:
     # --- what dispatch did -----------------------------------------------------------------
 
     def incidents_of(self, device_id: str) -> list[str]:
-        """Dispatch's incident keys whose alert names this device (from its ledger)."""
-        sql = "SELECT incident_key FROM incidents WHERE alert_key LIKE ?"
-        return [str(r[0]) for r in self._ledger(sql, (f"%/{device_id}",))]
+        """Dispatch's incident keys with a condition of this device, or one it is a source
+        of (incidents v2: conditions join incidents, GLOSSARY.md)."""
+        sql = (
+            "SELECT DISTINCT incident_key FROM incident_conditions"
+            " WHERE device_id = ? OR sources LIKE ?"
+        )
+        return [str(r[0]) for r in self._ledger(sql, (device_id, f'%"{device_id}"%'))]
 
     def notifications(self, incident_key: str) -> list[tuple[str, str, str, bool]]:
         """(step, recipient, channel, delivered) of every page dispatch recorded."""

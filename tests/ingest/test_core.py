@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from events.codec import header_value
+from events.codec import decode_reading, header_value
 from events.deadletter import DeadLetter, DeadLetterReason
 from events.topics import Topics
 from ingest.bridge import _only
@@ -101,6 +101,18 @@ def test_a_device_supplied_received_at_is_replaced_by_the_bridge_clock() -> None
     )
     assert isinstance(outcome, Accepted)
     assert json.loads(outcome.record.value)["received_at"].startswith(NOW.isoformat()[:19])
+
+
+def test_a_device_supplied_null_received_at_is_stamped_once() -> None:
+    """`"received_at": null` validates as None: stamped by splicing, the record would carry
+    the key twice and every consumer would reject it (codec: duplicate_key)."""
+    body = smoke("sd-0001", 3, received_at=None)
+    outcome = _core().process(
+        InboundMessage(telemetry_topic("sd-0001"), json.dumps(body).encode()), NOW
+    )
+    assert isinstance(outcome, Accepted)
+    assert outcome.record.value.count(b'"received_at"') == 1
+    assert decode_reading(outcome.record.value).received_at == NOW
 
 
 def test_without_a_registry_every_device_is_accepted() -> None:
