@@ -162,7 +162,7 @@ def _raw_client() -> mqtt.Client:
 
 
 def _connect_props() -> Properties:
-    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho leaves it unannotated
     props.SessionExpiryInterval = 3600
     return props
 

@@ -213,7 +213,7 @@ def _example_gateways() -> list[tuple[str, str]]:
 
 def _example_terminals() -> list[str]:
     from alerts.registry import EXAMPLE_DIR  # noqa: PLC0415 - only when none were given
-    from firewatch.embedded.acl import registry_terminals  # noqa: PLC0415
+    from firewatch.embedded.acl import registry_terminals  # noqa: PLC0415 - only when terminals log in
 
     return registry_terminals(EXAMPLE_DIR)
 

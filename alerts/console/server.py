@@ -56,7 +56,7 @@ class Backend(Protocol):
 
     def open_incidents(self) -> list[Incident]: ...
 
-    async def act(  # noqa: PLR0917
+    async def act(  # noqa: PLR0917 - the console action's fields, as the backend takes them
         self,
         key: str,
         action: Action,

@@ -104,10 +104,12 @@ def _open_incidents(db: Database) -> list[dict[str, Any]]:
     )
     names = ("incident_key", "title", "severity", "state", "compound_id", "station_id")
     return [
-        {**dict(zip(names, r[:6], strict=True)),
-         "opened_at": datetime.fromtimestamp(r[6], UTC).isoformat()}
+        {
+            **dict(zip(names, r[:6], strict=True)),
+            "opened_at": datetime.fromtimestamp(r[6], UTC).isoformat(),
+        }
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 def _false_alarms(

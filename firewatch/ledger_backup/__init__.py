@@ -51,7 +51,7 @@ def backup(url: str, dest: Path, *, force: bool = False) -> Summary:
 
 
 def _check_source_version(url: str) -> None:
-    from alerts.ledger import Database  # noqa: PLC0415
+    from alerts.ledger import Database  # noqa: PLC0415 - keeps `--help` fast
 
     db = Database(url)
     try:

@@ -94,7 +94,7 @@ def _snapshot(url: str) -> Iterator[Snapshot]:
 
 
 def _copy_out(snap: Snapshot, table: str, columns: list[str], out: IO[bytes]) -> str:
-    from psycopg import sql  # noqa: PLC0415
+    from psycopg import sql  # noqa: PLC0415 - psycopg only when the ledger is PostgreSQL
 
     digest = hashlib.sha256()
     statement = sql.SQL("COPY {} ({}) TO STDOUT WITH (FORMAT csv, HEADER true)").format(
@@ -207,7 +207,7 @@ def _prepare_target(url: str, manifest: dict[str, Any], *, force: bool) -> None:
 
 def _load(tar: tarfile.TarFile, manifest: dict[str, Any], url: str) -> None:
     """Every table's rows in one transaction: a failed restore leaves no half-loaded ledger."""
-    from psycopg import sql  # noqa: PLC0415
+    from psycopg import sql  # noqa: PLC0415 - psycopg only when the ledger is PostgreSQL
 
     with _connect(url) as conn, conn.transaction(), conn.cursor() as cur:
         cur.execute(f"DELETE FROM {MIGRATIONS_TABLE}")  # noqa: S608 - the backup's rows replace them

@@ -20,7 +20,7 @@ async def all_in_kafka(rig: Rig, *cases: Case) -> None:
     view = rig.kafka
     for case in cases:
         await wait_for(
-            lambda c=case: view.has_all(c.expected),  # type: ignore[misc]
+            lambda c=case: view.has_all(c.expected),  # type: ignore[misc]  # binds the loop's case
             KAFKA_S,
             what=f"{case.name}: all {case.sent} readings on Kafka",
         )

@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -71,7 +72,7 @@ rewinds = st.lists(st.tuples(st.integers(1, REVISIONS), st.integers(1, REVISIONS
 )
 @given(rewinds=rewinds, restart_at=st.none() | st.integers(0, 12))
 async def test_replayed_revisions_page_as_the_clean_stream_did(
-    tmp_path_factory: object, rewinds: list[tuple[int, int]], restart_at: int | None
+    tmp_path_factory: pytest.TempPathFactory, rewinds: list[tuple[int, int]], restart_at: int | None
 ) -> None:
     """A crashed worker resumes from an earlier point and publishes in order again: the
     stream is 1..N with rewinds (after reaching `upto`, it starts again at `back`)."""
@@ -81,7 +82,7 @@ async def test_replayed_revisions_page_as_the_clean_stream_did(
         reached = max(reached, upto)
         stream += list(range(min(back, reached), reached + 1))
     stream += list(range(reached + 1, REVISIONS + 1))
-    tmp = tmp_path_factory.mktemp("dispatch")  # type: ignore[attr-defined]
+    tmp = tmp_path_factory.mktemp("dispatch")
     clean = await _run(f"sqlite:///{tmp}/clean.db", list(range(1, REVISIONS + 1)), None)
     replayed = await _run(f"sqlite:///{tmp}/replayed.db", stream, restart_at)
     assert replayed == clean

@@ -13,7 +13,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -93,7 +93,7 @@ class Client:
         self.client.on_message = self._on_message
         self.client.on_publish = self._on_publish
         self.client.on_disconnect = self._on_disconnect
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho leaves it unannotated
         if persist:
             props.SessionExpiryInterval = 3600
         self.client.connect("127.0.0.1", port, clean_start=not persist, properties=props)
@@ -102,7 +102,7 @@ class Client:
 
     def _on_connect(self, _c: object, _u: object, _f: object, rc: object, _p: object) -> None:
         with self.cond:
-            self.connack = int(rc.value)  # type: ignore[attr-defined]
+            self.connack = int(rc.value)  # type: ignore[attr-defined]  # paho's ReasonCode
             self.cond.notify_all()
 
     def _on_message(self, _c: object, _u: object, msg: mqtt.MQTTMessage) -> None:
@@ -112,7 +112,7 @@ class Client:
 
     def _on_publish(self, _c: object, _u: object, mid: int, rc: object, _p: object) -> None:
         with self.cond:
-            self.acks[mid] = int(rc.value)  # type: ignore[attr-defined]
+            self.acks[mid] = int(rc.value)  # type: ignore[attr-defined]  # paho's ReasonCode
             self.cond.notify_all()
 
     def _on_disconnect(self, *_args: object) -> None:
@@ -120,10 +120,10 @@ class Client:
             self.disconnects += 1
             self.cond.notify_all()
 
-    def _wait(self, predicate: object, what: str, timeout_s: float = 10.0) -> None:
+    def _wait(self, predicate: Callable[[], bool], what: str, timeout_s: float = 10.0) -> None:
         deadline = time.monotonic() + timeout_s
         with self.cond:
-            while not predicate():  # type: ignore[operator]
+            while not predicate():
                 assert self.cond.wait(deadline - time.monotonic()), f"{what} never came"
 
     def subscribe(self, *filters: str) -> None:

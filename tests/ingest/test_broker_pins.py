@@ -35,7 +35,7 @@ class Subscriber:
         )
         self.client.on_message = self._on_message
         self.client.on_connect = self._on_connect
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho leaves it unannotated
         props.SessionExpiryInterval = 3600
         props.ReceiveMaximum = receive_maximum
         self.client.connect("127.0.0.1", port, clean_start=clean_start, properties=props)
@@ -44,7 +44,7 @@ class Subscriber:
 
     def _on_connect(self, _c: object, _u: object, flags: object, _rc: object, _p: object) -> None:
         with self.cond:
-            self.session_present = bool(flags.session_present)  # type: ignore[attr-defined]
+            self.session_present = bool(flags.session_present)  # type: ignore[attr-defined]  # paho's ConnectFlags
             self.cond.notify_all()
 
     def _on_message(self, _c: object, _u: object, msg: mqtt.MQTTMessage) -> None:

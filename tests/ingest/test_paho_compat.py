@@ -128,8 +128,7 @@ class _Subscriber:
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe("compat/#", qos=1)
         self._mids: list[int] = []
 
-    # The hook's signature (ingest/mqtt_packets.PublishHook): positional, as the bridge's.
-    def _hook(  # noqa: PLR0917
+    def _hook(  # noqa: PLR0917 - the bridge's PublishHook signature: positional
         self, topic: bytes, payload: bytes, qos: int, is_retained: bool, is_dup: bool, mid: int
     ) -> None:
         self.got.append((payload, qos))

@@ -31,12 +31,19 @@ def bridge(
 ) -> Iterator[ManagedProcess]:
     ready, log_path = tmp_path / "bridge-ready", tmp_path / "bridge.log"
     argv = [
-        sys.executable, "-m", "firewatch", "ingest",
-        "--mqtt-port", str(mosquitto.port),
-        "--kafka-bootstrap", kafka.bootstrap,
-        "--kafka-flavour", "tansu",
-        "--ready-file", str(ready),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "firewatch",
+        "ingest",
+        "--mqtt-port",
+        str(mosquitto.port),
+        "--kafka-bootstrap",
+        kafka.bootstrap,
+        "--kafka-flavour",
+        "tansu",
+        "--ready-file",
+        str(ready),
+    ]
     proc = ManagedProcess("bridge", argv, log_path=log_path).start()
     deadline = time.monotonic() + 30
     while not ready.exists():

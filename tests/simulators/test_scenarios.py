@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import pytest
 import yaml
@@ -63,8 +64,8 @@ def test_every_emitted_payload_honours_the_wire_contract() -> None:
         decode_reading(m.emission.payload)  # raises ContractViolation
 
 
-def _first(msgs: list[Msg], pred: object) -> Msg:
-    return next(m for m in msgs if pred(m))  # type: ignore[operator]
+def _first(msgs: list[Msg], pred: Callable[[Msg], bool]) -> Msg:
+    return next(m for m in msgs if pred(m))
 
 
 def test_flat_fire_follows_ulfsri_heat_and_alarms_after_ignition() -> None:

@@ -46,7 +46,7 @@ def _library_line(reading: object) -> str:
 
 def _is_templated(reading: object) -> bool:
     values = reading.__dict__
-    shape = templates._templates_of(type(reading)).shape(values)  # type: ignore[arg-type]
+    shape = templates._templates_of(type(reading)).shape(values)  # type: ignore[arg-type]  # any reading model
     return shape is not None and shape.is_plain(values)
 
 
@@ -151,7 +151,7 @@ def test_a_decoded_reading_in_another_offset_gives_the_same_time() -> None:
     moved = reading.model_copy(
         update={
             "observed_at": AT.astimezone(shanghai),
-            "received_at": reading.received_at.astimezone(shanghai),  # type: ignore[union-attr]
+            "received_at": reading.received_at.astimezone(shanghai),  # type: ignore[union-attr]  # stamped
         }
     )
     decoded = decode_reading(encode_model(moved))  # pydantic's own fixed-offset tzinfo

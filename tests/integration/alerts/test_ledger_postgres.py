@@ -48,17 +48,29 @@ def postgres_url() -> Iterator[str]:
         shutil.chown(data, "postgres", "postgres")
     port = free_port()
     log = data / "server.log"
-    subprocess.run(_as_server_user([initdb, "-D", str(data / "db"), "-U", "postgres",
-                                    "--auth=trust", "-E", "UTF8"]),
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        _as_server_user(
+            [initdb, "-D", str(data / "db"), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
+        ),
+        check=True,
+        capture_output=True,
+    )
     opts = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(_as_server_user([pg_ctl, "-D", str(data / "db"), "-o", opts, "-l", str(log),
-                                    "-w", "start"]), check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        _as_server_user(
+            [pg_ctl, "-D", str(data / "db"), "-o", opts, "-l", str(log), "-w", "start"]
+        ),
+        check=True,
+        capture_output=True,
+    )
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run(_as_server_user([pg_ctl, "-D", str(data / "db"), "-m", "immediate",
-                                        "stop"]), check=False, capture_output=True)  # fmt: skip
+        subprocess.run(
+            _as_server_user([pg_ctl, "-D", str(data / "db"), "-m", "immediate", "stop"]),
+            check=False,
+            capture_output=True,
+        )
         shutil.rmtree(data, ignore_errors=True)
 
 

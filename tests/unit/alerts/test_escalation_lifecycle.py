@@ -27,7 +27,7 @@ def _progress(clock: ManualClock, **kw: object) -> Progress:
         "fired": frozenset(),
     }
     base.update(kw)
-    return Progress(**base)  # type: ignore[arg-type]
+    return Progress(**base)  # type: ignore[arg-type]  # the dict's values are mixed
 
 
 def _ids(steps: list[Step]) -> list[str]:

@@ -19,8 +19,17 @@ from firewatch.cli import main
 from .rig import Rig, make_alert
 
 AT = datetime(2026, 1, 5, tzinfo=UTC)
-PAGE = Page("c/b1/fire/sd-1", "p1-page", "ste-m1", ContactChannel.WEBHOOK,
-            "http://hooks.test/page", "P1", "fire", "b1", AT)  # fmt: skip
+PAGE = Page(
+    "c/b1/fire/sd-1",
+    "p1-page",
+    "ste-m1",
+    ContactChannel.WEBHOOK,
+    "http://hooks.test/page",
+    "P1",
+    "fire",
+    "b1",
+    AT,
+)
 
 
 async def _deliver(statuses: list[int], retries: int = 3) -> tuple[bool, str, list[float], int]:

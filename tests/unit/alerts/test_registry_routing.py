@@ -26,9 +26,10 @@ def registry() -> Registry:
 
 def test_example_registry_loads_with_rosters(registry: Registry) -> None:
     east = registry.station("st-east")
-    assert east.shift_at(DAY) is not None
-    assert east.shift_at(DAY).name == "day"  # type: ignore[union-attr]
-    assert east.shift_at(NIGHT).name == "night"  # type: ignore[union-attr]
+    day, night = east.shift_at(DAY), east.shift_at(NIGHT)
+    assert day is not None
+    assert night is not None
+    assert (day.name, night.name) == ("day", "night")
     assert registry.compound("c001") is not None
 
 
