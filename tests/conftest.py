@@ -59,3 +59,19 @@ async def kafka(tansu: TansuBroker) -> TansuBroker:
     """A fresh Tansu broker with every topic of the topic table created."""
     await ensure_topics(tansu.bootstrap)
     return tansu
+
+
+# A test that starts a real part (broker, time-series server, database server) through one of
+# these fixtures is an integration test wherever it lives: the tree mirrors the source tree,
+# the marker says the kind (`pytest -m "not integration"` is the quick run). Tests that start
+# a stack or a browser themselves carry `pytestmark = pytest.mark.integration`.
+_REAL_PARTS = frozenset(
+    {"mosquitto", "tansu", "kafka", "victoria", "tls_kafka", "pg_admin", "stack", "make_bridge"}
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _REAL_PARTS.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)

@@ -4,7 +4,7 @@ stairs and device points, the ground-floor exits, the compound's gates and its c
 Geometry is in metres, x east and y north: floor plans from the building's south-west corner,
 gates and sheds from the compound's. Device ids follow the simulator fleet's scheme
 (`{compound}-{building}-f{floor}-{suffix}`, `{compound}-{shed}-smk`, `{compound}-{charger}-pNN`)
-so one registry describes what the detectors report; tests/unit/alerts/test_registry_places.py
+so one registry describes what the detectors report; tests/alerts/test_registry_places.py
 proves the example fleet and the example registry agree device by device.
 """
 

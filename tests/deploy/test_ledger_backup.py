@@ -25,7 +25,7 @@ from firewatch.embedded.process import free_port
 from firewatch.ledger_backup.schema import present_tables
 from runtime.clock import ManualClock
 from tests import postgres
-from tests.unit.alerts.rig import DAY, build_rig, make_alert
+from tests.alerts.rig import DAY, build_rig, make_alert
 
 
 @pytest.fixture(autouse=True)

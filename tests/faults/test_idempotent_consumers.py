@@ -29,10 +29,10 @@ from alerts.registry.models import ContactChannel
 from events.alerts import Alert
 from events.reports import HazardCategory
 from runtime.clock import ManualClock
+from tests.alerts.rig import DAY, Rig, build_rig, make_alert
 from tests.people.feed_rig import receiver
 from tests.people.rig import START
 from tests.people.test_feeds import KEY, feeds, hazard
-from tests.unit.alerts.rig import DAY, Rig, build_rig, make_alert
 
 REVISIONS = 4
 

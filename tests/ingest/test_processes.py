@@ -1,5 +1,5 @@
 """The bridge as a process: SIGKILL and restart lose nothing (`firewatch up` as a process:
-tests/integration/test_up.py)."""
+tests/firewatch/test_up.py)."""
 
 from __future__ import annotations
 

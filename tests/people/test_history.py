@@ -26,7 +26,7 @@ from events.hazards import HazardAction, HazardOwner, HazardSeverity, OwnerKind
 from events.reports import HazardCategory
 from runtime.clock import ManualClock
 from tests import postgres
-from tests.unit.alerts.rig import DAY, build_rig, make_alert
+from tests.alerts.rig import DAY, build_rig, make_alert
 
 from .rig import checkin, desk, report
 

@@ -20,9 +20,9 @@ from firewatch.commands.eval import read_kafka_alerts
 from firewatch.commands.readback import read_back
 from runtime.kafka import consumer_settings, producer_settings
 from simulators.readback import Readback
+from tests.alerts.rig import make_alert
 from tests.ingest.support import smoke
 from tests.security.conftest import TlsKafka
-from tests.unit.alerts.rig import make_alert
 
 pytestmark = pytest.mark.integration
 

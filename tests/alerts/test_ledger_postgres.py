@@ -19,7 +19,7 @@ from alerts.lifecycle import Action, Outcome
 from events.alerts import AlertKind
 from firewatch.embedded.process import free_port
 from runtime.clock import ManualClock
-from tests.unit.alerts.rig import DAY, build_rig, make_alert
+from tests.alerts.rig import DAY, build_rig, make_alert
 
 pytestmark = pytest.mark.integration
 

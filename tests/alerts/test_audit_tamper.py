@@ -37,8 +37,8 @@ from events.alerts import AlertKind, LinkageAction, LinkageRequest
 from events.hazards import HazardAction, HazardOwner, HazardSeverity, OwnerKind
 from runtime.clock import ManualClock
 from tests import postgres
+from tests.alerts.rig import DAY, Rig, build_rig, make_alert
 from tests.people.rig import FakeShelf, checkin, report
-from tests.unit.alerts.rig import DAY, Rig, build_rig, make_alert
 
 pytestmark = pytest.mark.integration
 

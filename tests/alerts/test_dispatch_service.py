@@ -18,8 +18,8 @@ from events.deadletter import DeadLetter, DeadLetterOrigin, DeadLetterReason
 from events.incidents import IncidentUpdate, TaskState
 from events.readings import ChargingPortReading, PortState, RelayState
 from events.topics import Topics
+from tests.alerts.rig import make_alert
 from tests.polling import wait_for
-from tests.unit.alerts.rig import make_alert
 
 from .conftest import Stack
 

@@ -1,6 +1,7 @@
-"""A running dispatch service on real Tansu + Mosquitto, with short configured timers, plus a
-device-side MQTT listener (terminal pages and commands) and a Kafka producer standing in for
-the detectors and the ingest bridge."""
+"""Fixtures of the dispatch tests: `rig`, the core and its shell on fakes and a SQLite ledger
+(fast, no broker); `stack`, a running dispatch service on real Tansu + Mosquitto with short
+configured timers, plus a device-side MQTT listener (terminal pages and commands) and a Kafka
+producer standing in for the detectors and the ingest bridge (integration)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,10 @@ from events.codec import encode_model
 from events.connections import KafkaConnection, KafkaFlavour, MqttConnection
 from firewatch.embedded.mosquitto import MosquittoBroker
 from firewatch.embedded.tansu import TansuBroker
+from runtime.clock import ManualClock
 from tests.polling import wait_for
+
+from .rig import DAY, Rig, build_rig
 
 # Short timers for the service test: the ladder's shape of DOMAIN.md §2 (0 / no ack / not on
 # scene), scaled from 60 s and 180 s to 1.5 s and 4 s.
@@ -143,3 +147,10 @@ async def stack(
         await producer.stop()
         client.loop_stop()
         client.disconnect()
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    r = build_rig(f"sqlite:///{tmp_path}/ledger.db", ManualClock(DAY))
+    yield r
+    r.ledger.db.close()

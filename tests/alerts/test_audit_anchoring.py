@@ -20,8 +20,8 @@ from events.topics import Topics
 from firewatch.cli import main
 from firewatch.embedded.mosquitto import MosquittoBroker
 from firewatch.embedded.tansu import TansuBroker
+from tests.alerts.rig import make_alert
 from tests.polling import wait_for
-from tests.unit.alerts.rig import make_alert
 
 from .conftest import short_config
 

@@ -25,9 +25,9 @@ from alerts.registry import EXAMPLE_DIR, load_registry
 from events.alerts import Alert, AlertKind
 from events.topics import Topics
 from runtime.clock import SystemClock
+from tests.alerts.console_rig import PASSWORD, ConsoleRig, on_duty, serve_console
+from tests.alerts.rig import make_alert
 from tests.polling import wait_for
-from tests.unit.alerts.console_rig import PASSWORD, ConsoleRig, on_duty, serve_console
-from tests.unit.alerts.rig import make_alert
 
 from .conftest import Stack
 

@@ -26,10 +26,10 @@ from events.alerts import AlertKind
 from events.hazards import HazardAction, HazardState
 from events.reports import HazardCategory
 from runtime.clock import SystemClock
+from tests.alerts.console_rig import ConsoleRig, serve_console
+from tests.alerts.test_console_hazards import serve_desk
 from tests.people.rig import report
 from tests.polling import wait_for
-from tests.unit.alerts.console_rig import ConsoleRig, serve_console
-from tests.unit.alerts.test_console_hazards import serve_desk
 
 from .test_console_browser import (
     DESKTOP,
