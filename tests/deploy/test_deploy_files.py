@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from events.readings import READING_MODELS
 from events.topics import KAFKA_TOPICS
 from firewatch.cli import root
-from firewatch.metrics import METRIC_NAMES
+from runtime.metrics_catalogue import METRIC_NAMES
 from firewatch.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from events.deadletter import DeadLetterReason
 from events.sequence import AnomalyType
-from firewatch.metrics import METRICS
+from runtime.metrics_catalogue import METRICS
 from ingest.metrics import StatsCollector
 from ingest.stats import BridgeStats
 
