@@ -37,7 +37,9 @@ class StatsCollector(Collector):
                 lanes.add_metric([name], int(getattr(lane, attr)))
             yield lanes
         yield _labelled("published_total", s.records_by_topic)
-        yield _labelled("dead_lettered_total", {r.value: n for r, n in s.dead_letter_reasons.items()})
+        yield _labelled(
+            "dead_lettered_total", {r.value: n for r, n in s.dead_letter_reasons.items()}
+        )
         yield _labelled("sequence_anomalies_total", {a.value: n for a, n in s.anomalies.items()})
         yield _ingest("sequence_gaps_total", s.anomalies[AnomalyType.GAP])
         yield _ingest("missing_readings_total", s.missing_readings)
