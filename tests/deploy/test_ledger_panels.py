@@ -82,7 +82,7 @@ def _rows(db_url: str, sql: str) -> list[dict[str, Any]]:
     import psycopg  # noqa: PLC0415 - optional dependency of PostgreSQL tests
 
     with psycopg.connect(db_url) as conn, conn.cursor() as cur:
-        cur.execute(sql)  # type: ignore[call-overload]  # the panel's SQL, a str as Grafana has
+        cur.execute(sql)
         names = [c.name for c in cur.description or ()]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
