@@ -24,6 +24,7 @@ from events.connections import KafkaConnection, KafkaFlavour
 from events.topics import KAFKA_TOPICS, Topics
 from runtime.clock import Clock, SystemClock
 from runtime.health import Health
+from runtime.health_kafka import KafkaProbe
 from runtime.kafka import faust_credentials
 from streams import codec, faust_compat, metrics
 from streams.config import StreamsConfig
@@ -81,11 +82,14 @@ def build_app(
         web_in_thread=False,
     )
     faust_compat.install(app, cfg.fetch_max_wait_ms)
+    health = health or Health()
+    # Group membership does not see a frozen cluster: a probe of its own (runtime/health_kafka).
+    app.task(KafkaProbe(kafka, health, Topics.READINGS).run)
     return Worker(
         app,
         cfg,
         clock or SystemClock(),
-        health or Health(),
+        health,
         on_ready=on_ready,
         # Tansu reports a partition's end offset as the base offset of its last batch + 1
         # (STACK-NOTES.md): table recovery needs each changelog partition to end in a

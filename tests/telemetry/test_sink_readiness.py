@@ -1,6 +1,7 @@
 """The sink's readiness follows its dependencies (issue #16 item 3): not ready until it holds
-partitions of its group; ready while the database takes writes; 503 naming `influx.writing`
-once the database went away and a write failed, ready again when it is back (real Tansu and
+partitions of its group and Kafka answers; ready while the database takes writes; 503 naming
+`influx.writing` once the database went away and a write failed, ready again when it is back;
+503 naming `kafka.reachable` while Kafka is frozen, ready again after (real Tansu and
 VictoriaMetrics, the sink's own health checks as /readyz serves them)."""
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ async def test_readiness_follows_the_database_away_and_back(
         return health.readiness().failing
 
     try:
-        checks = {"sink.started", "kafka.assigned", "influx.writing"}
+        checks = {"sink.started", "kafka.reachable", "kafka.assigned", "influx.writing"}
 
         def is_ready() -> bool:
             report = health.readiness()
@@ -60,7 +61,13 @@ async def test_readiness_follows_the_database_away_and_back(
         await wait_for(lambda: failing() == ["influx.writing"], 60, what="503 naming the database")
         victoria.start()  # same data directory, same port
         await wait_for(lambda: failing() == [], 60, what="ready again")
+        kafka.process.pause()  # frozen: the assignment stays as it was, the probe sees it
+        try:
+            await wait_for(lambda: failing() == ["kafka.reachable"], 60, what="503 naming Kafka")
+        finally:
+            kafka.process.resume()
+        await wait_for(lambda: failing() == [], 60, what="ready once Kafka answers")
     finally:
         stop.set()
         await asyncio.wait_for(task, 30)
-    assert failing() == ["sink.started"]  # stopped: not ready, and says why
+    assert failing() == ["sink.started", "kafka.reachable"]  # stopped: not ready, and says why
