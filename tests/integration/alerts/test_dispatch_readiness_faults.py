@@ -1,10 +1,11 @@
 """Dispatch's /readyz follows each dependency away and back (issue #16 item 3): the MQTT broker
 killed and restarted, the SQLite ledger file moved away and back, the PostgreSQL ledger server
-stopped and started. Each time: 503 naming exactly the failing check, then 200 again, with no
-restart of dispatch (real Tansu, Mosquitto and PostgreSQL)."""
+stopped and started, Kafka frozen and resumed. Each time: 503 naming exactly the failing
+check, then 200 again, with no restart of dispatch (real Tansu, Mosquitto and PostgreSQL)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,9 +16,11 @@ import pytest
 from pydantic import SecretStr
 
 from alerts.config import DispatchConfig
+from alerts.registry import EXAMPLE_DIR
 from alerts.service.factory import build_dispatch_service
 from events.connections import KafkaConnection, KafkaFlavour, MqttConnection
 from firewatch.embedded.mosquitto import MosquittoBroker, start_mosquitto
+from firewatch.embedded.process import ManagedProcess, free_port
 from firewatch.embedded.tansu import TansuBroker
 from runtime.metrics_server import MetricsServer
 from tests import postgres
@@ -109,3 +112,32 @@ async def test_the_postgresql_ledger_stopped_and_started(
                 await _until(probe, (503, ["ledger.reachable"]), "503 naming the ledger")
             # The connection the server dropped is replaced: no dispatch restart needed.
             await _until(probe, (200, []), "200 once the server is back")
+
+
+async def test_the_dispatch_command_names_a_frozen_kafka(
+    kafka: TansuBroker, mosquitto: MosquittoBroker, tmp_path: Path
+) -> None:
+    """Consumers keep their assignment while the cluster is frozen (SIGSTOP): the command's
+    own probe, `kafka.reachable`, is what says 503."""
+    port = free_port()
+    flags = f"--bootstrap {kafka.bootstrap} --kafka-flavour tansu --mqtt-port {mosquitto.port}"
+    flags += f" --console-port 0 --database-url sqlite:///{tmp_path}/ledger.db"
+    flags += f" --registry {EXAMPLE_DIR} --metrics-port {port}"
+    argv = [sys.executable, "-m", "firewatch", "dispatch", *flags.split()]
+
+    async def probe() -> tuple[int, list[str]]:
+        try:
+            async with httpx.AsyncClient() as client:
+                res = await client.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+        except httpx.HTTPError:
+            return 0, []  # not listening yet
+        return res.status_code, res.json()["failing"]
+
+    with ManagedProcess("dispatch", argv, log_path=tmp_path / "dispatch.log"):
+        await _until(probe, (200, []), "the dispatch process ready")
+        kafka.process.pause()
+        try:
+            await _until(probe, (503, ["kafka.reachable"]), "503 naming Kafka")
+        finally:
+            kafka.process.resume()
+        await _until(probe, (200, []), "ready once Kafka answers")
