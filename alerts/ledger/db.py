@@ -68,14 +68,14 @@ class Database:
         ledger is unreachable. A PostgreSQL connection the server dropped (restart, failover)
         is replaced, so the first probe after the server is back passes and the next write
         goes through. An open SQLite connection answers from its file descriptor even when the
-        file was moved, deleted or made unreadable: a fresh read-only connection sees it."""
+        file was moved, deleted or made unreadable: a fresh read-only connection sees it too."""
         if self.is_postgres:
             if self._conn.closed:  # psycopg: closed, or broken by the server going away
                 self._conn = _connect_pg(self.url)
             self.query("SELECT 1")
             return
+        self.query("SELECT 1")  # the connection the writes go through
         if self.url.removeprefix("sqlite://").removeprefix("/") in ("", ":memory:"):
-            self.query("SELECT 1")
             return
         probe = _connect_sqlite_ro(self.url)
         try:
