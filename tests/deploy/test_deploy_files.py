@@ -241,8 +241,9 @@ def test_kubernetes_deployments_have_probes_resources_and_budgets() -> None:
     assert set(deployments) >= {f"firewatch-{n}" for n in ("ingest", "worker", "dispatch", "sink")}
     for name, deployment in deployments.items():
         for container in deployment["spec"]["template"]["spec"]["containers"]:
-            for probe in ("livenessProbe", "readinessProbe"):
+            for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
                 assert container[probe]["httpGet"]["port"] == "metrics", (name, probe)
+                assert container[probe]["httpGet"]["path"] == path, (name, probe)
             assert set(container["resources"]) == {"requests", "limits"}, name
     hpa = next(d for d in docs if d["kind"] == "HorizontalPodAutoscaler")
     assert hpa["spec"]["scaleTargetRef"]["name"] == "firewatch-worker"
