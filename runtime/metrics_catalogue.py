@@ -4,11 +4,11 @@ that create the metric objects from it: a name, kind, label set or help text exi
 Every service's metric objects are made by `counter()`, `gauge()` and `histogram()` below (or,
 for the bridge's scrape-time collector, `family()`), so what a process exports is what this
 catalogue says; deploy/ dashboards and alert rules may only use names listed here, and
-tests/deploy/test_metrics_exist.py scrapes the running services to prove they do.
+tests/deploy/test_compose_start.py scrapes the running services to prove they do.
 
 Naming guide (follows https://prometheus.io/docs/practices/naming/):
 - `firewatch_<part>_<what>_<unit>`; part is `ingest`, `streams` (the worker), `dispatch`,
-  `feeds` (dispatch's outbound feeds) or `sink`.
+  `feeds` (dispatch's outbound feeds) or `sink`; the tools `replay`, `recorder` and `sim`.
 - Counters end in `_total`; durations are histograms in `_seconds`; sizes in `_bytes`; record
   counts in a gauge end in `_records`; a 0/1 state gauge is a plain adjective (`_stalled`).
 - Labels take a handful of values (`reason`, `result`, `kind`, `lane`, `action`,
@@ -127,7 +127,15 @@ _SINK = (
     _m("firewatch_sink_last_write_timestamp_seconds", "gauge", "", "time of the last write"),
 )
 
-METRICS: tuple[MetricSpec, ...] = (*_INGEST, *_STREAMS, *_DISPATCH, *_SINK)
+_TOOLS = (
+    # command-line tools with --metrics-port (firewatch replay, record, simulate): no dashboard
+    _m("firewatch_replay_messages", "gauge", "", "messages published by `firewatch replay`"),
+    _m("firewatch_recorder_messages", "gauge", "", "messages written by `firewatch record`"),
+    _m("firewatch_sim_messages_total", "counter", "", "messages published by the simulator"),
+    _m("firewatch_sim_time_seconds", "gauge", "", "simulated seconds since the run started"),
+)
+
+METRICS: tuple[MetricSpec, ...] = (*_INGEST, *_STREAMS, *_DISPATCH, *_SINK, *_TOOLS)
 METRIC_NAMES: frozenset[str] = frozenset(spec.name for spec in METRICS)
 _BY_NAME: dict[str, MetricSpec] = {spec.name: spec for spec in METRICS}
 
