@@ -22,7 +22,6 @@ gateways the same way), so the flat fire scenario reaches the bridges as devices
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -31,7 +30,6 @@ import shutil
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -47,11 +45,10 @@ from firewatch.embedded.tansu import TansuBroker
 from firewatch.embedded.victoria import VictoriaMetrics, VictoriaMetricsNotInstalled, binary
 from firewatch.stack import fleet_gateways
 from ingest.registry import load_registry as load_id_file
-from simulators import runner, scenarios
 from tests import postgres
 from tests.deploy.compose import Service
 from tests.deploy.conftest import Site
-from tests.deploy.scrape import missing, scrape
+from tests.deploy.scrape import flat_fire_then_scrape, missing
 from tests.polling import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -280,21 +277,6 @@ def _is_ready(running: Running) -> bool:
     return console is None or _http_status(console, "/") == 200
 
 
-# --- a scenario through the services, then their /metrics ---------------------------------
-
-# What the flat fire makes each service count: readings bridged, records and alerts in the
-# worker, alerts applied and pages sent in dispatch, points written by the sink.
-_FLOWED = (
-    "firewatch_ingest_received_total",
-    "firewatch_ingest_published_total",
-    "firewatch_streams_events_total",
-    "firewatch_streams_alerts_total",
-    "firewatch_dispatch_alerts_total",
-    "firewatch_dispatch_pages_total",
-    "firewatch_sink_points_written_total",
-)
-
-
 async def _every_queried_metric_is_exported(
     running: list[Running], site: Site, brokers: Brokers, gateway_logins: Path
 ) -> None:
@@ -302,19 +284,7 @@ async def _every_queried_metric_is_exported(
     conn = MqttConnection(
         port=brokers.mqtt_port, tls_ca_file=ca, gateway_credentials=gateway_logins
     )
-    scenario = scenarios.load_named("flat_fire")
-    # Device times end now: inside the bridge's window of accepted readings.
-    start = datetime.now(UTC) - timedelta(seconds=scenario.duration_s + 60)
-    result = await runner.run_scenario(scenario, conn, start_at=start)
-    assert result.messages > 0
-    ports = [each.ports["--metrics-port"] for each in running]
-
-    async def has_flowed() -> bool:
-        exported = await asyncio.to_thread(scrape, ports)
-        return all(exported.samples.get(name, 0) > 0 for name in _FLOWED)
-
-    await wait_for(has_flowed, 180, what="the fire counted by every service")
-    exported = await asyncio.to_thread(scrape, ports)
+    exported = await flat_fire_then_scrape(conn, [r.ports["--metrics-port"] for r in running])
     assert missing(exported) == {}, "dashboards or alert rules query what no service exports"
 
 
