@@ -72,6 +72,12 @@ _STREAMS = (
     _m("firewatch_streams_alerts_total", "counter", "kind status", "alert revisions published"),
     _m("firewatch_streams_timer_errors_total", "counter", "timer", "exceptions caught in timers"),
     _m("firewatch_streams_devices", "gauge", "", "devices held in memory by this worker"),
+    _m(
+        "firewatch_streams_consumer_lag_records",
+        "gauge",
+        "topic",
+        "records of the worker group's input not committed yet (streams/group_lag.py)",
+    ),
 )
 
 _DISPATCH = (

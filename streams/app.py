@@ -31,6 +31,7 @@ from streams.config import StreamsConfig
 from streams.detectors.area import CompoundEngine
 from streams.detectors.engine import DeviceEngine
 from streams.faust_types import FaustTable, FaustTopic
+from streams.group_lag import GroupLag
 from streams.lanes import stage_lane
 from streams.processor import CompoundProcessor, DeviceProcessor, Emitted
 from streams.resets import ResetStage, reset_agents
@@ -85,6 +86,8 @@ def build_app(
     health = health or Health()
     # Group membership does not see a frozen cluster: a probe of its own (runtime/health_kafka).
     app.task(KafkaProbe(kafka, health, Topics.READINGS).run)
+    inputs = {topic: _PARTITIONS[topic] for topic in _DEVICE_TOPICS.values()}
+    app.task(GroupLag(kafka, cfg.app_id, inputs, metrics.CONSUMER_LAG).run)
     return Worker(
         app,
         cfg,
