@@ -54,6 +54,7 @@ class GroupLag:
     ) -> None:
         self.kafka, self.group_id, self.gauge = kafka, group_id, gauge
         self.interval_s = interval_s
+        self._is_failing = False
         self.partitions = [TopicPartition(t, p) for t, n in partitions.items() for p in range(n)]
 
     async def measure(self, client: AIOKafkaConsumer) -> dict[str, int]:
@@ -84,7 +85,10 @@ class GroupLag:
         try:
             lag = await self.measure(client)
         except Exception as exc:  # any client error: try again next interval
-            log.warning("consumer lag not measured: %r", exc)
+            if not self._is_failing:  # once per outage, not every interval
+                log.warning("consumer lag not measured: %r", exc)
+            self._is_failing = True
             return
+        self._is_failing = False
         for topic, records in lag.items():
             self.gauge.labels(topic).set(records)
