@@ -24,12 +24,14 @@ from events.connections import KafkaConnection, KafkaFlavour
 from events.topics import KAFKA_TOPICS, Topics
 from runtime.clock import Clock, SystemClock
 from runtime.health import Health
+from runtime.health_kafka import KafkaProbe
 from runtime.kafka import faust_credentials
 from streams import codec, faust_compat, metrics
 from streams.config import StreamsConfig
 from streams.detectors.area import CompoundEngine
 from streams.detectors.engine import DeviceEngine
 from streams.faust_types import FaustTable, FaustTopic
+from streams.group_lag import GroupLag
 from streams.lanes import stage_lane
 from streams.processor import CompoundProcessor, DeviceProcessor, Emitted
 from streams.resets import ResetStage, reset_agents
@@ -81,11 +83,16 @@ def build_app(
         web_in_thread=False,
     )
     faust_compat.install(app, cfg.fetch_max_wait_ms)
+    health = health or Health()
+    # Group membership does not see a frozen cluster: a probe of its own (runtime/health_kafka).
+    app.task(KafkaProbe(kafka, health, Topics.READINGS).run)
+    inputs = {topic: _PARTITIONS[topic] for topic in _DEVICE_TOPICS.values()}
+    app.task(GroupLag(kafka, cfg.app_id, inputs, metrics.CONSUMER_LAG).run)
     return Worker(
         app,
         cfg,
         clock or SystemClock(),
-        health or Health(),
+        health,
         on_ready=on_ready,
         # Tansu reports a partition's end offset as the base offset of its last batch + 1
         # (STACK-NOTES.md): table recovery needs each changelog partition to end in a

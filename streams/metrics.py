@@ -1,14 +1,13 @@
-"""Prometheus metrics of the stream workers (names prefixed firewatch_)."""
+"""Prometheus metrics of the stream workers, created from runtime/metrics_catalogue.py."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from runtime.metrics_catalogue import counter, gauge
 
-EVENTS = Counter("firewatch_streams_events_total", "records consumed", ["topic"])
-DUPLICATES = Counter("firewatch_streams_duplicates_total", "readings dropped as replays")
-DEAD_LETTERS = Counter("firewatch_streams_dead_letters_total", "undecodable records", ["topic"])
-ALERTS = Counter("firewatch_streams_alerts_total", "alert revisions published", ["kind", "status"])
-TIMER_ERRORS = Counter(
-    "firewatch_streams_timer_errors_total", "exceptions caught in timers", ["timer"]
-)
-DEVICES = Gauge("firewatch_streams_devices", "devices held in memory by this worker")
+EVENTS = counter("firewatch_streams_events_total")
+DUPLICATES = counter("firewatch_streams_duplicates_total")
+DEAD_LETTERS = counter("firewatch_streams_dead_letters_total")
+ALERTS = counter("firewatch_streams_alerts_total")
+TIMER_ERRORS = counter("firewatch_streams_timer_errors_total")
+DEVICES = gauge("firewatch_streams_devices")
+CONSUMER_LAG = gauge("firewatch_streams_consumer_lag_records")

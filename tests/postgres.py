@@ -71,3 +71,28 @@ def fresh_database(admin_url: str) -> str:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@contextmanager
+def stopped(admin_url: str) -> Iterator[None]:
+    """The server of `admin_url` stopped for the block as a crash stops it (`-m immediate`:
+    every connection dropped), then started again on the same port and socket directory."""
+    import psycopg  # noqa: PLC0415 - optional dependency of PostgreSQL tests
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        cluster, sockets, port = (
+            str(row[0])
+            for name in ("data_directory", "unix_socket_directories", "port")
+            for row in conn.execute(f"SHOW {name}").fetchall()
+        )
+    pg_ctl = pg_bin("pg_ctl")
+    assert pg_ctl is not None
+    stop = [pg_ctl, "-D", cluster, "-m", "immediate", "-w", "stop"]
+    subprocess.run(_as_server_user(stop), check=True, capture_output=True)
+    try:
+        yield
+    finally:
+        opts = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
+        log = str(Path(cluster).parent / "server.log")
+        start = [pg_ctl, "-D", cluster, "-o", opts, "-l", log, "-w", "start"]
+        subprocess.run(_as_server_user(start), check=True, capture_output=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry
 
 from alerts.feeds.config import FeedConfig, FeedsConfig
 from alerts.feeds.delivery import Outcome, Sender
@@ -16,6 +16,7 @@ from alerts.feeds.store import DeliveryLedger, Pending
 from alerts.hazards.maintenance import ItemKind, MaintenanceItem, MaintenanceItems
 from events.feeds import FeedItem
 from runtime.clock import Clock
+from runtime.metrics_catalogue import counter, gauge
 
 log = logging.getLogger(__name__)
 # A failing feed is a maintenance job within 24 h (DOMAIN.md §2: work order within 24 h).
@@ -25,19 +26,9 @@ FAILING_DUE = timedelta(hours=24)
 class FeedMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
-        # `feed` takes one value per configured recipient: a handful (firewatch/metrics.py).
-        self.deliveries = Counter(
-            "firewatch_feeds_deliveries",
-            "feed deliveries by outcome",
-            ["feed", "outcome"],
-            registry=self.registry,
-        )
-        self.failing = Gauge(
-            "firewatch_feeds_failing",
-            "1 while a feed keeps failing",
-            ["feed"],
-            registry=self.registry,
-        )
+        # `feed` takes one value per configured recipient: a handful (runtime/metrics_catalogue.py).
+        self.deliveries = counter("firewatch_feeds_deliveries_total", self.registry)
+        self.failing = gauge("firewatch_feeds_failing", self.registry)
 
 
 class FeedHub:

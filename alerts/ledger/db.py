@@ -63,6 +63,26 @@ class Database:
     def close(self) -> None:
         self._conn.close()
 
+    def ping(self) -> None:
+        """A round trip as a restarted dispatch would make it (readiness); raises when the
+        ledger is unreachable. A PostgreSQL connection the server dropped (restart, failover)
+        is replaced, so the first probe after the server is back passes and the next write
+        goes through. An open SQLite connection answers from its file descriptor even when the
+        file was moved, deleted or made unreadable: a fresh read-only connection sees it too."""
+        if self.is_postgres:
+            if self._conn.closed:  # psycopg: closed, or broken by the server going away
+                self._conn = _connect_pg(self.url)
+            self.query("SELECT 1")
+            return
+        self.query("SELECT 1")  # the connection the writes go through
+        if self.url.removeprefix("sqlite://").removeprefix("/") in ("", ":memory:"):
+            return
+        probe = _connect_sqlite_ro(self.url)
+        try:
+            probe.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()
+        finally:
+            probe.close()
+
     def migrate(self, directory: Path = MIGRATIONS_DIR) -> list[int]:
         """Apply the migrations not applied yet; return their versions."""
         with self.transaction():

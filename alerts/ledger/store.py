@@ -136,7 +136,7 @@ class Ledger:
     @_locked
     def ping(self) -> None:
         """A round trip to the database (readiness): raises when it is unreachable."""
-        self.db.query("SELECT 1")
+        self.db.ping()
 
     def _incident(self, row: Row, condition_rows: list[Row], task_rows: list[Row]) -> None:
         key = row[0]

@@ -5,7 +5,11 @@ ledger records them, not merely when the process runs (issue 14.3).
   (set by the consume loops; Tansu holds a join for half the session timeout).
 - mqtt.connected: the session terminal pages and device commands go out on.
 - ledger.reachable: a round trip to the ledger database within the last probe, made under
-  the ledger's lock in a worker thread (never on the HTTP thread, which only reads flags).
+  the ledger's lock in a worker thread (never on the HTTP thread, which only reads flags);
+  a PostgreSQL connection the server dropped is replaced there, a SQLite file is opened
+  afresh (alerts/ledger/db.py `Database.ping`).
+- kafka.reachable: added by `firewatch dispatch` (runtime/health_kafka.py): the consumers keep
+  their assignment while a cluster is frozen, so only a round trip sees it.
 """
 
 from __future__ import annotations

@@ -184,10 +184,7 @@ class DispatchService:
             if fx.is_empty:
                 return fx
             await self.shell.apply(fx)
-            self.metrics.open_incidents.set(len(self.dispatcher.open_incidents()))
-            self.metrics.pending_commands.set(len(self.dispatcher.commands))
-            orders = self.dispatcher.work_orders()
-            self.metrics.open_work_orders.set(sum(w.is_open for w in orders))
+            self.metrics.observe_step(self.dispatcher, fx)
         self._wake.set()  # a deadline may be nearer now
         return fx
 
@@ -228,6 +225,7 @@ class DispatchService:
         while True:
             batches = await consumer.getmany(timeout_ms=200, max_records=500)
             self.readiness.follow(self.readiness.alerts_assigned, bool(consumer.assignment()))
+            self.metrics.observe_lag(consumer, batches)
             for records in batches.values():
                 for record in records:
                     await self._one_alert(record)

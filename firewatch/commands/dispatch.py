@@ -102,6 +102,8 @@ def command(
 
 async def _serve(settings: Settings, metrics_port: int, ready_file: Path | None = None) -> int:
     from alerts.service.factory import build_dispatch_service
+    from events.topics import Topics
+    from runtime.health_kafka import kafka_probe
     from runtime.metrics_server import start_metrics_server
 
     service = build_dispatch_service(settings.dispatch, settings.kafka, settings.mqtt)
@@ -113,11 +115,13 @@ async def _serve(settings: Settings, metrics_port: int, ready_file: Path | None 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await service.start()
-        print(f"duty console: {service.console_url}", flush=True)
-        if ready_file is not None:
-            await _signal_ready(service, ready_file)
-        await stop.wait()
+        # kafka.reachable: a frozen cluster leaves the groups' assignments as they were.
+        async with kafka_probe(settings.kafka, service.health, Topics.ALERTS):
+            await service.start()
+            print(f"duty console: {service.console_url}", flush=True)
+            if ready_file is not None:
+                await _signal_ready(service, ready_file)
+            await stop.wait()
     finally:
         await service.stop()
         if server is not None:

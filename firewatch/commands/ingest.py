@@ -17,6 +17,7 @@ import click
 from firewatch.commands.common import CONTEXT_SETTINGS, cli_of, log_config
 
 if TYPE_CHECKING:
+    from events.connections import KafkaConnection
     from firewatch.settings import Settings
     from ingest.bridge import Bridge
 
@@ -97,7 +98,7 @@ def command(
     if metrics_port:
         REGISTRY.register(StatsCollector(bridge.stats))
         start_metrics_server(metrics_port, bridge.health)
-    is_failed = asyncio.run(_serve(bridge, ready_file))
+    is_failed = asyncio.run(_serve(bridge, ready_file, settings.kafka))
     print(bridge.stats.json_line(), flush=True)
     return 1 if is_failed else 0
 
@@ -116,8 +117,17 @@ def _compounds(named: tuple[str, ...], path: Path | None) -> tuple[str, ...]:
     return tuple(sorted({*named, *listed}))
 
 
-async def _serve(bridge: Bridge, ready_file: Path | None) -> bool:
+async def _serve(bridge: Bridge, ready_file: Path | None, kafka: KafkaConnection) -> bool:
     """Run until SIGINT/SIGTERM (False) or until a lane fails (True)."""
+    from events.topics import Topics
+    from runtime.health_kafka import kafka_probe
+
+    # kafka.reachable: with no traffic, nothing else would see a frozen cluster.
+    async with kafka_probe(kafka, bridge.health, Topics.PRIORITY):
+        return await _run(bridge, ready_file)
+
+
+async def _run(bridge: Bridge, ready_file: Path | None) -> bool:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -31,9 +31,9 @@ Examples:
 
 @functools.cache
 def _recorded_gauge() -> Any:
-    from prometheus_client import Gauge
+    from runtime.metrics_catalogue import gauge
 
-    return Gauge("firewatch_recorder_messages", "messages written by `firewatch record`")
+    return gauge("firewatch_recorder_messages")
 
 
 @click.command("record", context_settings=CONTEXT_SETTINGS, epilog=_EPILOG)

@@ -211,9 +211,9 @@ def _warn_window(
 
 @functools.cache
 def _replayed_gauge() -> Any:
-    from prometheus_client import Gauge
+    from runtime.metrics_catalogue import gauge
 
-    return Gauge("firewatch_replay_messages", "messages published by `firewatch replay`")
+    return gauge("firewatch_replay_messages")
 
 
 def _send(schedule: list[Scheduled], conn: MqttConnection, opts: ReplayOptions) -> Any:

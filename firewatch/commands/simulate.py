@@ -213,12 +213,9 @@ def _warn_kept_time(built: Built, speed: float | None, settings: Settings) -> No
 
 @functools.cache
 def _metrics() -> tuple[Any, Any]:
-    from prometheus_client import Counter, Gauge
+    from runtime.metrics_catalogue import counter, gauge
 
-    return (
-        Counter("firewatch_sim_messages_total", "messages published by the simulator"),
-        Gauge("firewatch_sim_time_seconds", "simulated seconds since the start of the run"),
-    )
+    return counter("firewatch_sim_messages_total"), gauge("firewatch_sim_time_seconds")
 
 
 async def _publish(

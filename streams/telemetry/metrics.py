@@ -1,8 +1,10 @@
-"""Prometheus metrics of the telemetry sink (names follow the guide in firewatch/metrics.py)."""
+"""Prometheus metrics of the telemetry sink, created from runtime/metrics_catalogue.py."""
 
 from __future__ import annotations
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry
+
+from runtime.metrics_catalogue import counter, gauge, histogram
 
 _BATCH_BUCKETS = (1, 10, 100, 500, 1_000, 2_000, 5_000, 10_000, 50_000)
 
@@ -11,59 +13,15 @@ class SinkMetrics:
     """One set per process; tests pass their own registry."""
 
     def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
-        self.registry = registry
-        self.records_consumed = Counter(
-            "firewatch_sink_records_consumed_total",
-            "Kafka records read by the sink",
-            registry=registry,
-        )
-        self.points_written = Counter(
-            "firewatch_sink_points_written_total",
-            "Points the database accepted, by measurement (device kind)",
-            ["measurement"],
-            registry=registry,
-        )
-        self.batches = Counter("firewatch_sink_batches_total", "Batches written", registry=registry)
-        self.write_retries = Counter(
-            "firewatch_sink_write_retries_total",
-            "Failed batch writes that will be retried, by error class",
-            ["error"],
-            registry=registry,
-        )
-        self.records_skipped = Counter(
-            "firewatch_sink_records_skipped_total",
-            "Records that are not readings (named in the log with topic/partition/offset)",
-            ["reason"],
-            registry=registry,
-        )
-        self.commit_failures = Counter(
-            "firewatch_sink_commit_failures_total",
-            "Offset commits refused (rebalance): the records are re-read, writes are idempotent",
-            registry=registry,
-        )
-        self.batch_points = Histogram(
-            "firewatch_sink_batch_points",
-            "Points per written batch",
-            buckets=_BATCH_BUCKETS,
-            registry=registry,
-        )
-        self.write_seconds = Histogram(
-            "firewatch_sink_write_seconds",
-            "Time of one successful batch write",
-            registry=registry,
-        )
-        self.consumer_lag = Gauge(
-            "firewatch_sink_consumer_lag_records",
-            "Records behind the partition high-water marks, summed over assigned partitions",
-            registry=registry,
-        )
-        self.stalled = Gauge(
-            "firewatch_sink_stalled",
-            "1 while the database refuses writes and consumption is paused",
-            registry=registry,
-        )
-        self.last_write = Gauge(
-            "firewatch_sink_last_write_timestamp_seconds",
-            "Unix time of the last successful write",
-            registry=registry,
-        )
+        self.registry = r = registry
+        self.records_consumed = counter("firewatch_sink_records_consumed_total", r)
+        self.points_written = counter("firewatch_sink_points_written_total", r)
+        self.batches = counter("firewatch_sink_batches_total", r)
+        self.write_retries = counter("firewatch_sink_write_retries_total", r)
+        self.records_skipped = counter("firewatch_sink_records_skipped_total", r)
+        self.commit_failures = counter("firewatch_sink_commit_failures_total", r)
+        self.batch_points = histogram("firewatch_sink_batch_points", r, buckets=_BATCH_BUCKETS)
+        self.write_seconds = histogram("firewatch_sink_write_seconds", r)
+        self.consumer_lag = gauge("firewatch_sink_consumer_lag_records", r)
+        self.stalled = gauge("firewatch_sink_stalled", r)
+        self.last_write = gauge("firewatch_sink_last_write_timestamp_seconds", r)

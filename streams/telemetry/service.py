@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from events.connections import KafkaConnection
 from runtime.health import Health
+from runtime.health_kafka import kafka_probe
 from runtime.kafka import consumer_settings
 from streams.telemetry.config import SinkConfig
 from streams.telemetry.metrics import SinkMetrics
@@ -47,7 +48,8 @@ async def run_sink(
     consumer = build_consumer(config, kafka)
     await consumer.start()
     try:
-        async with InfluxWriter(config) as writer:
+        # A frozen cluster leaves the assignment as it was: a probe of its own sees it.
+        async with kafka_probe(kafka, health, config.topics[0]), InfluxWriter(config) as writer:
             sink = TelemetrySink(
                 config,
                 consumer,

@@ -90,12 +90,15 @@ class TelemetrySink:
         self._is_paused = False
         self._has_unwritten = False  # a batch was given up (stopping): commit nothing more
         self.is_stalled = False
+        self.has_partitions = False  # read by the HTTP thread: a plain bool, set by the loop
         self.last_tick_s = self._clock.monotonic_s()
 
     def register_health(self, health: Health) -> None:
-        """Alive while the loop ticks; ready while the database takes writes (a stalled sink
-        keeps its partitions paused and catches up when writes succeed again)."""
+        """Alive while the loop ticks; ready while it holds partitions of its group and the
+        database takes writes (a stalled sink keeps its partitions paused and catches up when
+        writes succeed again)."""
         health.add_live("sink.loop_ticking", self.is_ticking)
+        health.add_ready("kafka.assigned", lambda: self.has_partitions)
         health.add_ready("influx.writing", self.is_writing)
 
     def is_ticking(self) -> bool:
@@ -137,6 +140,7 @@ class TelemetrySink:
             timeout_ms=_ms(wait_s), max_records=self._batcher.room() or 1
         )
         await self._take(records)
+        self.has_partitions = bool(self._consumer.assignment())
         self._update_lag()
 
     def _reap(self) -> None:

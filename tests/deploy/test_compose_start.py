@@ -1,5 +1,6 @@
 """Every Firewatch service of the compose file starts with exactly the command and environment
-it declares (issue #16 item 1) and becomes ready.
+it declares (issue #16 item 1) and becomes ready; a scenario then runs through them and every
+metric a dashboard or alert rule queries is on some service's /metrics (issue #16 item 2).
 
 Without a container engine, a service runs here "in its container" this way: its command is run
 as written (`firewatch ...` is this checkout's command line); every path it names inside the
@@ -11,9 +12,12 @@ PostgreSQL and time-series servers) and the ports and addresses services listen 
 five services cannot all bind 9100 on one host. The Mosquitto they connect to is the compose
 service's: its config, password file, ACL and certificates, through its mounts.
 
-Ready, for now (phase 2 of the deploy work switches to /readyz 200 everywhere): a bridge logged
-its subscriptions, to its own compounds only; the worker recovered its tables; dispatch serves
-the duty console; the sink's /readyz is 200; every /metrics answers; every process is alive.
+Ready: every service's /readyz is 200 (its named checks: brokers connected, subscribed, group
+joined, state recovered, ledger reachable, database writing) and dispatch serves the duty
+console; every process stays alive; each bridge subscribed to its own compounds only.
+
+The gateways of the example fleet get logins in the site's password file (a site adds its own
+gateways the same way), so the flat fire scenario reaches the bridges as devices send it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import sys
 from collections.abc import Iterator
@@ -32,13 +37,18 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
+from events.connections import MqttConnection
+from firewatch.deploy_secrets import mosquitto_hash
+from firewatch.embedded.acl import gateway_username
 from firewatch.embedded.process import ManagedProcess, free_port, wait_for_port
 from firewatch.embedded.tansu import TansuBroker
 from firewatch.embedded.victoria import VictoriaMetrics, VictoriaMetricsNotInstalled, binary
+from firewatch.stack import fleet_gateways
 from ingest.registry import load_registry as load_id_file
 from tests import postgres
 from tests.deploy.compose import Service
 from tests.deploy.conftest import Site
+from tests.deploy.scrape import flat_fire_then_scrape, missing
 from tests.polling import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -87,7 +97,25 @@ def _mosquitto_config(site: Site, paths: HostPaths, port: int) -> str:
 
 
 @pytest.fixture
-def deploy_mosquitto(site: Site, tmp_path: Path) -> Iterator[tuple[int, Path]]:
+def gateway_logins(site: Site, tmp_path: Path) -> Path:
+    """One login per example gateway in the broker's password file; the simulator's file."""
+    broker = site.compose.services["mosquitto"]
+    passwd = Path(HostPaths(site, tmp_path)(broker, "/mosquitto/config/passwd"))
+    logins = {}
+    with passwd.open("a") as out:
+        for compound, gateway in fleet_gateways(["example"]):
+            username, password = gateway_username(compound, gateway), secrets.token_urlsafe(16)
+            out.write(f"{username}:{mosquitto_hash(password)}\n")
+            logins[username] = {"username": username, "password": password}
+    path = tmp_path / "gateways.json"
+    path.write_text(json.dumps(logins))
+    return path
+
+
+@pytest.fixture
+def deploy_mosquitto(
+    site: Site, tmp_path: Path, gateway_logins: Path
+) -> Iterator[tuple[int, Path]]:
     binary_path = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     if not Path(binary_path).exists():
         pytest.skip("mosquitto is not installed (make setup installs it)")
@@ -243,19 +271,21 @@ def _log_messages(running: Running) -> list[str]:
 
 def _is_ready(running: Running) -> bool:
     assert running.process.is_running(), f"{running.service.name} exited:\n{running.text()[-3000:]}"
-    metrics = running.ports.get("--metrics-port")
-    if metrics is None or _http_status(metrics, "/metrics") != 200:
+    if _http_status(running.ports["--metrics-port"], "/readyz") != 200:
         return False
-    role = running.service.command[1]
-    messages = _log_messages(running)
-    if role == "ingest":
-        return any("bridge ready" in m for m in messages)
-    if role == "worker":
-        return any("state reloaded after rebalance" in m for m in messages)
-    if role == "dispatch":
-        console = running.ports["--console-port"]
-        return any("duty console:" in m for m in messages) and _http_status(console, "/") == 200
-    return _http_status(metrics, "/readyz") == 200  # the sink: ready once its loop started
+    console = running.ports.get("--console-port")
+    return console is None or _http_status(console, "/") == 200
+
+
+async def _every_queried_metric_is_exported(
+    running: list[Running], site: Site, brokers: Brokers, gateway_logins: Path
+) -> None:
+    ca = site.deploy / "secrets" / "certs" / "ca.crt"
+    conn = MqttConnection(
+        port=brokers.mqtt_port, tls_ca_file=ca, gateway_credentials=gateway_logins
+    )
+    exported = await flat_fire_then_scrape(conn, [r.ports["--metrics-port"] for r in running])
+    assert missing(exported) == {}, "dashboards or alert rules query what no service exports"
 
 
 def _subscribed_compounds(running: Running) -> set[str]:
@@ -264,7 +294,11 @@ def _subscribed_compounds(running: Running) -> set[str]:
 
 
 async def test_every_service_starts_as_the_compose_file_declares_it(
-    site: Site, brokers: Brokers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    site: Site,
+    brokers: Brokers,
+    gateway_logins: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for key in [k for k in os.environ if k.startswith("FIREWATCH_")]:
         monkeypatch.delenv(key)  # only what the compose file declares
@@ -285,6 +319,7 @@ async def test_every_service_starts_as_the_compose_file_declares_it(
         # Unique ids: no bridge's session was taken over by another (issue #16: 1,473 takeovers
         # in 40 s when both bridges connected as ingest-1).
         assert "already connected" not in brokers.mosquitto_log.read_text(errors="replace")
+        await _every_queried_metric_is_exported(running, site, brokers, gateway_logins)
     finally:
         for each in running:
             each.process.stop()

@@ -20,8 +20,14 @@ from pydantic import BaseModel
 from events.readings import READING_MODELS
 from events.topics import KAFKA_TOPICS
 from firewatch.cli import root
-from firewatch.metrics import METRIC_NAMES
 from firewatch.settings import Settings
+from runtime.metrics_catalogue import METRIC_NAMES
+from tests.deploy.promql import (
+    PROMETHEUS_OWN,
+    dashboard_expressions,
+    metric_names,
+    rule_expressions,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -151,17 +157,29 @@ def test_topic_creation_matches_the_topic_table() -> None:
     assert _created_topics(job["data"]["create-topics.sh"]) == table
 
 
-def _metric_names_used(text: str) -> set[str]:
-    names = set(re.findall(r"\bfirewatch_[a-z0-9_]+", text))
-    return {re.sub(r"_(bucket|sum|count)$", "", n) for n in names}
+def _used_metric_names() -> dict[str, set[str]]:
+    expressions = {
+        **dashboard_expressions(DEPLOY / "grafana" / "dashboards"),
+        **rule_expressions(DEPLOY / "prometheus" / "alerts.yml"),
+    }
+    assert len(expressions) >= 25
+    return {where: metric_names(expr) for where, expr in expressions.items()}
+
+
+def test_promql_names_are_read_as_prometheus_reads_them() -> None:
+    expr = (
+        'histogram_quantile(0.95, sum by (le, kind) (rate(a_seconds_bucket{kind="x y"}[5m])))'
+        " or max(b_records) by (topic) > 1e3 unless on (job) up{job='fw'} == bool 0"
+        " or time() - max(c_timestamp_seconds offset 5m)"
+    )
+    assert metric_names(expr) == {"a_seconds_bucket", "b_records", "up", "c_timestamp_seconds"}
 
 
 def test_dashboards_and_alert_rules_use_only_catalogued_metrics() -> None:
-    texts = [p.read_text() for p in _files(".json")]
-    texts.append((DEPLOY / "prometheus" / "alerts.yml").read_text())
-    used = set().union(*(_metric_names_used(t) for t in texts))
-    assert len(used) >= 20
-    assert used <= METRIC_NAMES, used - METRIC_NAMES
+    for where, names in _used_metric_names().items():
+        assert names, f"{where}: queries no metric"
+        families = {re.sub(r"_(bucket|sum|count)$", "", n) for n in names - PROMETHEUS_OWN}
+        assert families <= METRIC_NAMES, f"{where}: not catalogued {families - METRIC_NAMES}"
 
 
 def test_dashboards_query_only_measurements_and_fields_the_sink_writes() -> None:
@@ -223,8 +241,9 @@ def test_kubernetes_deployments_have_probes_resources_and_budgets() -> None:
     assert set(deployments) >= {f"firewatch-{n}" for n in ("ingest", "worker", "dispatch", "sink")}
     for name, deployment in deployments.items():
         for container in deployment["spec"]["template"]["spec"]["containers"]:
-            for probe in ("livenessProbe", "readinessProbe"):
+            for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
                 assert container[probe]["httpGet"]["port"] == "metrics", (name, probe)
+                assert container[probe]["httpGet"]["path"] == path, (name, probe)
             assert set(container["resources"]) == {"requests", "limits"}, name
     hpa = next(d for d in docs if d["kind"] == "HorizontalPodAutoscaler")
     assert hpa["spec"]["scaleTargetRef"]["name"] == "firewatch-worker"

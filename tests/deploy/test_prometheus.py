@@ -17,6 +17,7 @@ import yaml
 from firewatch.deploy_secrets import read_env
 from tests.deploy.compose import load
 from tests.deploy.conftest import DEPLOY
+from tests.deploy.promql import dashboard_expressions
 
 HERE = Path(__file__).parent
 RULES = DEPLOY / "prometheus" / "alerts.yml"
@@ -68,4 +69,16 @@ def test_prometheus_config_checks_with_the_rules_where_compose_mounts_them(
     rendered = tmp_path / "prometheus.yml"
     rendered.write_text(yaml.safe_dump(config))
     done = _run(promtool, "check", "config", str(rendered))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_dashboard_expression_parses_as_promql(promtool: str, tmp_path: Path) -> None:
+    """Grafana sends the panels' PromQL to Prometheus as written: promtool parses each as the
+    expression of a recording rule (a syntax error fails here, not on a station's screen)."""
+    expressions = dashboard_expressions(DEPLOY / "grafana" / "dashboards")
+    assert len(expressions) >= 15
+    rules = [{"record": f"panel:{i}", "expr": e} for i, e in enumerate(expressions.values())]
+    rendered = tmp_path / "panels.yml"
+    rendered.write_text(yaml.safe_dump({"groups": [{"name": "panels", "rules": rules}]}))
+    done = _run(promtool, "check", "rules", str(rendered))
     assert done.returncode == 0, done.stdout + done.stderr

@@ -107,3 +107,16 @@ async def test_the_ingest_command_serves_readiness_on_its_metrics_port(
         report = await wait_for(ready, 30, what="the bridge process ready")
         assert report["failing"] == []
         assert all(report["checks"].values())
+        assert "kafka.reachable" in report["checks"]
+        # Kafka frozen with no traffic: no write fails, so it is the probe that says so.
+        kafka.process.pause()
+        try:
+
+            async def names_kafka() -> bool:
+                status, report = await asyncio.to_thread(_readyz, port)
+                return status == 503 and report["failing"] == ["kafka.reachable"]
+
+            await wait_for(names_kafka, 30, what="503 naming Kafka")
+        finally:
+            kafka.process.resume()
+        await wait_for(ready, 30, what="ready once Kafka answers")

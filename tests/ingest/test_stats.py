@@ -10,9 +10,9 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from events.deadletter import DeadLetterReason
 from events.sequence import AnomalyType
-from firewatch.metrics import METRICS
 from ingest.metrics import StatsCollector
 from ingest.stats import BridgeStats
+from runtime.metrics_catalogue import METRICS
 
 
 def test_metrics_and_stats_line_carry_the_reconciliation() -> None:
