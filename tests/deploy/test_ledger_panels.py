@@ -19,8 +19,8 @@ import pytest
 from alerts.lifecycle import Action, Outcome
 from runtime.clock import ManualClock
 from tests import postgres
-from tests.deploy.conftest import DEPLOY
 from tests.alerts.rig import DAY, build_rig, make_alert
+from tests.deploy.conftest import DEPLOY
 
 pytestmark = pytest.mark.integration
 
