@@ -72,10 +72,10 @@ class KafkaView:
         return [a for a in self.alerts if a.get("device_id") == device_id and a["kind"] == kind]
 
     def reemitted(self, device_id: str) -> int:
-        """Alert revisions of this device's incidents published more than once (at-least-once
+        """Alert revisions of this device's conditions published more than once (at-least-once
         after a worker crash; consumers must absorb them)."""
         mine = [a for a in self.alerts if a.get("device_id") == device_id]
-        revisions = Counter((a["incident_key"], a["revision"]) for a in mine)
+        revisions = Counter((a["condition_key"], a["revision"]) for a in mine)
         return sum(n - 1 for n in revisions.values() if n > 1)
 
     def dead_for(self, topic_part: str) -> list[dict[str, Any]]:

@@ -122,7 +122,10 @@ async def test_webhook_receiver_down_fails_over_and_pages_nobody_twice(rig: Rig)
     finally:
         rig.webhook.up()
     pages = rig.notifications(incident)
-    assert any(ch == "console" and ok for _, _, ch, ok in pages)  # nobody left unpaged
+    # Nobody left unpaged: the station's terminal page went out while the webhook failed (a
+    # console page counts as delivered only when someone's console showed it, and no console
+    # is signed in here).
+    assert any(ch != "webhook" and ok for _, _, ch, ok in pages), pages
     await case.alarm(rig.pool, seq=1)
     await case.stream(rig.pool, rounds=10, rate_msg_s=100)
     await all_in_kafka(rig, case)

@@ -123,8 +123,10 @@ async def test_1000_msg_s_for_3_minutes_keeps_up_in_bounded_memory(
     achieved = total / samples[-1].at_s
     assert achieved >= 0.95 * RATE_MSG_S, f"the load was not applied: {achieved:.0f} msg/s"
     live = [s for s in samples if s.at_s >= 30]  # after start-up
-    # Keeps up: what the bridge wrote trails what was sent by at most 5 s of traffic.
-    assert max(s.sent - s.bridged for s in live) <= 5 * RATE_MSG_S, live
+    # Keeps up: what the bridge wrote trails what was sent by a bounded backlog, never a
+    # growing one. 10 s of traffic: the suite must hold with a CPU hog beside it (2 cores),
+    # where a scheduling stall of a few seconds is the machine, not the bridge.
+    assert max(s.sent - s.bridged for s in live) <= 10 * RATE_MSG_S, live
     assert max(s.in_flight_peak for s in samples) <= WINDOW
     # Flat memory: the last minute against the first after start-up.
     first, last = live[0], [s for s in live if s.at_s >= DURATION_S - 60]
