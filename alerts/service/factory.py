@@ -67,7 +67,7 @@ def build_dispatch_service(
         ContactChannel.WEBHOOK: WebhookChannel(
             http, config.webhook_retries, config.webhook_backoff_s
         ),
-        ContactChannel.MQTT_TERMINAL: MqttTerminalChannel(link.publish),
+        ContactChannel.MQTT_TERMINAL: MqttTerminalChannel(link.publish_acked),
         **(extra_channels or {}),  # SMS / voice when an adapter is given
     }
     pager = Pager(
