@@ -1,6 +1,10 @@
 """The dispatch service: Kafka alerts in, the core's effects applied by the shell, read-back,
 the duty console, timers. Built by alerts.service.factory from settings.
 
+Several instances share the work (issue 16.4): each serves the compounds of the alerts
+partitions the consumer group gives it (alerts.service.ownership), rebuilt from the shared
+ledger on assignment and dropped on revocation.
+
 Every call into the core and the application of its effects hold one lock, so the consumer,
 the timer loop and the console never interleave inside an incident (a step fires once).
 """
@@ -18,7 +22,7 @@ from typing import Any
 import httpx
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from pydantic import ValidationError
 
 from alerts.config import DispatchConfig
@@ -34,6 +38,7 @@ from alerts.service.dispatcher import Dispatcher
 from alerts.service.effects import Effects
 from alerts.service.metrics import DispatchMetrics
 from alerts.service.mqtt_link import MqttLink
+from alerts.service.ownership import Ownership, Rebalance, release
 from alerts.service.pager import Pager
 from alerts.service.readiness import Readiness
 from alerts.service.shell import Shell
@@ -67,6 +72,7 @@ class DispatchParts:
     readings: AIOKafkaConsumer
     console_db: Database  # the console's own connection: its sessions table (migration 0005)
     health: Health
+    instance_id: str = "dispatch"  # claims steps in the shared ledger (alerts.ledger.sharing)
 
 
 class DispatchService:
@@ -82,6 +88,7 @@ class DispatchService:
         self.console = Console(backend, self.clock, self.config.console, parts.console_db)
         self.health = parts.health
         self.readiness = Readiness(parts.health, parts.mqtt)
+        self.ownership = Ownership(Topics.ALERTS)
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -90,15 +97,10 @@ class DispatchService:
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
-        """Timers and the console first: a consumer-group join can take seconds (Tansu holds
-        joins), and a restored escalation deadline must not wait for it."""
+        """Timers and the console first; the compounds come with the consumer group's
+        assignment (`_adopt`): no instance restores, or fires the timers of, a compound the
+        group has not given it."""
         cfg = self.config
-        memory_s = max(cfg.resolved_memory_s, cfg.reopen_holdoff_s)
-        since = self.clock.now() - timedelta(seconds=memory_s)
-        restored = await asyncio.to_thread(self.ledger.restore, since)
-        count = self.dispatcher.restore(restored.incidents, restored.work_orders, restored.commands)
-        await self.shell.apply(Effects())  # watch the restored commands' read-back
-        log.info("dispatch: %d incidents and pending commands restored", count)
         await asyncio.to_thread(self.parts.mqtt.start)
         await self.parts.producer.start()
         self._runner = web.AppRunner(self.console.app)
@@ -114,12 +116,49 @@ class DispatchService:
             asyncio.create_task(self._audit_checkpoints()),
             asyncio.create_task(self._ledger_probe()),
         ]
-        await self.parts.alerts.start()
+        alerts = self.parts.alerts
+        alerts.subscribe(
+            [Topics.ALERTS], listener=Rebalance(alerts, Topics.ALERTS, self._adopt, self._revoke)
+        )
+        await alerts.start()
         await self.parts.readings.start()
         self._tasks += [
             asyncio.create_task(self._alert_loop()),
             asyncio.create_task(self._reading_loop()),
         ]
+
+    async def _adopt(self, partitions: frozenset[int], count: int) -> None:
+        """The group gave us these partitions: rebuild their compounds from the ledger (open
+        incidents with their deadlines, pending commands, work orders)."""
+        cfg = self.config
+        since = self.clock.now() - timedelta(
+            seconds=max(cfg.resolved_memory_s, cfg.reopen_holdoff_s)
+        )
+        async with self._lock:
+            self.ownership.partitions, self.ownership.count = partitions, count
+            restored = self.ownership.owned(await asyncio.to_thread(self.ledger.restore, since))
+            n = self.dispatcher.restore(restored.incidents, restored.work_orders, restored.commands)
+            await self.shell.apply(Effects())  # watch the restored commands' read-back
+            self._observe()
+        self._wake.set()  # a restored deadline may be due now
+        log.info(
+            "dispatch: partitions %s of %d assigned, %d incidents and commands restored",
+            sorted(partitions),
+            count,
+            n,
+        )
+
+    async def _revoke(self, partitions: frozenset[int]) -> None:
+        """After the step in flight: forget these partitions' compounds (their timers must not
+        fire here once another instance owns them)."""
+        async with self._lock:
+            self.ownership.partitions -= partitions
+            dropped = release(self.dispatcher, self.ownership.owns)
+            await self.shell.apply(Effects())
+            self._observe()
+        log.info(
+            "dispatch: partitions %s revoked, %d incidents handed back", sorted(partitions), dropped
+        )
 
     async def wait_ready(self, timeout_s: float = 30.0) -> None:
         """Until both consumer groups have their partitions (Tansu holds joins a while)."""
@@ -177,12 +216,15 @@ class DispatchService:
             if fx.is_empty:
                 return fx
             await self.shell.apply(fx)
-            self.metrics.open_incidents.set(len(self.dispatcher.open_incidents()))
-            self.metrics.pending_commands.set(len(self.dispatcher.commands))
-            orders = self.dispatcher.work_orders()
-            self.metrics.open_work_orders.set(sum(w.is_open for w in orders))
+            self._observe()
         self._wake.set()  # a deadline may be nearer now
         return fx
+
+    def _observe(self) -> None:
+        self.metrics.open_incidents.set(len(self.dispatcher.open_incidents()))
+        self.metrics.pending_commands.set(len(self.dispatcher.commands))
+        orders = self.dispatcher.work_orders()
+        self.metrics.open_work_orders.set(sum(w.is_open for w in orders))
 
     # -- console backend --------------------------------------------------------------------
     def open_incidents(self) -> list[Incident]:
@@ -216,7 +258,7 @@ class DispatchService:
                 for record in records:
                     await self._one_alert(record)
             if batches:
-                await consumer.commit()
+                await _commit(consumer)
 
     async def _one_alert(self, record: Any) -> None:
         try:
@@ -224,8 +266,16 @@ class DispatchService:
         except ValidationError as exc:
             await self._dead_letter(record, exc)
             return
+
+        def call() -> Effects:
+            # Checked under the step lock: a rebalance between the fetch and this step may
+            # have handed the partition on; its new owner reads the record again.
+            if not self.ownership.owns_partition(record.partition):
+                return Effects()
+            return self.dispatcher.on_alert(alert, self.clock.now())
+
         with self.metrics.handle_seconds.time():
-            fx = await self._step(lambda: self.dispatcher.on_alert(alert, self.clock.now()))
+            fx = await self._step(call)
         self.metrics.alerts.labels("applied" if not fx.is_empty else "ignored").inc()
 
     async def _dead_letter(self, record: Any, exc: ValidationError) -> None:
@@ -249,7 +299,7 @@ class DispatchService:
                     if record.key in self.shell.watched:  # no decode unless awaited
                         await self._one_reading(record)
             if batches:
-                await consumer.commit()
+                await _commit(consumer)
 
     async def _one_reading(self, record: Any) -> None:
         try:
@@ -301,3 +351,12 @@ class DispatchService:
             await publish_checkpoint(self.parts.producer, cp)
         except KafkaError as exc:  # the file still has it; the next checkpoint covers this one
             log.error("audit checkpoint %d not sent to Kafka: %s", cp.seq, exc)
+
+
+async def _commit(consumer: AIOKafkaConsumer) -> None:
+    """Commit what was handled; a rebalance may have taken the partitions meanwhile, and the
+    new owner then reads those records again (a revision already ledgered is ignored)."""
+    try:
+        await consumer.commit()
+    except (CommitFailedError, IllegalStateError) as exc:
+        log.warning("dispatch: offsets not committed (rebalance): %s", exc)
