@@ -33,6 +33,7 @@ from alerts.lifecycle import Action, Incident, Outcome
 from alerts.notify.hub import ConsoleHub
 from alerts.registry.registry import Registry
 from alerts.service.console_backend import ConsoleBackend
+from alerts.service.console_feed import ForeignIncidents
 from alerts.service.dead_letters import dead_letter_headers, rejected_alert
 from alerts.service.dispatcher import Dispatcher
 from alerts.service.effects import Effects
@@ -50,6 +51,9 @@ from runtime.clock import Clock
 from runtime.health import Health
 
 log = logging.getLogger(__name__)
+
+# How often the console reads other instances' incidents from the ledger (console_feed.py).
+FEED_INTERVAL_S = 1.0
 
 
 @dataclass
@@ -89,6 +93,7 @@ class DispatchService:
         self.health = parts.health
         self.readiness = Readiness(parts.health, parts.mqtt)
         self.ownership = Ownership(Topics.ALERTS)
+        self.foreign = ForeignIncidents(self.ledger, self.hub, self.ownership.owns)
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -115,6 +120,7 @@ class DispatchService:
             asyncio.create_task(self._retention()),
             asyncio.create_task(self._audit_checkpoints()),
             asyncio.create_task(self._ledger_probe()),
+            asyncio.create_task(self._console_feed()),
         ]
         alerts = self.parts.alerts
         alerts.subscribe(
@@ -228,7 +234,10 @@ class DispatchService:
 
     # -- console backend --------------------------------------------------------------------
     def open_incidents(self) -> list[Incident]:
-        return self.dispatcher.open_incidents()
+        """Ours, and those other instances own (the console is served by any instance)."""
+        own = self.dispatcher.open_incidents()
+        keys = {i.incident_key for i in own}
+        return own + [i for i in self.foreign.current() if i.incident_key not in keys]
 
     async def act(  # noqa: PLR0917 - the console Backend protocol
         self,
@@ -335,6 +344,14 @@ class DispatchService:
         while True:
             await self.readiness.probe_ledger(self.ledger)
             await asyncio.sleep(self.config.ledger_probe_interval_s)
+
+    async def _console_feed(self) -> None:
+        while True:
+            try:
+                await self.foreign.refresh()
+            except Exception as exc:  # a ledger outage: readiness reports it; keep polling
+                log.warning("console feed: ledger not read: %s", exc)
+            await asyncio.sleep(FEED_INTERVAL_S)
 
     async def _audit_checkpoints(self) -> None:
         while True:
