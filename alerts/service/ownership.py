@@ -11,14 +11,19 @@ partitions before any member is given new ones, so two live members never hold o
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
 
-from alerts.ledger.store import Restored
+from alerts.ledger.store import Ledger, Restored
 from alerts.service.dispatcher import Dispatcher
+from alerts.service.effects import Effects
+from alerts.service.shell import Shell
 from runtime.partitioner import partition_for
 
 log = logging.getLogger(__name__)
@@ -45,6 +50,46 @@ class Ownership:
             [w for w in restored.work_orders if self.owns(w.compound_id)],
             [c for c in restored.commands if self.owns(c.command.compound_id)],
         )
+
+
+class Handover:
+    """Rebuild and drop compounds as the group decides. The caller holds the service's step
+    lock: a step in flight finishes first, and no step runs on a half-restored compound."""
+
+    def __init__(
+        self,
+        ownership: Ownership,
+        core: Dispatcher,
+        ledger: Ledger,
+        shell: Shell,
+        since: Callable[[], datetime],
+    ) -> None:
+        self.ownership, self.core, self.ledger, self.shell = ownership, core, ledger, shell
+        self._since = since  # resolved incidents kept in memory from then on (hold-off, replays)
+
+    async def adopt(self, partitions: frozenset[int], count: int) -> int:
+        """Restore the compounds of `partitions`: open incidents with their deadlines, pending
+        commands (and their read-back), work orders. How many incidents and commands."""
+        self.ownership.partitions, self.ownership.count = partitions, count
+        restored = await asyncio.to_thread(self.ledger.restore, self._since())
+        mine = self.ownership.owned(restored)
+        n = self.core.restore(mine.incidents, mine.work_orders, mine.commands)
+        await self.shell.apply(Effects())  # watch the restored commands' read-back
+        log.info(
+            "dispatch: partitions %s of %d assigned, %d restored", sorted(partitions), count, n
+        )
+        return n
+
+    async def revoke(self, partitions: frozenset[int]) -> int:
+        """Forget the compounds of `partitions`: their timers must not fire here once another
+        instance may own them. How many incidents went."""
+        self.ownership.partitions -= partitions
+        dropped = release(self.core, self.ownership.owns)
+        await self.shell.apply(Effects())  # stop watching their read-back
+        log.info(
+            "dispatch: partitions %s revoked, %d incidents dropped", sorted(partitions), dropped
+        )
+        return dropped
 
 
 def release(core: Dispatcher, keep: Callable[[str], bool]) -> int:
@@ -80,3 +125,12 @@ class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         count = len(self._consumer.partitions_for_topic(self._topic) or ())
         await self._assigned(self._mine(assigned), count)
+
+
+async def commit(consumer: AIOKafkaConsumer) -> None:
+    """Commit what was handled; a rebalance may have taken the partitions meanwhile, and the
+    new owner then reads those records again (a revision already ledgered is ignored)."""
+    try:
+        await consumer.commit()
+    except (CommitFailedError, IllegalStateError) as exc:
+        log.warning("dispatch: offsets not committed (rebalance): %s", exc)

@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from alerts.config import DispatchConfig
@@ -39,8 +40,9 @@ from alerts.service.dispatcher import Dispatcher
 from alerts.service.effects import Effects
 from alerts.service.metrics import DispatchMetrics
 from alerts.service.mqtt_link import MqttLink
-from alerts.service.ownership import Ownership, Rebalance, release
+from alerts.service.ownership import Handover, Ownership, Rebalance, commit
 from alerts.service.pager import Pager
+from alerts.service.periodic import every
 from alerts.service.readiness import Readiness
 from alerts.service.shell import Shell
 from events.alerts import Alert
@@ -94,6 +96,9 @@ class DispatchService:
         self.readiness = Readiness(parts.health, parts.mqtt)
         self.ownership = Ownership(Topics.ALERTS)
         self.foreign = ForeignIncidents(self.ledger, self.hub, self.ownership.owns)
+        self.handover = Handover(
+            self.ownership, self.dispatcher, self.ledger, self.shell, self._remembered_since
+        )
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -115,12 +120,15 @@ class DispatchService:
         port = self._runner.addresses[0][1]
         self.console_url = f"http://{cfg.console_host}:{port}/"
         log.info("duty console at %s", self.console_url)
+        probe = functools.partial(self.readiness.probe_ledger, self.ledger)
+        checkpoints = every(cfg.audit_checkpoint_interval_s, self.checkpoint_audit, "checkpoint")
         self._tasks = [
             asyncio.create_task(self._timer_loop()),
-            asyncio.create_task(self._retention()),
-            asyncio.create_task(self._audit_checkpoints()),
-            asyncio.create_task(self._ledger_probe()),
-            asyncio.create_task(self._console_feed()),
+            asyncio.create_task(every(24 * 3600, self._purge, "ledger retention")),
+            asyncio.create_task(checkpoints),
+            asyncio.create_task(every(cfg.ledger_probe_interval_s, probe, "ledger probe")),
+            # Other instances' incidents for this instance's consoles (console_feed.py).
+            asyncio.create_task(every(FEED_INTERVAL_S, self.foreign.refresh, "console feed")),
         ]
         alerts = self.parts.alerts
         alerts.subscribe(
@@ -133,38 +141,21 @@ class DispatchService:
             asyncio.create_task(self._reading_loop()),
         ]
 
+    def _remembered_since(self) -> datetime:
+        """Resolved incidents are kept in memory from then on (hold-off, replays)."""
+        memory_s = max(self.config.resolved_memory_s, self.config.reopen_holdoff_s)
+        return self.clock.now() - timedelta(seconds=memory_s)
+
     async def _adopt(self, partitions: frozenset[int], count: int) -> None:
-        """The group gave us these partitions: rebuild their compounds from the ledger (open
-        incidents with their deadlines, pending commands, work orders)."""
-        cfg = self.config
-        since = self.clock.now() - timedelta(
-            seconds=max(cfg.resolved_memory_s, cfg.reopen_holdoff_s)
-        )
-        async with self._lock:
-            self.ownership.partitions, self.ownership.count = partitions, count
-            restored = self.ownership.owned(await asyncio.to_thread(self.ledger.restore, since))
-            n = self.dispatcher.restore(restored.incidents, restored.work_orders, restored.commands)
-            await self.shell.apply(Effects())  # watch the restored commands' read-back
+        async with self._lock:  # after the step in flight
+            await self.handover.adopt(partitions, count)
             self._observe()
         self._wake.set()  # a restored deadline may be due now
-        log.info(
-            "dispatch: partitions %s of %d assigned, %d incidents and commands restored",
-            sorted(partitions),
-            count,
-            n,
-        )
 
     async def _revoke(self, partitions: frozenset[int]) -> None:
-        """After the step in flight: forget these partitions' compounds (their timers must not
-        fire here once another instance owns them)."""
-        async with self._lock:
-            self.ownership.partitions -= partitions
-            dropped = release(self.dispatcher, self.ownership.owns)
-            await self.shell.apply(Effects())
+        async with self._lock:  # after the step in flight, before the group moves on
+            await self.handover.revoke(partitions)
             self._observe()
-        log.info(
-            "dispatch: partitions %s revoked, %d incidents handed back", sorted(partitions), dropped
-        )
 
     async def wait_ready(self, timeout_s: float = 30.0) -> None:
         """Until both consumer groups have their partitions (Tansu holds joins a while)."""
@@ -267,7 +258,7 @@ class DispatchService:
                 for record in records:
                     await self._one_alert(record)
             if batches:
-                await _commit(consumer)
+                await commit(consumer)
 
     async def _one_alert(self, record: Any) -> None:
         try:
@@ -308,7 +299,7 @@ class DispatchService:
                     if record.key in self.shell.watched:  # no decode unless awaited
                         await self._one_reading(record)
             if batches:
-                await _commit(consumer)
+                await commit(consumer)
 
     async def _one_reading(self, record: Any) -> None:
         try:
@@ -332,31 +323,11 @@ class DispatchService:
             self._wake.clear()
             await self._step(lambda: self.dispatcher.on_tick(self.clock.now()))
 
-    async def _retention(self) -> None:
-        while True:
-            cutoff = self.clock.now() - timedelta(days=self.config.retention_days)
-            async with self._lock:
-                counts = await asyncio.to_thread(self.ledger.purge_before, cutoff)
-            log.info("ledger retention: purged before %s: %s", cutoff.isoformat(), counts)
-            await asyncio.sleep(24 * 3600)
-
-    async def _ledger_probe(self) -> None:
-        while True:
-            await self.readiness.probe_ledger(self.ledger)
-            await asyncio.sleep(self.config.ledger_probe_interval_s)
-
-    async def _console_feed(self) -> None:
-        while True:
-            try:
-                await self.foreign.refresh()
-            except Exception as exc:  # a ledger outage: readiness reports it; keep polling
-                log.warning("console feed: ledger not read: %s", exc)
-            await asyncio.sleep(FEED_INTERVAL_S)
-
-    async def _audit_checkpoints(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.audit_checkpoint_interval_s)
-            await self.checkpoint_audit()
+    async def _purge(self) -> None:
+        cutoff = self.clock.now() - timedelta(days=self.config.retention_days)
+        async with self._lock:
+            counts = await asyncio.to_thread(self.ledger.purge_before, cutoff)
+        log.info("ledger retention: purged before %s: %s", cutoff.isoformat(), counts)
 
     async def checkpoint_audit(self) -> None:
         """Sign the audit chain's committed head into the checkpoint file and Kafka (under
@@ -368,12 +339,3 @@ class DispatchService:
             await publish_checkpoint(self.parts.producer, cp)
         except KafkaError as exc:  # the file still has it; the next checkpoint covers this one
             log.error("audit checkpoint %d not sent to Kafka: %s", cp.seq, exc)
-
-
-async def _commit(consumer: AIOKafkaConsumer) -> None:
-    """Commit what was handled; a rebalance may have taken the partitions meanwhile, and the
-    new owner then reads those records again (a revision already ledgered is ignored)."""
-    try:
-        await consumer.commit()
-    except (CommitFailedError, IllegalStateError) as exc:
-        log.warning("dispatch: offsets not committed (rebalance): %s", exc)
