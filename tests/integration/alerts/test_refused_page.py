@@ -28,7 +28,12 @@ from alerts.service.mqtt_link import MqttLink
 from events.codec import encode_model
 from events.connections import KafkaConnection, KafkaFlavour, MqttConnection
 from events.topics import MqttTopic, Topics
-from firewatch.embedded.acl import deployment_identities, registry_terminals, render_acl
+from firewatch.embedded.acl import (
+    DISPATCHERS,
+    deployment_identities,
+    registry_terminals,
+    render_acl,
+)
 from firewatch.embedded.credentials import mosquitto_hash, write_private
 from firewatch.embedded.mosquitto import BrokerSecurity, MosquittoBroker, start_mosquitto
 from firewatch.embedded.tansu import TansuBroker
@@ -40,6 +45,7 @@ from .conftest import short_config
 pytestmark = pytest.mark.integration
 
 PASSWORD = "pw-dispatch"
+DISPATCH_USER = DISPATCHERS[0]  # one of the shipped ACL's dispatch instances
 TERMINAL_RULE = f"topic write {terminal_topic('+')}\n"
 
 # The no-ack step is far away (10 min): when it fires within the test, the refused page
@@ -68,7 +74,7 @@ def secured(tmp_path: Path) -> Iterator[MosquittoBroker]:
     if shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists():
         pytest.skip("mosquitto is not installed (make setup installs it)")
     passwd, acl = tmp_path / "passwd", tmp_path / "acl"
-    write_private(passwd, f"dispatch:{mosquitto_hash(PASSWORD)}\n")
+    write_private(passwd, f"{DISPATCH_USER}:{mosquitto_hash(PASSWORD)}\n")
     write_private(acl, acl_without_terminal_pages())
     broker = start_mosquitto(tmp_path / "mq", security=BrokerSecurity(passwd, acl))
     try:
@@ -78,13 +84,13 @@ def secured(tmp_path: Path) -> Iterator[MosquittoBroker]:
 
 
 def dispatch_login(broker: MosquittoBroker) -> MqttConnection:
-    return MqttConnection(port=broker.port, username="dispatch", password=SecretStr(PASSWORD))
+    return MqttConnection(port=broker.port, username=DISPATCH_USER, password=SecretStr(PASSWORD))
 
 
 async def test_a_refused_publish_is_a_failure_and_the_link_comes_back(
     secured: MosquittoBroker,
 ) -> None:
-    link = MqttLink(dispatch_login(secured), client_id="dispatch")
+    link = MqttLink(dispatch_login(secured), client_id=DISPATCH_USER)
     link.start()
     try:
         assert link.is_connected
