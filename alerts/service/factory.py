@@ -9,10 +9,11 @@ import logging
 import os
 import socket
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 
 from alerts.config import DispatchConfig
 from alerts.ledger import Database, Ledger
@@ -112,7 +113,9 @@ def build_dispatch_service(
             http=http,
             producer=producer,
             # Subscribed by the service, with the listener that hands compounds over.
-            alerts=_consumer(kafka, config, group=config.consumer_group, reset="earliest"),
+            alerts=_consumer(
+                kafka, config, group=config.consumer_group, reset="earliest", ranged=True
+            ),
             console_db=Database(config.database_url.get_secret_value()),
             health=health or Health(),
             # Every instance reads every read-back (readings are keyed by device, not by
@@ -144,14 +147,16 @@ def _consumer(
     *topics: str,
     group: str,
     reset: Literal["earliest", "latest"],
+    ranged: bool = False,
 ) -> AIOKafkaConsumer:
-    return AIOKafkaConsumer(
-        *topics,
-        **consumer_settings(
-            kafka,
-            client_id=group,
-            group_id=group,
-            auto_offset_reset=reset,
-            fetch_max_wait_ms=config.fetch_max_wait_ms,
-        ),
+    """`ranged`: range assignment, so co-partitioned topics (fw.alerts.v2, fw.actions.v1)
+    give the same partition numbers of both to one member."""
+    settings = consumer_settings(
+        kafka,
+        client_id=group,
+        group_id=group,
+        auto_offset_reset=reset,
+        fetch_max_wait_ms=config.fetch_max_wait_ms,
     )
+    extra: dict[str, Any] = {"partition_assignment_strategy": (RangePartitionAssignor,)}
+    return AIOKafkaConsumer(*topics, **settings, **(extra if ranged else {}))

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from alerts.config import DispatchConfig
 from alerts.console.server import Console
+from alerts.errors import TransitionError
 from alerts.ledger import Database, Ledger
 from alerts.ledger.audit_kafka import publish_checkpoint
 from alerts.lifecycle import Action, Incident, Outcome
@@ -38,6 +39,7 @@ from alerts.service.console_feed import ForeignIncidents
 from alerts.service.dead_letters import dead_letter_headers, rejected_alert
 from alerts.service.dispatcher import Dispatcher
 from alerts.service.effects import Effects
+from alerts.service.forwarding import ActionForwarder
 from alerts.service.metrics import DispatchMetrics
 from alerts.service.mqtt_link import MqttLink
 from alerts.service.ownership import Handover, Ownership, Rebalance, commit
@@ -45,6 +47,7 @@ from alerts.service.pager import Pager
 from alerts.service.periodic import every
 from alerts.service.readiness import Readiness
 from alerts.service.shell import Shell
+from events.actions import ConsoleAction
 from events.alerts import Alert
 from events.codec import decode_reading, encode_model
 from events.errors import ContractViolation
@@ -96,6 +99,7 @@ class DispatchService:
         self.readiness = Readiness(parts.health, parts.mqtt)
         self.ownership = Ownership(Topics.ALERTS)
         self.foreign = ForeignIncidents(self.ledger, self.hub, self.ownership.owns)
+        self.forwarder = ActionForwarder(parts.producer, self.ledger, self.clock, parts.instance_id)
         self.handover = Handover(
             self.ownership, self.dispatcher, self.ledger, self.shell, self._remembered_since
         )
@@ -131,9 +135,10 @@ class DispatchService:
             asyncio.create_task(every(FEED_INTERVAL_S, self.foreign.refresh, "console feed")),
         ]
         alerts = self.parts.alerts
-        alerts.subscribe(
-            [Topics.ALERTS], listener=Rebalance(alerts, Topics.ALERTS, self._adopt, self._revoke)
-        )
+        # fw.actions.v1 is co-partitioned with the alerts: range assignment (factory.py) gives
+        # a compound's console actions to the instance that holds its alerts.
+        listener = Rebalance(alerts, Topics.ALERTS, self._adopt, self._revoke)
+        alerts.subscribe([Topics.ALERTS, Topics.ACTIONS], listener=listener)
         await alerts.start()
         await self.parts.readings.start()
         self._tasks += [
@@ -239,6 +244,21 @@ class DispatchService:
         outcome: Outcome | None,
         cause: str | None,
     ) -> Incident:
+        """Ours: applied here. Another instance's: passed to it (alerts.service.forwarding)."""
+        theirs = self.foreign.find(key) if self.dispatcher.find(key) is None else None
+        if theirs is not None:
+            return await self.forwarder.forward(theirs, action, actor, source, outcome, cause)
+        return await self._act_here(key, action, actor, source, outcome, cause)
+
+    async def _act_here(  # noqa: PLR0917 - as act
+        self,
+        key: str,
+        action: Action,
+        actor: str,
+        source: str,
+        outcome: Outcome | None,
+        cause: str | None,
+    ) -> Incident:
         def call() -> Effects:
             now = self.clock.now()
             return self.dispatcher.on_action(key, action, actor, source, outcome, cause, now)
@@ -256,7 +276,10 @@ class DispatchService:
             self.readiness.follow(self.readiness.alerts_assigned, bool(consumer.assignment()))
             for records in batches.values():
                 for record in records:
-                    await self._one_alert(record)
+                    if record.topic == Topics.ACTIONS:
+                        await self._one_action(record)
+                    else:
+                        await self._one_alert(record)
             if batches:
                 await commit(consumer)
 
@@ -277,6 +300,23 @@ class DispatchService:
         with self.metrics.handle_seconds.time():
             fx = await self._step(call)
         self.metrics.alerts.labels("applied" if not fx.is_empty else "ignored").inc()
+
+    async def _one_action(self, record: Any) -> None:
+        """Another instance's console asks us, the owner (alerts.service.forwarding)."""
+        try:
+            req = ConsoleAction.model_validate_json(record.value)
+            action, outcome = Action(req.action), Outcome(req.outcome) if req.outcome else None
+        except (ValidationError, ValueError) as exc:
+            log.warning("console action refused: %s", exc)
+            return
+        if not self.ownership.owns_partition(record.partition):
+            return  # handed on by a rebalance: its new owner reads it again
+        try:
+            await self._act_here(
+                req.incident_key, action, req.actor, req.source, outcome, req.cause
+            )
+        except (KeyError, TransitionError) as exc:  # the asking console times out and says so
+            log.warning("console action %s on %s refused: %s", req.action, req.incident_key, exc)
 
     async def _dead_letter(self, record: Any, exc: ValidationError) -> None:
         self.metrics.dead_letters.inc()

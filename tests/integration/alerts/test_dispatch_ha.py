@@ -28,9 +28,20 @@ import paho.mqtt.client as mqtt
 import pytest
 from aiokafka import AIOKafkaProducer
 from paho.mqtt.enums import CallbackAPIVersion
+from pydantic import SecretStr
 
+from alerts.config import DispatchConfig
+from alerts.errors import TransitionError
+from alerts.escalation import EscalationPolicy
 from alerts.ledger.sharing import CLAIM_PREFIX
+from alerts.lifecycle import Action, State
+from alerts.notify.base import RecordingChannel
+from alerts.registry import EXAMPLE_DIR
+from alerts.registry.models import ContactChannel
+from alerts.service.factory import build_dispatch_service
+from alerts.service.runner import DispatchService
 from events.codec import encode_model
+from events.connections import KafkaConnection, KafkaFlavour, MqttConnection
 from events.topics import Topics, topic_spec
 from firewatch.embedded.mosquitto import MosquittoBroker
 from firewatch.embedded.tansu import TansuBroker
@@ -39,7 +50,7 @@ from tests import postgres
 from tests.polling import wait_for
 from tests.unit.alerts.rig import make_alert
 
-from .ha_instance import NO_ACK_S
+from .ha_instance import HA_P1, NO_ACK_S
 
 pytestmark = pytest.mark.integration
 
@@ -213,3 +224,89 @@ async def test_the_other_instance_fires_the_escalation_on_time_after_a_kill(
     pages = await wait_for(outcomes, 20, what="the page outcomes in the ledger")
     assert {step for step, _, _ in pages} == {"p1-page", "p1-no-ack"}
     print(f"no-ack step fired {first_at - due_at:.2f} s after its deadline")
+
+
+def _config(database_url: str, group: str) -> DispatchConfig:
+    return DispatchConfig(
+        registry_dir=EXAMPLE_DIR,
+        database_url=SecretStr(database_url),
+        console_port=0,
+        escalation=EscalationPolicy(p1=HA_P1),
+        consumer_group=group,
+        readback_group=f"{group}-readback",
+    )
+
+
+async def test_either_instance_serves_the_console_of_every_compound(
+    kafka: TansuBroker, mosquitto: MosquittoBroker, database_url: str, tmp_path: Path
+) -> None:
+    """The console of the instance that does not own the compound lists its incident (from
+    the ledger) and acts on it: the owner applies the action (fw.actions.v1)."""
+    conn = KafkaConnection(
+        bootstrap=kafka.bootstrap, flavour=KafkaFlavour.TANSU, session_timeout_ms=6000
+    )
+    config = _config(database_url, f"console-{tmp_path.name}")
+    services: list[DispatchService] = []
+
+    async def start(name: str) -> DispatchService:
+        service = build_dispatch_service(
+            config,
+            conn,
+            MqttConnection(port=mosquitto.port),
+            extra_channels={ContactChannel.SMS: RecordingChannel()},
+            instance_id=name,
+        )
+        services.append(service)
+        await service.start()
+        return service
+
+    try:
+        a = await start("dispatch-a")
+        everything = frozenset(range(PARTITIONS))
+        await wait_for(lambda: a.ownership.partitions == everything, 60, what="a joins")
+        b = await start("dispatch-b")
+
+        def split() -> bool:
+            pa, pb = a.ownership.partitions, b.ownership.partitions
+            return bool(pa and pb and not pa & pb and pa | pb == everything)
+
+        await wait_for(split, 60, what="the group splits the partitions")
+        owner, other = (a, b) if a.ownership.owns(COMPOUND) else (b, a)
+        producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
+        await producer.start()
+        try:
+            alert = make_alert(at=datetime.now(UTC), compound=COMPOUND)
+            await producer.send_and_wait(Topics.ALERTS, encode_model(alert), key=COMPOUND.encode())
+        finally:
+            await producer.stop()
+        (opened,) = await wait_for(owner.dispatcher.open_incidents, 30, what="the incident")
+        key = opened.incident_key
+        assert other.dispatcher.find(key) is None  # not its compound
+        await wait_for(
+            lambda: [i for i in other.open_incidents() if i.incident_key == key],
+            10,
+            what="the other instance's console lists it",
+        )
+
+        inc = await other.act(key, Action.ACKNOWLEDGE, "ste-m1", "console 10.0.0.7", None, None)
+        assert inc.state is State.ACKNOWLEDGED
+        held = owner.dispatcher.find(key)
+        assert held is not None
+        assert held.state is State.ACKNOWLEDGED  # applied by the owner, once
+        sources = [r[5] for r in owner.ledger.transitions(key) if r[0] == "acknowledge"]
+        assert sources == [f"console 10.0.0.7 via {other.parts.instance_id}"]
+        # A transition the lifecycle refuses is refused at once, without a round trip.
+        await wait_for(
+            lambda: any(
+                i.state is State.ACKNOWLEDGED
+                for i in other.open_incidents()
+                if i.incident_key == key
+            ),
+            10,
+            what="the acknowledgement in the other console",
+        )
+        with pytest.raises(TransitionError):
+            await other.act(key, Action.ACKNOWLEDGE, "ste-m1", "console 10.0.0.7", None, None)
+    finally:
+        for service in services:
+            await service.stop()
