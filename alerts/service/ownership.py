@@ -24,6 +24,7 @@ from alerts.ledger.store import Ledger, Restored
 from alerts.service.dispatcher import Dispatcher
 from alerts.service.effects import Effects
 from alerts.service.shell import Shell
+from events.topics import topic_spec
 from runtime.partitioner import partition_for
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,9 @@ class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is
         await self._revoked(self._mine(revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        # The group assigned from this metadata, so it is known; the table is the fallback.
         count = len(self._consumer.partitions_for_topic(self._topic) or ())
+        count = count or topic_spec(self._topic).partitions
         await self._assigned(self._mine(assigned), count)
 
 
