@@ -151,12 +151,15 @@ def _consumer(
 ) -> AIOKafkaConsumer:
     """`ranged`: range assignment, so co-partitioned topics (fw.alerts.v2, fw.actions.v1)
     give the same partition numbers of both to one member."""
-    settings = consumer_settings(
-        kafka,
-        client_id=group,
-        group_id=group,
-        auto_offset_reset=reset,
-        fetch_max_wait_ms=config.fetch_max_wait_ms,
-    )
     extra: dict[str, Any] = {"partition_assignment_strategy": (RangePartitionAssignor,)}
-    return AIOKafkaConsumer(*topics, **settings, **(extra if ranged else {}))
+    return AIOKafkaConsumer(
+        *topics,
+        **consumer_settings(
+            kafka,
+            client_id=group,
+            group_id=group,
+            auto_offset_reset=reset,
+            fetch_max_wait_ms=config.fetch_max_wait_ms,
+        ),
+        **(extra if ranged else {}),
+    )
