@@ -88,12 +88,15 @@ def claim_step(  # noqa: PLR0917 - the ledger's parts and the claim
             " at = excluded.at, is_ok = excluded.is_ok, detail = excluded.detail",
             (p.incident_key, p.step_id, p.recipient, p.channel, now, CLAIM_PREFIX + owner),
         )
-        audit.append(
-            now,
-            "dispatch",
-            "page_claimed",
-            p.incident_key,
-            {"step": p.step_id, "to": p.recipient, "channel": p.channel, "by": owner},
-            rows=[("notifications", (p.incident_key, p.step_id, p.recipient, p.channel))],
-        )
+    # One audit entry for the step's claim (the first page waits on this transaction).
+    audit.append(
+        now,
+        "dispatch",
+        "step_claimed",
+        key,
+        {"step": step, "by": owner, "pages": len(pages)},
+        rows=[
+            ("notifications", (p.incident_key, p.step_id, p.recipient, p.channel)) for p in pages
+        ],
+    )
     return True
