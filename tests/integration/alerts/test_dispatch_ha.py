@@ -33,6 +33,7 @@ from pydantic import SecretStr
 from alerts.config import DispatchConfig
 from alerts.errors import TransitionError
 from alerts.escalation import EscalationPolicy
+from alerts.ledger import Database, verify
 from alerts.ledger.sharing import CLAIM_PREFIX
 from alerts.lifecycle import Action, State
 from alerts.notify.base import RecordingChannel
@@ -223,6 +224,13 @@ async def test_the_other_instance_fires_the_escalation_on_time_after_a_kill(
 
     pages = await wait_for(outcomes, 20, what="the page outcomes in the ledger")
     assert {step for step, _, _ in pages} == {"p1-page", "p1-no-ack"}
+    # Two writers, one audit chain: it still verifies (entries serialised across instances).
+    db = Database(database_url, read_only=True)
+    try:
+        result = verify(db)
+    finally:
+        db.close()
+    assert result.is_ok, result.problems
     print(f"no-ack step fired {first_at - due_at:.2f} s after its deadline")
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from alerts.ledger import Database, Ledger
+from alerts.ledger import Database, Ledger, verify
 from alerts.ledger.batch import LedgerBatch, PageRecord
 from alerts.lifecycle import Action, Outcome
 from alerts.notify.hub import ConsoleHub
@@ -57,6 +57,9 @@ def test_a_claim_of_a_dead_instance_expires_but_an_outcome_never_does(
     ledger.write(batch)  # b's outcome replaces its claim
     now[0] += 10 * LEASE_S
     assert not ledger.claim_step(_pages(), "dispatch-a", LEASE_S)
+    # Claims are ledger rows like any other: audited, and the chain still verifies.
+    result = verify(ledger.db)
+    assert result.is_ok, result.problems
     ledger.db.close()
 
 
