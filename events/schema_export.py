@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
+from events.actions import ConsoleAction
 from events.alerts import Alert
 from events.commands import Command, ResendRequest
 from events.deadletter import DeadLetter
@@ -31,6 +32,7 @@ _MODELS: dict[str, type[BaseModel]] = {
     "sequence_anomaly": SequenceAnomaly,
     "incident_update": IncidentUpdate,
     "hazard_update": HazardUpdate,
+    "console_action": ConsoleAction,
 }
 
 

@@ -177,6 +177,8 @@ class Topics:
     COMMANDS = "fw.commands.v1"
     INCIDENTS = "fw.incidents.v2"
     AUDIT = "fw.audit.v1"
+    # Console actions for the dispatch instance owning the compound (events/actions.py).
+    ACTIONS = "fw.actions.v1"
     # People as sensors (docs/PEOPLE.md): resident reports and patrol check-ins in, hazard
     # rectification out.
     REPORTS = "fw.reports.v1"
@@ -228,6 +230,15 @@ KAFKA_TOPICS: tuple[TopicSpec, ...] = (
         "compound_id",
         6,
         365 * _DAY_MS,
+    ),
+    # Co-partitioned with fw.alerts.v2 (same key, same count): a compound's actions reach the
+    # dispatch instance holding its alerts (range assignment). Change both counts together.
+    TopicSpec(
+        Topics.ACTIONS,
+        "duty-console actions for the dispatch instance owning the compound",
+        "compound_id",
+        6,
+        7 * _DAY_MS,
     ),
     # Signed checkpoints of the ledger's audit chain (alerts/ledger/audit_checkpoints.py): kept
     # longer than the ledger's 400-day retention so every retained entry stays anchored.

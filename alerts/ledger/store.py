@@ -33,6 +33,7 @@ from alerts.ledger.rows import (
     WORK_ORDER_COLUMNS,
     Row,
 )
+from alerts.ledger.sharing import claim_step, migration_lock, serialize_writers
 from alerts.lifecycle import Incident, State, Transition
 from alerts.linkage import PendingCommand
 from alerts.maintenance import WorkOrder, WorkOrderState
@@ -100,11 +101,11 @@ class Ledger:
         (alerts/ledger/audit.py). Without a keyring the chain is checkable but not anchored."""
         self.db = db
         self.lock = threading.RLock()
-        applied = db.migrate()
-        self.audit = AuditLog(db, keyring, checkpoint_file, adopt_migrations=applied, now=now)
+        with migration_lock(db):  # two instances starting together migrate once
+            applied = db.migrate()
+            self.audit = AuditLog(db, keyring, checkpoint_file, adopt_migrations=applied, now=now)
         self._now = now
-        rows = db.query("SELECT COALESCE(MAX(id), 0) FROM transitions")
-        self._transition_id = int(rows[0][0])
+        self._transition_id = 0
 
     @_locked
     def write(self, batch: LedgerBatch) -> None:
@@ -112,6 +113,10 @@ class Ledger:
         if batch.is_empty:
             return
         with self.db.transaction():
+            serialize_writers(self.db)
+            # Read under the writers' lock: another instance may have added transitions.
+            rows = self.db.query("SELECT COALESCE(MAX(id), 0) FROM transitions")
+            self._transition_id = int(rows[0][0])
             for row, condition_rows, task_rows in batch.incidents:
                 self._incident(row, condition_rows, task_rows)
             for transition in batch.transitions:
@@ -122,6 +127,14 @@ class Ledger:
                 self._work_order(row)
             for page in batch.pages:
                 self._page(page)
+
+    @_locked
+    def claim_step(self, pages: Sequence[PageRecord], owner: str, lease_s: float) -> bool:
+        """Claim one ladder step's pages for `owner` (alerts/ledger/sharing.py): False when
+        another dispatch instance fired that step, or is firing it now."""
+        with self.db.transaction():
+            serialize_writers(self.db)
+            return claim_step(self.db, self.audit, pages, owner, lease_s, self._now())
 
     @_locked
     def checkpoint(self) -> Checkpoint | None:
@@ -286,6 +299,7 @@ class Ledger:
         deleted: list[RowRef] = []
         counts: dict[str, int] = {}
         with self.db.transaction():
+            serialize_writers(self.db)
             for table, where, params in deletes:
                 deleted += [(table, k) for k in self.audit.keys_where(table, where, params)]
                 sql = f"DELETE FROM {table} WHERE {where}"  # noqa: S608 - fixed tables and text

@@ -1,12 +1,14 @@
 """Pages to station terminals over MQTT (fw/v1/terminals/{terminal}/page, QoS 1).
 
-The topic is outside the device scheme on purpose: ingest never subscribes to it.
+The topic is outside the device scheme on purpose: ingest never subscribes to it. A page is
+delivered when the broker acknowledged it (MQTT v5 PUBACK reason code below 0x80): one the
+broker refuses (its ACL, a quota) is a failed page that escalates (issue 12.2).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from alerts.notify.base import Delivery, Page
 
@@ -16,8 +18,8 @@ def terminal_topic(terminal_id: str) -> str:
 
 
 class MqttTerminalChannel:
-    def __init__(self, publish: Callable[[str, bytes], bool]) -> None:
-        """`publish(topic, payload)` returns False when the broker connection is down."""
+    def __init__(self, publish: Callable[[str, bytes], Awaitable[Delivery]]) -> None:
+        """`publish(topic, payload)` waits for the broker's verdict on the page."""
         self._publish = publish
 
     async def deliver(self, page: Page) -> Delivery:
@@ -31,6 +33,4 @@ class MqttTerminalChannel:
                 "at": page.at.isoformat(),
             }
         ).encode()
-        if self._publish(terminal_topic(page.address), payload):
-            return Delivery(True, "published")
-        return Delivery(False, "MQTT not connected")
+        return await self._publish(terminal_topic(page.address), payload)

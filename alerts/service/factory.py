@@ -4,16 +4,21 @@ given, so tests and benchmarks swap any part (a fake clock, recording channels, 
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping
-from typing import Literal
+import os
+import socket
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 
 from alerts.config import DispatchConfig
 from alerts.ledger import Database, Ledger
 from alerts.ledger.audit_keys import load_keyring
+from alerts.ledger.batch import PageRecord
 from alerts.notify.base import Channel, Delivery, Forwarder119, Page
 from alerts.notify.hub import ConsoleChannel, ConsoleHub
 from alerts.notify.terminal import MqttTerminalChannel
@@ -35,6 +40,11 @@ from runtime.kafka import consumer_settings, producer_settings
 
 log = logging.getLogger(__name__)
 
+INSTANCE_ENV = "FIREWATCH_DISPATCH_INSTANCE"
+# Longer than a live step takes to send (the MQTT PUBACK wait, webhook retries): a claim still
+# "sending" after this belongs to an instance that died mid-step (alerts/ledger/sharing.py).
+CLAIM_LEASE_S = 30.0
+
 
 class LoggingForwarder119:
     """Until a 119 gateway adapter is configured, the forward is logged loudly."""
@@ -54,12 +64,21 @@ def build_dispatch_service(
     forwarder: Forwarder119 | None = None,
     metrics: DispatchMetrics | None = None,
     health: Health | None = None,
+    instance_id: str | None = None,
 ) -> DispatchService:
+    """`instance_id` names this instance among those sharing the work (issue 16.4): its
+    step claims in the ledger and its own read-back group. Default: FIREWATCH_DISPATCH_INSTANCE,
+    else the host name (a Kubernetes pod's name, a compose service's container)."""
     clock = clock or SystemClock()
     metrics = metrics or DispatchMetrics()
+    instance = instance_id or os.environ.get(INSTANCE_ENV) or socket.gethostname()
     registry = load_registry(config.registry_dir)
     ledger = _ledger(config, clock)
     link = MqttLink(mqtt, client_id="firewatch-dispatch", qos=config.terminal_qos)
+
+    async def claim(records: Sequence[PageRecord]) -> bool:
+        return await asyncio.to_thread(ledger.claim_step, records, instance, CLAIM_LEASE_S)
+
     http = httpx.AsyncClient(timeout=config.webhook_timeout_s)
     hub = ConsoleHub()
     channels: dict[ContactChannel, Channel] = {
@@ -67,13 +86,14 @@ def build_dispatch_service(
         ContactChannel.WEBHOOK: WebhookChannel(
             http, config.webhook_retries, config.webhook_backoff_s
         ),
-        ContactChannel.MQTT_TERMINAL: MqttTerminalChannel(link.publish),
+        ContactChannel.MQTT_TERMINAL: MqttTerminalChannel(link.publish_acked),
         **(extra_channels or {}),  # SMS / voice when an adapter is given
     }
     pager = Pager(
         channels,
         forwarder or LoggingForwarder119(),
         observe=lambda ok: metrics.pages.labels("ok" if ok else "failed").inc(),
+        claim=claim,
     )
     producer = AIOKafkaProducer(**producer_settings(kafka, client_id="fw-dispatch"))
     core = Dispatcher(registry, config)
@@ -92,19 +112,23 @@ def build_dispatch_service(
             mqtt=link,
             http=http,
             producer=producer,
+            # Subscribed by the service, with the listener that hands compounds over.
             alerts=_consumer(
-                kafka, config, Topics.ALERTS, group=config.consumer_group, reset="earliest"
+                kafka, config, group=config.consumer_group, reset="earliest", ranged=True
             ),
             console_db=Database(config.database_url.get_secret_value()),
             health=health or Health(),
+            # Every instance reads every read-back (readings are keyed by device, not by
+            # compound), each in a group of its own that resumes after a restart.
             readings=_consumer(
                 kafka,
                 config,
                 Topics.READINGS,
                 Topics.PRIORITY,
-                group=config.readback_group,
+                group=f"{config.readback_group}.{instance}",
                 reset="latest",
             ),
+            instance_id=instance,
         )
     )
 
@@ -123,7 +147,11 @@ def _consumer(
     *topics: str,
     group: str,
     reset: Literal["earliest", "latest"],
+    ranged: bool = False,
 ) -> AIOKafkaConsumer:
+    """`ranged`: range assignment, so co-partitioned topics (fw.alerts.v2, fw.actions.v1)
+    give the same partition numbers of both to one member."""
+    extra: dict[str, Any] = {"partition_assignment_strategy": (RangePartitionAssignor,)}
     return AIOKafkaConsumer(
         *topics,
         **consumer_settings(
@@ -133,4 +161,5 @@ def _consumer(
             auto_offset_reset=reset,
             fetch_max_wait_ms=config.fetch_max_wait_ms,
         ),
+        **(extra if ranged else {}),
     )

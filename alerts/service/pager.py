@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from alerts.ledger.batch import PageRecord
@@ -18,6 +18,13 @@ from alerts.registry.models import ContactChannel
 from alerts.service.effects import PageOrder
 
 log = logging.getLogger(__name__)
+
+# Ask the shared ledger whether this instance may send a step's pages (alerts/ledger/sharing.py).
+Claim = Callable[[Sequence[PageRecord]], Awaitable[bool]]
+
+
+async def _always(_records: Sequence[PageRecord]) -> bool:
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +39,10 @@ class Pager:
         channels: Mapping[ContactChannel, Channel],
         forwarder: Forwarder119,
         observe: Callable[[bool], None] = lambda _ok: None,
+        claim: Claim = _always,
     ) -> None:
         self._observe = observe
+        self._claim = claim
         self._channels = channels
         self._forwarder = forwarder
         self.delivered = 0
@@ -104,26 +113,35 @@ class Pager:
             log.warning("page %s to %s failed: %s", page.step_id, page.recipient_id, exc)
             return Delivery(False, f"{type(exc).__name__}: {exc}")
 
+    @staticmethod
+    def _record(order: PageOrder, page: Page, result: Delivery) -> PageRecord:
+        return PageRecord(
+            page.incident_key,
+            page.step_id,
+            page.recipient_id,
+            page.channel.value,
+            order.at,
+            result.is_ok,
+            result.detail,
+        )
+
     async def send(self, order: PageOrder) -> StepReport:
         """Deliver one step's pages; what came of each, and who was not reached at all."""
         pages = self._pages(order)
+        claims = [self._record(order, p, Delivery(False, "")) for p in pages]
+        if not await self._claim(claims):
+            # Another dispatch instance fired this step (issue 16.4): no page twice.
+            log.warning(
+                "step %s of %s fired elsewhere", order.step.step_id, order.incident.incident_key
+            )
+            return StepReport([], 0)
         results = await asyncio.gather(*(self._one(p) for p in pages))
         reached: dict[str, bool] = {}
         records = []
         for page, result in zip(pages, results, strict=True):
             reached[page.recipient_id] = reached.get(page.recipient_id, False) or result.is_ok
             self._observe(result.is_ok)
-            records.append(
-                PageRecord(
-                    page.incident_key,
-                    page.step_id,
-                    page.recipient_id,
-                    page.channel.value,
-                    order.at,
-                    result.is_ok,
-                    result.detail,
-                )
-            )
+            records.append(self._record(order, page, result))
         failed = sum(not r.is_ok for r in results)
         self.delivered += len(results) - failed
         self.failed += failed

@@ -1,6 +1,10 @@
 """The dispatch service: Kafka alerts in, the core's effects applied by the shell, read-back,
 the duty console, timers. Built by alerts.service.factory from settings.
 
+Several instances share the work (issue 16.4): each serves the compounds of the alerts
+partitions the consumer group gives it (alerts.service.ownership), rebuilt from the shared
+ledger on assignment and dropped on revocation.
+
 Every call into the core and the application of its effects hold one lock, so the consumer,
 the timer loop and the console never interleave inside an incident (a step fires once).
 """
@@ -9,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -23,6 +28,7 @@ from pydantic import ValidationError
 
 from alerts.config import DispatchConfig
 from alerts.console.server import Console
+from alerts.errors import TransitionError
 from alerts.ledger import Database, Ledger
 from alerts.ledger.audit_kafka import publish_checkpoint
 from alerts.lifecycle import Action, Incident, Outcome
@@ -30,14 +36,19 @@ from alerts.maintenance import WorkOrder, WorkOrderAction
 from alerts.notify.hub import ConsoleHub
 from alerts.registry.registry import Registry
 from alerts.service.console_backend import ConsoleBackend
+from alerts.service.console_feed import ForeignIncidents
 from alerts.service.dead_letters import dead_letter_headers, rejected_alert
 from alerts.service.dispatcher import Dispatcher
 from alerts.service.effects import Effects
+from alerts.service.forwarding import ActionForwarder
 from alerts.service.metrics import DispatchMetrics
 from alerts.service.mqtt_link import MqttLink
+from alerts.service.ownership import Handover, Ownership, Rebalance, commit
 from alerts.service.pager import Pager
+from alerts.service.periodic import every
 from alerts.service.readiness import Readiness
 from alerts.service.shell import Shell
+from events.actions import ConsoleAction
 from events.alerts import Alert
 from events.codec import decode_reading, encode_model
 from events.errors import ContractViolation
@@ -46,6 +57,9 @@ from runtime.clock import Clock
 from runtime.health import Health
 
 log = logging.getLogger(__name__)
+
+# How often the console reads other instances' incidents from the ledger (console_feed.py).
+FEED_INTERVAL_S = 1.0
 
 
 @dataclass
@@ -68,6 +82,7 @@ class DispatchParts:
     readings: AIOKafkaConsumer
     console_db: Database  # the console's own connection: its sessions table (migration 0005)
     health: Health
+    instance_id: str = "dispatch"  # claims steps in the shared ledger (alerts.ledger.sharing)
 
 
 class DispatchService:
@@ -89,6 +104,12 @@ class DispatchService:
         self.console = Console(backend, self.clock, self.config.console, parts.console_db)
         self.health = parts.health
         self.readiness = Readiness(parts.health, parts.mqtt)
+        self.ownership = Ownership(Topics.ALERTS)
+        self.foreign = ForeignIncidents(self.ledger, self.hub, self.ownership.owns)
+        self.forwarder = ActionForwarder(parts.producer, self.ledger, self.clock, parts.instance_id)
+        self.handover = Handover(
+            self.ownership, self.dispatcher, self.ledger, self.shell, self._remembered_since
+        )
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -97,15 +118,10 @@ class DispatchService:
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
-        """Timers and the console first: a consumer-group join can take seconds (Tansu holds
-        joins), and a restored escalation deadline must not wait for it."""
+        """Timers and the console first; the compounds come with the consumer group's
+        assignment (`_adopt`): no instance restores, or fires the timers of, a compound the
+        group has not given it."""
         cfg = self.config
-        memory_s = max(cfg.resolved_memory_s, cfg.reopen_holdoff_s)
-        since = self.clock.now() - timedelta(seconds=memory_s)
-        restored = await asyncio.to_thread(self.ledger.restore, since)
-        count = self.dispatcher.restore(restored.incidents, restored.work_orders, restored.commands)
-        await self.shell.apply(Effects())  # watch the restored commands' read-back
-        log.info("dispatch: %d incidents and pending commands restored", count)
         await asyncio.to_thread(self.parts.mqtt.start)
         await self.parts.producer.start()
         self._runner = web.AppRunner(self.console.app)
@@ -115,18 +131,43 @@ class DispatchService:
         port = self._runner.addresses[0][1]
         self.console_url = f"http://{cfg.console_host}:{port}/"
         log.info("duty console at %s", self.console_url)
+        probe = functools.partial(self.readiness.probe_ledger, self.ledger)
+        checkpoints = every(cfg.audit_checkpoint_interval_s, self.checkpoint_audit, "checkpoint")
         self._tasks = [
             asyncio.create_task(self._timer_loop()),
-            asyncio.create_task(self._retention()),
-            asyncio.create_task(self._audit_checkpoints()),
-            asyncio.create_task(self._ledger_probe()),
+            asyncio.create_task(every(24 * 3600, self._purge, "ledger retention")),
+            asyncio.create_task(checkpoints),
+            asyncio.create_task(every(cfg.ledger_probe_interval_s, probe, "ledger probe")),
+            # Other instances' incidents for this instance's consoles (console_feed.py).
+            asyncio.create_task(every(FEED_INTERVAL_S, self.foreign.refresh, "console feed")),
         ]
-        await self.parts.alerts.start()
+        alerts = self.parts.alerts
+        # fw.actions.v1 is co-partitioned with the alerts: range assignment (factory.py) gives
+        # a compound's console actions to the instance that holds its alerts.
+        listener = Rebalance(alerts, Topics.ALERTS, self._adopt, self._revoke)
+        alerts.subscribe([Topics.ALERTS, Topics.ACTIONS], listener=listener)
+        await alerts.start()
         await self.parts.readings.start()
         self._tasks += [
             asyncio.create_task(self._alert_loop()),
             asyncio.create_task(self._reading_loop()),
         ]
+
+    def _remembered_since(self) -> datetime:
+        """Resolved incidents are kept in memory from then on (hold-off, replays)."""
+        memory_s = max(self.config.resolved_memory_s, self.config.reopen_holdoff_s)
+        return self.clock.now() - timedelta(seconds=memory_s)
+
+    async def _adopt(self, partitions: frozenset[int], count: int) -> None:
+        async with self._lock:  # after the step in flight
+            await self.handover.adopt(partitions, count)
+            self._observe()
+        self._wake.set()  # a restored deadline may be due now
+
+    async def _revoke(self, partitions: frozenset[int]) -> None:
+        async with self._lock:  # after the step in flight, before the group moves on
+            await self.handover.revoke(partitions)
+            self._observe()
 
     async def wait_ready(self, timeout_s: float = 30.0) -> None:
         """Until both consumer groups have their partitions (Tansu holds joins a while)."""
@@ -188,11 +229,33 @@ class DispatchService:
         self._wake.set()  # a deadline may be nearer now
         return fx
 
+    def _observe(self) -> None:
+        """The gauges after the compounds we own changed hands (no step, no effects)."""
+        self.metrics.observe_step(self.dispatcher, Effects())
+
     # -- console backend --------------------------------------------------------------------
     def open_incidents(self) -> list[Incident]:
-        return self.dispatcher.open_incidents()
+        """Ours, and those other instances own (the console is served by any instance)."""
+        own = self.dispatcher.open_incidents()
+        keys = {i.incident_key for i in own}
+        return own + [i for i in self.foreign.current() if i.incident_key not in keys]
 
     async def act(  # noqa: PLR0917 - the console Backend protocol
+        self,
+        key: str,
+        action: Action,
+        actor: str,
+        source: str,
+        outcome: Outcome | None,
+        cause: str | None,
+    ) -> Incident:
+        """Ours: applied here. Another instance's: passed to it (alerts.service.forwarding)."""
+        theirs = self.foreign.find(key) if self.dispatcher.find(key) is None else None
+        if theirs is not None:
+            return await self.forwarder.forward(theirs, action, actor, source, outcome, cause)
+        return await self._act_here(key, action, actor, source, outcome, cause)
+
+    async def _act_here(  # noqa: PLR0917 - as act
         self,
         key: str,
         action: Action,
@@ -228,9 +291,12 @@ class DispatchService:
             self.metrics.observe_lag(consumer, batches)
             for records in batches.values():
                 for record in records:
-                    await self._one_alert(record)
+                    if record.topic == Topics.ACTIONS:
+                        await self._one_action(record)
+                    else:
+                        await self._one_alert(record)
             if batches:
-                await consumer.commit()
+                await commit(consumer)
 
     async def _one_alert(self, record: Any) -> None:
         try:
@@ -238,9 +304,34 @@ class DispatchService:
         except ValidationError as exc:
             await self._dead_letter(record, exc)
             return
+
+        def call() -> Effects:
+            # Checked under the step lock: a rebalance between the fetch and this step may
+            # have handed the partition on; its new owner reads the record again.
+            if not self.ownership.owns_partition(record.partition):
+                return Effects()
+            return self.dispatcher.on_alert(alert, self.clock.now())
+
         with self.metrics.handle_seconds.time():
-            fx = await self._step(lambda: self.dispatcher.on_alert(alert, self.clock.now()))
+            fx = await self._step(call)
         self.metrics.alerts.labels("applied" if not fx.is_empty else "ignored").inc()
+
+    async def _one_action(self, record: Any) -> None:
+        """Another instance's console asks us, the owner (alerts.service.forwarding)."""
+        try:
+            req = ConsoleAction.model_validate_json(record.value)
+            action, outcome = Action(req.action), Outcome(req.outcome) if req.outcome else None
+        except (ValidationError, ValueError) as exc:
+            log.warning("console action refused: %s", exc)
+            return
+        if not self.ownership.owns_partition(record.partition):
+            return  # handed on by a rebalance: its new owner reads it again
+        try:
+            await self._act_here(
+                req.incident_key, action, req.actor, req.source, outcome, req.cause
+            )
+        except (KeyError, TransitionError) as exc:  # the asking console times out and says so
+            log.warning("console action %s on %s refused: %s", req.action, req.incident_key, exc)
 
     async def _dead_letter(self, record: Any, exc: ValidationError) -> None:
         self.metrics.dead_letters.inc()
@@ -263,7 +354,7 @@ class DispatchService:
                     if record.key in self.shell.watched:  # no decode unless awaited
                         await self._one_reading(record)
             if batches:
-                await consumer.commit()
+                await commit(consumer)
 
     async def _one_reading(self, record: Any) -> None:
         try:
@@ -287,23 +378,11 @@ class DispatchService:
             self._wake.clear()
             await self._step(lambda: self.dispatcher.on_tick(self.clock.now()))
 
-    async def _retention(self) -> None:
-        while True:
-            cutoff = self.clock.now() - timedelta(days=self.config.retention_days)
-            async with self._lock:
-                counts = await asyncio.to_thread(self.ledger.purge_before, cutoff)
-            log.info("ledger retention: purged before %s: %s", cutoff.isoformat(), counts)
-            await asyncio.sleep(24 * 3600)
-
-    async def _ledger_probe(self) -> None:
-        while True:
-            await self.readiness.probe_ledger(self.ledger)
-            await asyncio.sleep(self.config.ledger_probe_interval_s)
-
-    async def _audit_checkpoints(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.audit_checkpoint_interval_s)
-            await self.checkpoint_audit()
+    async def _purge(self) -> None:
+        cutoff = self.clock.now() - timedelta(days=self.config.retention_days)
+        async with self._lock:
+            counts = await asyncio.to_thread(self.ledger.purge_before, cutoff)
+        log.info("ledger retention: purged before %s: %s", cutoff.isoformat(), counts)
 
     async def checkpoint_audit(self) -> None:
         """Sign the audit chain's committed head into the checkpoint file and Kafka (under

@@ -19,6 +19,7 @@ create fw.sequence.v1 3 2592000000
 create fw.alerts.v2 6 31536000000
 create fw.commands.v1 6 2592000000
 create fw.incidents.v2 6 31536000000
+create fw.actions.v1 6 604800000
 create fw.audit.v1 1 38880000000
 create fw.reports.v1 3 31536000000
 create fw.hazards.v1 3 31536000000

@@ -145,11 +145,20 @@ def _check_name(name: str) -> None:
         raise ValueError(f"MQTT identity name {name!r} must be one topic level without + or #")
 
 
+# One MQTT user per dispatch instance (issue 16.4): the broker binds the client id to the
+# user, so two instances under one user would take each other's session over and over.
+DISPATCHERS = ("dispatch-1", "dispatch-2")  # deploy/compose.yaml's two instances
+
+
 def deployment_identities(
-    bridges: Sequence[str], terminals: Sequence[str], *, with_recorder: bool = False
+    bridges: Sequence[str],
+    terminals: Sequence[str],
+    *,
+    dispatchers: Sequence[str] = DISPATCHERS,
+    with_recorder: bool = False,
 ) -> list[Identity]:
     out = [i for bridge in bridges for i in bridge_identities(bridge)]
-    out.append(Identity("dispatch", Role.DISPATCH))
+    out += [Identity(d, Role.DISPATCH) for d in dispatchers]
     if with_recorder:
         out.append(Identity("recorder", Role.RECORDER))
     out += [Identity(t, Role.TERMINAL) for t in terminals]
@@ -169,11 +178,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="print the Mosquitto ACL for a deployment")
     parser.add_argument("--bridges", default="ingest-1,ingest-2", help="bridge usernames")
     parser.add_argument("--registry", type=Path, default=EXAMPLE_DIR, help="station terminals")
+    parser.add_argument(
+        "--dispatchers",
+        default=",".join(DISPATCHERS),
+        help="dispatch instances' usernames (Kubernetes: the StatefulSet's pod names)",
+    )
     parser.add_argument("--recorder", action="store_true", help="add a `recorder` user")
     args = parser.parse_args(argv)
     identities = deployment_identities(
         [b for b in args.bridges.split(",") if b],
         registry_terminals(args.registry),
+        dispatchers=[d for d in args.dispatchers.split(",") if d],
         with_recorder=args.recorder,
     )
     sys.stdout.write(render_acl(identities))

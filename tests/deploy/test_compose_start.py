@@ -140,7 +140,7 @@ def ledger_server(site: Site) -> Iterator[str]:
         pytest.skip(reason)
     psycopg = pytest.importorskip("psycopg")
     url = urlsplit(
-        site.compose.services["dispatch"].environment["FIREWATCH_DISPATCH__DATABASE_URL"]
+        site.compose.services["dispatch-1"].environment["FIREWATCH_DISPATCH__DATABASE_URL"]
     )
     with postgres.postgres_server() as admin, psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"CREATE ROLE {url.username} LOGIN")
@@ -304,7 +304,7 @@ async def test_every_service_starts_as_the_compose_file_declares_it(
         monkeypatch.delenv(key)  # only what the compose file declares
     paths = HostPaths(site, tmp_path)
     services = site.compose.firewatch_services()
-    assert set(services) == {"ingest-1", "ingest-2", "worker", "dispatch", "sink"}
+    assert set(services) == {"ingest-1", "ingest-2", "worker", "dispatch-1", "dispatch-2", "sink"}
     running = [_start(s, paths, brokers, tmp_path) for s in services.values()]
     try:
         for each in running:

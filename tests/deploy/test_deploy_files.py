@@ -255,14 +255,18 @@ def test_kubernetes_deployments_have_probes_resources_and_budgets() -> None:
         selector = budget["spec"]["selector"]["matchLabels"]
         assert any(selector.items() <= lab.items() for lab in labels), budget["metadata"]["name"]
     assert any(b["metadata"]["name"] == "firewatch-worker" for b in budgets)
-    # Dispatch owns the escalation timers: exactly one pod, never two during a rollout.
-    dispatch = deployments["firewatch-dispatch"]["spec"]
-    assert dispatch["replicas"] == 1
-    assert dispatch["strategy"]["type"] == "Recreate"
-    assert not any(
-        b["metadata"]["name"] == "firewatch-dispatch" and "minAvailable" in b["spec"]
+    # Dispatch without a single point of failure (issue 16.4): two peers, replaced one at a
+    # time, one always left; each pod's name is its MQTT user (client id bound to the user).
+    dispatch = deployments["firewatch-dispatch"]
+    assert dispatch["kind"] == "StatefulSet"
+    assert dispatch["spec"]["replicas"] == 2
+    assert dispatch["spec"]["updateStrategy"]["type"] == "RollingUpdate"
+    env = {e["name"]: e for e in dispatch["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["FIREWATCH_MQTT__USERNAME"]["value"] == "$(POD_NAME)"
+    assert any(
+        b["metadata"]["name"] == "firewatch-dispatch" and b["spec"].get("minAvailable") == 1
         for b in budgets
-    )  # would block every node drain
+    )
     services = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service"}
     console = services["firewatch-console"]["spec"]
     assert console["selector"]["app.kubernetes.io/component"] == "dispatch"
@@ -277,8 +281,8 @@ def test_kustomize_renders_the_base() -> None:
         ["kubectl", "kustomize", str(K8S)], capture_output=True, text=True, check=True
     ).stdout
     kinds = re.findall(r"^kind: (\w+)$", rendered, flags=re.MULTILINE)
-    assert kinds.count("Deployment") == 3
-    assert kinds.count("StatefulSet") == 1
+    assert kinds.count("Deployment") == 2  # worker, sink (ingest and dispatch: StatefulSets)
+    assert kinds.count("StatefulSet") == 2
     assert {"HorizontalPodAutoscaler", "PodDisruptionBudget", "Job", "ConfigMap"} <= set(kinds)
 
 
@@ -294,9 +298,13 @@ def test_compose_kafka_is_three_kraft_nodes_that_agree_on_voters() -> None:
     assert len(ingest) == 2
     # Mosquitto: one bridge per set of compounds, never a shared subscription (test_compose.py).
     assert all("--compounds-file" in s["command"] for s in ingest)
-    dispatch = compose["services"]["dispatch"]
+    dispatchers = [s for n, s in compose["services"].items() if n.startswith("dispatch-")]
     assert "console" not in compose["services"]
-    assert dispatch["command"][:2] == ["firewatch", "dispatch"]
-    assert "--console-port" in dispatch["command"]
-    assert dispatch["environment"]["FIREWATCH_DISPATCH__CONSOLE_HOST"] == "0.0.0.0"
-    assert "deploy" not in dispatch  # one dispatch only: it owns the escalation timers
+    assert len(dispatchers) == 2  # no single point of failure (issue 16.4)
+    for dispatch in dispatchers:
+        assert dispatch["command"][:2] == ["firewatch", "dispatch"]
+        assert "--console-port" in dispatch["command"]
+        assert dispatch["environment"]["FIREWATCH_DISPATCH__CONSOLE_HOST"] == "0.0.0.0"
+    # One MQTT user and one instance id (host name) each.
+    assert len({d["environment"]["FIREWATCH_MQTT__USERNAME"] for d in dispatchers}) == 2
+    assert len({d["hostname"] for d in dispatchers}) == 2

@@ -162,7 +162,7 @@ def test_every_configmap_and_secret_is_generated_or_documented(rendered: list[Do
 
 
 def test_the_bridges_are_a_statefulset_whose_pod_name_is_the_bridge(rendered: list[Doc]) -> None:
-    [bridges] = _by(rendered, "StatefulSet").values()
+    bridges = _by(rendered, "StatefulSet")["firewatch-ingest"]
     service = _by(rendered, "Service")[bridges["spec"]["serviceName"]]
     assert service["spec"]["clusterIP"] == "None"  # the governing (headless) Service
     [container] = containers(bridges)

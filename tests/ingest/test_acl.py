@@ -37,7 +37,7 @@ PASSWORDS = {
     "c2/gw1": "pw-c2-gw1",
     "ingest-1-priority": "pw-ingest-1",
     "ingest-1-telemetry": "pw-ingest-1",
-    "dispatch": "pw-dispatch",
+    "dispatch-1": "pw-dispatch",
     "term-st-east": "pw-east",
     "term-st-west": "pw-west",
 }
@@ -202,7 +202,7 @@ def test_a_gateway_publishes_only_under_its_own_compound_and_gateway(
 
 
 def test_a_gateway_reads_only_its_own_command_topics(clients: dict[str, Client]) -> None:
-    gateway, dispatch = clients["c1/gw1"], clients["dispatch"]
+    gateway, dispatch = clients["c1/gw1"], clients["dispatch-1"]
     gateway.subscribe("fw/v1/#")  # granted, but each delivery is checked against the ACL
     for topic in ("fw/v1/c2/gw1/sd1/cmd", "fw/v1/c1/gw2/sd1/cmd", "fw/v1/c1/gw1/sd1/cmd"):
         assert is_accepted(dispatch.publish(topic)), topic
@@ -218,7 +218,7 @@ def test_only_dispatch_publishes_commands(
         assert attempt(broker.port, user, topic) == NOT_AUTHORIZED, user
     gateway = clients["c1/gw1"]
     gateway.subscribe("fw/v1/c1/gw1/+/cmd")
-    assert clients["dispatch"].publish("fw/v1/c1/gw1/sd9/cmd") == 0
+    assert clients["dispatch-1"].publish("fw/v1/c1/gw1/sd9/cmd") == 0
     assert gateway.wait_for("fw/v1/c1/gw1/sd9/cmd") == ["fw/v1/c1/gw1/sd9/cmd"]
 
 
@@ -231,8 +231,8 @@ def test_terminal_pages_reach_their_terminal_only_and_only_dispatch_sends_them(
     for user in ("c1/gw1", BRIDGE):
         topic = "fw/v1/terminals/term-st-east/page"
         assert attempt(broker.port, user, topic) == NOT_AUTHORIZED, user
-    assert clients["dispatch"].publish("fw/v1/terminals/term-st-east/page") == 0
-    assert clients["dispatch"].publish("fw/v1/terminals/term-st-west/page") == 0
+    assert clients["dispatch-1"].publish("fw/v1/terminals/term-st-east/page") == 0
+    assert clients["dispatch-1"].publish("fw/v1/terminals/term-st-west/page") == 0
     assert east.wait_for("fw/v1/terminals/term-st-east/page") == [
         "fw/v1/terminals/term-st-east/page"
     ]
@@ -249,7 +249,7 @@ def test_the_bridge_reads_uplink_only_and_publishes_no_uplink(
     telemetry, priority = clients[BRIDGE], clients["ingest-1-priority"]
     telemetry.subscribe("$share/ingest/fw/v1/#")  # checked as fw/v1/# per delivery
     priority.subscribe("fw/v1/#")
-    dispatch, gateway = clients["dispatch"], clients["c1/gw1"]
+    dispatch, gateway = clients["dispatch-1"], clients["c1/gw1"]
     assert is_accepted(dispatch.publish("fw/v1/c1/gw1/sd1/cmd"))
     assert is_accepted(dispatch.publish("fw/v1/terminals/term-st-east/page"))
     assert gateway.publish("fw/v1/c1/gw1/sd1/telemetry") == 0
@@ -261,7 +261,7 @@ def test_the_bridge_reads_uplink_only_and_publishes_no_uplink(
 def test_a_named_identity_cannot_pose_as_a_gateway(broker: MosquittoBroker) -> None:
     # One-level names would match the gateway patterns as fw/v1/{name}/+/status (the shape of
     # a gateway's liveness topic): each named block denies its own name.
-    for user in ("dispatch", BRIDGE, "term-st-east"):
+    for user in ("dispatch-1", BRIDGE, "term-st-east"):
         assert attempt(broker.port, user, f"fw/v1/{user}/gw/status") == NOT_AUTHORIZED, user
 
 
@@ -328,7 +328,7 @@ def test_the_bridge_asks_a_gateway_to_resend_on_that_gateway_s_command_topic(
     """Gap repair (docs/RELIABILITY.md): the telemetry lane writes gateway command topics, and
     only the gateway named reads it; the bridge never writes a device's command topic."""
     assert attempt(broker.port, BRIDGE, "fw/v1/c1/gw1/sd1/cmd") == NOT_AUTHORIZED
-    assert attempt(broker.port, "dispatch", "fw/v1/c1/gw1/cmd") == NOT_AUTHORIZED
+    assert attempt(broker.port, "dispatch-1", "fw/v1/c1/gw1/cmd") == NOT_AUTHORIZED
     assert attempt(broker.port, "c1/gw2", "fw/v1/c1/gw1/cmd") == NOT_AUTHORIZED
     own, other = clients["c1/gw1"], clients["c1/gw2"]
     own.subscribe("fw/v1/#")  # granted, each delivery checked against the ACL
@@ -347,7 +347,7 @@ def test_the_telemetry_lane_reads_all_uplink_but_not_what_is_not_its(
     the priority lane's alarms, commands or pages."""
     telemetry = clients[BRIDGE]
     telemetry.subscribe("fw/v1/#")
-    dispatch, gateway = clients["dispatch"], clients["c1/gw1"]
+    dispatch, gateway = clients["dispatch-1"], clients["c1/gw1"]
     assert is_accepted(dispatch.publish("fw/v1/c1/gw1/sd1/cmd"))
     assert is_accepted(dispatch.publish("fw/v1/terminals/term-st-east/page"))
     assert gateway.publish("fw/v1/c1/gw1/sd1/alarm") == 0
