@@ -71,10 +71,11 @@ class KafkaProbe:
             await self._drop_client()
 
     async def _started_client(self) -> AIOKafkaAdminClient:
-        settings = admin_settings(
-            self.conn, client_id="fw-readiness", request_timeout_ms=int(self.timeout_s * 1000)
+        admin = AIOKafkaAdminClient(
+            **admin_settings(
+                self.conn, client_id="fw-readiness", request_timeout_ms=int(self.timeout_s * 1000)
+            )
         )
-        admin = AIOKafkaAdminClient(**settings)
         try:
             await admin.start()
         except BaseException:

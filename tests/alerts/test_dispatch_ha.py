@@ -55,7 +55,7 @@ from .ha_instance import HA_P1, NO_ACK_S
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 COMPOUND = "c001"
 PARTITIONS = topic_spec(Topics.ALERTS).partitions
 ASSIGNED = re.compile(r"partitions \[([\d, ]*)\] of (\d+) assigned")
