@@ -7,12 +7,14 @@ by building, a shed outside any building by its area). Every device kind reports
 detectors, charging ports, doors, gateway heartbeats); their reporting periods are shortened by
 one factor until the fleet sends the asked rate (the simulator's Intervals).
 
-A P1 is one reading of a real fleet device, with the device's next seq (no gap for the bridge
-to repair): a smoke detector in alarm at 0.3 dB/m, 80 C and 150 ppm CO (smoke with CO confirms
-a fire at once, streams.detectors.smoke; heat alone needs the device's baseline), or
-a charging port venting (VOC and CO above the venting levels of streams.detectors.config) past
-the maker's maximum temperature (DOMAIN.md section 4). One reading is enough for each
-detector, so its publish time is the start of the P1.
+A P1 is what a real fleet device sends at that moment, with its next seqs (no gap for the
+bridge to repair), as the simulator's device models send it: a smoke detector in alarm sends
+its reading (0.3 dB/m, 80 C, 150 ppm CO: smoke with CO confirms a fire at once,
+streams.detectors.smoke) and its own smoke and heat alarms on the alarm channel, which the
+bridge carries on its priority lane (GB 26875.1: fire alarms pre-empt other traffic); a charging
+port in thermal runaway sends its reading (VOC and CO past the venting levels with the socket
+past the maker's maximum temperature: streams.detectors.runaway, DOMAIN.md section 4) and its
+over-temperature alarm. The publish of the first message is the start of the P1.
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from events.codec import encode_model
 from events.readings import (
     ChargingPortReading,
+    DeviceAlarm,
+    DeviceAlarmType,
     PortState,
     RelayState,
     SmokeAlarmState,
@@ -139,12 +144,57 @@ def scaled_intervals(fleet: Fleet, rate: float, probe_s: float = 120.0) -> Inter
     )
 
 
-def p1_message(sim: Simulation, trigger: Trigger, t_s: float) -> tuple[str, bytes]:
-    """The trigger's reading as its device sends it next: topic and payload."""
+def p1_messages(sim: Simulation, trigger: Trigger, t_s: float) -> list[tuple[str, bytes]]:
+    """What the trigger's device sends at `t_s`, as the simulator's device models do: the
+    reading on its telemetry channel, then its own alarm edges on the alarm channel (the bridge's
+    priority lane). Topics and payloads, each with the device's next seq."""
     d = trigger.device
+    reading: SmokeReading | ChargingPortReading
+    alarms: list[tuple[DeviceAlarmType, float]]
+    if trigger.kind == "fire":
+        reading = SmokeReading(**_envelope(sim, d, t_s), **_FIRE)
+        # simulators.devices.smoke: smoke >= 0.2 dB/m and heat >= 57 C are alarm edges
+        alarms = [(DeviceAlarmType.SMOKE, 0.3), (DeviceAlarmType.HEAT, 80.0)]
+    else:
+        extra = {"station_id": d.station_id or "", "port_no": d.port_no or 1}
+        reading = ChargingPortReading(**_envelope(sim, d, t_s), **extra, **_RUNAWAY)
+        # simulators.devices.charging: a socket past 70 C is the port's over-temperature edge
+        alarms = [(DeviceAlarmType.OVER_TEMPERATURE, 135.0)]
+    out = [(_topic(d, Channel.TELEMETRY), encode_model(reading))]
+    for kind, value in alarms:
+        alarm = DeviceAlarm(**_envelope(sim, d, t_s), alarm_type=kind, is_active=True, value=value)
+        out.append((_topic(d, Channel.ALARM), encode_model(alarm)))
+    return out
+
+
+_FIRE: dict[str, Any] = {
+    "obscuration_db_per_m": 0.3,
+    "temperature_c": 80.0,
+    "co_ppm": 150.0,
+    "battery_pct": 90.0,
+    "alarm_state": SmokeAlarmState.ALARM,
+}
+_RUNAWAY: dict[str, Any] = {
+    "voltage_v": 48.0,
+    "current_a": 2.0,
+    "power_w": 96.0,
+    "energy_wh": 500.0,
+    "socket_temp_c": 135.0,
+    "leakage_ma": 1.0,
+    "port_state": PortState.CHARGING,
+    "relay_state": RelayState.ON,
+    "voc_ppm": 900.0,
+    "co_ppm": 1500.0,
+    "h2_ppm": 2500.0,
+}
+
+
+def _envelope(sim: Simulation, d: DeviceSpec, t_s: float) -> dict[str, Any]:
+    """The engine's envelope with the device's next seq (the simulator's own next reading of
+    this device follows on from it: no gap, no repeat)."""
     seq = sim.seq.get(d.device_id, -1) + 1
-    sim.seq[d.device_id] = seq  # the simulator's next reading of this device follows on
-    envelope = {
+    sim.seq[d.device_id] = seq
+    return {
         "device_id": d.device_id,
         "compound_id": d.compound_id,
         "gateway_id": d.gateway_id,
@@ -154,32 +204,7 @@ def p1_message(sim: Simulation, trigger: Trigger, t_s: float) -> tuple[str, byte
         "floor": d.floor,
         "area_id": d.area_id,
     }
-    reading: SmokeReading | ChargingPortReading
-    if trigger.kind == "fire":
-        reading = SmokeReading(
-            **envelope,
-            obscuration_db_per_m=0.3,
-            temperature_c=80.0,
-            co_ppm=150.0,
-            battery_pct=90.0,
-            alarm_state=SmokeAlarmState.ALARM,
-        )
-    else:
-        reading = ChargingPortReading(
-            **envelope,
-            station_id=d.station_id or "",
-            port_no=d.port_no or 1,
-            voltage_v=48.0,
-            current_a=2.0,
-            power_w=96.0,
-            energy_wh=500.0,
-            socket_temp_c=135.0,
-            leakage_ma=1.0,
-            port_state=PortState.CHARGING,
-            relay_state=RelayState.ON,
-            voc_ppm=900.0,
-            co_ppm=1500.0,
-            h2_ppm=2500.0,
-        )
-    topic = MqttTopic.device(d.compound_id, d.gateway_id, d.device_id, Channel.TELEMETRY)
-    return topic, encode_model(reading)
+
+
+def _topic(d: DeviceSpec, channel: Channel) -> str:
+    return MqttTopic.device(d.compound_id, d.gateway_id, d.device_id, channel)

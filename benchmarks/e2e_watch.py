@@ -19,9 +19,14 @@ from typing import Any
 
 import aiohttp
 import paho.mqtt.client as mqtt
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from paho.mqtt.enums import CallbackAPIVersion
 
+from alerts.config import DispatchConfig
+from alerts.grouping import place_of
 from alerts.notify.terminal import terminal_topic
+from events.alerts import Alert, AlertStatus, Severity
+from events.topics import Topics
 
 # The example registry's published demo password (stations.yaml says so), not a secret.
 DEMO_PASSWORD = "firewatch-demo"  # noqa: S105
@@ -121,3 +126,42 @@ class ConsoleWatch:
             await asyncio.gather(self.task, return_exceptions=True)
         if self.session is not None:
             await self.session.close()
+
+
+class AlertWatch:
+    """The P1 alerts on Kafka (fw.alerts), first per incident place: where a P1's time goes
+    between detection (bridge + worker) and dispatch. Polls like dispatch does (its
+    fetch_max_wait_ms), so it sees an alert when dispatch can."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.first: dict[str, float] = {}
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            fetch_max_wait_ms=DispatchConfig().fetch_max_wait_ms,
+            enable_auto_commit=False,
+        )
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        await self.consumer.topics()  # the cluster's metadata, so the partitions are known
+        parts = self.consumer.partitions_for_topic(Topics.ALERTS) or set()
+        self.consumer.assign([TopicPartition(Topics.ALERTS, p) for p in parts])
+        await self.consumer.seek_to_end()
+        self.task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        while True:
+            batches = await self.consumer.getmany(timeout_ms=200)
+            at = time.time()
+            for records in batches.values():
+                for rec in records:
+                    alert = Alert.model_validate_json(rec.value)
+                    if alert.severity is Severity.P1 and alert.status is AlertStatus.RAISED:
+                        self.first.setdefault(place_of(alert).key, at)
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+        await self.consumer.stop()
