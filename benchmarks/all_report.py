@@ -26,13 +26,15 @@ class Row:
         return {**asdict(self), "ratio": self.ratio}
 
 
-def _get(results: dict[str, Any], *path: str) -> Any:
+def _get(results: dict[str, Any], *path: str) -> float | None:
+    """The number at `path` in the recorded results, or None (not run, failed, no path)."""
     at: Any = results
     for key in path:
         if not isinstance(at, dict) or key not in at:
             return None
         at = at[key]
-    return at
+    is_number = isinstance(at, int | float) and not isinstance(at, bool)
+    return float(at) if path and is_number else None
 
 
 # (stage, measure, unit, where the value is, raw limit's name, where the raw value is).
