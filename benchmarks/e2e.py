@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -135,7 +136,9 @@ async def _measure(
         await _open_ends(ends)
         phase(f"{plan.p1s} P1s under {plan.rate:.0f} msg/s", of=3)
         pool = FastPool(endpoints.gateway_connection(), client_prefix="fwbench-e2e")
+        cpu_before = _cpu_s(stack)
         load = await _load(sim, pool, chosen[: plan.p1s], ends, plan)
+        load["cpu_share_of_a_core"] = _shares(cpu_before, _cpu_s(stack), load["seconds"])
         measured = chosen[: plan.p1s]
         places = [t.place_key for t in measured]
         await _until(lambda: ends.arrived(places), ARRIVAL_WAIT_S)
@@ -153,6 +156,26 @@ async def _measure(
             t.stop()
         await asyncio.gather(*(c.stop() for c in ends.consoles))
         await ends.alerts.stop()
+
+
+def _cpu_s(stack: Stack) -> dict[str, float]:
+    """CPU seconds (user + system) each process of the stack has used so far (/proc)."""
+    procs = {name: p for name, p in stack.services.items()}
+    if stack.mosquitto is not None:
+        procs["mosquitto"] = stack.mosquitto.process
+    if stack.tansu is not None:
+        procs["tansu"] = stack.tansu.process
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for name, proc in procs.items():
+        fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        out[name] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime (proc(5))
+    return out
+
+
+def _shares(before: dict[str, float], after: dict[str, float], wall_s: float) -> dict[str, float]:
+    """Each process's CPU over the load, as a share of one core: what sizes a deployment."""
+    return {name: round((after[name] - before[name]) / wall_s, 3) for name in after}
 
 
 def _members() -> list[Any]:
