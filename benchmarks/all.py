@@ -32,10 +32,10 @@ from firewatch.settings import Settings
 STAGES: dict[str, tuple[list[str], list[str]]] = {
     "ingest": ([], ["--messages", "20000", "--devices", "500"]),
     "replay": ([], ["--messages", "20000", "--rounds", "1"]),
-    "sink": ([], ["--points", "10000", "--rounds", "1"]),
+    "sink": ([], ["--points", "30000", "--rounds", "1"]),
     "streams": (
         ["--skip", "latency"],
-        ["--skip", "latency,state", "--events", "20000", "--rounds", "1"],
+        ["--skip", "latency,state", "--events", "50000", "--rounds", "1"],
     ),
     "dispatch": ([], ["--incidents", "50", "--seconds", "5"]),
     "e2e": ([], ["--p1s", "50", "--minutes", "1", "--idle-minutes", "0"]),
