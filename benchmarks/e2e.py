@@ -57,6 +57,7 @@ class Ends:
     consoles: list[ConsoleWatch]
     alerts: AlertWatch
     sent: dict[str, float] = field(default_factory=dict)  # place key -> publish time
+    devices: dict[str, str] = field(default_factory=dict)  # place key -> the P1's device
 
     def arrived(self, place_keys: list[str]) -> bool:
         found = reconcile(self.sent, self.terminals, self.consoles, place_keys)
@@ -223,6 +224,7 @@ async def _load(
 async def _fire(sim: Simulation, pool: FastPool, trigger: Trigger, ends: Ends, t_s: float) -> None:
     messages = p1_messages(sim, trigger, t_s)
     ends.sent[trigger.place_key] = time.time()
+    ends.devices[trigger.place_key] = trigger.device.device_id
     gw = (trigger.device.compound_id, trigger.device.gateway_id)
     for topic, payload in messages:
         await pool.publish(gw, topic, payload, qos=1)
@@ -250,8 +252,12 @@ def _latencies(ends: Ends, place_keys: list[str]) -> dict[str, Any]:
     found = reconcile(ends.sent, ends.terminals, ends.consoles, place_keys)
     sent, alerts = ends.sent, ends.alerts.first
     to_alert = [(alerts[p] - sent[p]) * 1000 for p in place_keys if p in alerts and p in sent]
+    alarms = {p: ends.alerts.alarm_first.get(d) for p, d in ends.devices.items()}
+    to_alarm = [(at - sent[p]) * 1000 for p in place_keys if (at := alarms.get(p)) and p in sent]
     return {
-        # Not a target: where the time goes (bridge + worker up to here, dispatch after).
+        # Not targets: where the time goes. The device's alarm on the priority topic (the
+        # bridge's part), the alert on the alerts topic (+ the worker's), then dispatch's.
+        "alarm_on_kafka": _stats(to_alarm, judged=False),
         "alert_on_kafka": _stats(to_alert, judged=False),
         "terminal": _stats(found.pop("terminal_ms")),
         "console": _stats(found.pop("console_ms")),

@@ -135,6 +135,9 @@ class AlertWatch:
 
     def __init__(self, bootstrap: str) -> None:
         self.first: dict[str, float] = {}
+        # Device alarms on the priority topic (few: alarms only), first per device: the
+        # bridge's share of a P1's time, before the worker's.
+        self.alarm_first: dict[str, float] = {}
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap,
             fetch_max_wait_ms=DispatchConfig().fetch_max_wait_ms,
@@ -145,8 +148,13 @@ class AlertWatch:
     async def start(self) -> None:
         await self.consumer.start()
         await self.consumer.topics()  # the cluster's metadata, so the partitions are known
-        parts = self.consumer.partitions_for_topic(Topics.ALERTS) or set()
-        self.consumer.assign([TopicPartition(Topics.ALERTS, p) for p in parts])
+        self.consumer.assign(
+            [
+                TopicPartition(topic, p)
+                for topic in (Topics.ALERTS, Topics.PRIORITY)
+                for p in self.consumer.partitions_for_topic(topic) or set()
+            ]
+        )
         await self.consumer.seek_to_end()
         self.task = asyncio.create_task(self._read())
 
@@ -154,7 +162,11 @@ class AlertWatch:
         while True:
             batches = await self.consumer.getmany(timeout_ms=200)
             at = time.time()
-            for records in batches.values():
+            for tp, records in batches.items():
+                if tp.topic == Topics.PRIORITY:
+                    for rec in records:
+                        self.alarm_first.setdefault((rec.key or b"").decode(), at)
+                    continue
                 for rec in records:
                     alert = Alert.model_validate_json(rec.value)
                     if alert.severity is Severity.P1 and alert.status is AlertStatus.RAISED:

@@ -19,7 +19,12 @@ RECORDED: dict[str, Any] = {
     },
     "ingest": {"rates_msg_per_s": {"bridge_end_to_end": 12000, "raw_paho_subscriber": 5000}},
     "replay": {"replay_msg_s": 45000, "raw_paho_msg_s": 15000},
-    "sink": {"sink_points_per_s": 30000, "raw_write_points_per_s": 75000},
+    # The sink reports the median of its rounds' ratios: the table shows that one.
+    "sink": {
+        "sink_points_per_s": 30000,
+        "raw_write_points_per_s": 75000,
+        "sink_vs_raw_ratio": 0.36,
+    },
     "streams": {"throughput": {"worker_events_per_s": 8000, "raw_aiokafka_events_per_s": 16000}},
     "dispatch": {"latency": {"p99_ms": 15.0}, "raw_baseline": {"p99_ms": 10.0}},
     "e2e": {
@@ -41,7 +46,7 @@ def _by(measure: str, raw_limit: str = "") -> Any:
 def test_each_stage_is_divided_by_its_raw_limit_of_the_same_run() -> None:
     assert _by("bridge MQTT -> Kafka", "raw paho subscriber").ratio == 2.4
     assert _by("bridge MQTT -> Kafka", "raw MQTT publish -> receive").ratio == 1.5
-    assert _by("telemetry sink", "raw influxdb-client").ratio == 0.4
+    assert _by("telemetry sink", "raw influxdb-client").ratio == 0.36
     assert _by("worker, every detector", "raw aiokafka consume -> produce").ratio == 0.5
     assert _by("worker, every detector", "raw decode + validation").ratio == 0.2
     assert _by("alert -> terminal page p99", "raw Kafka -> MQTT forwarder p99").ratio == 1.5
