@@ -22,6 +22,8 @@ BENCHES: dict[str, str] = {
     "sink": "Telemetry sink vs a raw influxdb-client write loop.",
     "streams": "Stream worker (all detectors) vs a raw aiokafka loop.",
     "dispatch": "Alert record -> page delivered, under a 1,000/s alert storm.",
+    "e2e": "Device publish -> page on terminal and console, under city-slice load.",
+    "all": "Every stage benchmark and e2e, with the raw limits, as JSON and a table.",
 }
 
 

@@ -1,0 +1,72 @@
+"""What the e2e benchmark's arrivals add up to (pure): per P1 its latency to each end, and the
+counts that must reconcile (every P1 at both ends, once, as one incident of its own)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from benchmarks.e2e_watch import Arrivals
+
+
+class _Watch(Protocol):
+    arrivals: Arrivals
+
+
+def place_of(incident_key: str) -> str:
+    """events.incidents.incident_key is `<place key>@<opened at>`."""
+    return incident_key.rsplit("@", 1)[0]
+
+
+def _firsts(watches: Sequence[_Watch]) -> dict[str, float]:
+    """First arrival per place across the watchers (any terminal, any member)."""
+    out: dict[str, float] = {}
+    for w in watches:
+        for key, at in w.arrivals.first.items():
+            place = place_of(key)
+            out[place] = min(at, out.get(place, at))
+    return out
+
+
+def _keys_by_place(watches: Sequence[_Watch]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for w in watches:
+        for key in w.arrivals.counts:
+            out.setdefault(place_of(key), set()).add(key)
+    return out
+
+
+def _duplicates(watches: Sequence[_Watch], places: set[str]) -> int:
+    """First-step pages received more than once by the same watcher (a terminal or member)."""
+    return sum(
+        n - 1
+        for w in watches
+        for key, n in w.arrivals.counts.items()
+        if n > 1 and place_of(key) in places
+    )
+
+
+def reconcile(
+    sent: dict[str, float],
+    terminals: Sequence[_Watch],
+    consoles: Sequence[_Watch],
+    place_keys: list[str],
+) -> dict[str, Any]:
+    """`sent`: publish time per place key; the watchers' arrivals; the P1 places to count."""
+    places = set(place_keys)
+    term, cons = _firsts(terminals), _firsts(consoles)
+    keys = _keys_by_place([*terminals, *consoles])
+    others = Counter(place_of(k) for w in terminals for k in w.arrivals.counts)
+    return {
+        "p1s": len(place_keys),
+        "terminal_ms": [(term[p] - sent[p]) * 1000 for p in place_keys if p in term and p in sent],
+        "console_ms": [(cons[p] - sent[p]) * 1000 for p in place_keys if p in cons and p in sent],
+        "missing_terminal": sorted(p for p in places if p not in term),
+        "missing_console": sorted(p for p in places if p not in cons),
+        "places_with_more_than_one_incident": sorted(p for p in places if len(keys.get(p, ())) > 1),
+        "terminal_duplicate_pages": _duplicates(terminals, places),
+        "console_duplicate_pages": _duplicates(consoles, places),
+        "unexpected_incidents_paged": sorted(p for p in others if p not in sent),
+        "escalation_pages_seen": sum(w.arrivals.others for w in [*terminals, *consoles]),
+    }

@@ -1,0 +1,44 @@
+"""The e2e benchmark's reconciliation on recorded arrivals (pure): latencies per P1 from the
+first page at either end, and every way a P1 can go wrong is counted, not hidden."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from benchmarks.e2e_report import reconcile
+from benchmarks.e2e_watch import FIRST_STEP, Arrivals
+
+FIRE = "c001/building:eb1"
+RUNAWAY = "c-north/area:c-north-eshed1"
+
+
+@dataclass
+class Watch:
+    arrivals: Arrivals = field(default_factory=Arrivals)
+
+
+def test_latency_is_from_publish_to_the_first_page_at_any_watcher() -> None:
+    terminal, member_a, member_b = Watch(), Watch(), Watch()
+    terminal.arrivals.note(f"{FIRE}@20261204T220000.000Z", FIRST_STEP, 100.050)
+    member_a.arrivals.note(f"{FIRE}@20261204T220000.000Z", FIRST_STEP, 100.090)
+    member_b.arrivals.note(f"{FIRE}@20261204T220000.000Z", FIRST_STEP, 100.070)
+    member_b.arrivals.note(f"{FIRE}@20261204T220000.000Z", "p1-no-ack", 160.0)
+    found = reconcile({FIRE: 100.0}, [terminal], [member_a, member_b], [FIRE])
+    assert [round(ms) for ms in found["terminal_ms"]] == [50]
+    assert [round(ms) for ms in found["console_ms"]] == [70]
+    assert found["missing_terminal"] == found["missing_console"] == []
+    assert found["escalation_pages_seen"] == 1
+
+
+def test_missing_duplicate_split_and_stray_pages_are_each_counted() -> None:
+    terminal, member = Watch(), Watch()
+    for at in (1.1, 1.2):  # the same first-step page twice on one terminal
+        terminal.arrivals.note(f"{FIRE}@20261204T220000.000Z", FIRST_STEP, at)
+    member.arrivals.note(f"{FIRE}@20261204T220001.000Z", FIRST_STEP, 1.3)  # a second incident
+    terminal.arrivals.note("c001/building:b9@20261204T220000.000Z", FIRST_STEP, 2.0)  # not ours
+    found = reconcile({FIRE: 1.0, RUNAWAY: 1.0}, [terminal], [member], [FIRE, RUNAWAY])
+    assert found["missing_terminal"] == found["missing_console"] == [RUNAWAY]
+    assert found["terminal_duplicate_pages"] == 1
+    assert found["console_duplicate_pages"] == 0
+    assert found["places_with_more_than_one_incident"] == [FIRE]
+    assert found["unexpected_incidents_paged"] == ["c001/building:b9"]
