@@ -22,6 +22,7 @@ BENCHES: dict[str, str] = {
     "sink": "Telemetry sink vs a raw influxdb-client write loop.",
     "streams": "Stream worker (all detectors) vs a raw aiokafka loop.",
     "dispatch": "Alert record -> page delivered, under a 1,000/s alert storm.",
+    "soak": "The stack at a city slice's load: memory per process and lag over time.",
 }
 
 
