@@ -45,13 +45,14 @@ def rss_mb(pid: int) -> float:
     return int(found.group(1)) / 1024
 
 
-def scrape(port: int, pattern: str) -> float:
-    """The sum of the /metrics samples whose line matches `pattern` (0 when unreachable)."""
+def scrape(port: int, pattern: str) -> float | None:
+    """The sum of the /metrics samples whose line matches `pattern`; None when unreachable
+    (a process busy past the timeout: the caller keeps its last reading)."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
             text = resp.read().decode()
     except OSError:
-        return 0.0
+        return None
     rx = re.compile(pattern)
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if rx.match(line))
 
@@ -71,6 +72,7 @@ class SoakRig:
         self.sink: ManagedProcess | None = None
         self.simulator: ManagedProcess | None = None
         self.lag = LagProbe()
+        self.counters = {"sent": 0, "bridged": 0, "detected": 0}
 
     def start(self) -> None:
         self.ends = self.stack.start(STARTUP_S)
@@ -120,18 +122,22 @@ class SoakRig:
         return Sample(round(at_s, 1), rss, lag, stored, **counters)
 
     def _counters(self) -> dict[str, int]:
-        return {
-            "sent": int(scrape(self.sim_port, r"^firewatch_sim_messages_total ")),
-            "bridged": int(
-                scrape(self.ports["ingest"], r'^firewatch_ingest_acked_total\{lane="telemetry"')
+        """Monotonic counters: a scrape that timed out keeps the last value read (a 0 would
+        read as the counter going backwards)."""
+        found = {
+            "sent": scrape(self.sim_port, r"^firewatch_sim_messages_total "),
+            "bridged": scrape(
+                self.ports["ingest"], r'^firewatch_ingest_acked_total\{lane="telemetry"'
             ),
-            "detected": int(
-                scrape(
-                    self.ports["worker"],
-                    rf'^firewatch_streams_events_total\{{.*"{re.escape(Topics.READINGS)}"',
-                )
+            "detected": scrape(
+                self.ports["worker"],
+                rf'^firewatch_streams_events_total\{{.*"{re.escape(Topics.READINGS)}"',
             ),
         }
+        for name, value in found.items():
+            if value is not None:
+                self.counters[name] = int(value)
+        return dict(self.counters)
 
     def stop(self) -> None:
         for proc in (self.simulator, self.sink):
