@@ -62,6 +62,7 @@ def test_the_baseline_is_minute_5_for_long_runs_and_the_warm_up_for_short_ones()
     assert baseline_at_s(1800, 300, 1 / 3) == 300
     assert baseline_at_s(600, 300, 1 / 3) == 300
     assert baseline_at_s(180, 300, 1 / 3) == 60
+    assert baseline_at_s(180, 300, 2 / 3) == 120
 
 
 def test_the_table_names_every_process_and_the_verdict() -> None:
