@@ -13,13 +13,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import click
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -117,7 +118,7 @@ async def _throughput(
             workers.append(await _worker_rate(worker, metrics_port, len(data)))
         finally:
             worker.stop()
-    raw, rate = statistics.median(raws), statistics.median(workers)
+    raw, rate = statistics.median(r.rate for r in raws), statistics.median(w.rate for w in workers)
     return {
         "events": len(data),
         "devices": args.devices,
@@ -125,9 +126,14 @@ async def _throughput(
         "raw_aiokafka_events_per_s": round(raw),
         "worker_events_per_s": round(rate),
         "ratio_worker_vs_raw": round(rate / raw, 3),
-        "raw_rounds_events_per_s": [round(r) for r in raws],
-        "worker_rounds_events_per_s": [round(r) for r in workers],
-        "targets": {"worker_events_per_s": 5000, "ratio": 0.4},
+        "raw_rounds_events_per_s": [round(r.rate) for r in raws],
+        "worker_rounds_events_per_s": [round(w.rate) for w in workers],
+        # CPU per event moves much less than the rates when neighbours take the cores
+        # (docs/PERFORMANCE.md): the worker's whole process, the raw loop's whole process.
+        "raw_cpu_us_per_event": round(statistics.median(r.cpu_us for r in raws), 2),
+        "worker_cpu_us_per_event": round(statistics.median(w.cpu_us for w in workers), 2),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "targets": {"worker_events_per_s": 5000, "ratio": 0.6},
     }
 
 
@@ -142,7 +148,7 @@ async def _produce(bootstrap: str, topic: str, data: list[tuple[bytes, bytes]]) 
         await producer.stop()
 
 
-async def _raw_loop(bootstrap: str, expected: int, group_id: str) -> float:
+async def _raw_loop(bootstrap: str, expected: int, group_id: str) -> Rate:
     """The baseline: consume the backlog and produce every record to a sink, no decoding."""
     consumer = AIOKafkaConsumer(
         Topics.READINGS,
@@ -156,17 +162,18 @@ async def _raw_loop(bootstrap: str, expected: int, group_id: str) -> float:
     await consumer.start()
     await producer.start()
     try:
-        seen, started = 0, 0.0
+        seen, started, cpu_started = 0, 0.0, 0.0
         while seen < expected:
             batches = await consumer.getmany(timeout_ms=200, max_records=5000)
             for records in batches.values():
                 if not started:
-                    started = time.perf_counter()
+                    started, cpu_started = time.perf_counter(), time.process_time()
                 for rec in records:
                     await producer.send(_SINK, value=rec.value, key=rec.key)
                 seen += len(records)
         await producer.flush()
-        return expected / (time.perf_counter() - started)
+        cpu_us = (time.process_time() - cpu_started) / expected * 1e6
+        return Rate(expected / (time.perf_counter() - started), cpu_us)
     finally:
         await consumer.stop()
         await producer.stop()
@@ -207,25 +214,40 @@ def _events_seen(port: int) -> float:
     return total
 
 
-async def _worker_rate(worker: ManagedProcess, port: int, expected: int) -> float:
+async def _worker_rate(worker: ManagedProcess, port: int, expected: int) -> Rate:
     """From the first event the worker counted to the last (its start-up is not counted)."""
     deadline = time.monotonic() + 600
-    first_t = last_t = 0.0
+    first_t = last_t = first_cpu = last_cpu = 0.0
     first_n = 0.0
     while time.monotonic() < deadline and worker.is_running():
         seen = await asyncio.to_thread(_events_seen, port)
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), cpu_seconds(worker.pid)
         if seen and not first_t:
-            first_t, first_n = now, seen
+            first_t, first_n, first_cpu = now, seen, cpu
         if seen >= expected:
-            last_t = now
+            last_t, last_cpu = now, cpu
             break
         # Each scrape costs the worker a thread and a /proc read: 5 a second, not 20 (at
         # 20/s the scrapes took ~8 % of its CPU). Reading late only lowers the rate.
         await asyncio.sleep(0.2)
     if not last_t:
         raise RuntimeError(f"worker did not finish the backlog (see its log): {worker.argv}")
-    return (expected - first_n) / max(last_t - first_t, 1e-6)
+    events = max(expected - first_n, 1.0)
+    return Rate(events / max(last_t - first_t, 1e-6), (last_cpu - first_cpu) / events * 1e6)
+
+
+class Rate(NamedTuple):
+    rate: float  # events per second
+    cpu_us: float  # CPU per event, all threads of the process
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (/proc/PID/stat, fields 14 and 15)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _latency(bootstrap: str, args: argparse.Namespace) -> dict[str, Any]:

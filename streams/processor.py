@@ -86,8 +86,7 @@ class DeviceProcessor:
             self.cache[device_id] = st
         return st
 
-    def _after(self, st: DeviceState, out: Outcome, into: Emitted) -> None:
-        now_s = self.clock.now_s()
+    def _after(self, st: DeviceState, out: Outcome, into: Emitted, now_s: float) -> None:
         _fold(st.conditions, out.findings, now_s, into)
         into.signals.extend(out.signals)
         if out.is_significant or out.findings:
@@ -101,15 +100,17 @@ class DeviceProcessor:
 
     def on_reading(self, r: Reading, into: Emitted) -> None:
         st = self._state(r.device_id)
-        out = self.engine.on_reading(st, r, self.clock.now_s())
+        now_s = self.clock.now_s()
+        out = self.engine.on_reading(st, r, now_s)
         if out is None:
             self.duplicates += 1
             return
-        self._after(st, out, into)
+        self._after(st, out, into, now_s)
 
     def on_sequence(self, a: SequenceAnomaly, into: Emitted) -> None:
         st = self._state(a.device_id)
-        self._after(st, self.engine.on_sequence(st, a, self.clock.now_s()), into)
+        now_s = self.clock.now_s()
+        self._after(st, self.engine.on_sequence(st, a, now_s), into, now_s)
 
     def reset(self, key: str, resolution_id: str, at_s: float, into: Emitted) -> None:
         """A person resolved the incident owning condition `key`: clear the condition if this
@@ -134,7 +135,7 @@ class DeviceProcessor:
                 continue
             out = self.engine.on_tick(st, now_s)
             if out.findings or out.signals or out.is_significant:
-                self._after(st, out, into)
+                self._after(st, out, into, now_s)
 
     def flush(self) -> int:
         dirty, self.dirty = self.dirty, set()

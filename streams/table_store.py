@@ -16,7 +16,7 @@ from pydantic_core import to_json
 from events.codec import encode_model, kafka_headers
 from events.deadletter import DeadLetter
 from events.topics import Topics
-from streams.faust_compat import ChangelogTable
+from streams.faust_compat import ChangelogTable, aiokafka_producer
 from streams.faust_types import FaustApp, FaustTable
 
 
@@ -40,6 +40,30 @@ class Sender:
         if not producer.started:
             await self.app.maybe_start_producer()
         return await producer.send(topic, key, value, partition, None, headers)
+
+    async def send_batches(
+        self, topic: str, records: Iterable[tuple[bytes, bytes, int]]
+    ) -> list[Awaitable[Any]]:
+        """(key, value, partition) records in producer batches, one partition at a time (a
+        record each costs about a tenth of `send`: faust_compat item 6); the batches' delivery
+        futures, in the records' order per partition."""
+        producer = self.app.producer
+        if not producer.started:
+            await self.app.maybe_start_producer()
+        raw = aiokafka_producer(self.app)
+        by_partition: dict[int, list[tuple[bytes, bytes]]] = {}
+        for key, value, partition in records:
+            by_partition.setdefault(partition, []).append((key, value))
+        delivered = []
+        for partition, pairs in by_partition.items():
+            batch = raw.create_batch()
+            for key, value in pairs:
+                if batch.append(key=key, value=value, timestamp=None) is None:  # full
+                    delivered.append(await raw.send_batch(batch, topic, partition=partition))
+                    batch = raw.create_batch()
+                    batch.append(key=key, value=value, timestamp=None)  # a first always fits
+            delivered.append(await raw.send_batch(batch, topic, partition=partition))
+        return delivered
 
     async def send_dead_letter(self, letter: DeadLetter) -> None:
         """To Topics.DEAD_LETTER, keyed by where the record was; its event id is that
@@ -76,13 +100,17 @@ class TableStore:
         self.pending.append((key.encode(), raw, partition))
 
     async def drain(self, sender: Sender) -> None:
-        """Send the pending changelog records now (Faust's own send_soon buffer holds 100
-        records and flushes them one by one: it stalled the worker)."""
-        pending, self.pending = self.pending, []
+        """Send the pending changelog records now, in producer batches (Faust's own send_soon
+        buffer holds 100 records and flushes them one by one: it stalled the worker). A key
+        written twice since the last drain is sent once, with its newest value: the table is
+        compacted, and recovery keeps the last record of a key anyway."""
+        pending = list({key: (key, value, p) for key, value, p in self.pending}.values())
+        self.pending = []
+        if not pending:
+            return
         name = self.table.changelog_topic_name
         if not self.single_record_tail:
-            for key, value, partition in pending:
-                await sender.send(name, key, value, partition=partition)
+            await sender.send_batches(name, pending)  # flushed by Faust before its commit
             return
         # Tansu: its end offset of a partition is the base offset of the last batch + 1, so
         # table recovery would wait for offsets beyond it forever unless the last batch holds
@@ -90,8 +118,7 @@ class TableStore:
         # record alone (idempotent in a compacted changelog). Once per drain, not per
         # record: one record per producer batch made every write wait for the one before.
         async with self._tail_lock:  # no other write of this table between data and tail
-            sent = [await sender.send(name, k, v, partition=p) for k, v, p in pending]
-            await asyncio.gather(*sent)
+            await asyncio.gather(*await sender.send_batches(name, pending))
             last = {p: (k, v) for k, v, p in pending}
             tails = [await sender.send(name, k, v, partition=p) for p, (k, v) in last.items()]
             await asyncio.gather(*tails)

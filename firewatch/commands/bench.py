@@ -24,6 +24,7 @@ BENCHES: dict[str, str] = {
     "dispatch": "Alert record -> page delivered, under a 1,000/s alert storm.",
     "e2e": "Device publish -> page on terminal and console, under city-slice load.",
     "all": "Every stage benchmark and e2e, with the raw limits, as JSON and a table.",
+    "soak": "The stack at a city slice's load: memory per process and lag over time.",
 }
 
 

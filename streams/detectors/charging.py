@@ -6,6 +6,8 @@ Sources (DOMAIN.md §4): 应急管理部令第5号 Art. 37 (power off when full)
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from events.alerts import AlertKind
 from events.readings import ChargingPortReading, PortState, RelayState
 from streams.detectors.config import ChargingSettings
@@ -17,6 +19,7 @@ from streams.detectors.state import DeviceState
 __all__ = ["cut_power", "cut_power_for", "detect_charging"]
 
 _CLIMB_SPACING_S = 60.0  # climb samples one a minute: 10 points cover the window
+_TEMP = itemgetter(1)  # of a [t_s, temp_c] sample
 
 
 def detect_charging(
@@ -130,7 +133,7 @@ def _climb(
         samples.append([t_s, r.socket_temp_c])
     while samples and samples[0][0] < t_s - cfg.climb_window_s:
         samples.pop(0)
-    rise_c = r.socket_temp_c - min((temp for _, temp in samples), default=r.socket_temp_c)
+    rise_c = r.socket_temp_c - min(map(_TEMP, samples), default=r.socket_temp_c)
     if not state.is_active(AlertKind.CHARGING_TEMP_CLIMB):
         if state.is_charging and rise_c >= cfg.climb_rise_c:
             state.climb_since_s = t_s

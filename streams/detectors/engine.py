@@ -31,6 +31,7 @@ from streams.detectors.model import (
     evidence,
 )
 from streams.detectors.state import DeviceState
+from streams.epoch import epoch_s
 
 # Device-side alarms (priority lane): the device already judged; GB 26875.1 §4.1.2.3.
 _ALARM_KIND: dict[DeviceAlarmType, AlertKind] = {
@@ -66,16 +67,17 @@ class DeviceEngine:
 
     def on_reading(self, state: DeviceState, r: Reading, now_s: float) -> Outcome | None:
         """None when the reading is a duplicate or replay (already applied)."""
-        obs_s = r.observed_at.timestamp()
+        obs_s = epoch_s(r.observed_at)
         if not state.accept_seq(r.seq, obs_s):
             return None  # applied before: a duplicate or a replay
         _place_from(state, r)
         place = place_of(state)
         out = Outcome()
-        health.on_alive(state, place, r.event_id, now_s, out=out)
-        received = r.received_at.timestamp() if r.received_at else None
+        event_id = r.event_id  # a property that formats a string: once per reading, not thrice
+        health.on_alive(state, place, event_id, now_s, out=out)
+        received = epoch_s(r.received_at) if r.received_at else None
         health.check_clock(
-            state, r.event_id, obs_s, received, cfg=self.cfg.health, place=place, out=out
+            state, event_id, obs_s, received, cfg=self.cfg.health, place=place, out=out
         )
         self._detect(state, r, place, obs_s, now_s, out=out)
         return out

@@ -8,10 +8,9 @@ needs a later event (ARCHITECTURE.md, known traps).
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
-from events.alerts import AlertKind
+from events.alerts import AlertKind, Evidence
 from events.readings import Heartbeat, SmokeReading
 from streams.detectors.config import HealthSettings
 from streams.detectors.faults import STUCK, degraded_signal
@@ -87,7 +86,10 @@ def check_health(
     *,
     out: Outcome,
 ) -> None:
-    ev = partial(evidence, r.event_id, r.device_id, obs_s)
+
+    def ev() -> tuple[Evidence, ...]:  # on an edge only: no event id formatted per reading
+        return evidence(r.event_id, r.device_id, obs_s)
+
     battery = r.battery_pct
     if battery is not None:
         edge(

@@ -11,6 +11,7 @@ of its share of the voltage, not 25 %. Off-gas below venting levels is the early
 from __future__ import annotations
 
 from enum import Enum
+from operator import itemgetter
 
 from events.alerts import AlertKind
 from events.readings import ChargingPortReading
@@ -18,6 +19,7 @@ from streams.detectors.config import ChargingSettings
 from streams.detectors.ports import PortEdges
 from streams.detectors.state import DeviceState
 
+_VOLTS = itemgetter(1)  # of a [t_s, pack V] sample
 PACK_MAX_V = 100.0  # above this `voltage_v` is the mains side of the port, not the pack
 
 
@@ -52,9 +54,10 @@ def _voltage_sign(
     volts = pack_voltage_v(r)
     if volts is None or volts <= 0.0:
         return ""  # no pack on the charger (unplugged, or the charger unpowered): no measure
-    recent = [s for s in state.pack_v_recent if s[0] >= t_s - cfg.pack_drop_window_s]
+    since_s = t_s - cfg.pack_drop_window_s
+    recent = [s for s in state.pack_v_recent if s[0] >= since_s]
     state.pack_v_recent = [*recent, [t_s, volts]][-8:]
-    peak = max((s[1] for s in recent), default=0.0)
+    peak = max(map(_VOLTS, recent), default=0.0)
     session = state.session_voltage_v or 0.0
     if session > 0 and volts < session * (1 - cfg.runaway_voltage_drop_frac):
         return "voltage collapse"

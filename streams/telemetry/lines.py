@@ -14,12 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic_core import TzInfo
+
+from streams.epoch import epoch_in
 
 FieldValue = float | int | bool | str
 
@@ -39,7 +40,6 @@ TAG_KEYS: Mapping[str, str] = {
 # Never written: the discriminator is the measurement, the times are the timestamp (and
 # `transit_ms`), and free text has no place in a time series.
 _SKIPPED = frozenset({"kind", "observed_at", "received_at", "detail"})
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _WHITESPACE_ESCAPES = {" ": r"\ ", "\n": r"\n", "\t": r"\t", "\r": r"\r"}
 _KEY_ESCAPES = str.maketrans({",": r"\,", "=": r"\=", **_WHITESPACE_ESCAPES})
 _MEASUREMENT_ESCAPES = str.maketrans({",": r"\,", **_WHITESPACE_ESCAPES})
@@ -89,26 +89,10 @@ def layout_of(model: type[BaseModel]) -> Layout:
 
 
 def time_ns(moment: datetime) -> int:
-    """Exact nanoseconds since the epoch (integers only: no float rounding of microseconds)."""
-    epoch = _EPOCH_IN.get(moment.tzinfo) or _epoch_in(moment.tzinfo)
-    since = moment - epoch
+    """Exact nanoseconds since the epoch (integers only: no float rounding of microseconds).
+    The epoch in the reading's own tzinfo skips pydantic's utcoffset() calls (streams.epoch)."""
+    since = moment - epoch_in(moment.tzinfo)
     return (since.days * 86_400 + since.seconds) * 1_000_000_000 + since.microseconds * 1_000
-
-
-# The epoch expressed in a reading's own tzinfo: datetime subtraction skips both utcoffset()
-# calls when the tzinfo objects are the same (pydantic's parsed "Z" is one shared TzInfo, whose
-# utcoffset is a call into pydantic-core that cost the sink a tenth of its time). Only for
-# fixed offsets, where the naive difference is the real one; any other zone keeps the UTC epoch.
-_FIXED_OFFSETS = (timezone, TzInfo)
-_EPOCH_IN: dict[tzinfo | None, datetime] = {}
-_MAX_ZONES = 64  # distinct offsets kept; more (a hostile producer) only costs the slow path
-
-
-def _epoch_in(zone: tzinfo | None) -> datetime:
-    epoch = _EPOCH.astimezone(zone) if isinstance(zone, _FIXED_OFFSETS) else _EPOCH
-    if len(_EPOCH_IN) < _MAX_ZONES:
-        _EPOCH_IN[zone] = epoch
-    return epoch
 
 
 def _field_values(values: dict[str, Any], layout: Layout) -> Iterator[tuple[str, FieldValue]]:

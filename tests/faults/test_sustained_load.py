@@ -18,10 +18,10 @@ import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
+from benchmarks.soak_rig import rss_mb
 from events.topics import Channel, MqttTopic
 from simulators.mqtt.fastpub import FastPool
 from tests.faults.load import GW1, GW2
@@ -44,13 +44,6 @@ class Sample:
     in_flight_peak: int
     bridge_mb: float
     mosquitto_mb: float
-
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError(f"no VmRSS for {pid}")
 
 
 def _metrics(port: int) -> dict[str, float]:
@@ -95,8 +88,8 @@ async def _sample(rig: Rig, sent: list[int], started: float) -> Sample:
         sent[0],
         int(m.get("acked", 0)),
         int(m.get("in_flight_peak", 0)),
-        _rss_mb(rig.service("ingest").pid),
-        _rss_mb(rig.mosquitto.process.pid),
+        rss_mb(rig.service("ingest").pid),
+        rss_mb(rig.mosquitto.process.pid),
     )
 
 

@@ -14,7 +14,7 @@ import json
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from runtime.versions import outside
 from streams import faust_compat
 from streams.app import Worker, build_app
 from streams.config import StreamsConfig
+from streams.table_store import Sender
 from tests.polling import wait_for
 from tests.streams.fixtures import smoke
 
@@ -78,6 +79,38 @@ def test_the_overridden_methods_keep_their_signatures() -> None:
         "timestamp",
         "headers",
     ]
+
+
+def test_the_changelog_batches_go_through_the_producer_faust_flushes() -> None:
+    # Item 6: Faust's Producer keeps its aiokafka producer in `_producer` and flushes it.
+    assert "self._producer = self._new_producer()" in inspect.getsource(
+        faust_aiokafka.Producer.on_start
+    )
+    assert "self._producer.flush()" in inspect.getsource(faust_aiokafka.Producer.flush)
+    assert _params(AIOKafkaProducer.create_batch) == ["self"]
+    assert _params(AIOKafkaProducer.send_batch) == ["self", "batch", "topic", "partition"]
+
+
+async def test_a_drain_sends_each_key_once_with_its_newest_value(worker: Worker) -> None:
+    sent: list[tuple[str, list[tuple[bytes, bytes, int]]]] = []
+
+    class Capture(Sender):
+        async def send_batches(
+            self, topic: str, records: Iterable[tuple[bytes, bytes, int]]
+        ) -> list[Awaitable[Any]]:
+            sent.append((topic, list(records)))
+            return []
+
+    store = worker.stores["readings"]
+    store.put("d1", {"seq": 1}, 3)
+    store.put("d2", {"seq": 1}, 5)
+    store.put("d1", {"seq": 2}, 3)
+    await store.drain(Capture(worker.app))
+    changelog = "fw-test-compat-device-state-changelog"
+    assert sent == [(changelog, [(b"d1", b'{"seq":2}', 3), (b"d2", b'{"seq":1}', 5)])]
+    assert store.pending == []
+    await store.drain(Capture(worker.app))
+    assert len(sent) == 1  # nothing pending: nothing sent
 
 
 async def test_the_consumer_state_the_lanes_write_is_where_they_write_it(worker: Worker) -> None:
