@@ -115,8 +115,7 @@ def _stats(latencies_ms: list[float], sent: int) -> dict[str, Any]:
 
 async def _wait(predicate: Any, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
-    # Conditions live in other threads (paho) and in the service: poll with a deadline.
-    while not predicate() and time.monotonic() < deadline:  # noqa: ASYNC110
+    while not predicate() and time.monotonic() < deadline:  # noqa: ASYNC110 - paho threads: poll
         await asyncio.sleep(0.01)
 
 
@@ -231,7 +230,7 @@ def _storm_summary(
     }
 
 
-async def _dispatch(  # noqa: PLR0917
+async def _dispatch(  # noqa: PLR0917 - one parameter per bench option
     tmp: Path, bootstrap: str, mqtt_port: int, incidents: int, storm_rate: float, seconds: float
 ) -> dict[str, Any]:
     config = DispatchConfig(

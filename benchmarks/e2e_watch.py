@@ -29,7 +29,7 @@ from events.alerts import Alert, AlertStatus, Severity
 from events.topics import Topics
 
 # The example registry's published demo password (stations.yaml says so), not a secret.
-DEMO_PASSWORD = "firewatch-demo"  # noqa: S105
+DEMO_PASSWORD = "firewatch-demo"  # noqa: S105 - the example registry's demo password
 FIRST_STEP = "p1-page"  # alerts.escalation: the P1 page at once; later steps are escalations
 
 

@@ -125,8 +125,7 @@ class FastConsumer(faust_aiokafka.Consumer):
     def _new_consumer_thread(self) -> Any:
         return FastConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
-    # ASYNC109: the signature is Faust's (an abstract method we override), timeout included.
-    async def _getmany(self, active_partitions: Any, timeout: float) -> Any:  # noqa: ASYNC109
+    async def _getmany(self, active_partitions: Any, timeout: float) -> Any:  # noqa: ASYNC109 - Faust's signature
         """Take the lanes' records out of the fetch; the upstream loop gets the rest."""
         records = dict(await super()._getmany(active_partitions, timeout))
         lanes = self.app.conf._fw_lanes

@@ -41,8 +41,7 @@ class FaustProducer(Protocol):
     @property
     def started(self) -> bool: ...
 
-    # Faust's own signature, six positional parameters (faust/types/transports.py).
-    async def send(  # noqa: PLR0917
+    async def send(  # noqa: PLR0917 - Faust's own signature (faust/types/transports.py)
         self,
         topic: str,
         key: bytes | None,
@@ -75,8 +74,7 @@ class FaustApp(Protocol):
         internal: bool = ...,
     ) -> FaustTopic: ...
 
-    # Faust's name for it; N802 wants snake_case.
-    def Table(  # noqa: N802
+    def Table(  # noqa: N802 - Faust's name for it
         self,
         name: str,
         *,

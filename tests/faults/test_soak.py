@@ -2,7 +2,8 @@
 fleet simulator at about 1,000 msg/s through the whole stack and the telemetry sink. Fails
 when a process grows more than 10 % past its size after the warm-up, when the load was not
 applied, or when the worker did not keep up with it. The 30-minute run is the benchmark's
-(docs/PERFORMANCE.md); the verdict's rule is tested on its own in tests/benchmarks/test_soak_verdict.py.
+(docs/PERFORMANCE.md); the verdict's rule is tested on its own in
+tests/benchmarks/test_soak_verdict.py.
 """
 
 from __future__ import annotations
