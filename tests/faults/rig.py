@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+from alerts.ledger.sharing import CLAIM_PREFIX
 from alerts.registry import EXAMPLE_DIR
 from firewatch.embedded.mosquitto import MosquittoBroker, start_mosquitto
 from firewatch.embedded.process import ManagedProcess, free_port
@@ -148,8 +149,13 @@ class Rig:
         return [str(r[0]) for r in self._ledger(sql, (device_id, f'%"{device_id}"%'))]
 
     def notifications(self, incident_key: str) -> list[tuple[str, str, str, bool]]:
-        """(step, recipient, channel, delivered) of every page dispatch recorded."""
-        sql = "SELECT step_id, recipient, channel, is_ok FROM notifications WHERE incident_key = ?"
+        """(step, recipient, channel, delivered) of every page dispatch recorded; a step an
+        instance has claimed and is sending now (alerts/ledger/sharing.py) is in flight, not
+        failed, and is left out."""
+        sql = (
+            "SELECT step_id, recipient, channel, is_ok FROM notifications WHERE incident_key = ?"
+            f" AND (detail IS NULL OR detail NOT LIKE '{CLAIM_PREFIX}%')"
+        )
         return [
             (str(a), str(b), str(c), bool(d)) for a, b, c, d in self._ledger(sql, (incident_key,))
         ]
