@@ -94,6 +94,10 @@ class ManagedProcess:
             stdin=subprocess.DEVNULL,
             env={**os.environ, **(self.env or {})},
             preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, no locks taken
+            # Out of the terminal's process group: Ctrl-C reaches `firewatch up` alone, which
+            # stops the services before the brokers they drain into (a Ctrl-C delivered to
+            # every child at once stopped the brokers first, under the services' feet).
+            start_new_session=True,
         )
         log.debug("started %s pid=%s: %s", self.name, self.proc.pid, " ".join(self.argv))
         return self

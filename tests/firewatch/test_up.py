@@ -163,6 +163,26 @@ async def test_sigterm_leaves_no_child(
     assert "keeps every topic in memory only" in err.splitlines()[0]
 
 
+async def test_ctrl_c_at_the_terminal_stops_everything_in_order(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C goes to its whole foreground process group: the brokers must not
+    get it too, or they stop under the services' feet ("stopped on their own")."""
+    argv = [sys.executable, "-m", "firewatch", "up", "--data-dir", str(tmp_path / "stack")]
+    proc = await asyncio.create_subprocess_exec(
+        *argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), 120)
+    assert line, (await proc.stderr.read()).decode()
+    children = json.loads(line)["pids"]
+    os.killpg(proc.pid, signal.SIGINT)  # as the terminal does: to the group it leads
+    await asyncio.wait_for(proc.wait(), 60)
+    await wait_for(lambda: not any(_alive(pid) for pid in children), 10, what="children gone")
+    err = (await proc.stderr.read()).decode()
+    assert "stopped on their own" not in err, err
+    assert "killing it" not in err, err
+
+
 async def test_a_port_in_use_is_refused_in_one_line(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
