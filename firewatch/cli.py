@@ -36,11 +36,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "record": ("record", "Record MQTT traffic to a file."),
     "replay": ("replay", "Republish a recording (time rebased to now by default)."),
     "eval": ("eval", "Score the alerts raised against a scenario's ground truth."),
-    "detection": (
-        "detection",
-        "Detection quality per room on the shared fire tests (DETECTION.md).",
-    ),
-    "plot": ("plot", "Draw a recording: readings per device, truth onsets and deadlines."),
+    "detection": ("detection", "Detection quality per room on the shared fire tests."),
+    "plot": ("plot", "Draw a recording: readings, truth onsets and deadlines."),
     "report": ("report", "Ledger statistics: open incidents, response times, false alarms."),
     "audit": ("audit", "Verify the ledger's audit hash chain."),
     "ledger": ("ledger", "Back up and restore the ledger (SQLite or PostgreSQL)."),
