@@ -15,7 +15,9 @@ import pytest
 
 from firewatch.embedded.mosquitto import MosquittoBroker, start_mosquitto
 from firewatch.embedded.tansu import TansuBroker, start_tansu
+from firewatch.embedded.victoria import VictoriaMetrics, VictoriaMetricsNotInstalled, binary
 from firewatch.kafka_admin import ensure_topics
+from tests import postgres
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
@@ -59,6 +61,40 @@ async def kafka(tansu: TansuBroker) -> TansuBroker:
     """A fresh Tansu broker with every topic of the topic table created."""
     await ensure_topics(tansu.bootstrap)
     return tansu
+
+
+@pytest.fixture
+def victoria(tmp_path: Path) -> Iterator[VictoriaMetrics]:
+    """The sink's database (InfluxDB v2 write API) on a free loopback port."""
+    try:
+        binary()
+    except VictoriaMetricsNotInstalled as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must provide this: {exc}")
+        pytest.skip(str(exc))
+    server = VictoriaMetrics(tmp_path / "vm-data", tmp_path / "vm.log").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def pg_admin() -> Iterator[str]:
+    """A PostgreSQL server for the module's tests (skipped where none can run)."""
+    reason = postgres.missing_reason()
+    if reason:
+        pytest.skip(reason)
+    with postgres.postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The ledger's database: the test runs once on SQLite and once on a fresh PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/ledger.db"
+    return postgres.fresh_database(request.getfixturevalue("pg_admin"))
 
 
 # A test that starts a real part (broker, time-series server, database server) through one of

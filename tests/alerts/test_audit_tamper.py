@@ -11,7 +11,7 @@ verifies clean, tampers once, and asserts the finding that names the tampering.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -36,7 +36,6 @@ from alerts.registry import EXAMPLE_DIR, load_registry
 from events.alerts import AlertKind, LinkageAction, LinkageRequest
 from events.hazards import HazardAction, HazardOwner, HazardSeverity, OwnerKind
 from runtime.clock import ManualClock
-from tests import postgres
 from tests.alerts.rig import DAY, Rig, build_rig, make_alert
 from tests.people.rig import FakeShelf, checkin, report
 
@@ -46,22 +45,6 @@ KEY = parse_keyring("k1:" + "ab" * 32)
 CUT = LinkageRequest(
     action=LinkageAction.CUT_POWER, device_id="cp-1", gateway_id="gw-1", reason="runaway"
 )
-
-
-@pytest.fixture(scope="module")
-def pg_admin() -> Iterator[str]:
-    reason = postgres.missing_reason()
-    if reason:
-        pytest.skip(reason)
-    with postgres.postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/ledger.db"
-    return postgres.fresh_database(request.getfixturevalue("pg_admin"))
 
 
 @dataclass

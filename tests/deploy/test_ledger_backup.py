@@ -196,15 +196,6 @@ def test_restore_names_what_is_wrong_with_the_input(
 # --- PostgreSQL ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def pg_admin() -> Iterator[str]:
-    reason = postgres.missing_reason()
-    if reason is not None:
-        pytest.skip(reason)
-    with postgres.postgres_server() as url:
-        yield url
-
-
 @pytest.fixture
 def pg_source(pg_admin: str) -> str:
     url = postgres.fresh_database(pg_admin)

@@ -4,12 +4,9 @@ on a real PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-
-import pytest
 
 from alerts.hazards.lifecycle import Command
 from alerts.ledger.history import (
@@ -25,29 +22,12 @@ from events.alerts import AlertKind
 from events.hazards import HazardAction, HazardOwner, HazardSeverity, OwnerKind
 from events.reports import HazardCategory
 from runtime.clock import ManualClock
-from tests import postgres
 from tests.alerts.rig import DAY, build_rig, make_alert
 
 from .rig import checkin, desk, report
 
 A = HazardAction
 OWNER = HazardOwner(kind=OwnerKind.PROPERTY_COMPANY, name="物业公司")
-
-
-@pytest.fixture(scope="module")
-def pg_admin() -> Iterator[str]:
-    reason = postgres.missing_reason()
-    if reason:
-        pytest.skip(reason)
-    with postgres.postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/ledger.db"
-    return postgres.fresh_database(request.getfixturevalue("pg_admin"))
 
 
 async def test_incidents_read_back_with_the_inspection_columns(db_url: str) -> None:

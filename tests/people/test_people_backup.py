@@ -43,15 +43,6 @@ def _restore_logging() -> Iterator[None]:
     root.setLevel(level)
 
 
-@pytest.fixture(scope="module")
-def pg_admin() -> Iterator[str]:
-    reason = postgres.missing_reason()
-    if reason:
-        pytest.skip(reason)
-    with postgres.postgres_server() as url:
-        yield url
-
-
 def _fill(url: str, tmp_path: Path) -> None:
     clock = ManualClock(START)
     d = desk(tmp_path, clock, db_url=url)

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-
-import pytest
 
 from alerts.hazards.ledger_audit import join_audit
 from alerts.hazards.maintenance import ItemKind, MaintenanceItem, MaintenanceItems
@@ -23,7 +21,6 @@ from alerts.lifecycle import Condition, Incident
 from events.alerts import AlertKind, AlertStatus, Severity
 from events.incidents import IncidentPlace, PlaceScope
 from runtime.clock import ManualClock
-from tests import postgres
 
 from .rig import START, desk, report
 
@@ -105,22 +102,6 @@ def test_an_item_that_comes_back_reopens_its_order_audited(tmp_path: Path) -> No
     result = verify(db, KEY)
     assert result.is_ok, result.problems
     db.close()
-
-
-@pytest.fixture(scope="module")
-def pg_admin() -> Iterator[str]:
-    reason = postgres.missing_reason()
-    if reason:
-        pytest.skip(reason)
-    with postgres.postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/ledger.db"
-    return postgres.fresh_database(request.getfixturevalue("pg_admin"))
 
 
 def _fire(n: int) -> Incident:

@@ -3,8 +3,7 @@ test PKI of tests/pki.py, and every topic of the topic table created through TLS
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +12,6 @@ import pytest
 from events.connections import KafkaConnection, KafkaFlavour
 from firewatch.embedded.process import free_port
 from firewatch.embedded.tansu import TansuBroker, start_tansu
-from firewatch.embedded.victoria import VictoriaMetrics, VictoriaMetricsNotInstalled, binary
 from firewatch.kafka_admin import ensure_topics
 from tests.pki import Pki, make_pki
 from tests.security.tls_proxy import TlsProxy
@@ -69,19 +67,3 @@ async def tls_kafka(tmp_path: Path, pki: Pki) -> AsyncIterator[TlsKafka]:
     finally:
         proxy.stop()
         tansu.process.stop()
-
-
-@pytest.fixture
-def victoria(tmp_path: Path) -> Iterator[VictoriaMetrics]:
-    """The sink's database (InfluxDB v2 write API), as in tests/telemetry."""
-    try:
-        binary()
-    except VictoriaMetricsNotInstalled as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must provide this: {exc}")
-        pytest.skip(str(exc))
-    server = VictoriaMetrics(tmp_path / "vm-data", tmp_path / "vm.log").start()
-    try:
-        yield server
-    finally:
-        server.stop()
