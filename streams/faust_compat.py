@@ -35,13 +35,15 @@ on a real broker.
 5. Recovery state (`tables.recovery.completed`, `.active_tps`, `app.rebalancing`): which
    changelog partitions this worker owns once a rebalance settled. Let go when: the public
    `on_rebalance_complete` signal carries the recovered partitions.
+6. Urgent records waiting (`_fetcher_holds_any`): aiokafka's `Fetcher._records`, the records
+   fetched and not yet taken, keyed by partition. Let go when: aiokafka or Faust tells a
+   partition's buffered count (aiokafka's `highwater`/`position` do not say what is fetched).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
 from typing import Any, Protocol, cast
 
@@ -61,9 +63,6 @@ SUPPORTED: dict[str, SupportedRange] = {
     "mode-streaming": ("0.7.1", "0.8"),
     "aiokafka": ("0.11", "0.15"),  # pyproject's range; item 3 reads one private attribute
 }
-# Looking for urgent records is a call into the consumer's own thread: between telemetry
-# batches at most this often, so a backlog of small batches does not pay one per batch.
-URGENT_POLL_EVERY_S = 0.01
 # Tansu answered a long poll after ~53 ms at Faust's 1500 ms and after ~4 ms at 20 ms.
 FETCH_MAX_WAIT_MS = 100
 
@@ -160,14 +159,21 @@ class FastConsumer(faust_aiokafka.Consumer):
         fetched while telemetry batches run is served after the one running, not after them
         all and the next fetch (issue #17). Paused partitions are not active: flow control
         holds."""
-        now = time.monotonic()
-        if now - self.__dict__.get("_fw_polled_at", 0.0) < URGENT_POLL_EVERY_S:
-            return
-        self.__dict__["_fw_polled_at"] = now
         urgent = self.app.conf._fw_urgent
         tps = {tp for tp in self._active_partitions or () if tp.topic in urgent}
-        if tps:
+        if tps and self._fetcher_holds_any(tps):
             self._queue_lane_records(dict(await super()._getmany(tps, 0.0)))
+
+    def _fetcher_holds_any(self, tps: set[Any]) -> bool:
+        """Whether aiokafka's fetcher holds records for one of `tps` (item 6): read across
+        threads, a dict membership test (atomic under the GIL), so the call into the consumer's
+        thread is made only when there is something to take. A record landing just after is
+        seen at the next check."""
+        fetcher = getattr(getattr(self._thread, "_consumer", None), "_fetcher", None)
+        if fetcher is None:
+            return True  # not the aiokafka we know: ask the thread
+        held = fetcher._records
+        return any(tp in held for tp in tps)
 
     async def _run_lanes(self) -> None:
         queue = self._lane_queue()
