@@ -13,11 +13,12 @@ on a real broker.
    3.1k. A lane takes a partition's fetched records out of the fetch, hands them to one
    handler, and acks their offsets in bulk into Faust's own bookkeeping (gaps included), so
    Faust still owns the group, assignment, recovery, changelogs, commits and flow suspension.
-   Urgent lanes' batches run first, and are fetched again between the others' (the fetcher's
-   buffer, no wait: streams/lane_queue.py). A batch in flight is
-   registered as an unacked message, so `wait_empty` (revoke, stop) waits for it; a batch
-   fetched before a rebalance is dropped unacked and fetched again. Let go when: Faust can hand
-   a partition's records to a handler in bulk (no upstream issue; #53 is the nearest).
+   Urgent lanes' batches run first, and are taken between the others' when aiokafka's
+   `Fetcher._records` (fetched, not yet taken) holds some (streams/lane_queue.py). A batch in
+   flight is registered as an unacked message, so `wait_empty` (revoke, stop) waits for it; a
+   batch fetched before a rebalance is dropped unacked and fetched again. Let go when: Faust
+   can hand a partition's records to a handler in bulk (no upstream issue; #53 is the
+   nearest), and aiokafka tells what it has fetched for a partition.
 2. `_drain_messages` (a copy). Upstream hands each record to the agents with
    `wait_first(callback(message), suspend_flow.wait())`, asyncio.wait with two new tasks per
    record (faust-streaming #229 reports a deadlock in the same call). The copy awaits the
@@ -35,9 +36,6 @@ on a real broker.
 5. Recovery state (`tables.recovery.completed`, `.active_tps`, `app.rebalancing`): which
    changelog partitions this worker owns once a rebalance settled. Let go when: the public
    `on_rebalance_complete` signal carries the recovered partitions.
-6. Urgent records waiting (`_fetcher_holds_any`): aiokafka's `Fetcher._records`, the records
-   fetched and not yet taken, keyed by partition. Let go when: aiokafka or Faust tells a
-   partition's buffered count (aiokafka's `highwater`/`position` do not say what is fetched).
 """
 
 from __future__ import annotations
@@ -138,8 +136,7 @@ class FastConsumer(faust_aiokafka.Consumer):
             self.__dict__["_fw_lane_queue"] = queue
         return queue
 
-    # ASYNC109: the signature is Faust's (an abstract method we override), timeout included.
-    async def _getmany(self, active_partitions: Any, timeout: float) -> Any:  # noqa: ASYNC109
+    async def _getmany(self, active_partitions: Any, timeout: float) -> Any:  # noqa: ASYNC109 - Faust's signature
         """Take the lanes' records out of the fetch; the upstream loop gets the rest."""
         records = dict(await super()._getmany(active_partitions, timeout))
         self._queue_lane_records(records)
@@ -165,7 +162,7 @@ class FastConsumer(faust_aiokafka.Consumer):
             self._queue_lane_records(dict(await super()._getmany(tps, 0.0)))
 
     def _fetcher_holds_any(self, tps: set[Any]) -> bool:
-        """Whether aiokafka's fetcher holds records for one of `tps` (item 6): read across
+        """Whether aiokafka's fetcher holds records for one of `tps` (item 1): read across
         threads, a dict membership test (atomic under the GIL), so the call into the consumer's
         thread is made only when there is something to take. A record landing just after is
         seen at the next check."""

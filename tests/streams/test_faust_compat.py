@@ -111,7 +111,7 @@ async def test_the_fetch_wait_reaches_the_aiokafka_consumer_before_it_starts(
 
 
 def test_the_fetched_records_are_where_the_urgent_check_reads_them() -> None:
-    # _fetcher_holds_any reads Fetcher._records (partition -> records not yet taken), which
+    # _fetcher_holds_any (item 1) reads Fetcher._records (partition -> records not yet taken), which
     # fetched_records drains; the consumer thread keeps its aiokafka consumer as `_consumer`.
     drain = inspect.getsource(aiokafka_fetcher.Fetcher.fetched_records)
     assert "self._records[tp]" in drain
