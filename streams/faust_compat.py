@@ -129,13 +129,6 @@ class FastConsumer(faust_aiokafka.Consumer):
     def _new_consumer_thread(self) -> Any:
         return FastConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
-    def _lane_queue(self) -> LaneQueue[Any]:
-        queue: LaneQueue[Any] | None = self.__dict__.get("_fw_lane_queue")
-        if queue is None:
-            queue = LaneQueue(frozenset(self.app.conf._fw_urgent))
-            self.__dict__["_fw_lane_queue"] = queue
-        return queue
-
     async def _getmany(self, active_partitions: Any, timeout: float) -> Any:  # noqa: ASYNC109 - Faust's signature
         """Take the lanes' records out of the fetch; the upstream loop gets the rest."""
         records = dict(await super()._getmany(active_partitions, timeout))
@@ -150,6 +143,13 @@ class FastConsumer(faust_aiokafka.Consumer):
         generation = self.app.consumer_generation_id
         for tp in [tp for tp in records if tp.topic in lanes]:
             queue.put(LaneBatch(tp, tp.topic, records.pop(tp), generation))
+
+    def _lane_queue(self) -> LaneQueue[Any]:
+        queue: LaneQueue[Any] | None = self.__dict__.get("_fw_lane_queue")
+        if queue is None:
+            queue = LaneQueue(frozenset(self.app.conf._fw_urgent))
+            self.__dict__["_fw_lane_queue"] = queue
+        return queue
 
     async def _poll_urgent(self) -> None:
         """Queue the urgent lanes' records the fetcher holds by now, without waiting: an alarm
