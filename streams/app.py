@@ -183,7 +183,9 @@ class Worker:
         }
         topics["compound"] = signals
         for name, handler in self.lanes.items():
-            faust_compat.add_lane(self.app, topics[name], handler)
+            # A device's own alarm must not wait behind telemetry (issue #17; DOMAIN.md: P1).
+            urgent = name == "priority"
+            faust_compat.add_lane(self.app, topics[name], handler, urgent=urgent)
         return topics
 
     def _lane(

@@ -7,15 +7,18 @@ tests/streams/test_faust_compat.py fails loudly when any of it moves: the versio
 signatures and attributes used here, the upstream source this module copies, and the behaviour
 on a real broker.
 
-1. Batch lanes (`FastConsumer._getmany`, `_run_lanes`, `_ack_batch`). Faust delivers every
-   record as a ConsumerMessage, an Event, a channel put and a stream step: on 2 cores that
-   capped an EMPTY agent near 12k events/s and a worker with every detector near 3.1k. A lane
-   takes a partition's fetched records out of the fetch, hands them to one handler, and acks
-   their offsets in bulk into Faust's own bookkeeping (gaps included), so Faust still owns the
-   group, assignment, recovery, changelogs, commits and flow suspension. A batch in flight is
-   registered as an unacked message, so `wait_empty` (revoke, stop) waits for it; a batch
-   fetched before a rebalance is dropped unacked and fetched again. Let go when: Faust can hand
-   a partition's records to a handler in bulk (no upstream issue; #53 is the nearest).
+1. Batch lanes (`FastConsumer._getmany`, `_run_lanes`, `_poll_urgent`, `_ack_batch`). Faust
+   delivers every record as a ConsumerMessage, an Event, a channel put and a stream step: on
+   2 cores that capped an EMPTY agent near 12k events/s and a worker with every detector near
+   3.1k. A lane takes a partition's fetched records out of the fetch, hands them to one
+   handler, and acks their offsets in bulk into Faust's own bookkeeping (gaps included), so
+   Faust still owns the group, assignment, recovery, changelogs, commits and flow suspension.
+   Urgent lanes' batches run first, and are taken between the others' when aiokafka's
+   `Fetcher._records` (fetched, not yet taken) holds some (streams/lane_queue.py). A batch in
+   flight is registered as an unacked message, so `wait_empty` (revoke, stop) waits for it; a
+   batch fetched before a rebalance is dropped unacked and fetched again. Let go when: Faust
+   can hand a partition's records to a handler in bulk (no upstream issue; #53 is the
+   nearest), and aiokafka tells what it has fetched for a partition.
 2. `_drain_messages` (a copy). Upstream hands each record to the agents with
    `wait_first(callback(message), suspend_flow.wait())`, asyncio.wait with two new tasks per
    record (faust-streaming #229 reports a deadlock in the same call). The copy awaits the
@@ -54,6 +57,7 @@ from mode.utils.futures import notify
 
 from runtime.versions import SupportedRange, outside
 from streams.faust_types import FaustApp, FaustTable, FaustTopic
+from streams.lane_queue import LaneBatch, LaneQueue
 
 log = logging.getLogger(__name__)
 
@@ -91,14 +95,22 @@ def install(app: FaustApp, fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS) -> None:
         log.warning("%s %s is outside faust_compat's range %s", name, found, SUPPORTED[name])
     app.conf._fw_fetch_max_wait_ms = fetch_max_wait_ms
     app.conf._fw_lanes = {}
+    app.conf._fw_urgent = set()
     cast(Any, app).transport.Consumer = FastConsumer
 
 
-def add_lane(app: FaustApp, topic: FaustTopic, handler: LaneHandler) -> None:
+def add_lane(
+    app: FaustApp, topic: FaustTopic, handler: LaneHandler, *, urgent: bool = False
+) -> None:
     """Subscribe the app to `topic` and deliver its records to `handler` in batches (per
-    partition, in offset order). Call after `install`, before the app starts."""
+    partition, in offset order). An `urgent` lane's batches run before any other lane's, and
+    the consumer looks for new ones between the others' (streams/lane_queue.py). Call after
+    `install`, before the app starts."""
     cast(Any, app).topics.add(topic)  # the conductor subscribes to it like an agent's topic
-    app.conf._fw_lanes[topic.get_topic_name()] = handler
+    name = topic.get_topic_name()
+    app.conf._fw_lanes[name] = handler
+    if urgent:
+        app.conf._fw_urgent.add(name)
 
 
 class _InFlight:
@@ -120,44 +132,76 @@ class FastConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
 
 
 class FastConsumer(faust_aiokafka.Consumer):
-    _lane_batches: list[tuple[Any, list[Any], int]]
-
     def _new_consumer_thread(self) -> Any:
         return FastConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
     async def _getmany(self, active_partitions: Any, timeout: float) -> Any:  # noqa: ASYNC109 - Faust's signature
         """Take the lanes' records out of the fetch; the upstream loop gets the rest."""
         records = dict(await super()._getmany(active_partitions, timeout))
-        lanes = self.app.conf._fw_lanes
-        if records and lanes:
-            generation = self.app.consumer_generation_id
-            pending = self.__dict__.setdefault("_lane_batches", [])
-            for tp in [tp for tp in records if tp.topic in lanes]:
-                pending.append((tp, records.pop(tp), generation))
+        self._queue_lane_records(records)
         return records
 
-    async def _run_lanes(self) -> None:
-        pending = self.__dict__.get("_lane_batches")
-        if not pending:
-            return
-        self._lane_batches = []
+    def _queue_lane_records(self, records: dict[Any, list[Any]]) -> None:
         lanes = self.app.conf._fw_lanes
-        for tp, records, generation in pending:
+        if not (records and lanes):
+            return
+        queue = self._lane_queue()
+        generation = self.app.consumer_generation_id
+        for tp in [tp for tp in records if tp.topic in lanes]:
+            queue.put(LaneBatch(tp, tp.topic, records.pop(tp), generation))
+
+    def _lane_queue(self) -> LaneQueue[Any]:
+        queue: LaneQueue[Any] | None = self.__dict__.get("_fw_lane_queue")
+        if queue is None:
+            queue = LaneQueue(frozenset(self.app.conf._fw_urgent))
+            self.__dict__["_fw_lane_queue"] = queue
+        return queue
+
+    async def _poll_urgent(self) -> None:
+        """Queue the urgent lanes' records the fetcher holds by now, without waiting: an alarm
+        fetched while telemetry batches run is served after the one running, not after them
+        all and the next fetch (issue #17). Paused partitions are not active: flow control
+        holds."""
+        urgent = self.app.conf._fw_urgent
+        tps = {tp for tp in self._active_partitions or () if tp.topic in urgent}
+        if tps and self._fetcher_holds_any(tps):
+            self._queue_lane_records(dict(await super()._getmany(tps, 0.0)))
+
+    def _fetcher_holds_any(self, tps: set[Any]) -> bool:
+        """Whether aiokafka's fetcher holds records for one of `tps` (item 1): read across
+        threads, a dict membership test (atomic under the GIL), so the call into the consumer's
+        thread is made only when there is something to take. A record landing just after is
+        seen at the next check."""
+        fetcher = getattr(getattr(self._thread, "_consumer", None), "_fetcher", None)
+        if fetcher is None:
+            return True  # not the aiokafka we know: ask the thread
+        held = fetcher._records
+        return any(tp in held for tp in tps)
+
+    async def _run_lanes(self) -> None:
+        queue = self._lane_queue()
+        while (batch := queue.pop()) is not None:
             if self.should_stop or self.suspend_flow.is_set() or not self.flow_active:
-                return  # rebalancing: fetched again from the committed offsets afterwards
-            if generation != self.app.consumer_generation_id:
+                queue.clear()  # rebalancing: fetched again from the committed offsets
+                return
+            if batch.generation != self.app.consumer_generation_id:
                 continue
-            marker = _InFlight()
-            unacked = cast(Any, self._unacked_messages)
-            unacked.add(marker)
-            try:
-                await lanes[tp.topic](records)
-                if generation == self.app.consumer_generation_id:
-                    await self._ack_batch(tp, records)
-            finally:
-                marker.acked = True
-                unacked.discard(marker)
-                notify(self._waiting_for_ack)
+            await self._run_batch(batch)
+            if batch.topic not in queue.urgent_topics:
+                await self._poll_urgent()
+
+    async def _run_batch(self, batch: LaneBatch[Any]) -> None:
+        marker = _InFlight()
+        unacked = cast(Any, self._unacked_messages)
+        unacked.add(marker)
+        try:
+            await self.app.conf._fw_lanes[batch.topic](batch.records)
+            if batch.generation == self.app.consumer_generation_id:
+                await self._ack_batch(batch.tp, batch.records)
+        finally:
+            marker.acked = True
+            unacked.discard(marker)
+            notify(self._waiting_for_ack)
 
     async def _ack_batch(self, tp: Any, records: list[Any]) -> None:
         """Faust's `ack` for a whole batch: offsets into its acked list, holes as gaps."""

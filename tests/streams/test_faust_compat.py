@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import aiokafka.consumer.consumer as aiokafka_consumer
+import aiokafka.consumer.fetcher as aiokafka_fetcher
 import faust.transport.consumer as faust_consumer
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -140,6 +141,19 @@ async def test_the_fetch_wait_reaches_the_aiokafka_consumer_before_it_starts(
     # aiokafka hands the attribute to its Fetcher in start(): setting it earlier is enough.
     start = inspect.getsource(aiokafka_consumer.AIOKafkaConsumer.start)
     assert "fetch_max_wait_ms=self._fetch_max_wait_ms" in start
+
+
+def test_the_fetched_records_are_where_the_urgent_check_reads_them() -> None:
+    # _fetcher_holds_any (item 1) reads Fetcher._records (partition -> records not yet taken), which
+    # fetched_records drains; the consumer thread keeps its aiokafka consumer as `_consumer`.
+    drain = inspect.getsource(aiokafka_fetcher.Fetcher.fetched_records)
+    assert "self._records[tp]" in drain
+    assert "del self._records[tp]" in drain
+    assert "self._records = collections.OrderedDict()" in inspect.getsource(
+        aiokafka_fetcher.Fetcher.__init__
+    )
+    ensure = inspect.getsource(faust_aiokafka.AIOKafkaConsumerThread._ensure_consumer)
+    assert "self._consumer" in ensure
 
 
 async def test_a_table_is_written_and_read_as_bytes_outside_stream_iteration(

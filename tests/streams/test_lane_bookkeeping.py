@@ -17,6 +17,7 @@ from runtime.partitioner import partition_for
 from streams.app import build_app
 from streams.config import StreamsConfig
 from streams.faust_compat import FastConsumer, LaneRecord
+from streams.lane_queue import LaneBatch
 from streams.processor import Emitted
 from tests.streams.fixtures import records, smoke
 
@@ -36,6 +37,10 @@ def consumer() -> FastConsumer:
 def _at(offsets: list[int]) -> list[Any]:
     batch = records(Topics.READINGS, [b"{}"] * len(offsets))
     return [r.__class__(**{**r.__dict__, "offset": o}) for r, o in zip(batch, offsets, strict=True)]
+
+
+def _queue(consumer: FastConsumer, batch: list[Any], generation: int) -> None:
+    consumer._lane_queue().put(LaneBatch(READINGS_0, Topics.READINGS, batch, generation))
 
 
 async def test_acked_batch_commits_up_to_its_last_offset_across_holes(
@@ -58,11 +63,11 @@ async def test_a_batch_from_an_older_generation_is_dropped_unacked(
 
     consumer.app.conf._fw_lanes[Topics.READINGS] = lane
     generation = consumer.app.consumer_generation_id
-    consumer._lane_batches = [(READINGS_0, _at([0, 1]), generation - 1)]  # before a rebalance
+    _queue(consumer, _at([0, 1]), generation - 1)  # fetched before a rebalance
     await consumer._run_lanes()
     assert seen == []
     assert consumer._new_offset(READINGS_0) is None  # nothing to commit: fetched again later
-    consumer._lane_batches = [(READINGS_0, _at([0, 1]), generation)]
+    _queue(consumer, _at([0, 1]), generation)
     await consumer._run_lanes()
     assert seen == [0, 1]
     assert consumer._new_offset(READINGS_0) == 2
@@ -77,7 +82,7 @@ async def test_a_rebalance_waits_for_the_batch_in_flight(consumer: FastConsumer)
 
     consumer.app.conf._fw_lanes[Topics.READINGS] = slow_lane
     generation = consumer.app.consumer_generation_id
-    consumer._lane_batches = [(READINGS_0, _at([0]), generation)]
+    _queue(consumer, _at([0]), generation)
     running = asyncio.create_task(consumer._run_lanes())
     await started.wait()
     assert consumer._unacked_messages  # what Faust's wait_empty() waits on before a revoke
@@ -101,3 +106,24 @@ async def test_a_revoked_partition_is_forgotten_by_every_device_stage() -> None:
     await worker.app.on_partitions_revoked.send(revoked=gone)
     for proc in (worker.readings, worker.priority, worker.sequence):
         assert set(proc.cache) == {"d3"}  # d1 is read again from its table if it comes back
+
+
+async def test_an_alarm_batch_queued_behind_telemetry_batches_runs_first(
+    consumer: FastConsumer,
+) -> None:
+    ran: list[tuple[str, int]] = []
+
+    async def lane(batch: Sequence[LaneRecord]) -> None:
+        ran.append((batch[0].topic, batch[0].partition))
+
+    lanes = consumer.app.conf._fw_lanes
+    lanes[Topics.READINGS] = lanes[Topics.PRIORITY] = lane
+    generation = consumer.app.consumer_generation_id
+    queue = consumer._lane_queue()
+    assert queue.urgent_topics == {Topics.PRIORITY}  # streams/app.py marks the priority lane
+    for topic, partition in [(Topics.READINGS, 0), (Topics.READINGS, 1), (Topics.PRIORITY, 0)]:
+        fetched = records(topic, [b"{}"], partition=partition)
+        queue.put(LaneBatch(TP(topic, partition), topic, fetched, generation))
+    await consumer._run_lanes()
+    assert ran == [(Topics.PRIORITY, 0), (Topics.READINGS, 0), (Topics.READINGS, 1)]
+    assert len(queue) == 0
