@@ -59,6 +59,9 @@ def verdict(
         "detected_msg_s": _rate(samples, "detected"),
         "lag_max_after_baseline": {g: max(s.lag.get(g, 0) for s in after) for g in base.lag},
         "lag_at_end": dict(later[-1].lag),
+        # The lowest lag after the baseline: a group that keeps up comes back to it between
+        # fetched batches, however far a single sample swings (a falling-behind one does not).
+        "lag_low_after_baseline": {g: min(s.lag.get(g, 0) for s in after) for g in base.lag},
     }
 
 

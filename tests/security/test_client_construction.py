@@ -18,7 +18,14 @@ PACKAGES = (
 )
 # Benchmarks that only ever talk to the plaintext brokers they start themselves, and measure
 # raw client baselines whose settings are part of the measurement (never a configured broker).
-OWN_BROKERS_ONLY = {"benchmarks/dispatch.py", "benchmarks/ingest.py", "benchmarks/streams.py"}
+OWN_BROKERS_ONLY = {
+    "benchmarks/dispatch.py",
+    "benchmarks/e2e_watch.py",
+    "benchmarks/ingest.py",
+    "benchmarks/raw.py",
+    "benchmarks/soak_rig.py",
+    "benchmarks/streams.py",
+}
 
 KAFKA_CLIENTS = {"AIOKafkaProducer", "AIOKafkaConsumer", "AIOKafkaAdminClient", "AIOKafkaClient"}
 BUILDERS = {"producer_settings", "consumer_settings", "admin_settings"}
