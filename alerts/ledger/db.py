@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -28,6 +29,8 @@ class Database:
         """`read_only`: open an existing ledger for reading only (audit verify, reports): a
         missing database is an error, never created."""
         self.url = url
+        self._lock = threading.RLock()
+        self._depth = 0  # transaction() blocks open (nested ones commit as before)
         self.is_postgres = url.startswith(("postgresql://", "postgres://"))
         if self.is_postgres:
             self._conn: Any = _connect_pg(url, read_only)
@@ -38,27 +41,49 @@ class Database:
         return sql.replace("?", "%s") if self.is_postgres else sql
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        cur = self._conn.cursor()
-        cur.execute(self._sql(sql), tuple(params))
-        rows = [tuple(r) for r in cur.fetchall()]
-        cur.close()
-        return rows
+        with self._statement() as cur:
+            cur.execute(self._sql(sql), tuple(params))
+            return [tuple(r) for r in cur.fetchall()]
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        cur = self._conn.cursor()
-        cur.execute(self._sql(sql), tuple(params))
-        count: int = cur.rowcount
-        cur.close()
-        return count
+        with self._statement() as cur:
+            cur.execute(self._sql(sql), tuple(params))
+            count: int = cur.rowcount
+            return count
 
     @contextmanager
     def transaction(self) -> Iterator[Database]:
-        try:
-            yield self
-        except BaseException:
-            self._conn.rollback()
-            raise
-        self._conn.commit()
+        with self._lock:
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                self._conn.rollback()
+                raise
+            finally:
+                self._depth -= 1
+            self._conn.commit()
+
+    @contextmanager
+    def _statement(self) -> Iterator[Any]:
+        """A cursor; outside `transaction()` the statement is a transaction of its own. psycopg
+        (autocommit off) opens a transaction on the first statement and holds it until commit
+        or rollback: a read left so sits "idle in transaction" with its table locks, and a
+        migration's DDL queues behind it (and every statement after the DDL behind that).
+        The lock: the console reads its connection from worker threads while the event loop
+        writes sessions on it; a statement never runs inside another thread's transaction."""
+        with self._lock:
+            cur = self._conn.cursor()
+            try:
+                yield cur
+            except BaseException:
+                if not self._depth and not getattr(self._conn, "closed", False):
+                    self._conn.rollback()  # not left "idle in transaction (aborted)"
+                raise
+            finally:
+                cur.close()
+            if not self._depth:
+                self._conn.commit()
 
     def close(self) -> None:
         self._conn.close()
