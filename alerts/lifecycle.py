@@ -60,6 +60,20 @@ _TABLE: dict[Action, tuple[tuple[State, ...], State | None]] = {
 
 
 @dataclass(frozen=True, slots=True)
+class ActionRequest:
+    """A person's action on an incident, as the console, a terminal or another dispatch
+    instance asks for it: who, from where (`source`), and a resolve's outcome and cause. For
+    ASSIGN, `cause` carries the assignee's member id (the console's one free-text field)."""
+
+    incident_key: str
+    action: Action
+    actor: str
+    source: str
+    outcome: Outcome | None = None
+    cause: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Transition:
     incident_key: str
     action: Action

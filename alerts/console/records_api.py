@@ -21,7 +21,7 @@ from alerts.console.security import parse, refuse
 from alerts.console.work import hazard_rows, work_order_view
 from alerts.errors import TransitionError
 from alerts.ledger import queries
-from alerts.lifecycle import Action, Incident
+from alerts.lifecycle import Action, ActionRequest, Incident
 from alerts.maintenance import WorkOrderAction
 
 if TYPE_CHECKING:
@@ -116,7 +116,9 @@ class RecordsApi:
         source = f"console {request.remote or '?'}"
         try:
             inc = await self.console.backend.act(
-                inc.incident_key, Action.ASSIGN, caller.member_id, source, None, body.assignee
+                ActionRequest(
+                    inc.incident_key, Action.ASSIGN, caller.member_id, source, cause=body.assignee
+                )
             )
         except TransitionError:
             raise refuse(request, web.HTTPConflict, "conflict") from None

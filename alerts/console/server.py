@@ -30,7 +30,7 @@ from alerts.console.work import HazardCache
 from alerts.errors import TransitionError
 from alerts.escalation import EscalationPolicy
 from alerts.ledger.db import Database
-from alerts.lifecycle import Action, Incident, Outcome
+from alerts.lifecycle import Action, ActionRequest, Incident
 from alerts.maintenance import WorkOrder, WorkOrderAction
 from alerts.notify.hub import ConsoleHub
 from alerts.registry.registry import Registry
@@ -56,15 +56,7 @@ class Backend(Protocol):
 
     def open_incidents(self) -> list[Incident]: ...
 
-    async def act(  # noqa: PLR0917 - the console action's fields, as the backend takes them
-        self,
-        key: str,
-        action: Action,
-        actor: str,
-        source: str,
-        outcome: Outcome | None,
-        cause: str | None,
-    ) -> Incident: ...
+    async def act(self, req: ActionRequest) -> Incident: ...
 
     def work_orders(self) -> list[WorkOrder]: ...
 
@@ -238,7 +230,9 @@ class Console:
         source = f"console {request.remote or '?'}"
         try:
             inc = await self.backend.act(
-                key, Action(body.action), caller.member_id, source, body.outcome, body.cause
+                ActionRequest(
+                    key, Action(body.action), caller.member_id, source, body.outcome, body.cause
+                )
             )
         except TransitionError:
             raise refuse(request, web.HTTPConflict, "conflict") from None

@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from alerts.escalation import EscalationPolicy
-from alerts.lifecycle import Action, Incident, Outcome
+from alerts.lifecycle import ActionRequest, Incident
 from alerts.maintenance import WorkOrder, WorkOrderAction
 from alerts.notify.hub import ConsoleHub
 from alerts.registry.registry import Registry
 
-Act = Callable[[str, Action, str, str, Outcome | None, str | None], Awaitable[Incident]]
+Act = Callable[[ActionRequest], Awaitable[Incident]]
 WorkOrderAct = Callable[[str, WorkOrderAction, str], Awaitable[WorkOrder]]
 
 
@@ -35,16 +35,8 @@ class ConsoleBackend:
     def open_incidents(self) -> list[Incident]:
         return self._incidents()
 
-    async def act(  # noqa: PLR0917 - the console Backend protocol
-        self,
-        key: str,
-        action: Action,
-        actor: str,
-        source: str,
-        outcome: Outcome | None,
-        cause: str | None,
-    ) -> Incident:
-        return await self._act(key, action, actor, source, outcome, cause)
+    async def act(self, req: ActionRequest) -> Incident:
+        return await self._act(req)
 
     def work_orders(self) -> list[WorkOrder]:
         return self._work_orders()

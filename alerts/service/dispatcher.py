@@ -17,7 +17,7 @@ from alerts.book import CompoundBook, within
 from alerts.config import DispatchConfig
 from alerts.escalation import EscalationPolicy
 from alerts.grouping import absorbs, condition_of, place_of, sources_of, title_of
-from alerts.lifecycle import Action, Incident, Outcome, State
+from alerts.lifecycle import Action, ActionRequest, Incident, State
 from alerts.linkage import CommandState, PendingCommand, describe_miss, is_confirmed_by
 from alerts.maintenance import WorkOrder, WorkOrderAction, apply_person, fold
 from alerts.registry.registry import Registry
@@ -204,28 +204,22 @@ class Dispatcher:
             self.ops.unreachable(inc, alert, now, fx)
 
     # -- people act -------------------------------------------------------------------------
-    def on_action(  # noqa: PLR0917 - one argument per field of the console's request
-        self,
-        key: str,
-        action: Action,
-        actor: str,
-        source: str,
-        outcome: Outcome | None,
-        cause: str | None,
-        now: datetime,
-    ) -> Effects:
-        inc = self.find(key)
+    def on_action(self, req: ActionRequest, now: datetime) -> Effects:
+        inc = self.find(req.incident_key)
         if inc is None or not inc.is_open:
-            raise KeyError(key)
+            raise KeyError(req.incident_key)
         fx = Effects()
+        action, actor, source = req.action, req.actor, req.source
         if action is Action.ASSIGN:
-            # The console's one free-text field carries the assignee's member id here (the
-            # Backend protocol's `cause`); the console checked who may assign whom.
-            detail = (cause or "").strip()
+            # The console's one free-text field carries the assignee's member id here
+            # (ActionRequest.cause); the console checked who may assign whom.
+            detail = (req.cause or "").strip()
             t = inc.apply(action, actor=actor, at=now, source=source, detail=detail)
             self.ops.record(inc, t, fx)
             return fx
-        t = inc.apply(action, actor=actor, at=now, source=source, outcome=outcome, cause=cause)
+        t = inc.apply(
+            action, actor=actor, at=now, source=source, outcome=req.outcome, cause=req.cause
+        )
         self.ops.record(inc, t, fx)
         if action is Action.DENY:
             self.ops.not_applicable(inc, now, fx)

@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaProducer
 
 from alerts.errors import TransitionError
 from alerts.ledger import Ledger
-from alerts.lifecycle import Action, Incident, Outcome
+from alerts.lifecycle import Action, ActionRequest, Incident, Outcome
 from events.actions import ConsoleAction
 from events.codec import encode_model, kafka_headers
 from events.topics import Topics
@@ -26,6 +26,15 @@ from runtime.clock import Clock
 
 ANSWER_TIMEOUT_S = 5.0
 _POLL_S = 0.1
+
+
+def request_of(asked: ConsoleAction) -> ActionRequest:
+    """The owner's side: the action as its own console would have asked for it (ValueError
+    for an action or outcome this release does not know)."""
+    outcome = Outcome(asked.outcome) if asked.outcome else None
+    return ActionRequest(
+        asked.incident_key, Action(asked.action), asked.actor, asked.source, outcome, asked.cause
+    )
 
 
 class ActionForwarder:
@@ -40,21 +49,14 @@ class ActionForwarder:
         self._producer, self._ledger, self._clock = producer, ledger, clock
         self._instance, self._timeout_s = instance_id, timeout_s
 
-    async def forward(  # noqa: PLR0917 - the console Backend's act, plus the incident
-        self,
-        inc: Incident,
-        action: Action,
-        actor: str,
-        source: str,
-        outcome: Outcome | None,
-        cause: str | None,
-    ) -> Incident:
+    async def forward(self, inc: Incident, req: ActionRequest) -> Incident:
         """The incident as the owner left it after applying the action; TransitionError when
         the lifecycle refuses it or the owner did not answer in time."""
         now = self._clock.now()
+        action, outcome = req.action, req.outcome
         # Refused here already when the lifecycle would refuse it there (a 409 at once).
         copy.deepcopy(inc).apply(
-            action, actor=actor, at=now, source=source, outcome=outcome, cause=cause
+            action, actor=req.actor, at=now, source=req.source, outcome=outcome, cause=req.cause
         )
         key = inc.incident_key
         seen = len(await asyncio.to_thread(self._ledger.transitions, key))
@@ -63,10 +65,10 @@ class ActionForwarder:
             incident_key=key,
             compound_id=inc.compound_id,
             action=action.value,
-            actor=actor,
-            source=f"{source} via {self._instance}",
+            actor=req.actor,
+            source=f"{req.source} via {self._instance}",
             outcome=outcome.value if outcome else None,
-            cause=cause,
+            cause=req.cause,
             requested_at=now,
         )
         await self._producer.send_and_wait(

@@ -31,7 +31,7 @@ from alerts.console.server import Console
 from alerts.errors import TransitionError
 from alerts.ledger import Database, Ledger
 from alerts.ledger.audit_kafka import publish_checkpoint
-from alerts.lifecycle import Action, Incident, Outcome
+from alerts.lifecycle import ActionRequest, Incident
 from alerts.maintenance import WorkOrder, WorkOrderAction
 from alerts.notify.hub import ConsoleHub
 from alerts.registry.registry import Registry
@@ -40,7 +40,7 @@ from alerts.service.console_feed import ForeignIncidents
 from alerts.service.dead_letters import dead_letter_headers, rejected_alert
 from alerts.service.dispatcher import Dispatcher
 from alerts.service.effects import Effects
-from alerts.service.forwarding import ActionForwarder
+from alerts.service.forwarding import ActionForwarder, request_of
 from alerts.service.metrics import DispatchMetrics
 from alerts.service.mqtt_link import MqttLink
 from alerts.service.ownership import Handover, Ownership, Rebalance, commit
@@ -240,36 +240,20 @@ class DispatchService:
         keys = {i.incident_key for i in own}
         return own + [i for i in self.foreign.current() if i.incident_key not in keys]
 
-    async def act(  # noqa: PLR0917 - the console Backend protocol
-        self,
-        key: str,
-        action: Action,
-        actor: str,
-        source: str,
-        outcome: Outcome | None,
-        cause: str | None,
-    ) -> Incident:
+    async def act(self, req: ActionRequest) -> Incident:
         """Ours: applied here. Another instance's: passed to it (alerts.service.forwarding)."""
+        key = req.incident_key
         theirs = self.foreign.find(key) if self.dispatcher.find(key) is None else None
         if theirs is not None:
-            return await self.forwarder.forward(theirs, action, actor, source, outcome, cause)
-        return await self._act_here(key, action, actor, source, outcome, cause)
+            return await self.forwarder.forward(theirs, req)
+        return await self._act_here(req)
 
-    async def _act_here(  # noqa: PLR0917 - as act
-        self,
-        key: str,
-        action: Action,
-        actor: str,
-        source: str,
-        outcome: Outcome | None,
-        cause: str | None,
-    ) -> Incident:
+    async def _act_here(self, req: ActionRequest) -> Incident:
         def call() -> Effects:
-            now = self.clock.now()
-            return self.dispatcher.on_action(key, action, actor, source, outcome, cause, now)
+            return self.dispatcher.on_action(req, self.clock.now())
 
         await self._step(call)
-        inc = self.dispatcher.find(key)
+        inc = self.dispatcher.find(req.incident_key)
         assert inc is not None  # on_action raised KeyError otherwise
         return inc
 
@@ -319,19 +303,17 @@ class DispatchService:
     async def _one_action(self, record: Any) -> None:
         """Another instance's console asks us, the owner (alerts.service.forwarding)."""
         try:
-            req = ConsoleAction.model_validate_json(record.value)
-            action, outcome = Action(req.action), Outcome(req.outcome) if req.outcome else None
+            asked = ConsoleAction.model_validate_json(record.value)
+            req = request_of(asked)
         except (ValidationError, ValueError) as exc:
             log.warning("console action refused: %s", exc)
             return
         if not self.ownership.owns_partition(record.partition):
             return  # handed on by a rebalance: its new owner reads it again
         try:
-            await self._act_here(
-                req.incident_key, action, req.actor, req.source, outcome, req.cause
-            )
+            await self._act_here(req)
         except (KeyError, TransitionError) as exc:  # the asking console times out and says so
-            log.warning("console action %s on %s refused: %s", req.action, req.incident_key, exc)
+            log.warning("console action %s on %s refused: %s", asked.action, req.incident_key, exc)
 
     async def _dead_letter(self, record: Any, exc: ValidationError) -> None:
         self.metrics.dead_letters.inc()

@@ -20,7 +20,7 @@ from alerts.config import DispatchConfig
 from alerts.console.config import ConsoleConfig
 from alerts.console.server import Console
 from alerts.ledger import Database, Ledger
-from alerts.lifecycle import Action, Incident, Outcome
+from alerts.lifecycle import ActionRequest, Incident
 from alerts.maintenance import WorkOrder, WorkOrderAction
 from alerts.notify.base import RecordingChannel, RecordingForwarder119
 from alerts.notify.hub import ConsoleHub
@@ -59,19 +59,10 @@ class RigBackend(ConsoleBackend):
     async def step(self, fx: Effects) -> None:
         await self.shell.apply(fx)
 
-    async def _apply(  # noqa: PLR0917 - the console Backend protocol
-        self,
-        key: str,
-        action: Action,
-        actor: str,
-        source: str,
-        outcome: Outcome | None,
-        cause: str | None,
-    ) -> Incident:
+    async def _apply(self, req: ActionRequest) -> Incident:
         async with self._lock:
-            now = self.clock.now()
-            await self.step(self.core.on_action(key, action, actor, source, outcome, cause, now))
-        inc = self.core.find(key)
+            await self.step(self.core.on_action(req, self.clock.now()))
+        inc = self.core.find(req.incident_key)
         assert inc is not None
         return inc
 

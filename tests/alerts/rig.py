@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from alerts.config import DispatchConfig
 from alerts.ledger import Database, Ledger
-from alerts.lifecycle import Action, Incident, Outcome
+from alerts.lifecycle import Action, ActionRequest, Incident, Outcome
 from alerts.notify.base import RecordingChannel, RecordingForwarder119
 from alerts.notify.hub import ConsoleHub
 from alerts.registry import EXAMPLE_DIR, load_registry
@@ -26,13 +26,20 @@ from events.alerts import (
     AlertKind,
     AlertStatus,
     Evidence,
+    LinkageAction,
     LinkageRequest,
     Severity,
     condition_key,
 )
+from events.readings import ChargingPortReading, PortState, RelayState
 from runtime.clock import ManualClock
+from tests.streams.fixtures import T0, port
 
 DAY = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: the day shift
+# A runaway on charging port cp-1: its relay is cut, and the port's readings read it back.
+CUT = LinkageRequest(
+    action=LinkageAction.CUT_POWER, device_id="cp-1", gateway_id="gw-1", reason="runaway"
+)
 
 
 @dataclass
@@ -69,7 +76,8 @@ class Rig:
         outcome: Outcome | None = None,
         cause: str | None = None,
     ) -> Incident:
-        fx = self.core.on_action(key, action, actor, source, outcome, cause, self.clock.now())
+        req = ActionRequest(key, action, actor, source, outcome, cause)
+        fx = self.core.on_action(req, self.clock.now())
         await self.run(fx)
         inc = self.core.find(key)
         assert inc is not None
@@ -80,6 +88,19 @@ class Rig:
 
     async def reading(self, reading: object) -> None:
         await self.run(self.core.on_reading(reading, self.clock.now()))
+
+
+def port_reading(relay: RelayState, *, seq: int = 9, at: datetime = DAY) -> ChargingPortReading:
+    """Faulted port cp-1 reporting its relay: the read-back of CUT (on: not cut yet)."""
+    return port(
+        "cp-1",
+        seq,
+        at.timestamp() - T0,
+        compound_id="c001",
+        gateway_id="gw-1",
+        state=PortState.FAULT,
+        relay_state=relay,
+    )
 
 
 def make_alert(

@@ -12,7 +12,7 @@ import pytest
 from alerts.console.assign import candidates, may_assign, may_assign_to
 from alerts.console.scope import scope_of
 from alerts.errors import TransitionError
-from alerts.lifecycle import Action, State
+from alerts.lifecycle import Action, ActionRequest, State
 from alerts.maintenance import WorkOrderAction, apply_person, fold
 from alerts.registry import EXAMPLE_DIR, load_registry
 from events.alerts import AlertKind, AlertStatus
@@ -52,7 +52,9 @@ async def test_assign_keeps_the_state_is_refused_when_closed_and_survives_a_rest
         assert not may_assign_to(REGISTRY, chief, inc, "stw-m1")  # not called to it
         with pytest.raises(TransitionError):
             inc.apply(Action.ASSIGN, actor="ste-chief", at=DAY, source="t", detail=" ")
-        await rig.backend.act(key, Action.ASSIGN, "ste-chief", "console t", None, "ste-m2")
+        await rig.backend.act(
+            ActionRequest(key, Action.ASSIGN, "ste-chief", "console t", cause="ste-m2")
+        )
         assert (inc.assignee, inc.state) == ("ste-m2", before)
         clock.advance(181)  # the ladder pages the nearest other station (mutual aid)
         await rig.backend.step(rig.backend.core.on_tick(clock.now()))

@@ -35,7 +35,7 @@ from alerts.errors import TransitionError
 from alerts.escalation import EscalationPolicy
 from alerts.ledger import Database, verify
 from alerts.ledger.sharing import CLAIM_PREFIX
-from alerts.lifecycle import Action, State
+from alerts.lifecycle import Action, ActionRequest, State
 from alerts.notify.base import RecordingChannel
 from alerts.registry import EXAMPLE_DIR
 from alerts.registry.models import ContactChannel
@@ -296,7 +296,8 @@ async def test_either_instance_serves_the_console_of_every_compound(
             what="the other instance's console lists it",
         )
 
-        inc = await other.act(key, Action.ACKNOWLEDGE, "ste-m1", "console 10.0.0.7", None, None)
+        acknowledge = ActionRequest(key, Action.ACKNOWLEDGE, "ste-m1", "console 10.0.0.7")
+        inc = await other.act(acknowledge)
         assert inc.state is State.ACKNOWLEDGED
         held = owner.dispatcher.find(key)
         assert held is not None
@@ -314,7 +315,7 @@ async def test_either_instance_serves_the_console_of_every_compound(
             what="the acknowledgement in the other console",
         )
         with pytest.raises(TransitionError):
-            await other.act(key, Action.ACKNOWLEDGE, "ste-m1", "console 10.0.0.7", None, None)
+            await other.act(acknowledge)
     finally:
         for service in services:
             await service.stop()

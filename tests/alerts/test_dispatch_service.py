@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from alerts.lifecycle import Action
-from events.alerts import AlertKind, LinkageAction, LinkageRequest
+from alerts.lifecycle import Action, ActionRequest
+from events.alerts import AlertKind
 from events.codec import encode_model
 from events.deadletter import DeadLetter, DeadLetterOrigin, DeadLetterReason
 from events.incidents import IncidentUpdate, TaskState
-from events.readings import ChargingPortReading, PortState, RelayState
+from events.readings import RelayState
 from events.topics import Topics
-from tests.alerts.rig import make_alert
+from tests.alerts.rig import CUT, make_alert, port_reading
 from tests.polling import wait_for
 
 from .conftest import Stack
@@ -63,7 +63,7 @@ async def test_fire_is_dispatched_to_nearest_station_and_escalates_without_ack(
     assert 1.5 <= fired_at - inc.opened_at.timestamp() < 4.0
     assert "ste-chief" in {r for r, _ in _paged(stack, "p1-no-ack")}
     # Acknowledged now, but nobody on scene by 4 s: street level and the 119 forward.
-    await stack.service.act(inc.incident_key, Action.ACKNOWLEDGE, "ste-m1", "test", None, None)
+    await stack.service.act(ActionRequest(inc.incident_key, Action.ACKNOWLEDGE, "ste-m1", "test"))
     await wait_for(lambda: stack.forwarder.forwarded, timeout_s=10)
     # Pages go out before the step is recorded (the shell's order: a recorded step was sent),
     # so the ledger row follows the forward by a worker-thread write: wait for it.
@@ -88,31 +88,6 @@ async def _read_updates(stack: Stack, is_done: Any) -> list[IncidentUpdate]:
     return [IncidentUpdate.model_validate_json(v) for v in values]
 
 
-CUT = LinkageRequest(
-    action=LinkageAction.CUT_POWER, device_id="cp-1", gateway_id="gw-1", reason="runaway"
-)
-
-
-def _port(relay: RelayState, seq: int) -> ChargingPortReading:
-    return ChargingPortReading(
-        device_id="cp-1",
-        compound_id="c001",
-        gateway_id="gw-1",
-        seq=seq,
-        observed_at=datetime.now(UTC),
-        station_id="ch1",
-        port_no=1,
-        voltage_v=48,
-        current_a=3,
-        power_w=140,
-        energy_wh=10,
-        socket_temp_c=90,
-        leakage_ma=0,
-        port_state=PortState.FAULT,
-        relay_state=relay,
-    )
-
-
 async def test_stuck_relay_fails_the_power_cut_task(stack: Stack) -> None:
     alert = make_alert(
         AlertKind.THERMAL_RUNAWAY, device="cp-1", linkage=(CUT,), at=datetime.now(UTC)
@@ -121,7 +96,9 @@ async def test_stuck_relay_fails_the_power_cut_task(stack: Stack) -> None:
     command = await wait_for(lambda: stack.listener.on("fw/v1/c001/gw-1/cp-1/cmd"))
     assert command[0]["action"] == "cut_power"
     # The relay keeps reporting "on": the read-back deadline (2 s here) passes.
-    await stack.send(Topics.READINGS, _port(RelayState.ON, 1), "cp-1")
+    await stack.send(
+        Topics.READINGS, port_reading(RelayState.ON, seq=1, at=datetime.now(UTC)), "cp-1"
+    )
 
     def failed() -> list[str]:
         return [
@@ -148,7 +125,9 @@ async def test_relay_off_confirms_the_power_cut(stack: Stack) -> None:
     )
     await stack.send(Topics.ALERTS, alert, "c001")
     await wait_for(lambda: stack.listener.on("/cp-1/cmd"))
-    await stack.send(Topics.READINGS, _port(RelayState.OFF, 2), "cp-1")
+    await stack.send(
+        Topics.READINGS, port_reading(RelayState.OFF, seq=2, at=datetime.now(UTC)), "cp-1"
+    )
     await wait_for(
         lambda: stack.service.ledger.db.query("SELECT 1 FROM commands WHERE state = 'confirmed'")
     )

@@ -10,12 +10,12 @@ from alerts.errors import TransitionError
 from alerts.ledger.batch import LedgerBatch
 from alerts.lifecycle import Action, Outcome, State, Task
 from alerts.registry.models import ContactChannel
-from events.alerts import AlertKind, AlertStatus, LinkageAction, LinkageRequest
+from events.alerts import AlertKind, AlertStatus, LinkageAction
 from events.incidents import DispatchReason, IncidentAction, TaskKind, TaskState
-from events.readings import ChargingPortReading, PortState, RelayState
+from events.readings import RelayState
 from runtime.clock import ManualClock
 
-from .rig import DAY, Rig, build_rig, make_alert
+from .rig import CUT, DAY, Rig, build_rig, make_alert, port_reading
 
 P1_FIRST = {
     "p1-page:ste-m1",
@@ -133,40 +133,15 @@ async def test_timers_survive_a_restart(tmp_path: object) -> None:
     assert second.core.alerts_ignored == 1
 
 
-def _port(relay: RelayState) -> ChargingPortReading:
-    return ChargingPortReading(
-        device_id="cp-1",
-        compound_id="c001",
-        gateway_id="gw-1",
-        seq=9,
-        observed_at=DAY,
-        station_id="ch1",
-        port_no=1,
-        voltage_v=48,
-        current_a=0,
-        power_w=0,
-        energy_wh=10,
-        socket_temp_c=80,
-        leakage_ma=0,
-        port_state=PortState.FAULT,
-        relay_state=relay,
-    )
-
-
-CUT = LinkageRequest(
-    action=LinkageAction.CUT_POWER, device_id="cp-1", gateway_id="gw-1", reason="runaway"
-)
-
-
 async def test_power_cut_is_a_task_confirmed_by_read_back(rig: Rig) -> None:
     inc = await rig.alert(make_alert(AlertKind.THERMAL_RUNAWAY, device="cp-1", linkage=(CUT,)))
     assert inc is not None
     assert [c.action for c in rig.outbox.commands] == [LinkageAction.CUT_POWER]
     assert rig.shell.watched == {b"cp-1"}  # the read-back consumer decodes nothing else
     assert inc.tasks["cut_power:cp-1"].state is TaskState.SENT
-    await rig.reading(_port(RelayState.ON))
+    await rig.reading(port_reading(RelayState.ON))
     assert rig.core.commands
-    await rig.reading(_port(RelayState.OFF))
+    await rig.reading(port_reading(RelayState.OFF))
     assert not rig.core.commands
     assert _state(inc.tasks["cut_power:cp-1"]) is TaskState.CONFIRMED
     assert rig.shell.watched == frozenset()
