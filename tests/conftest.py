@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ from firewatch.embedded.tansu import TansuBroker, start_tansu
 from firewatch.embedded.victoria import VictoriaMetrics, VictoriaMetricsNotInstalled, binary
 from firewatch.kafka_admin import ensure_topics
 from tests import postgres
+from tests.browser import chromium
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
@@ -77,6 +79,13 @@ def victoria(tmp_path: Path) -> Iterator[VictoriaMetrics]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """A headless Chromium (tests/browser.py), closed after the test."""
+    async with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")

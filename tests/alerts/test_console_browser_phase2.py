@@ -21,7 +21,7 @@ from alerts.hazards.model import Hazard, HazardChange
 from alerts.hazards.store import HazardStore
 from alerts.ledger import Database
 from alerts.ledger.queries import incidents, transitions
-from alerts.lifecycle import Action, Outcome
+from alerts.lifecycle import Action, ActionRequest, Outcome
 from events.alerts import AlertKind
 from events.hazards import HazardAction, HazardState
 from events.reports import HazardCategory
@@ -38,7 +38,6 @@ from .test_console_browser import (
     SCRIPT,
     alert,
     assert_clean,
-    browser,
     no_sideways_scroll,
     rig,
     shots,
@@ -46,7 +45,7 @@ from .test_console_browser import (
 )
 
 pytestmark = pytest.mark.integration
-__all__ = ["browser", "rig", "shots"]  # fixtures, used by name
+__all__ = ["rig", "shots"]  # fixtures, used by name
 
 SMOKE_1 = "c001-b1-f3-u2-smk"
 SMOKE_2 = "c001-b1-f5-cor-smk"
@@ -149,10 +148,12 @@ async def test_history_export_downloads_the_ledger_as_xlsx(
     rig: ConsoleRig, browser: Any, shots: Path, tmp_path: Path
 ) -> None:
     key = await _confirmed_fire(rig)
-    act = rig.backend.act
-    await act(key, Action.ACKNOWLEDGE, "ste-m1", "test", None, None)
-    await act(key, Action.ON_SCENE, "ste-m1", "test", None, None)
-    await act(key, Action.RESOLVE, "ste-m1", "test", Outcome.REAL_FIRE, None)
+    for action, outcome in (
+        (Action.ACKNOWLEDGE, None),
+        (Action.ON_SCENE, None),
+        (Action.RESOLVE, Outcome.REAL_FIRE),
+    ):
+        await rig.backend.act(ActionRequest(key, action, "ste-m1", "test", outcome))
     page = await sign_in(browser, rig.url, "ste-m1", PHONE)
     await page.click("button[data-tab=history]")
     await page.wait_for_selector(f"#history li[data-key='{key}']")
