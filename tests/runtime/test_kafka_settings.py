@@ -13,7 +13,6 @@ from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 from pydantic import SecretStr, ValidationError
 
 from events.connections import KafkaConnection, KafkaFlavour, MqttConnection
-from events.topics import Topics
 from firewatch.embedded.tansu import TansuBroker
 from firewatch.settings import Settings
 from runtime.kafka import (
@@ -23,6 +22,7 @@ from runtime.kafka import (
     producer_settings,
     security_settings,
 )
+from tests.kafka_round_trip import round_trip
 from tests.pki import Pki
 
 
@@ -85,22 +85,7 @@ async def test_a_producer_and_consumer_built_from_the_settings_work_on_tansu(
     kafka: TansuBroker,
 ) -> None:
     conn = KafkaConnection(bootstrap=kafka.bootstrap, flavour=KafkaFlavour.TANSU)
-    producer = AIOKafkaProducer(**producer_settings(conn, client_id="settings-test"))
-    await producer.start()
-    try:
-        await producer.send_and_wait(Topics.DEAD_LETTER, b"x", key=b"k")
-    finally:
-        await producer.stop()
-    consumer = AIOKafkaConsumer(
-        Topics.DEAD_LETTER,
-        **consumer_settings(conn, client_id="settings-test", group_id="settings-test"),
-    )
-    await consumer.start()
-    try:
-        got = await consumer.getone()
-        assert (got.key, got.value) == (b"k", b"x")
-    finally:
-        await consumer.stop()
+    assert await round_trip(conn, "settings-test", b"x") == (b"k", b"x")
 
 
 def test_faust_gets_the_same_security_as_every_aiokafka_client(pki: Pki) -> None:

@@ -8,7 +8,7 @@ import json
 import logging
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 
 from alerts.ledger.audit_checkpoints import Checkpoint
@@ -18,10 +18,11 @@ from events.connections import KafkaConnection
 from events.topics import Topics
 from firewatch.commands.eval import read_kafka_alerts
 from firewatch.commands.readback import read_back
-from runtime.kafka import consumer_settings, producer_settings
+from runtime.kafka import producer_settings
 from simulators.readback import Readback
 from tests.alerts.rig import make_alert
 from tests.ingest.support import smoke
+from tests.kafka_round_trip import round_trip
 from tests.security.conftest import TlsKafka
 
 pytestmark = pytest.mark.integration
@@ -37,23 +38,8 @@ async def _refusal(conn: KafkaConnection, caplog: pytest.LogCaptureFixture) -> s
 
 
 async def test_a_producer_and_consumer_work_through_tls(tls_kafka: TlsKafka) -> None:
-    conn = tls_kafka.connection()
-    producer = AIOKafkaProducer(**producer_settings(conn, client_id="fw-tls-test"))
-    await producer.start()
-    try:
-        await producer.send_and_wait(Topics.DEAD_LETTER, b"over tls", key=b"k")
-    finally:
-        await producer.stop()
-    consumer = AIOKafkaConsumer(
-        Topics.DEAD_LETTER,
-        **consumer_settings(conn, client_id="fw-tls-test", group_id="fw-tls-test"),
-    )
-    await consumer.start()
-    try:
-        got = await consumer.getone()
-        assert (got.key, got.value) == (b"k", b"over tls")
-    finally:
-        await consumer.stop()
+    got = await round_trip(tls_kafka.connection(), "fw-tls-test", b"over tls")
+    assert got == (b"k", b"over tls")
     assert tls_kafka.proxy.connections > 0  # it did go through the TLS side
 
 
