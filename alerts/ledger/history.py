@@ -60,6 +60,23 @@ _PATROL_SELECT = (
     "SELECT checkin_id, round_id, checkpoint_id, compound_id, member_id, at, is_ok,"
     " finding_report_id, note FROM patrol_checkins"
 )
+# Epoch seconds in the ledger, UTC datetimes in a record.
+_TIMES = frozenset(
+    {"opened_at", "acknowledged_at", "on_scene_at", "resolved_at"}
+    | {"found_at", "deadline_at", "rectified_at", "closed_at", "at"}
+)
+
+
+def _columns(select: str) -> tuple[str, ...]:
+    """The column names of a fixed `SELECT a, b FROM t`: a record takes its fields from the
+    row by these names (history_records.py), so a column added cannot shift the others."""
+    names = select.removeprefix("SELECT ").split(" FROM ", 1)[0]
+    return tuple(name.strip() for name in names.split(","))
+
+
+_INCIDENT_FIELDS = _columns(_INCIDENT_SELECT)
+_HAZARD_FIELDS = _columns(_HAZARD_SELECT)
+_PATROL_FIELDS = _columns(_PATROL_SELECT)
 
 
 def incident_history(db: Database, f: HistoryFilter) -> list[IncidentRecord]:
@@ -94,9 +111,7 @@ def patrol_history(db: Database, f: HistoryFilter) -> list[PatrolRecord]:
     """Check-ins in [start, end), newest first (`kinds`, `outcomes` do not apply)."""
     where, args = _where(f, "at", None)
     rows = db.query(_paged(_PATROL_SELECT, where, "at"), [*args, *_page(f)])
-    return [
-        PatrolRecord(r[0], r[1], r[2], r[3], r[4], _at(r[5]), bool(r[6]), r[7], r[8]) for r in rows
-    ]
+    return [_patrol(r) for r in rows]
 
 
 # -- SQL pieces (fixed text; every value is a bound parameter) ----------------------------------
@@ -182,65 +197,45 @@ def _actors(  # noqa: PLR0917 - one query, its fixed names
 
 
 # -- rows -> records --------------------------------------------------------------------------
+def _named(fields: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
+    """The row by column name, its times as UTC datetimes (None stays None)."""
+    return {f: _opt(v) if f in _TIMES else v for f, v in zip(fields, row, strict=True)}
+
+
 def _incident(
     r: tuple[Any, ...], conditions: list[tuple[Any, ...]], handlers: list[str]
 ) -> IncidentRecord:
-    opened, acked, scene = _at(r[9]), _opt(r[10]), _opt(r[11])
-    kinds = _unique(c[1] for c in conditions)
+    row = _named(_INCIDENT_FIELDS, r)
+    opened, acked, scene = row["opened_at"], row["acknowledged_at"], row["on_scene_at"]
     devices = _unique(d for c in conditions for d in [c[2], *json.loads(c[3] or "[]")] if d)
     return IncidentRecord(
-        incident_key=r[0],
-        compound_id=r[1],
-        building_id=r[2],
-        place_scope=r[3],
-        place_id=r[4],
-        title=r[5],
-        kinds=kinds,
+        **row,
+        kinds=_unique(c[1] for c in conditions),
         devices=devices,
-        severity=r[6],
-        state=r[7],
-        station_id=r[8],
-        opened_at=opened,
-        acknowledged_at=acked,
-        on_scene_at=scene,
-        resolved_at=_opt(r[12]),
         ack_s=(acked - opened).total_seconds() if acked else None,
         scene_s=(scene - opened).total_seconds() if scene else None,
-        outcome=r[13],
-        false_alarm_cause=r[14],
         handled_by=tuple(handlers),
     )
 
 
 def _hazard(r: tuple[Any, ...], now: datetime, handlers: list[str]) -> HazardRecord:
-    deadline, rectified = _opt(r[14]), _opt(r[15])
+    row = _named(_HAZARD_FIELDS, r)
+    deadline, rectified = row["deadline_at"], row["rectified_at"]
     # Rectified after its deadline, or not rectified and the deadline has passed.
     late = deadline is not None and (rectified or now) > deadline
+    floor, report_ids = row.pop("floor"), row.pop("report_ids")
     return HazardRecord(
-        hazard_id=r[0],
-        compound_id=r[1],
-        street_id=r[2],
-        building_id=r[3],
-        floor=int(r[4]) if r[4] is not None else None,
-        unit=r[5],
-        category=r[6],
-        severity=r[7],
-        state=r[8],
-        title=r[9],
-        owner_kind=r[10],
-        owner_name=r[11],
-        assignee=r[12],
-        found_at=_at(r[13]),
-        deadline_at=deadline,
-        rectified_at=rectified,
-        rectified_by=r[16],
-        closed_at=_opt(r[17]),
-        escalation=r[18],
-        whistled_department=r[19],
-        reports=len(json.loads(r[20] or "[]")),
+        **row,
+        floor=int(floor) if floor is not None else None,
+        reports=len(json.loads(report_ids or "[]")),
         is_overdue=late,
         handled_by=tuple(handlers),
     )
+
+
+def _patrol(r: tuple[Any, ...]) -> PatrolRecord:
+    row = _named(_PATROL_FIELDS, r)
+    return PatrolRecord(**{**row, "is_ok": bool(row["is_ok"])})
 
 
 def _unique(values: Any) -> tuple[str, ...]:
