@@ -1,12 +1,23 @@
 """The incident as the wire and the console see it (pure): events.incidents.IncidentUpdate.
 
 Built with `model_construct`: every field comes from typed, already valid state (the
-dispatcher's own), so validating it again would only cost the page its latency."""
+dispatcher's own), so validating it again would only cost the page its latency. The wire
+models name their fields as the domain does (alerts.lifecycle), so each is copied by name."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from alerts.lifecycle import Condition, Incident, Task, Transition
 from events.incidents import ConditionRef, IncidentUpdate, LinkageTask
+
+# What an update carries of the incident and of the transition it publishes.
+_INCIDENT_FIELDS = (
+    *("incident_key", "seq", "place", "severity", "state", "title"),
+    *("opened_at", "raised_at", "dispatch"),
+)
+_TRANSITION_FIELDS = ("action", "from_state", "actor", "at", "source", "detail")
 
 
 def update_of(inc: Incident, t: Transition) -> IncidentUpdate:
@@ -14,46 +25,21 @@ def update_of(inc: Incident, t: Transition) -> IncidentUpdate:
     the incident's updates (seq), so consumers keep the newest."""
     inc.seq += 1
     return IncidentUpdate.model_construct(
-        incident_key=inc.incident_key,
-        seq=inc.seq,
-        place=inc.place,
-        severity=inc.severity,
-        state=inc.state,
-        title=inc.title,
-        opened_at=inc.opened_at,
-        raised_at=inc.raised_at,
-        dispatch=inc.dispatch,
+        **_fields(inc, _INCIDENT_FIELDS),
+        **_fields(t, _TRANSITION_FIELDS),
         confirmations=tuple(sorted(inc.confirmations)),
         conditions=tuple(condition_ref(c) for c in inc.conditions.values()),
         tasks=tuple(linkage_task(task) for task in inc.tasks.values()),
-        action=t.action,
-        from_state=t.from_state,
-        actor=t.actor,
-        at=t.at,
-        source=t.source,
-        detail=t.detail,
     )
 
 
 def condition_ref(c: Condition) -> ConditionRef:
-    return ConditionRef.model_construct(
-        condition_key=c.condition_key,
-        kind=c.kind,
-        severity=c.severity,
-        status=c.status,
-        device_id=c.device_id,
-        area_id=c.area_id,
-        raised_at=c.raised_at,
-    )
+    return ConditionRef.model_construct(**_fields(c, ConditionRef.model_fields))
 
 
 def linkage_task(task: Task) -> LinkageTask:
-    return LinkageTask.model_construct(
-        kind=task.kind,
-        device_id=task.device_id,
-        gateway_id=task.gateway_id,
-        state=task.state,
-        detail=task.detail,
-        command_id=task.command_id,
-        updated_at=task.updated_at,
-    )
+    return LinkageTask.model_construct(**_fields(task, LinkageTask.model_fields))
+
+
+def _fields(source: object, names: Iterable[str]) -> dict[str, Any]:
+    return {name: getattr(source, name) for name in names}
