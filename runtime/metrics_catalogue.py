@@ -22,13 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 MetricKind = Literal["counter", "gauge", "histogram"]
 Family = CounterMetricFamily | GaugeMetricFamily
+_M = TypeVar("_M", Counter, Gauge, Histogram)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,22 +158,27 @@ def spec(name: str, kind: MetricKind) -> MetricSpec:
 
 
 def counter(name: str, registry: CollectorRegistry = REGISTRY) -> Counter:
-    s = spec(name, "counter")
-    return Counter(s.name, s.help, s.labels, registry=registry)
+    return _metric(Counter, "counter", name, registry)
 
 
 def gauge(name: str, registry: CollectorRegistry = REGISTRY) -> Gauge:
-    s = spec(name, "gauge")
-    return Gauge(s.name, s.help, s.labels, registry=registry)
+    return _metric(Gauge, "gauge", name, registry)
 
 
 def histogram(
     name: str, registry: CollectorRegistry = REGISTRY, *, buckets: Sequence[float] | None = None
 ) -> Histogram:
-    s = spec(name, "histogram")
-    if buckets is None:
-        return Histogram(s.name, s.help, s.labels, registry=registry)
-    return Histogram(s.name, s.help, s.labels, registry=registry, buckets=buckets)
+    # prometheus_client's own default buckets unless the caller measured better ones.
+    extra = {} if buckets is None else {"buckets": buckets}
+    return _metric(Histogram, "histogram", name, registry, **extra)
+
+
+def _metric(
+    cls: type[_M], kind: MetricKind, name: str, registry: CollectorRegistry, **extra: Any
+) -> _M:
+    """The metric object of a catalogue entry: its name, help and labels come from here."""
+    s = spec(name, kind)
+    return cls(s.name, s.help, s.labels, registry=registry, **extra)
 
 
 def family(name: str, *, value: float | None = None) -> Family:
