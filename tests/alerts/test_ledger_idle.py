@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from alerts.ledger import Database
 from runtime.clock import ManualClock
 from tests import postgres
 
@@ -93,3 +94,19 @@ async def test_reads_leave_no_connection_idle_in_transaction(
     assert len(sessions) >= 2, sessions  # the ledger's and the console's connections
     assert [s for s in sessions if s[0].startswith("idle in transaction")] == []
     _migrate_now(rig.db_url)  # would time out behind a transaction left open
+
+
+def test_a_statement_outside_a_transaction_is_its_own(db_url: str) -> None:
+    """Committed when it returns (another connection sees it), and a failed one is rolled
+    back: PostgreSQL would refuse every later statement of an aborted transaction."""
+    db, other = Database(db_url), Database(db_url)
+    try:
+        db.execute("CREATE TABLE probe (n INTEGER)")
+        db.execute("INSERT INTO probe (n) VALUES (?)", (1,))
+        assert other.query("SELECT n FROM probe") == [(1,)]
+        with pytest.raises(Exception, match=r"no such table|does not exist"):
+            db.query("SELECT n FROM no_such_table")
+        assert db.query("SELECT n FROM probe") == [(1,)]
+    finally:
+        db.close()
+        other.close()
