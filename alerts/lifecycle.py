@@ -62,15 +62,19 @@ _TABLE: dict[Action, tuple[tuple[State, ...], State | None]] = {
 @dataclass(frozen=True, slots=True)
 class ActionRequest:
     """A person's action on an incident, as the console, a terminal or another dispatch
-    instance asks for it: who, from where (`source`), and a resolve's outcome and cause. For
-    ASSIGN, `cause` carries the assignee's member id (the console's one free-text field)."""
+    instance asks for it; recorded as a transition (who, when, from where)."""
 
     incident_key: str
     action: Action
     actor: str
+    """The member id of who acts (the signed-in member at the console)."""
     source: str
+    """From where: `console <client address>`, a terminal, `... via <instance>` when forwarded."""
     outcome: Outcome | None = None
+    """RESOLVE only: real fire, false alarm (with its cause) or test."""
     cause: str | None = None
+    """A false alarm's cause; for ASSIGN the assignee's member id (the console's one free-text
+    field)."""
 
 
 @dataclass(frozen=True, slots=True)
