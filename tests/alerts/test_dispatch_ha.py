@@ -174,6 +174,17 @@ def _ledger(url: str, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in conn.execute(sql).fetchall()]
 
 
+async def _fire_in_compound(kafka: TansuBroker) -> None:
+    """A fire alert of COMPOUND, written to Kafka as the detectors write it (now)."""
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
+    await producer.start()
+    try:
+        alert = make_alert(at=datetime.now(UTC), compound=COMPOUND)
+        await producer.send_and_wait(Topics.ALERTS, encode_model(alert), key=COMPOUND.encode())
+    finally:
+        await producer.stop()
+
+
 async def test_the_other_instance_fires_the_escalation_on_time_after_a_kill(
     kafka: TansuBroker, terminals: Terminals, launch: Any, database_url: str
 ) -> None:
@@ -184,13 +195,7 @@ async def test_the_other_instance_fires_the_escalation_on_time_after_a_kill(
     home = partition_for(COMPOUND, PARTITIONS)
     holder, survivor = (first, second) if home in (first.current() or ()) else (second, first)
 
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
-    await producer.start()
-    try:
-        alert = make_alert(at=datetime.now(UTC), compound=COMPOUND)
-        await producer.send_and_wait(Topics.ALERTS, encode_model(alert), key=COMPOUND.encode())
-    finally:
-        await producer.stop()
+    await _fire_in_compound(kafka)
     await wait_for(lambda: terminals.of("p1-page"), 30, what="the first step's terminal page")
     rows = _ledger(database_url, "SELECT opened_at FROM incidents WHERE state <> 'resolved'")
     assert len(rows) == 1
@@ -280,13 +285,7 @@ async def test_either_instance_serves_the_console_of_every_compound(
 
         await wait_for(split, 60, what="the group splits the partitions")
         owner, other = (a, b) if a.ownership.owns(COMPOUND) else (b, a)
-        producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
-        await producer.start()
-        try:
-            alert = make_alert(at=datetime.now(UTC), compound=COMPOUND)
-            await producer.send_and_wait(Topics.ALERTS, encode_model(alert), key=COMPOUND.encode())
-        finally:
-            await producer.stop()
+        await _fire_in_compound(kafka)
         (opened,) = await wait_for(owner.dispatcher.open_incidents, 30, what="the incident")
         key = opened.incident_key
         assert other.dispatcher.find(key) is None  # not its compound
