@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from alerts.console.config import ConsoleConfig
+from alerts.lifecycle import Incident
 from alerts.registry import EXAMPLE_DIR, load_registry
 from events.alerts import Alert, AlertKind
 from events.topics import Topics
@@ -248,11 +249,23 @@ def _assessment(rig: ConsoleRig, key: str) -> str | None:
     return inc.assessment if inc is not None else None
 
 
+async def _east_on_phone(rig: ConsoleRig, browser: Any) -> tuple[str, Any]:
+    """The east station's member on duty now, signed in on a phone: who, and the page."""
+    member = on_duty(rig.backend.registry, "st-east", datetime.now(UTC))
+    return member, await sign_in(browser, rig.url, member, PHONE)
+
+
+async def _fire_on_phone(rig: ConsoleRig, browser: Any) -> tuple[str, Any, Incident, Any]:
+    """A fire in building b1 on that member's phone: who, the page, the incident, its card."""
+    member, page = await _east_on_phone(rig, browser)
+    fire = await rig.raise_alert(alert(AlertKind.FIRE, "c001-b1-f3-u2-smk", "b1"))
+    return member, page, fire, page.locator("li.card").first
+
+
 async def test_tone_rings_for_a_new_p1_until_acknowledged(
     rig: ConsoleRig, browser: Any, shots: Path
 ) -> None:
-    member = on_duty(rig.backend.registry, "st-east", datetime.now(UTC))
-    page = await sign_in(browser, rig.url, member, PHONE)
+    _member, page = await _east_on_phone(rig, browser)
     await page.context.grant_permissions(["notifications"], origin=rig.url)
     # The sign-in tap was the gesture the autoplay rule asks for: sound is on, nothing rings.
     await page.wait_for_function("() => document.documentElement.dataset.sound === 'on'")
@@ -292,8 +305,7 @@ async def test_sound_switch_when_the_browser_holds_audio_back(
     rig: ConsoleRig, browser: Any, shots: Path
 ) -> None:
     """Opened again with a session but no tap yet: audio is locked until the switch is pressed."""
-    member = on_duty(rig.backend.registry, "st-east", datetime.now(UTC))
-    page = await sign_in(browser, rig.url, member, PHONE)
+    _member, page = await _east_on_phone(rig, browser)
     fresh = await page.context.new_page()
     await fresh.add_init_script(WATCH + AUTOPLAY_RULE)
     await fresh.goto(rig.url)
@@ -309,10 +321,7 @@ async def test_sound_switch_when_the_browser_holds_audio_back(
 async def test_confirm_fire_needs_a_second_step_and_then_calls_119(
     rig: ConsoleRig, browser: Any, shots: Path
 ) -> None:
-    member = on_duty(rig.backend.registry, "st-east", datetime.now(UTC))
-    page = await sign_in(browser, rig.url, member, PHONE)
-    fire = await rig.raise_alert(alert(AlertKind.FIRE, "c001-b1-f3-u2-smk", "b1"))
-    card = page.locator("li.card").first
+    _member, page, fire, card = await _fire_on_phone(rig, browser)
     await card.wait_for()
     for part in ("[data-place]", ".slas", ".where", ".card-head"):  # selecting presses nothing
         await card.locator(part).click()
@@ -335,10 +344,7 @@ async def test_confirm_fire_needs_a_second_step_and_then_calls_119(
 
 
 async def test_false_alarm_can_be_undone_in_its_window(rig: ConsoleRig, browser: Any) -> None:
-    member = on_duty(rig.backend.registry, "st-east", datetime.now(UTC))
-    page = await sign_in(browser, rig.url, member, PHONE)
-    fire = await rig.raise_alert(alert(AlertKind.FIRE, "c001-b1-f3-u2-smk", "b1"))
-    card = page.locator("li.card").first
+    _member, page, fire, card = await _fire_on_phone(rig, browser)
     await card.locator("button[data-action=deny]").click()
     await card.locator("button[data-confirm=deny]").click()
     await card.locator(".pending button.undo").click()  # within the 1.5 s window
@@ -354,10 +360,7 @@ async def test_false_alarm_can_be_undone_in_its_window(rig: ConsoleRig, browser:
 async def test_the_resolve_form_appears_only_when_resolving(
     rig: ConsoleRig, browser: Any, shots: Path
 ) -> None:
-    member = on_duty(rig.backend.registry, "st-east", datetime.now(UTC))
-    page = await sign_in(browser, rig.url, member, PHONE)
-    fire = await rig.raise_alert(alert(AlertKind.FIRE, "c001-b1-f3-u2-smk", "b1"))
-    card = page.locator("li.card").first
+    member, page, fire, card = await _fire_on_phone(rig, browser)
     assert await card.locator("button[data-action=resolve]").count() == 0  # not yet applicable
     await card.locator("button[data-action=acknowledge]").click()
     await card.locator("button[data-action=resolve]").wait_for()
