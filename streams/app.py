@@ -78,6 +78,7 @@ def build_app(
         broker_heartbeat_interval=cfg.heartbeat_interval_s,
         table_standby_replicas=0,  # standbys were not kept current on Tansu (STACK-NOTES.md)
         consumer_auto_offset_reset="earliest",
+        producer_max_batch_size=cfg.producer_max_batch_bytes,
         web_enabled=web_port is not None,
         web_port=web_port or 6066,
         web_in_thread=False,

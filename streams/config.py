@@ -26,6 +26,13 @@ class StreamsConfig(BaseModel):
     # alerts are published after every `batch_max` of them, so a backlog never holds an
     # alarm back longer than that many readings take (~20-40 ms).
     batch_max: int = Field(default=1000, ge=1)
+    # The producer's batch per partition. A state flush writes a changelog record for every
+    # device that changed in the last flush interval (thousands at a city's load, ~1 KB each),
+    # and aiokafka keeps one batch per partition in flight: at Faust's 16 KiB a flush of 25k
+    # devices took 25+ round trips per partition, 8-23 s, and the lanes waited behind it (a
+    # 30-minute soak fell 470k readings behind). As the bridge's (ingest/config.py), well
+    # below Kafka's 1 MiB request limit.
+    producer_max_batch_bytes: int = Field(default=256 * 1024, ge=16 * 1024)
     # Tansu holds every group join for half the session timeout (STACK-NOTES.md).
     # Tansu answers a long-poll fetch only when the wait expires, so an alarm arriving at an
     # idle worker waits up to this long. Measured with the lanes (bench streams, 20 s idle):
