@@ -65,6 +65,7 @@ def main() -> None:
     parser.add_argument("--readings", type=int, default=60_000)
     parser.add_argument("--devices", type=int, default=2_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--mode", choices=("backlog", "city", "both"), default="both")
     parser.add_argument("--profile", action="store_true", help="cProfile one backlog pass")
     args = parser.parse_args()
     data = [value for _, value in payloads(args.readings, args.devices)]
@@ -74,7 +75,7 @@ def main() -> None:
             run()
         pstats.Stats(prof).sort_stats("tottime").print_stats(35)
         return
-    for mode in ("backlog", "city"):
+    for mode in ("backlog", "city") if args.mode == "both" else (args.mode,):
         us = measure(data, city=mode == "city", repeat=args.repeat)
         print(f"{mode}: {us:.2f} us per reading")
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from events.alerts import AlertKind, Evidence
-from events.readings import Heartbeat, SmokeReading
+from events.readings import Heartbeat, Reading, SmokeReading
 from streams.detectors.config import HealthSettings
 from streams.detectors.faults import STUCK, degraded_signal
 from streams.detectors.model import Finding, Outcome, Place, Signal, SignalKind, evidence
@@ -53,7 +53,7 @@ def edge(
 
 
 def on_alive(
-    state: DeviceState, place: Place, event_id: str, now_s: float, *, out: Outcome
+    state: DeviceState, place: Place, r: Reading, now_s: float, *, out: Outcome
 ) -> None:
     """Any reading proves the device is alive."""
     state.last_seen_s = now_s
@@ -65,7 +65,7 @@ def on_alive(
                 state.device_id,
                 place,
                 now_s,
-                event_id,
+                r.event_id,
                 flag=False,
                 is_gateway=_is_gateway(state),
             )
@@ -137,16 +137,15 @@ def check_health(
 
 def check_clock(
     state: DeviceState,
-    event_id: str,
+    r: Reading,
     obs_s: float,
-    received_s: float | None,
+    received_s: float,
     *,
     cfg: HealthSettings,
     place: Place,
     out: Outcome,
 ) -> None:
-    if received_s is None:
-        return
+    """The device clock against the bridge's (a reading with `received_at` only)."""
     skew_s = obs_s - received_s
     edge(
         state,
@@ -156,7 +155,7 @@ def check_clock(
         obs_s,
         out=out,
         summary=lambda: f"device clock {skew_s:+.0f} s off the bridge clock",
-        ev=lambda: evidence(event_id, state.device_id, obs_s, skew_s=round(skew_s, 1)),
+        ev=lambda: evidence(r.event_id, state.device_id, obs_s, skew_s=round(skew_s, 1)),
     )
 
 
