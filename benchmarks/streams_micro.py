@@ -27,6 +27,7 @@ from streams.detectors.area import CompoundEngine
 from streams.detectors.engine import DeviceEngine
 from streams.processor import CompoundProcessor, DeviceProcessor, DictStore, Emitted
 
+
 def one_pass(data: list[bytes], *, city: bool) -> Callable[[], None]:
     """A pass over `data` on fresh state (built here, outside the timed call)."""
     clock = ManualClock(EPOCH)

@@ -52,9 +52,7 @@ def edge(
         out.is_significant = True
 
 
-def on_alive(
-    state: DeviceState, place: Place, r: Reading, now_s: float, *, out: Outcome
-) -> None:
+def on_alive(state: DeviceState, place: Place, r: Reading, now_s: float, *, out: Outcome) -> None:
     """Any reading proves the device is alive."""
     state.last_seen_s = now_s
     if state.is_silent:
