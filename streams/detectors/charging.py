@@ -103,7 +103,7 @@ def _session(
         state.charge_start_s = t_s
         state.session_voltage_v = pack_voltage_v(r)
         if not state.is_active(AlertKind.CHARGING_TEMP_CLIMB):
-            state.climb_samples = []
+            state.climb_samples, state.climb_low_c = [], None
     elif not is_charging and state.is_charging:
         state.charge_start_s = None
     if is_charging != state.is_charging:
@@ -117,6 +117,23 @@ def _session(
         state.session_voltage_v = volts  # the pack's highest voltage of the session
 
 
+def climb_low_c(state: DeviceState, t_s: float, temp_c: float, window_s: float) -> float:
+    """Fold a reading into the climb samples (one a minute over `window_s`); the lowest
+    temperature they hold (`temp_c` when none). The minimum is recomputed only when the
+    samples changed: most readings fall between two samples."""
+    samples = state.climb_samples
+    low = state.climb_low_c
+    if not samples or t_s - samples[-1][0] >= _CLIMB_SPACING_S:
+        samples.append([t_s, temp_c])
+        low = None
+    while samples and samples[0][0] < t_s - window_s:
+        samples.pop(0)
+        low = None
+    if low is None:
+        low = state.climb_low_c = min(map(_TEMP, samples), default=None)
+    return temp_c if low is None else low
+
+
 def _climb(
     state: DeviceState,
     r: ChargingPortReading,
@@ -128,12 +145,7 @@ def _climb(
     """Slow climb while charging: a precursor (P2). Raised while charging; cleared with
     hysteresis (below `climb_clear_rise_c`, after `climb_min_hold_s`) whether it charges or
     not: a pack heating on after its power was cut is still climbing (issue #10.4)."""
-    samples = state.climb_samples
-    if not samples or t_s - samples[-1][0] >= _CLIMB_SPACING_S:
-        samples.append([t_s, r.socket_temp_c])
-    while samples and samples[0][0] < t_s - cfg.climb_window_s:
-        samples.pop(0)
-    rise_c = r.socket_temp_c - min(map(_TEMP, samples), default=r.socket_temp_c)
+    rise_c = r.socket_temp_c - climb_low_c(state, t_s, r.socket_temp_c, cfg.climb_window_s)
     if not state.is_active(AlertKind.CHARGING_TEMP_CLIMB):
         if state.is_charging and rise_c >= cfg.climb_rise_c:
             state.climb_since_s = t_s

@@ -60,6 +60,10 @@ class DeviceState:
     prev_temp: list[float] | None = None
     rise_since_s: float | None = None
     climb_samples: list[list[float]] = field(default_factory=list)
+    # The lowest temperature of climb_samples, kept while they do not change (a minute at a
+    # time): a scan of them was a tenth of every port reading. Derived, so not serialised
+    # (None: recomputed from the samples, as after a restart) and not compared.
+    climb_low_c: float | None = field(default=None, compare=False, repr=False)
     climb_since_s: float | None = None  # the climb P2 was raised (hysteresis hold)
     pack_v_recent: list[list[float]] = field(default_factory=list)  # [t_s, pack V], 10 s
     offgas_low_since_s: float | None = None  # off-gas below the early levels since
@@ -138,7 +142,8 @@ _NAMES = frozenset(f.name for f in fields(DeviceState))
 
 def _default_values() -> dict[str, Any]:
     probe = DeviceState(device_id="")
-    skip = ("device_id", "conditions")  # conditions are typed records: serialised apart
+    # Conditions are typed records (serialised apart); climb_low_c is derived (not stored).
+    skip = ("device_id", "conditions", "climb_low_c")
     return {f.name: getattr(probe, f.name) for f in fields(DeviceState) if f.name not in skip}
 
 
