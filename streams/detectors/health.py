@@ -37,19 +37,35 @@ def edge(
             ev = ev()
         if callable(summary):
             summary = summary()
-        out.findings.append(
-            Finding(
-                kind,
-                state.device_id,
-                place,
-                t_s,
-                is_active=is_now,
-                stage="raised" if is_now else "cleared",
-                summary=summary,
-                evidence=ev,
-            )
+        found(state, kind, is_now, place, t_s, out=out, summary=summary, ev=ev)
+
+
+def found(
+    state: DeviceState,
+    kind: AlertKind,
+    is_now: bool,
+    place: Place,
+    t_s: float,
+    *,
+    out: Outcome,
+    summary: str,
+    ev: tuple[Any, ...] = (),
+) -> None:
+    """The finding of an edge `state.set_active` reported (callers on the hot path test the
+    edge themselves: no closures built for the readings that change nothing)."""
+    out.findings.append(
+        Finding(
+            kind,
+            state.device_id,
+            place,
+            t_s,
+            is_active=is_now,
+            stage="raised" if is_now else "cleared",
+            summary=summary,
+            evidence=ev,
         )
-        out.is_significant = True
+    )
+    out.is_significant = True
 
 
 def on_alive(state: DeviceState, place: Place, r: Reading, now_s: float, *, out: Outcome) -> None:
@@ -89,28 +105,30 @@ def check_health(
         return evidence(r.event_id, r.device_id, obs_s)
 
     battery = r.battery_pct
-    if battery is not None:
-        edge(
+    is_low = battery is not None and battery < cfg.low_battery_pct
+    if battery is not None and state.set_active(AlertKind.LOW_BATTERY, is_low):
+        found(
             state,
             AlertKind.LOW_BATTERY,
-            battery < cfg.low_battery_pct,
+            is_low,
             place,
             obs_s,
             out=out,
-            summary=lambda: f"battery {battery:.0f} %",
-            ev=ev,
+            summary=f"battery {battery:.0f} %",
+            ev=ev(),
         )
     if isinstance(r, SmokeReading):
-        edge(
-            state,
-            AlertKind.TAMPER,
-            r.is_tampered,
-            place,
-            obs_s,
-            out=out,
-            summary="detector removed from its base or opened",
-            ev=ev,
-        )
+        if state.set_active(AlertKind.TAMPER, r.is_tampered):
+            found(
+                state,
+                AlertKind.TAMPER,
+                r.is_tampered,
+                place,
+                obs_s,
+                out=out,
+                summary="detector removed from its base or opened",
+                ev=ev(),
+            )
         _stuck(state, r, cfg, place, obs_s, out=out)
         in_test = r.is_self_test
     else:

@@ -46,10 +46,9 @@ def pack_voltage_v(r: ChargingPortReading) -> float | None:
 
 
 def _voltage_sign(
-    state: DeviceState, r: ChargingPortReading, cfg: ChargingSettings, t_s: float
+    state: DeviceState, volts: float | None, cfg: ChargingSettings, t_s: float
 ) -> str:
-    """'' or why the pack voltage says cells are failing."""
-    volts = pack_voltage_v(r)
+    """'' or why the pack voltage (`pack_voltage_v` of the reading) says cells are failing."""
     if volts is None or volts <= 0.0:
         return ""  # no pack on the charger (unplugged, or the charger unpowered): no measure
     since_s = t_s - cfg.pack_drop_window_s
@@ -87,11 +86,13 @@ def detect_runaway(
     r: ChargingPortReading,
     cfg: ChargingSettings,
     t_s: float,
+    volts: float | None,
     *,
     edges: PortEdges,
 ) -> None:
+    """`volts`: the pack's voltage (pack_voltage_v), when the port knows it."""
     rate = _rate(state, r, cfg, t_s)
-    volts_why = _voltage_sign(state, r, cfg, t_s)
+    volts_why = _voltage_sign(state, volts, cfg, t_s)
     gas = gas_level(r, cfg)
     _offgas(state, r, cfg, t_s, gas, edges=edges)
     is_hot = r.socket_temp_c >= cfg.maker_max_temp_c

@@ -85,17 +85,19 @@ class DeviceState:
 
     def accept_seq(self, seq: int, obs_s: float) -> bool:
         """Record `seq` as applied; False when it was applied before (a duplicate/replay)."""
-        if seq > self.last_seq or (seq < self.last_seq - SEEN_WINDOW and obs_s > self.last_obs_s):
+        last_seq = self.last_seq
+        if seq > last_seq or (seq < last_seq - SEEN_WINDOW and obs_s > self.last_obs_s):
             # Newer, or far behind but newer in time: the device restarted its counter.
-            shift = seq - self.last_seq
-            if 0 < shift <= SEEN_WINDOW and self.last_seq >= 0:
+            shift = seq - last_seq
+            if 0 < shift <= SEEN_WINDOW and last_seq >= 0:
                 self.seen_mask = ((self.seen_mask << shift) | (1 << (shift - 1))) & _MASK
             else:
                 self.seen_mask = 0
-            self.last_seq, self.last_obs_s = seq, max(obs_s, self.last_obs_s)
+            self.last_seq = seq
+            self.last_obs_s = max(obs_s, self.last_obs_s)
             return True
-        back = self.last_seq - 1 - seq
-        if seq == self.last_seq or back >= SEEN_WINDOW or self.seen_mask >> back & 1:
+        back = last_seq - 1 - seq
+        if seq == last_seq or back >= SEEN_WINDOW or self.seen_mask >> back & 1:
             return False
         self.seen_mask |= 1 << back
         return True
