@@ -108,8 +108,10 @@ class DeviceProcessor:
         out = self.engine.on_reading(st, r, now_s)
         if out is None:
             self.duplicates += 1
-            return
-        self._after(st, out, into, now_s)
+        elif out.findings or out.signals or out.is_significant:
+            self._after(st, out, into, now_s)
+        else:  # most readings: nothing new, the state waits for the periodic flush
+            self.dirty.add(st.device_id)
 
     def on_sequence(self, a: SequenceAnomaly, into: Emitted) -> None:
         st = self._state(a.device_id)

@@ -195,7 +195,7 @@ def _stuck(
     is_stuck = state.stuck_count >= cfg.stuck_min_readings and (
         obs_s - since >= cfg.stuck_min_duration_s
     )
-    if is_stuck != state.is_active(AlertKind.STUCK_VALUE):
+    if is_stuck != (AlertKind.STUCK_VALUE in state.active):
         edge(
             state,
             AlertKind.STUCK_VALUE,
