@@ -7,8 +7,9 @@ lane would; then the state written. Two modes of state writes: `backlog`, the di
 written once at the end (the bench's backlog: at ~40k readings/s the 5 s flush comes once
 per run, only significant changes are written at once), and `city`, one write per reading
 (at city load devices report slower than the flush: every reading is a changelog write). Reports
-microseconds per reading, the median of `--repeat` passes (each on fresh state). Run from a
-checkout's root, so main and a branch can be compared back to back (docs/PERFORMANCE.md).
+microseconds per reading, the median of `--repeat` passes (each on fresh state). `--kinds`:
+the detectors alone (DeviceEngine.on_reading) per kind of reading. Run from a checkout's root,
+so main and a branch can be compared back to back (docs/PERFORMANCE.md, "Worker").
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ import time
 from collections.abc import Callable
 
 from benchmarks.streams_load import EPOCH, payloads
+from events.readings import Reading
 from runtime.clock import ManualClock
 from streams import codec
 from streams.detectors.area import CompoundEngine
 from streams.detectors.engine import DeviceEngine
+from streams.detectors.state import DeviceState
+from streams.epoch import epoch_s
 from streams.processor import CompoundProcessor, DeviceProcessor, DictStore, Emitted
 
 
@@ -50,6 +54,31 @@ def one_pass(data: list[bytes], *, city: bool) -> Callable[[], None]:
     return run
 
 
+def by_kind(data: list[bytes], repeat: int) -> dict[str, float]:
+    """Microseconds per reading of DeviceEngine.on_reading alone, per kind of reading: each
+    kind's readings on fresh states, the first half warms them up, the second is timed."""
+    engine, readings = DeviceEngine(), [codec.read(payload) for payload in data]
+    kinds: dict[str, list[Reading]] = {}
+    for r in readings:
+        kinds.setdefault(r.kind, []).append(r)
+    out = {}
+    for kind, rs in kinds.items():
+        half, passes = len(rs) // 2, []
+        for _ in range(repeat):
+            states: dict[str, DeviceState] = {}
+            for r in rs:
+                states.setdefault(r.device_id, DeviceState(device_id=r.device_id))
+            work = [(states[r.device_id], r, epoch_s(r.observed_at)) for r in rs]
+            for st, r, t_s in work[:half]:
+                engine.on_reading(st, r, t_s)
+            started = time.process_time()
+            for st, r, t_s in work[half:]:
+                engine.on_reading(st, r, t_s)
+            passes.append((time.process_time() - started) / (len(rs) - half) * 1e6)
+        out[kind] = statistics.median(passes)
+    return out
+
+
 def measure(data: list[bytes], *, city: bool, repeat: int) -> float:
     """Median microseconds per reading over `repeat` passes."""
     per_reading = []
@@ -67,9 +96,14 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=2_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--mode", choices=("backlog", "city", "both"), default="both")
+    parser.add_argument("--kinds", action="store_true", help="the detectors per kind of reading")
     parser.add_argument("--profile", action="store_true", help="cProfile one backlog pass")
     args = parser.parse_args()
     data = [value for _, value in payloads(args.readings, args.devices)]
+    if args.kinds:
+        for kind, us in by_kind(data, args.repeat).items():
+            print(f"{kind}: {us:.2f} us per reading")
+        return
     if args.profile:
         run = one_pass(data, city=False)
         with cProfile.Profile() as prof:
