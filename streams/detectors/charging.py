@@ -34,9 +34,20 @@ def detect_charging(
     edges = PortEdges(state, r, place, t_s, out=out)
     volts = pack_voltage_v(r)
     _session(state, r, cfg, place, t_s, volts=volts, out=out)
-    # Each limit is tested here and `edges.edge` called on a change only: a port reports
-    # every few seconds and its limits almost never move (a call with its summary closure
-    # per limit and reading was a sixth of the detector).
+    _electrical_limits(state, r, cfg, edges)
+    _held_limits(state, r, cfg, t_s, edges)
+    _climb(state, r, cfg, t_s, edges=edges)
+    detect_runaway(state, r, cfg, t_s, volts, edges=edges)
+
+
+# Each limit below is tested against the active list and `edges.edge` called on a change only:
+# a port reports every few seconds and its limits almost never move (a call with its summary
+# closure per limit and reading was a sixth of the charging detector).
+
+
+def _electrical_limits(
+    state: DeviceState, r: ChargingPortReading, cfg: ChargingSettings, edges: PortEdges
+) -> None:
     active = state.active
     kind = AlertKind.CHARGING_OVERCURRENT
     is_now = r.current_a > cfg.over_current_a
@@ -63,6 +74,14 @@ def detect_charging(
             lambda: f"leakage {r.leakage_ma:.0f} mA >= {cfg.leakage_ma:.0f} mA",
             cut=True,
         )
+
+
+def _held_limits(
+    state: DeviceState, r: ChargingPortReading, cfg: ChargingSettings, t_s: float, edges: PortEdges
+) -> None:
+    """Limits that count only once they have held: socket temperature, power after "full",
+    the session's length."""
+    active = state.active
     state.over_temp_since_s = _since(
         state.over_temp_since_s, r.socket_temp_c >= cfg.socket_over_temp_c, t_s
     )
@@ -100,8 +119,6 @@ def detect_charging(
             lambda: f"port {r.port_no} charging longer than {cfg.max_charge_s / 3600:.0f} h",
             cut=True,
         )
-    _climb(state, r, cfg, t_s, edges=edges)
-    detect_runaway(state, r, cfg, t_s, volts, edges=edges)
 
 
 def _since(since_s: float | None, is_now: bool, t_s: float) -> float | None:
