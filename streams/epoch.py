@@ -33,4 +33,6 @@ def epoch_in(zone: tzinfo | None) -> datetime:
 
 def epoch_s(moment: datetime) -> float:
     """`moment.timestamp()` for an aware datetime, bit for bit, at half its cost."""
-    return (moment - epoch_in(moment.tzinfo)).total_seconds()
+    zone = moment.tzinfo
+    epoch = _EPOCH_IN.get(zone)  # the known zone without a call: twice for every reading
+    return (moment - (epoch_in(zone) if epoch is None else epoch)).total_seconds()

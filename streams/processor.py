@@ -87,9 +87,13 @@ class DeviceProcessor:
         return st
 
     def _after(self, st: DeviceState, out: Outcome, into: Emitted, now_s: float) -> None:
-        _fold(st.conditions, out.findings, now_s, into)
-        into.signals.extend(out.signals)
-        if out.is_significant or out.findings:
+        # Most readings say nothing new: no findings, no signals (checked, not looped over).
+        findings = out.findings
+        if findings:
+            _fold(st.conditions, findings, now_s, into)
+        if out.signals:
+            into.signals.extend(out.signals)
+        if out.is_significant or findings:
             self.write(st)
         else:
             self.dirty.add(st.device_id)
@@ -99,13 +103,15 @@ class DeviceProcessor:
         self.store.put(st.device_id, st.to_dict(), partition_for(st.device_id, self.partitions))
 
     def on_reading(self, r: Reading, into: Emitted) -> None:
-        st = self._state(r.device_id)
+        st = self.cache.get(r.device_id) or self._state(r.device_id)
         now_s = self.clock.now_s()
         out = self.engine.on_reading(st, r, now_s)
         if out is None:
             self.duplicates += 1
-            return
-        self._after(st, out, into, now_s)
+        elif out.findings or out.signals or out.is_significant:
+            self._after(st, out, into, now_s)
+        else:  # most readings: nothing new, the state waits for the periodic flush
+            self.dirty.add(st.device_id)
 
     def on_sequence(self, a: SequenceAnomaly, into: Emitted) -> None:
         st = self._state(a.device_id)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from events.alerts import AlertKind, Evidence
-from events.readings import Heartbeat, SmokeReading
+from events.readings import Heartbeat, Reading, SmokeReading
 from streams.detectors.config import HealthSettings
 from streams.detectors.faults import STUCK, degraded_signal
 from streams.detectors.model import Finding, Outcome, Place, Signal, SignalKind, evidence
@@ -37,24 +37,38 @@ def edge(
             ev = ev()
         if callable(summary):
             summary = summary()
-        out.findings.append(
-            Finding(
-                kind,
-                state.device_id,
-                place,
-                t_s,
-                is_active=is_now,
-                stage="raised" if is_now else "cleared",
-                summary=summary,
-                evidence=ev,
-            )
-        )
-        out.is_significant = True
+        found(state, kind, is_now, place, t_s, out=out, summary=summary, ev=ev)
 
 
-def on_alive(
-    state: DeviceState, place: Place, event_id: str, now_s: float, *, out: Outcome
+def found(
+    state: DeviceState,
+    kind: AlertKind,
+    is_now: bool,
+    place: Place,
+    t_s: float,
+    *,
+    out: Outcome,
+    summary: str,
+    ev: tuple[Any, ...] = (),
 ) -> None:
+    """The finding of an edge `state.set_active` reported (callers on the hot path test the
+    edge themselves: no closures built for the readings that change nothing)."""
+    out.findings.append(
+        Finding(
+            kind,
+            state.device_id,
+            place,
+            t_s,
+            is_active=is_now,
+            stage="raised" if is_now else "cleared",
+            summary=summary,
+            evidence=ev,
+        )
+    )
+    out.is_significant = True
+
+
+def on_alive(state: DeviceState, place: Place, r: Reading, now_s: float, *, out: Outcome) -> None:
     """Any reading proves the device is alive."""
     state.last_seen_s = now_s
     if state.is_silent:
@@ -65,7 +79,7 @@ def on_alive(
                 state.device_id,
                 place,
                 now_s,
-                event_id,
+                r.event_id,
                 flag=False,
                 is_gateway=_is_gateway(state),
             )
@@ -91,28 +105,30 @@ def check_health(
         return evidence(r.event_id, r.device_id, obs_s)
 
     battery = r.battery_pct
-    if battery is not None:
-        edge(
+    is_low = battery is not None and battery < cfg.low_battery_pct
+    if battery is not None and state.set_active(AlertKind.LOW_BATTERY, is_low):
+        found(
             state,
             AlertKind.LOW_BATTERY,
-            battery < cfg.low_battery_pct,
+            is_low,
             place,
             obs_s,
             out=out,
-            summary=lambda: f"battery {battery:.0f} %",
-            ev=ev,
+            summary=f"battery {battery:.0f} %",
+            ev=ev(),
         )
     if isinstance(r, SmokeReading):
-        edge(
-            state,
-            AlertKind.TAMPER,
-            r.is_tampered,
-            place,
-            obs_s,
-            out=out,
-            summary="detector removed from its base or opened",
-            ev=ev,
-        )
+        if state.set_active(AlertKind.TAMPER, r.is_tampered):
+            found(
+                state,
+                AlertKind.TAMPER,
+                r.is_tampered,
+                place,
+                obs_s,
+                out=out,
+                summary="detector removed from its base or opened",
+                ev=ev(),
+            )
         _stuck(state, r, cfg, place, obs_s, out=out)
         in_test = r.is_self_test
     else:
@@ -137,16 +153,15 @@ def check_health(
 
 def check_clock(
     state: DeviceState,
-    event_id: str,
+    r: Reading,
     obs_s: float,
-    received_s: float | None,
+    received_s: float,
     *,
     cfg: HealthSettings,
     place: Place,
     out: Outcome,
 ) -> None:
-    if received_s is None:
-        return
+    """The device clock against the bridge's (a reading with `received_at` only)."""
     skew_s = obs_s - received_s
     edge(
         state,
@@ -156,7 +171,7 @@ def check_clock(
         obs_s,
         out=out,
         summary=lambda: f"device clock {skew_s:+.0f} s off the bridge clock",
-        ev=lambda: evidence(event_id, state.device_id, obs_s, skew_s=round(skew_s, 1)),
+        ev=lambda: evidence(r.event_id, state.device_id, obs_s, skew_s=round(skew_s, 1)),
     )
 
 
@@ -180,7 +195,7 @@ def _stuck(
     is_stuck = state.stuck_count >= cfg.stuck_min_readings and (
         obs_s - since >= cfg.stuck_min_duration_s
     )
-    if is_stuck != state.is_active(AlertKind.STUCK_VALUE):
+    if is_stuck != (AlertKind.STUCK_VALUE in state.active):
         edge(
             state,
             AlertKind.STUCK_VALUE,

@@ -11,7 +11,6 @@ of its share of the voltage, not 25 %. Off-gas below venting levels is the early
 from __future__ import annotations
 
 from enum import Enum
-from operator import itemgetter
 
 from events.alerts import AlertKind
 from events.readings import ChargingPortReading
@@ -19,7 +18,6 @@ from streams.detectors.config import ChargingSettings
 from streams.detectors.ports import PortEdges
 from streams.detectors.state import DeviceState
 
-_VOLTS = itemgetter(1)  # of a [t_s, pack V] sample
 PACK_MAX_V = 100.0  # above this `voltage_v` is the mains side of the port, not the pack
 
 
@@ -48,16 +46,21 @@ def pack_voltage_v(r: ChargingPortReading) -> float | None:
 
 
 def _voltage_sign(
-    state: DeviceState, r: ChargingPortReading, cfg: ChargingSettings, t_s: float
+    state: DeviceState, volts: float | None, cfg: ChargingSettings, t_s: float
 ) -> str:
-    """'' or why the pack voltage says cells are failing."""
-    volts = pack_voltage_v(r)
+    """'' or why the pack voltage (`pack_voltage_v` of the reading) says cells are failing."""
     if volts is None or volts <= 0.0:
         return ""  # no pack on the charger (unplugged, or the charger unpowered): no measure
     since_s = t_s - cfg.pack_drop_window_s
-    recent = [s for s in state.pack_v_recent if s[0] >= since_s]
-    state.pack_v_recent = [*recent, [t_s, volts]][-8:]
-    peak = max(map(_VOLTS, recent), default=0.0)
+    # One pass keeps the window's samples and finds their peak (volts are > 0): this runs
+    # for every port reading, and building the list twice cost more than the rule.
+    recent, peak = [], 0.0
+    for sample in state.pack_v_recent:
+        if sample[0] >= since_s:
+            recent.append(sample)
+            peak = max(peak, sample[1])
+    recent.append([t_s, volts])
+    state.pack_v_recent = recent[-8:] if len(recent) > 8 else recent
     session = state.session_voltage_v or 0.0
     if session > 0 and volts < session * (1 - cfg.runaway_voltage_drop_frac):
         return "voltage collapse"
@@ -83,11 +86,13 @@ def detect_runaway(
     r: ChargingPortReading,
     cfg: ChargingSettings,
     t_s: float,
+    volts: float | None,
     *,
     edges: PortEdges,
 ) -> None:
+    """`volts`: the pack's voltage (pack_voltage_v), when the port knows it."""
     rate = _rate(state, r, cfg, t_s)
-    volts_why = _voltage_sign(state, r, cfg, t_s)
+    volts_why = _voltage_sign(state, volts, cfg, t_s)
     gas = gas_level(r, cfg)
     _offgas(state, r, cfg, t_s, gas, edges=edges)
     is_hot = r.socket_temp_c >= cfg.maker_max_temp_c

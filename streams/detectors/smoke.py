@@ -43,10 +43,11 @@ def detect_smoke(
     if r.is_self_test:
         return  # a test is not a fire
     _heat_rise_signal(state, r, view, place, t_s, out=out)
-    reason = _confirmation(r, cfg, state, t_s, view)
+    has_smoke = _has_smoke(r, cfg)
+    reason = _confirmation(r, cfg, state, t_s, view, has_smoke=has_smoke)
     if reason:
         _confirm_fire(state, r, place, t_s, out=out, reason=reason, view=view)
-    elif _has_smoke(r, cfg):
+    elif has_smoke:
         if state.pre_alarm_since_s is None:
             _pre_alarm(state, r, place, t_s, out=out)
     elif state.pre_alarm_since_s is not None:
@@ -89,15 +90,18 @@ def _confirmation(
     state: DeviceState,
     t_s: float,
     view: HeatView | None,
+    *,
+    has_smoke: bool,
 ) -> str:
     """Why this reading confirms a fire, or '' when it does not. Heat alone, as a combined
     fixed + rate-of-rise detector does (EN 54-5 / GB 4716 class A1R, UL 521); smoke only with a
-    second criterion (Gottuk 2002, Cestari 2005) or verified (NFPA 72)."""
+    second criterion (Gottuk 2002, Cestari 2005) or verified (NFPA 72). `has_smoke`: the
+    reading's _has_smoke, judged once by the caller."""
     if view is not None and view.temp_c >= cfg.fixed_temperature_c:
         return "fixed temperature"  # EN 54-5 A1 static response
     if view is not None and view.is_rate_alarm:
         return "rate of rise"  # EN 54-5 class R, measured as a slope (streams.detectors.heat)
-    if not _has_smoke(r, cfg):
+    if not has_smoke:
         return ""
     if r.co_ppm is not None and r.co_ppm >= cfg.co_confirm_ppm:
         return "smoke with CO"  # multi-criteria: cooking smoke carries little CO

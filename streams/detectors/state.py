@@ -60,6 +60,10 @@ class DeviceState:
     prev_temp: list[float] | None = None
     rise_since_s: float | None = None
     climb_samples: list[list[float]] = field(default_factory=list)
+    # The lowest temperature of climb_samples, kept while they do not change (a minute at a
+    # time): a scan of them was a tenth of every port reading. Derived, so not serialised
+    # (None: recomputed from the samples, as after a restart) and not compared.
+    climb_low_c: float | None = field(default=None, compare=False, repr=False)
     climb_since_s: float | None = None  # the climb P2 was raised (hysteresis hold)
     pack_v_recent: list[list[float]] = field(default_factory=list)  # [t_s, pack V], 10 s
     offgas_low_since_s: float | None = None  # off-gas below the early levels since
@@ -81,17 +85,19 @@ class DeviceState:
 
     def accept_seq(self, seq: int, obs_s: float) -> bool:
         """Record `seq` as applied; False when it was applied before (a duplicate/replay)."""
-        if seq > self.last_seq or (seq < self.last_seq - SEEN_WINDOW and obs_s > self.last_obs_s):
+        last_seq = self.last_seq
+        if seq > last_seq or (seq < last_seq - SEEN_WINDOW and obs_s > self.last_obs_s):
             # Newer, or far behind but newer in time: the device restarted its counter.
-            shift = seq - self.last_seq
-            if 0 < shift <= SEEN_WINDOW and self.last_seq >= 0:
+            shift = seq - last_seq
+            if 0 < shift <= SEEN_WINDOW and last_seq >= 0:
                 self.seen_mask = ((self.seen_mask << shift) | (1 << (shift - 1))) & _MASK
             else:
                 self.seen_mask = 0
-            self.last_seq, self.last_obs_s = seq, max(obs_s, self.last_obs_s)
+            self.last_seq = seq
+            self.last_obs_s = max(obs_s, self.last_obs_s)
             return True
-        back = self.last_seq - 1 - seq
-        if seq == self.last_seq or back >= SEEN_WINDOW or self.seen_mask >> back & 1:
+        back = last_seq - 1 - seq
+        if seq == last_seq or back >= SEEN_WINDOW or self.seen_mask >> back & 1:
             return False
         self.seen_mask |= 1 << back
         return True
@@ -138,7 +144,8 @@ _NAMES = frozenset(f.name for f in fields(DeviceState))
 
 def _default_values() -> dict[str, Any]:
     probe = DeviceState(device_id="")
-    skip = ("device_id", "conditions")  # conditions are typed records: serialised apart
+    # Conditions are typed records (serialised apart); climb_low_c is derived (not stored).
+    skip = ("device_id", "conditions", "climb_low_c")
     return {f.name: getattr(probe, f.name) for f in fields(DeviceState) if f.name not in skip}
 
 
