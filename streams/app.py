@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import faust
 
@@ -33,6 +33,7 @@ from streams.detectors.engine import DeviceEngine
 from streams.faust_types import FaustTable, FaustTopic
 from streams.group_lag import GroupLag
 from streams.lanes import stage_lane
+from streams.priority_fetch import PriorityFetch, SideFeed
 from streams.processor import CompoundProcessor, DeviceProcessor, Emitted
 from streams.resets import ResetStage, reset_agents
 from streams.table_store import Sender, TableStore
@@ -89,7 +90,7 @@ def build_app(
     app.task(KafkaProbe(kafka, health, Topics.READINGS).run)
     inputs = {topic: _PARTITIONS[topic] for topic in _DEVICE_TOPICS.values()}
     app.task(GroupLag(kafka, cfg.app_id, inputs, metrics.CONSUMER_LAG).run)
-    return Worker(
+    worker = Worker(
         app,
         cfg,
         clock or SystemClock(),
@@ -100,6 +101,9 @@ def build_app(
         # one-record batch (TableStore.drain).
         single_record_tail=kafka.flavour is KafkaFlavour.TANSU,
     )
+    if cfg.priority_fetch_max_wait_ms:
+        app.task(worker.side_fetch(kafka))
+    return worker
 
 
 def _tables(app: faust.App, cfg: StreamsConfig) -> dict[str, FaustTable]:
@@ -163,6 +167,22 @@ class Worker:
             on_ready=on_ready,
         )
         self.timers.install()
+
+    def side_fetch(self, kafka: KafkaConnection) -> Callable[[], Any]:
+        """The priority partitions' own fetch, run as an app task: a device's alarm is handled
+        as soon as it is on Kafka, not after the readings' fetch (streams/priority_fetch.py)."""
+
+        async def run() -> None:
+            feed = cast(SideFeed, self.app.consumer)  # faust_compat.FastConsumer
+            await PriorityFetch(
+                kafka,
+                feed,
+                Topics.PRIORITY,
+                client_id=f"{self.cfg.app_id}-priority",
+                fetch_max_wait_ms=self.cfg.priority_fetch_max_wait_ms,
+            ).run()
+
+        return run
 
     def _lanes(self) -> dict[str, faust_compat.LaneHandler]:
         return {

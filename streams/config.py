@@ -39,6 +39,9 @@ class StreamsConfig(BaseModel):
     # 100 ms gave p50 31 / p99 46 ms alarms and 17-18k events/s; 20 ms gave 20 / 30 ms and
     # 16k/s. Apache Kafka answers at once when data arrives: the wait matters less there.
     fetch_max_wait_ms: int = Field(default=100, ge=1, le=1500)
+    # The priority partitions' own fetch (streams/priority_fetch.py), so a device's alarm is
+    # not behind the readings' fetch cycle (issue #17); 0 turns it off (Faust's fetch alone).
+    priority_fetch_max_wait_ms: int = Field(default=20, ge=0, le=1500)
     session_timeout_s: float = Field(default=8.0, ge=6.0)
     heartbeat_interval_s: float = Field(default=1.0, gt=0)
     data_dir: str = "/tmp/firewatch-streams"  # noqa: S108  Faust's local data; memory tables

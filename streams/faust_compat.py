@@ -42,14 +42,26 @@ on a real broker.
    one changelog record per reading, so at a city's load the worker spent as much on them as
    on its detectors. Batches go through the same aiokafka producer, which Faust flushes before
    it commits offsets, so at least once holds. Let go when: Faust can send a batch of records.
+7. A side fetch of the urgent lanes (`side_fetch_plan`, `run_side_batch`;
+   streams/priority_fetch.py). aiokafka sends one fetch per broker for all of Faust's partitions
+   and none while any partition's records wait to be taken, so an alarm waited for the
+   readings' fetch cycle (issue #17: p90 727 ms). A consumer of our own reads the priority
+   partitions Faust owns (`assignment()`), from where no handler finished: the gate's mark
+   (streams/priority_gate.py), else Faust's `_read_offset`, which `perform_seek` sets to the
+   committed offset once a rebalance settled (item 5 says when). Its batches run through the
+   gate like Faust's, count as in flight (`wait_empty`) and are dropped once the generation or
+   the flow (`suspend_flow`, `flow_active`) says a rebalance began; they are never acked: Faust's
+   own fetch brings the same records, the gate skips them and `_ack_batch` acks them. Let go
+   when: aiokafka fetches a partition without waiting for the others' records to be taken.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
-from typing import Any, Protocol, cast
+from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping, Sequence
+from typing import Any, NamedTuple, Protocol, cast
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types.tuples import ack_lock
@@ -58,6 +70,7 @@ from mode.utils.futures import notify
 from runtime.versions import SupportedRange, outside
 from streams.faust_types import FaustApp, FaustTable, FaustTopic
 from streams.lane_queue import LaneBatch, LaneQueue
+from streams.priority_gate import PriorityGate
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +100,13 @@ class LaneRecord(Protocol):
 
 
 LaneHandler = Callable[[Sequence[LaneRecord]], Awaitable[None]]
+
+
+class SidePlan(NamedTuple):
+    """Where a side fetch of an urgent topic reads (FastConsumer.side_fetch_plan)."""
+
+    generation: int
+    starts: dict[tuple[str, int], int | None]  # (topic, partition) -> first offset to fetch
 
 
 def install(app: FaustApp, fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS) -> None:
@@ -191,17 +211,78 @@ class FastConsumer(faust_aiokafka.Consumer):
                 await self._poll_urgent()
 
     async def _run_batch(self, batch: LaneBatch[Any]) -> None:
+        with self._in_flight():
+            handler = self.app.conf._fw_lanes[batch.topic]
+            if batch.topic in self.app.conf._fw_urgent:
+                # The side fetch may have handled these already: the gate skips them.
+                ran = await self._priority_gate().run(
+                    batch.tp,
+                    batch.records,
+                    batch.generation,
+                    handler,
+                    is_current=lambda: self._is_current(batch.generation),
+                )
+                if not ran:
+                    return  # a rebalance began: fetched again from the committed offset
+            else:
+                await handler(batch.records)
+            if batch.generation == self.app.consumer_generation_id:
+                await self._ack_batch(batch.tp, batch.records)
+
+    @contextlib.contextmanager
+    def _in_flight(self) -> Iterator[None]:
+        """A lane batch counts as an unacked message while it runs (item 1: `wait_empty`)."""
         marker = _InFlight()
         unacked = cast(Any, self._unacked_messages)
         unacked.add(marker)
         try:
-            await self.app.conf._fw_lanes[batch.topic](batch.records)
-            if batch.generation == self.app.consumer_generation_id:
-                await self._ack_batch(batch.tp, batch.records)
+            yield
         finally:
             marker.acked = True
             unacked.discard(marker)
             notify(self._waiting_for_ack)
+
+    def _priority_gate(self) -> PriorityGate:
+        gate: PriorityGate | None = self.__dict__.get("_fw_priority_gate")
+        if gate is None:
+            gate = self.__dict__["_fw_priority_gate"] = PriorityGate()
+        return gate
+
+    def _is_current(self, generation: int) -> bool:
+        """Whether records fetched in `generation` may still be handled: no rebalance since,
+        and the flow not stopped for one."""
+        stopped = self.should_stop or self.suspend_flow.is_set() or not self.flow_active
+        return not stopped and generation == self.app.consumer_generation_id
+
+    def side_fetch_plan(self, topic: str) -> SidePlan | None:
+        """Item 7: the partitions of `topic` this worker owns, and the offset where a side fetch
+        starts on each (the first one no handler finished; None: the topic's beginning, as
+        Faust's offset reset). None while a rebalance is not settled."""
+        generation = self.app.consumer_generation_id
+        if not (self._is_current(generation) and is_recovered(self.app)):
+            return None
+        gate = self._priority_gate()
+        starts: dict[tuple[str, int], int | None] = {}
+        for tp in self.assignment():
+            if tp.topic == topic:
+                done = gate.handled_up_to(tp, generation)
+                # After a rebalance Faust's read offset is the committed one (perform_seek).
+                start = self._read_offset.get(tp) if done is None else done + 1
+                starts[(tp.topic, tp.partition)] = start
+        return SidePlan(generation, starts)
+
+    async def run_side_batch(self, tp: Any, records: list[Any], generation: int) -> bool:
+        """Item 7: hand records of an urgent lane fetched apart from Faust to its handler, once
+        (the gate); never acked here: Faust's own fetch brings them again and acks them. False
+        when `generation` is over: the caller plans again."""
+        with self._in_flight():
+            return await self._priority_gate().run(
+                tp,
+                records,
+                generation,
+                self.app.conf._fw_lanes[tp.topic],
+                is_current=lambda: self._is_current(generation),
+            )
 
     async def _ack_batch(self, tp: Any, records: list[Any]) -> None:
         """Faust's `ack` for a whole batch: offsets into its acked list, holes as gaps."""

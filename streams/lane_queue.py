@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections import deque
 from typing import Generic, NamedTuple, TypeVar
 
+from streams.faust_types import TopicPartition
+
 R = TypeVar("R")
 
 
 class LaneBatch(NamedTuple, Generic[R]):
-    tp: object  # a Faust TP (topic, partition)
+    tp: TopicPartition  # a Faust TP
     topic: str
     records: list[R]
     generation: int  # the consumer generation it was fetched in
