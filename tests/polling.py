@@ -28,3 +28,20 @@ async def wait_for(
             return value
         await asyncio.sleep(every_s)
     raise AssertionError(f"{what} not met within {timeout_s} s")
+
+
+def wait_until(
+    predicate: Callable[[], Any],
+    timeout_s: float = 20.0,
+    *,
+    what: str = "condition",
+    every_s: float = 0.02,
+) -> Any:
+    """`wait_for` for a synchronous test (another process's file or endpoint): the
+    predicate's first truthy value; AssertionError naming `what` at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(every_s)
+    raise AssertionError(f"{what} not met within {timeout_s} s")

@@ -21,6 +21,7 @@ from firewatch.embedded.mosquitto import MosquittoBroker
 from firewatch.embedded.process import ManagedProcess
 from firewatch.embedded.tansu import TansuBroker
 from simulators.recording import read_records
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -45,11 +46,12 @@ def bridge(
         str(ready),
     ]
     proc = ManagedProcess("bridge", argv, log_path=log_path).start()
-    deadline = time.monotonic() + 30
-    while not ready.exists():
+
+    def is_ready() -> bool:
         assert proc.is_running(), log_path.read_text()
-        assert time.monotonic() < deadline, "bridge not ready within 30 s"
-        time.sleep(0.05)
+        return ready.exists()
+
+    wait_until(is_ready, 30, what="bridge ready")
     yield proc
     proc.stop()
 

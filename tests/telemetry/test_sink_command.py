@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -18,6 +17,7 @@ import pytest
 from firewatch.embedded.process import free_port
 from firewatch.embedded.tansu import TansuBroker
 from firewatch.embedded.victoria import VictoriaMetrics
+from tests.polling import wait_until
 from tests.telemetry.producing import produce_readings
 from tests.telemetry.scenario import compound_telemetry
 
@@ -57,16 +57,18 @@ def test_sink_command_runs_from_environment_and_stops_cleanly(
         )
         try:
             base = f"http://127.0.0.1:{metrics_port}"
-            deadline = time.monotonic() + 60
-            written = 0.0
-            while written < len(readings):
+
+            def written_once_all_are() -> float:
                 assert proc.poll() is None, stderr_path.read_text()
-                assert time.monotonic() < deadline, f"wrote {written} of {len(readings)}"
-                time.sleep(0.1)  # polling a condition with a deadline
                 try:
                     written = _points_written(httpx.get(f"{base}/metrics").text)
                 except httpx.TransportError:
-                    continue  # not listening yet
+                    return 0.0  # not listening yet
+                return written if written >= len(readings) else 0.0
+
+            written = wait_until(
+                written_once_all_are, 60, what=f"{len(readings)} points written", every_s=0.1
+            )
             alive = httpx.get(f"{base}/healthz")
             assert (alive.status_code, alive.json()["checks"]) == (200, {"sink.loop_ticking": True})
             ready = httpx.get(f"{base}/readyz")
