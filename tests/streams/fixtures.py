@@ -10,6 +10,7 @@ from typing import Any
 from aiokafka.structs import ConsumerRecord
 
 from events.alerts import Alert
+from events.connections import KafkaConnection
 from events.incidents import (
     ConditionRef,
     IncidentAction,
@@ -26,6 +27,9 @@ from events.readings import (
     RelayState,
     SmokeReading,
 )
+from streams.app import build_app
+from streams.config import StreamsConfig
+from streams.faust_compat import FastConsumer
 
 T0 = 1_800_000_000.0  # a fixed epoch: tests never read the wall clock
 
@@ -208,3 +212,14 @@ def resolution(
         at=at_time,
         source="console",
     )
+
+
+def fast_consumer(app_id: str, acking_topic: str) -> FastConsumer:
+    """A built, never started worker's consumer, acking `acking_topic` as the conductor
+    does once it subscribes (the lanes' bookkeeping without a broker)."""
+    worker = build_app(StreamsConfig(app_id=app_id), KafkaConnection())
+    built = worker.app.consumer
+    assert isinstance(built, FastConsumer)
+    conductor: Any = built.app.topics
+    conductor._acking_topics = {acking_topic}
+    return built

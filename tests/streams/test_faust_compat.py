@@ -14,7 +14,7 @@ import json
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Awaitable, Iterable, Iterator
+from collections.abc import Awaitable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -215,14 +215,6 @@ def _metric(port: int, line_start: str) -> float:
     _, text = _get(port, "/metrics")
     values = [float(ln.split()[-1]) for ln in text.splitlines() if ln.startswith(line_start)]
     return values[0] if values else 0.0
-
-
-@pytest.fixture
-def processes() -> Iterator[list[ManagedProcess]]:
-    started: list[ManagedProcess] = []
-    yield started
-    for proc in started:
-        proc.stop()
 
 
 async def _ready(port: int) -> dict[str, Any]:

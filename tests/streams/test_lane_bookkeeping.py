@@ -19,19 +19,14 @@ from streams.config import StreamsConfig
 from streams.faust_compat import FastConsumer, LaneRecord
 from streams.lane_queue import LaneBatch
 from streams.processor import Emitted
-from tests.streams.fixtures import records, smoke
+from tests.streams.fixtures import fast_consumer, records, smoke
 
 READINGS_0 = TP(Topics.READINGS, 0)
 
 
 @pytest.fixture
 def consumer() -> FastConsumer:
-    worker = build_app(StreamsConfig(app_id="fw-test-lanes"), KafkaConnection())
-    built = worker.app.consumer
-    assert isinstance(built, FastConsumer)
-    conductor: Any = built.app.topics
-    conductor._acking_topics = {Topics.READINGS}  # set when the conductor subscribes
-    return built
+    return fast_consumer("fw-test-lanes", Topics.READINGS)
 
 
 def _at(offsets: list[int]) -> list[Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from streams.faust_compat import FastConsumer, LaneRecord
 from streams.lane_queue import LaneBatch
 from streams.priority_fetch import PriorityFetch
 from tests.polling import wait_for
-from tests.streams.fixtures import records, smoke
+from tests.streams.fixtures import fast_consumer, records, smoke
 from tests.streams.test_faust_compat import _get, _metric, _ready
 
 PRIORITY_0 = TP(Topics.PRIORITY, 0)
@@ -42,12 +42,7 @@ PRIORITY_0 = TP(Topics.PRIORITY, 0)
 
 @pytest.fixture
 def consumer() -> FastConsumer:
-    worker = build_app(StreamsConfig(app_id="fw-test-side"), KafkaConnection())
-    built = worker.app.consumer
-    assert isinstance(built, FastConsumer)
-    conductor: Any = built.app.topics
-    conductor._acking_topics = {Topics.PRIORITY}  # set when the conductor subscribes
-    return built
+    return fast_consumer("fw-test-side", Topics.PRIORITY)
 
 
 def _at(offsets: list[int], partition: int = 0) -> list[Any]:
@@ -231,14 +226,6 @@ async def _fetch_one(bootstrap: str, partition: int, offset: int) -> list[Any]:
         return [await reader.getone()]
     finally:
         await reader.stop()
-
-
-@pytest.fixture
-def processes() -> Iterator[list[ManagedProcess]]:
-    started: list[ManagedProcess] = []
-    yield started
-    for proc in started:
-        proc.stop()
 
 
 @pytest.mark.integration
