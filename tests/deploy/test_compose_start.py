@@ -42,7 +42,7 @@ from firewatch.deploy_secrets import mosquitto_hash
 from firewatch.embedded.acl import gateway_username
 from firewatch.embedded.process import ManagedProcess, free_port, wait_for_port
 from firewatch.embedded.tansu import TansuBroker
-from firewatch.embedded.victoria import VictoriaMetrics, VictoriaMetricsNotInstalled, binary
+from firewatch.embedded.victoria import VictoriaMetrics
 from firewatch.stack import fleet_gateways
 from ingest.registry import load_registry as load_id_file
 from tests import postgres
@@ -148,19 +148,6 @@ def ledger_server(site: Site) -> Iterator[str]:
         yield admin
 
 
-@pytest.fixture
-def telemetry_server(tmp_path: Path) -> Iterator[VictoriaMetrics]:
-    try:
-        binary()
-    except VictoriaMetricsNotInstalled as exc:
-        pytest.skip(str(exc))
-    server = VictoriaMetrics(tmp_path / "vm-data", tmp_path / "vm.log").start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 # --- running a service as declared ----------------------------------------------------------
 
 
@@ -196,13 +183,11 @@ def brokers(
     kafka: TansuBroker,
     deploy_mosquitto: tuple[int, Path],
     ledger_server: str,
-    telemetry_server: VictoriaMetrics,
+    victoria: VictoriaMetrics,
 ) -> Brokers:
     pg = urlsplit(ledger_server)
     mqtt_port, log = deploy_mosquitto
-    return Brokers(
-        kafka.bootstrap, mqtt_port, f"{pg.hostname}:{pg.port}", telemetry_server.url, log
-    )
+    return Brokers(kafka.bootstrap, mqtt_port, f"{pg.hostname}:{pg.port}", victoria.url, log)
 
 
 def _environment(service: Service, paths: HostPaths, brokers: Brokers) -> dict[str, str]:
