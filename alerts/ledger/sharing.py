@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from enum import Enum
 
 from alerts.ledger.audit import AuditLog
 from alerts.ledger.batch import PageRecord
@@ -24,6 +25,17 @@ _MIGRATION_LOCK = 0x46570002
 # (store.Ledger._page). A claim still "sending" after the lease belongs to an instance that
 # died between claiming and recording: another may fire the step again (at least once).
 CLAIM_PREFIX = "sending by "
+
+
+class StepClaim(Enum):
+    """What the ledger says about sending one ladder step's pages here."""
+
+    FIRST = "first"  # nobody has sent this step: send it
+    # A send that stopped between sending and recording (this instance restarted, or another
+    # died and its lease ran out): send again, each page marked a resend. Some may have
+    # arrived; none may be left unsent.
+    RESEND = "resend"
+    ELSEWHERE = "elsewhere"  # fired, or being fired by a live instance: not here
 
 
 def serialize_writers(db: Database) -> None:
@@ -66,12 +78,13 @@ def claim_step(  # noqa: PLR0917 - the ledger's parts and the claim
     owner: str,
     lease_s: float,
     now: float,
-) -> bool:
+) -> StepClaim:
     """Inside a transaction holding the writers' lock: record that `owner` is sending these
     pages of one step, unless the step has rows already (fired, or being fired by a live
-    instance). Keyed by (incident, step), the notifications table's own key: no page twice."""
+    instance). Keyed by (incident, step), the notifications table's own key: no page twice,
+    except the resends of a send that stopped half-way, which say so."""
     if not pages:
-        return True
+        return StepClaim.FIRST
     key, step = pages[0].incident_key, pages[0].step_id
     rows = db.query(
         "SELECT detail, at FROM notifications WHERE incident_key = ? AND step_id = ?",
@@ -79,7 +92,7 @@ def claim_step(  # noqa: PLR0917 - the ledger's parts and the claim
     )
     for detail, at in rows:
         if not _may_take(str(detail), float(at), owner, lease_s, now):
-            return False
+            return StepClaim.ELSEWHERE
     for p in pages:
         db.execute(
             "INSERT INTO notifications (incident_key, step_id, recipient, channel, at, is_ok,"
@@ -99,4 +112,4 @@ def claim_step(  # noqa: PLR0917 - the ledger's parts and the claim
             ("notifications", (p.incident_key, p.step_id, p.recipient, p.channel)) for p in pages
         ],
     )
-    return True
+    return StepClaim.RESEND if rows else StepClaim.FIRST

@@ -33,7 +33,7 @@ from alerts.ledger.rows import (
     WORK_ORDER_COLUMNS,
     Row,
 )
-from alerts.ledger.sharing import claim_step, migration_lock, serialize_writers
+from alerts.ledger.sharing import StepClaim, claim_step, migration_lock, serialize_writers
 from alerts.lifecycle import Incident, State, Transition
 from alerts.linkage import PendingCommand
 from alerts.maintenance import WorkOrder, WorkOrderState
@@ -129,9 +129,9 @@ class Ledger:
                 self._page(page)
 
     @_locked
-    def claim_step(self, pages: Sequence[PageRecord], owner: str, lease_s: float) -> bool:
-        """Claim one ladder step's pages for `owner` (alerts/ledger/sharing.py): False when
-        another dispatch instance fired that step, or is firing it now."""
+    def claim_step(self, pages: Sequence[PageRecord], owner: str, lease_s: float) -> StepClaim:
+        """Claim one ladder step's pages for `owner` (alerts/ledger/sharing.py): ELSEWHERE
+        when another dispatch instance fired that step, or is firing it now."""
         with self.db.transaction():
             serialize_writers(self.db)
             return claim_step(self.db, self.audit, pages, owner, lease_s, self._now())

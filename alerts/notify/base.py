@@ -24,6 +24,15 @@ class Page:
     title: str
     body: str
     at: datetime
+    # Sent again after its sender stopped between sending and recording the outcome: the
+    # receiver may have it already (at least once: a fire page lost to a crash is worse than a
+    # repeat the receiver can drop by its key, alerts/ledger/sharing.py).
+    is_resend: bool = False
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same for every send of this page: incident, ladder step, recipient, channel."""
+        return f"{self.incident_key}|{self.step_id}|{self.recipient_id}|{self.channel.value}"
 
 
 @dataclass(frozen=True, slots=True)

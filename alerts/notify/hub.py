@@ -78,6 +78,7 @@ class ConsoleChannel:
             "recipient": page.recipient_id,
             "step": page.step_id,
             "title": page.title,
+            "resend": page.is_resend,
         }
         if self._hub.page(page.recipient_id, event):
             return Delivery(True, "shown on the member's console")

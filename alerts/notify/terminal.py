@@ -31,6 +31,7 @@ class MqttTerminalChannel:
                 "title": page.title,
                 "body": page.body,
                 "at": page.at.isoformat(),
+                "resend": page.is_resend,
             }
         ).encode()
         return await self._publish(terminal_topic(page.address), payload)

@@ -35,16 +35,16 @@ class WebhookChannel:
                 "title": page.title,
                 "body": page.body,
                 "at": page.at.isoformat(),
+                "resend": page.is_resend,
             }
         )
+        headers = {"content-type": "application/json", "idempotency-key": page.idempotency_key}
         last = ""
         for attempt in range(self._retries + 1):
             if attempt:
                 await self._sleep(self._backoff_s * 2 ** (attempt - 1))
             try:
-                response = await self._client.post(
-                    page.address, content=body, headers={"content-type": "application/json"}
-                )
+                response = await self._client.post(page.address, content=body, headers=headers)
             except httpx.HTTPError as exc:
                 last = f"{type(exc).__name__}: {exc}"
                 continue

@@ -19,6 +19,7 @@ from alerts.config import DispatchConfig
 from alerts.ledger import Database, Ledger
 from alerts.ledger.audit_keys import load_keyring
 from alerts.ledger.batch import PageRecord
+from alerts.ledger.sharing import StepClaim
 from alerts.notify.base import Channel, Delivery, Forwarder119, Page
 from alerts.notify.hub import ConsoleChannel, ConsoleHub
 from alerts.notify.terminal import MqttTerminalChannel
@@ -76,7 +77,7 @@ def build_dispatch_service(
     ledger = _ledger(config, clock)
     link = MqttLink(mqtt, client_id="firewatch-dispatch", qos=config.terminal_qos)
 
-    async def claim(records: Sequence[PageRecord]) -> bool:
+    async def claim(records: Sequence[PageRecord]) -> StepClaim:
         return await asyncio.to_thread(ledger.claim_step, records, instance, CLAIM_LEASE_S)
 
     http = httpx.AsyncClient(timeout=config.webhook_timeout_s)

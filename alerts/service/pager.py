@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from alerts.ledger.batch import PageRecord
+from alerts.ledger.sharing import StepClaim
 from alerts.notify.base import Channel, Delivery, Forwarder119, Page
 from alerts.registry.models import ContactChannel
 from alerts.service.effects import PageOrder
@@ -20,11 +21,11 @@ from alerts.service.effects import PageOrder
 log = logging.getLogger(__name__)
 
 # Ask the shared ledger whether this instance may send a step's pages (alerts/ledger/sharing.py).
-Claim = Callable[[Sequence[PageRecord]], Awaitable[bool]]
+Claim = Callable[[Sequence[PageRecord]], Awaitable[StepClaim]]
 
 
-async def _always(_records: Sequence[PageRecord]) -> bool:
-    return True
+async def _always(_records: Sequence[PageRecord]) -> StepClaim:
+    return StepClaim.FIRST
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +130,22 @@ class Pager:
         """Deliver one step's pages; what came of each, and who was not reached at all."""
         pages = self._pages(order)
         claims = [self._record(order, p, Delivery(False, "")) for p in pages]
-        if not await self._claim(claims):
+        claim = await self._claim(claims)
+        if claim is StepClaim.ELSEWHERE:
             # Another dispatch instance fired this step (issue 16.4): no page twice.
             log.warning(
                 "step %s of %s fired elsewhere", order.step.step_id, order.incident.incident_key
             )
             return StepReport([], 0)
+        if claim is StepClaim.RESEND:
+            # Its sender stopped before recording what came of it: some pages may have
+            # arrived. Sent again, each saying so, for the receiver to drop by its key.
+            log.warning(
+                "step %s of %s was cut short: sending it again, marked resend",
+                order.step.step_id,
+                order.incident.incident_key,
+            )
+            pages = [replace(p, is_resend=True) for p in pages]
         results = await asyncio.gather(*(self._one(p) for p in pages))
         reached: dict[str, bool] = {}
         records = []

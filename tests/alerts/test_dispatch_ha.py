@@ -85,14 +85,19 @@ class Instance:
 
 @dataclass
 class Terminals:
-    """Stands in for every station terminal: the pages, as (topic, step, arrival time)."""
+    """Stands in for every station terminal: the pages, as (topic, step, arrival time). A page
+    marked `resend` (its sender was killed before recording it: at least once) is kept apart,
+    as a terminal drops a repeat it has by its key."""
 
     pages: list[tuple[str, str, float]] = field(default_factory=list)
+    resends: list[tuple[str, str, float]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        page = json.loads(msg.payload)
         with self.lock:
-            self.pages.append((msg.topic, json.loads(msg.payload)["step"], time.time()))
+            kept = self.resends if page["resend"] else self.pages
+            kept.append((msg.topic, page["step"], time.time()))
 
     def of(self, step: str) -> list[tuple[str, str, float]]:
         with self.lock:

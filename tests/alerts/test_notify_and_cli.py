@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -66,6 +68,20 @@ async def test_webhook_failure_is_reported_not_swallowed() -> None:
     assert slept == [0.2, 0.4]
     is_ok, _detail, _slept, calls = await _deliver([404])
     assert (is_ok, calls) == (False, 1)  # a rejecting receiver is not retried
+
+
+async def test_a_resent_webhook_page_says_so_under_the_same_idempotency_key() -> None:
+    seen: list[tuple[str, bool]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.headers["idempotency-key"], json.loads(request.content)["resend"]))
+        return httpx.Response(204)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        channel = WebhookChannel(client)
+        await channel.deliver(PAGE)
+        await channel.deliver(replace(PAGE, is_resend=True))
+    assert seen == [(PAGE.idempotency_key, False), (PAGE.idempotency_key, True)]
 
 
 def test_password_hash_round_trip() -> None:

@@ -1,5 +1,9 @@
 """A webhook receiver for dispatch's pages that counts every delivery, and can be down.
 
+A page marked `resend` (dispatch was stopped between sending it and recording the outcome, and
+sent it again: at least once) is counted apart: a receiver drops it by its idempotency key when
+it has the page already. A repeat not marked so is the defect `twice` finds.
+
 Down means down: the listening socket is closed (connection refused), not an error status.
 """
 
@@ -20,6 +24,7 @@ class WebhookReceiver:
     def __init__(self) -> None:
         self.port = free_port()
         self.pages: Counter[PageKey] = Counter()
+        self.resends: Counter[PageKey] = Counter()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -35,8 +40,9 @@ class WebhookReceiver:
                 body: dict[str, Any] = json.loads(
                     self.rfile.read(int(self.headers["content-length"]))
                 )
+                key = body["incident_key"], body["step"], body["recipient"]
                 with receiver._lock:
-                    receiver.pages[body["incident_key"], body["step"], body["recipient"]] += 1
+                    (receiver.resends if body["resend"] else receiver.pages)[key] += 1
                 self.send_response(204)
                 self.end_headers()
 
@@ -56,9 +62,11 @@ class WebhookReceiver:
 
     def pages_of(self, incident_keys: list[str]) -> Counter[PageKey]:
         with self._lock:
-            return Counter({k: n for k, n in self.pages.items() if k[0] in incident_keys})
+            every = self.pages + self.resends
+            return Counter({k: n for k, n in every.items() if k[0] in incident_keys})
 
     def twice(self) -> list[PageKey]:
-        """Pages delivered more than once: never, whatever was killed or restarted."""
+        """Pages delivered more than once without saying so: never, whatever was killed or
+        restarted."""
         with self._lock:
             return [k for k, n in self.pages.items() if n > 1]
