@@ -206,6 +206,11 @@ async def test_chinese_first_during_a_fire_on_desk_and_phone(
         )
         assert await page.locator("#floorplan polyline.route").count() == 1
         assert await no_sideways_scroll(page), name
+        # The pictures show the card as a duty member sees it once it settled: its buttons take
+        # no tap for settle_ms after a card appears or moves (a tap meant for what was there).
+        await page.wait_for_function(
+            "() => [...document.querySelectorAll('li.card button.act')].every(b => !b.disabled)"
+        )
         await page.screenshot(path=str(shots / f"{name}-fire.png"))
         await page.screenshot(path=str(shots / f"{name}-fire-full.png"), full_page=True)
         # The shed's runaway lights the shed on the site plan, never a building.
