@@ -81,15 +81,30 @@ async def test_a_ul_fsri_fire_through_mqtt_ingest_and_the_worker(
     conn = stack.gateway_connection()
     await runner.replay(plan(records, speed=None), conn)
 
+    last: dict[str, object] = {}
+
     async def caught_up() -> list[Alert] | None:
         alerts = await read_alerts(stack.kafka_bootstrap, idle_s=1)
         piped = score_recording(conv.records, conv.truth, alerts)
         has_fault = any(a.kind is AlertKind.SENSOR_FAULT for a in alerts)
-        same = {r.device_id: r.latency_s for r in piped.rows} == expected
-        return alerts if has_fault and same else None
+        got = {r.device_id: r.latency_s for r in piped.rows}
+        last.update(
+            alerts=len(alerts),
+            sensor_fault=has_fault,
+            differs={
+                d: (got.get(d), expected.get(d))
+                for d in {*got, *expected}
+                if got.get(d) != expected.get(d)
+            },
+        )
+        return alerts if has_fault and got == expected else None
 
-    # The worker reaches the in-process result, or the poll fails naming what it waited for.
-    alerts = await wait_for(caught_up, 90.0, what="pipeline scores as in-process", every_s=1.0)
+    # The worker reaches the in-process result, or the poll fails naming what it waited for
+    # and what the last read of the alerts showed (piped, in-process per device).
+    try:
+        alerts = await wait_for(caught_up, 90.0, what="pipeline scores as in-process", every_s=1.0)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; the last read: {last}") from None
     piped = score_recording(conv.records, conv.truth, alerts)
     assert len(piped.reached) >= 12
     assert not piped.missed, [r.device_id for r in piped.missed]
