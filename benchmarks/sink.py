@@ -5,7 +5,9 @@ batch size, on the same server. Two raw loops: the client given each batch as a 
 given ready bodies (already joined and encoded: the server's limit through the client).
 
 Rounds alternate the loops and the sink (the server's background merges hit all alike); ratios
-are taken per round, and the median and spread of the rounds are reported.
+are taken per round, and the median and spread of the rounds are reported, with the CPU per point
+of the sink's process and of the plain client loop (and of the embedded server during the sink's
+run): on a shared machine the rates move with the neighbours, the CPU per point much less.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -157,33 +160,51 @@ def _readings(count: int, seed: int) -> list[bytes]:
     return out
 
 
-async def _sink_rate(config: SinkConfig, values: Sequence[bytes]) -> float:
+class _Rate(NamedTuple):
+    points_per_s: float
+    cpu_us: float  # CPU of this process per point (the sink's, or the client loop's)
+    server_cpu_us: float  # CPU of the embedded server per point (0: not ours to read)
+
+
+async def _sink_rate(config: SinkConfig, values: Sequence[bytes], server_pid: int | None) -> _Rate:
     """Points/s from the sink's start to the commit of the last record."""
     consumer = _MemoryConsumer(values)
     stop = asyncio.Event()
     async with InfluxWriter(config) as writer:
         sink = TelemetrySink(config, consumer, writer, SinkMetrics(CollectorRegistry()))
-        started_s = time.perf_counter()
+        started_s, cpu_s, server_s = time.perf_counter(), time.process_time(), _cpu_s(server_pid)
         running = asyncio.create_task(sink.run(stop))
         try:
             await asyncio.wait_for(consumer.all_committed.wait(), _DEADLINE_S)
+            cpu_s, server_s = time.process_time() - cpu_s, _cpu_s(server_pid) - server_s
         finally:
             stop.set()
             await running
-        return len(values) / (consumer.all_committed_at_s - started_s)
+        points = len(values)
+        rate = points / (consumer.all_committed_at_s - started_s)
+        return _Rate(rate, cpu_s / points * 1e6, server_s / points * 1e6)
 
 
-async def _raw_rate(url: str, batches: Sequence[Sequence[str] | bytes], points: int) -> float:
+async def _raw_rate(url: str, batches: Sequence[Sequence[str] | bytes], points: int) -> _Rate:
     """influxdb-client alone, writing one batch after the other."""
     async with InfluxDBClientAsync(url=url, token="", org="firewatch") as client:
         api = client.write_api()
-        started_s = time.perf_counter()
+        started_s, cpu_s = time.perf_counter(), time.process_time()
         for batch in batches:
             await api.write(bucket="telemetry", record=batch)
-        return points / (time.perf_counter() - started_s)
+        cpu_us = (time.process_time() - cpu_s) / points * 1e6
+        return _Rate(points / (time.perf_counter() - started_s), cpu_us, 0.0)
 
 
-async def _measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
+def _cpu_s(pid: int | None) -> float:
+    """User + system CPU seconds of a process (Linux /proc), 0 without one."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _measure(url: str, args: argparse.Namespace, server_pid: int | None) -> dict[str, Any]:
     values = _readings(args.points, args.seed)
     # The raw loops get their lines for free (converted before the clock starts). An untimed
     # warm-up write creates every series first, so no timed run pays for series creation
@@ -198,15 +219,18 @@ async def _measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     for i in range(args.rounds):
         phase(f"round {i + 1}: raw loops, then the sink", of=1 + args.rounds)
         raw = await _raw_rate(url, batches, len(lines))
-        raw_bodies = await _raw_rate(url, bodies, len(lines))
-        sink = await _sink_rate(config, values)
+        raw_bodies = (await _raw_rate(url, bodies, len(lines))).points_per_s
+        sink = await _sink_rate(config, values, server_pid)
         rounds.append(
             {
-                "raw": round(raw),
+                "raw": round(raw.points_per_s),
                 "raw_bodies": round(raw_bodies),
-                "sink": round(sink),
-                "ratio": round(sink / raw, 3),
-                "ratio_bodies": round(sink / raw_bodies, 3),
+                "sink": round(sink.points_per_s),
+                "ratio": round(sink.points_per_s / raw.points_per_s, 3),
+                "ratio_bodies": round(sink.points_per_s / raw_bodies, 3),
+                "sink_cpu_us": round(sink.cpu_us, 2),
+                "raw_cpu_us": round(raw.cpu_us, 2),
+                "server_cpu_us": round(sink.server_cpu_us, 2),
             }
         )
     return {
@@ -220,6 +244,10 @@ async def _measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
         "ratio_min": min(r["ratio"] for r in rounds),
         "ratio_max": max(r["ratio"] for r in rounds),
         "sink_vs_raw_bodies_ratio": _median(rounds, "ratio_bodies"),
+        "sink_cpu_us_per_point": _median(rounds, "sink_cpu_us"),
+        "raw_cpu_us_per_point": _median(rounds, "raw_cpu_us"),
+        "server_cpu_us_per_point": _median(rounds, "server_cpu_us"),
+        "load_average": os.getloadavg()[0],
         "per_round": rounds,
         "mean_line_bytes": round(sum(map(len, lines)) / len(lines), 1),
     }
@@ -231,13 +259,15 @@ def _median(rounds: Sequence[Mapping[str, float]], key: str) -> float:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.influx_url:
-        result = asyncio.run(_measure(args.influx_url, args))
+        result = asyncio.run(_measure(args.influx_url, args, None))
         result["server"] = args.influx_url
     else:
         with tempfile.TemporaryDirectory(prefix="fw-bench-vm-") as tmp:
             server = VictoriaMetrics(Path(tmp) / "data", Path(tmp) / "vm.log").start()
             try:
-                result = asyncio.run(_measure(server.url, args))
+                proc = server.process.proc if server.process else None
+                pid = proc.pid if proc else None
+                result = asyncio.run(_measure(server.url, args, pid))
             finally:
                 server.stop()
         result["server"] = "victoria-metrics (embedded, loopback)"
