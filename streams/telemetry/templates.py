@@ -28,6 +28,9 @@ Getter = Callable[[Mapping[str, Any]], tuple[Any, ...]]
 # Shapes per class: one per set of optional attributes present, a few in practice. Past this
 # bound (a producer sending every combination) readings take the by-field path.
 _MAX_SHAPES_PER_CLASS = 256
+# Measurement and tags as text, per shape and set of tag values (a device's placement: they
+# rarely change), up to this many (a few MB); past it the rest are formatted every time.
+_MAX_HEADS_PER_SHAPE = 10_000
 _NONE = type(None)
 _MILLISECOND = timedelta(milliseconds=1)
 _MICROSECOND = timedelta(microseconds=1)
@@ -57,6 +60,8 @@ class _Shape:
     tag_texts: Getter
     field_texts: Getter
     needs_check: bool
+    # "charging_port,building=b-1,..." per tuple of tag values: a dict lookup instead of a format.
+    heads: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
     def is_plain(self, values: Mapping[str, Any]) -> bool:
         """True when no value needs escaping (always, for identifiers and enum codes)."""
@@ -79,11 +84,17 @@ class _Shape:
         fields = (self.fields % args).replace(".0,", ",")
         if self.has_bools:
             fields = fields.replace("=True,", "=true,").replace("=False,", "=false,")
-        tags = self.tags % self.tag_values(values)
+        tag_values = self.tag_values(values)
+        head_and_tags = self.heads.get(tag_values)
+        if head_and_tags is None:
+            # Tags are text or ints (`_shape_of`): equal values give the same text as keys.
+            head_and_tags = head + self.tags % tag_values
+            if len(self.heads) < _MAX_HEADS_PER_SHAPE:
+                self.heads[tag_values] = head_and_tags
         observed_at = values["observed_at"]
         # lines.time_ns, inlined: a call less per reading.
         time = (observed_at - epoch_in(observed_at.tzinfo)) // _MICROSECOND * 1_000
-        return f"{head}{tags}{fields[:-1]} {time}"
+        return f"{head_and_tags}{fields[:-1]} {time}"
 
 
 @dataclass(slots=True)

@@ -157,3 +157,24 @@ def test_a_decoded_reading_in_another_offset_gives_the_same_time() -> None:
     decoded = decode_reading(encode_model(moved))  # pydantic's own fixed-offset tzinfo
     assert time_ns(decoded.observed_at) == time_ns(AT) == 1748779200123456000
     assert to_line(decoded) == to_line(reading) == _library_line(reading)
+
+
+def test_the_head_kept_per_placement_follows_the_tags_and_stays_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The measurement-and-tags text is kept per tuple of tag values: the same values under
+    other tag keys (another shape), a device that moved, many devices past the bound: each
+    line is still the library's."""
+    monkeypatch.setattr(templates, "_MAX_HEADS_PER_SHAPE", 3)
+    in_building = _port(building_id="x-1")
+    in_area = _port(area_id="x-1")  # the same tag values, another key
+    moved = _port(building_id="x-2")
+    others = [_port(building_id="x-1", device_id=f"d-{n}") for n in range(6)]
+    shape = templates._templates_of(ChargingPortReading).shape(in_building.__dict__)
+    assert shape is not None
+    shape.heads.clear()  # earlier tests used this shape: start empty
+    for reading in [in_building, in_area, moved, *others, in_building, *others]:
+        assert to_line(reading) == _library_line(reading)
+    assert ",building=x-1," in to_line(in_building)
+    assert ",area=x-1," in to_line(in_area)
+    assert len(shape.heads) == 3
