@@ -33,6 +33,8 @@ def test_bench_sink_prints_rates_and_ratio() -> None:
             "3",
             "--batch-size",
             "200",
+            "--raw-min-s",
+            "0.2",
         ],
         capture_output=True,
         text=True,
@@ -41,6 +43,7 @@ def test_bench_sink_prints_rates_and_ratio() -> None:
     ).stdout
     result = json.loads(out)
     assert result["points"] == 600
+    assert result["raw_min_s"] == 0.2
     rounds = result["per_round"]
     assert len(rounds) == 3
     for r in rounds:  # each ratio is of its own round, both raw loops measured in it
