@@ -2,7 +2,9 @@
 a raw influxdb-client loop writing the same lines (converted before the clock starts) in the same
 batch size, on the same server. Two raw loops: the client given each batch as a list of lines
 (`write_api.write(record=lines)`, the plain loop: the ratio issue #17 tracks), and the client
-given ready bodies (already joined and encoded: the server's limit through the client).
+given ready bodies (already joined and encoded: the server's limit through the client). Each
+raw loop writes the points again until it has run `--raw-min-s`, so one server flush does not
+decide its rate.
 
 Rounds alternate the loops and the sink (the server's background merges hit all alike); ratios
 are taken per round, and the median and spread of the rounds are reported, with the CPU per point
