@@ -12,7 +12,7 @@ tests hold both equal to the library's own encoding.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from operator import itemgetter
 from typing import Any
@@ -28,12 +28,20 @@ Getter = Callable[[Mapping[str, Any]], tuple[Any, ...]]
 # Shapes per class: one per set of optional attributes present, a few in practice. Past this
 # bound (a producer sending every combination) readings take the by-field path.
 _MAX_SHAPES_PER_CLASS = 256
-# Measurement and tags as text, per shape and set of tag values (a device's placement: they
-# rarely change), up to this many (a few MB); past it the rest are formatted every time.
-_MAX_HEADS_PER_SHAPE = 10_000
 _NONE = type(None)
 _MILLISECOND = timedelta(milliseconds=1)
 _MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(slots=True)
+class _Budget:
+    left: int
+
+
+# Measurement and tags as text, per shape and set of tag values (a device's placement: they
+# rarely change), this many at most over all shapes (about 10 MB); past it the rest are
+# formatted every time, as a producer sending every combination of tags would make them.
+_HEADS_BUDGET = _Budget(left=40_000)
 
 
 def _getter(names: Sequence[str]) -> Getter:
@@ -62,6 +70,7 @@ class _Shape:
     needs_check: bool
     # "charging_port,building=b-1,..." per tuple of tag values: a dict lookup instead of a format.
     heads: dict[tuple[Any, ...], str] = field(default_factory=dict)
+    keeps_heads: bool = True  # False for a shape built for one reading (past the shapes bound)
 
     def is_plain(self, values: Mapping[str, Any]) -> bool:
         """True when no value needs escaping (always, for identifiers and enum codes)."""
@@ -89,7 +98,8 @@ class _Shape:
         if head_and_tags is None:
             # Tags are text or ints (`_shape_of`): equal values give the same text as keys.
             head_and_tags = head + self.tags % tag_values
-            if len(self.heads) < _MAX_HEADS_PER_SHAPE:
+            if self.keeps_heads and _HEADS_BUDGET.left > 0:
+                _HEADS_BUDGET.left -= 1
                 self.heads[tag_values] = head_and_tags
         observed_at = values["observed_at"]
         # lines.time_ns, inlined: a call less per reading.
@@ -116,6 +126,8 @@ class _ClassTemplates:
         shape = _shape_of(self, absent)
         if len(self.shapes) < _MAX_SHAPES_PER_CLASS:
             self.shapes[key] = shape
+        elif shape is not None:
+            shape = replace(shape, keeps_heads=False)  # thrown away after this reading
         return shape
 
 
