@@ -2,10 +2,14 @@
 a raw influxdb-client loop writing the same lines (converted before the clock starts) in the same
 batch size, on the same server. Two raw loops: the client given each batch as a list of lines
 (`write_api.write(record=lines)`, the plain loop: the ratio issue #17 tracks), and the client
-given ready bodies (already joined and encoded: the server's limit through the client).
+given ready bodies (already joined and encoded: the server's limit through the client). Each
+raw loop writes the points again until it has run `--raw-min-s`, so one server flush does not
+decide its rate.
 
 Rounds alternate the loops and the sink (the server's background merges hit all alike); ratios
-are taken per round, and the median and spread of the rounds are reported.
+are taken per round, and the median and spread of the rounds are reported, with the CPU per point
+of the sink's process and of the plain client loop (and of the embedded server during the sink's
+run): on a shared machine the rates move with the neighbours, the CPU per point much less.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -53,6 +58,10 @@ _DEADLINE_S = 300.0  # a sink that has not committed everything by then is broke
 @click.option("--batch-size", type=int, default=5_000)
 @click.option("--seed", type=int, default=1)
 @click.option("--rounds", type=int, default=5, help="Alternated runs: median and spread.")
+# A raw loop writes the points again (the same series and times: idempotent) until it has run
+# this long: 50,000 points took it 0.25-1.1 s, so one server flush or merge, or a neighbour's
+# burst, swung a round's raw rate 3x (44k-222k points/s) and its ratio with it.
+@click.option("--raw-min-s", type=float, default=1.5, help="Each raw loop runs at least this.")
 @click.option("--influx-url", help="InfluxDB v2 URL (default: start VictoriaMetrics).")
 @click.pass_context
 def command(ctx: click.Context, /, **opts: Any) -> int:
@@ -157,33 +166,56 @@ def _readings(count: int, seed: int) -> list[bytes]:
     return out
 
 
-async def _sink_rate(config: SinkConfig, values: Sequence[bytes]) -> float:
+class _Rate(NamedTuple):
+    points_per_s: float
+    cpu_us: float  # CPU of this process per point (the sink's, or the client loop's)
+    server_cpu_us: float  # CPU of the embedded server per point (0: not ours to read)
+
+
+async def _sink_rate(config: SinkConfig, values: Sequence[bytes], server_pid: int | None) -> _Rate:
     """Points/s from the sink's start to the commit of the last record."""
     consumer = _MemoryConsumer(values)
     stop = asyncio.Event()
     async with InfluxWriter(config) as writer:
         sink = TelemetrySink(config, consumer, writer, SinkMetrics(CollectorRegistry()))
-        started_s = time.perf_counter()
+        started_s, cpu_s, server_s = time.perf_counter(), time.process_time(), _cpu_s(server_pid)
         running = asyncio.create_task(sink.run(stop))
         try:
             await asyncio.wait_for(consumer.all_committed.wait(), _DEADLINE_S)
+            cpu_s, server_s = time.process_time() - cpu_s, _cpu_s(server_pid) - server_s
         finally:
             stop.set()
             await running
-        return len(values) / (consumer.all_committed_at_s - started_s)
+        points = len(values)
+        rate = points / (consumer.all_committed_at_s - started_s)
+        return _Rate(rate, cpu_s / points * 1e6, server_s / points * 1e6)
 
 
-async def _raw_rate(url: str, batches: Sequence[Sequence[str] | bytes], points: int) -> float:
-    """influxdb-client alone, writing one batch after the other."""
+async def _raw_rate(
+    url: str, batches: Sequence[Sequence[str] | bytes], points: int, min_s: float = 0.0
+) -> _Rate:
+    """influxdb-client alone, writing one batch after the other, all of them again until
+    `min_s` have passed."""
     async with InfluxDBClientAsync(url=url, token="", org="firewatch") as client:
         api = client.write_api()
-        started_s = time.perf_counter()
-        for batch in batches:
-            await api.write(bucket="telemetry", record=batch)
-        return points / (time.perf_counter() - started_s)
+        started_s, cpu_s, written = time.perf_counter(), time.process_time(), 0
+        while not written or time.perf_counter() - started_s < min_s:
+            for batch in batches:
+                await api.write(bucket="telemetry", record=batch)
+            written += points
+        cpu_us = (time.process_time() - cpu_s) / written * 1e6
+        return _Rate(written / (time.perf_counter() - started_s), cpu_us, 0.0)
 
 
-async def _measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
+def _cpu_s(pid: int | None) -> float:
+    """User + system CPU seconds of a process (Linux /proc), 0 without one."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _measure(url: str, args: argparse.Namespace, server_pid: int | None) -> dict[str, Any]:
     values = _readings(args.points, args.seed)
     # The raw loops get their lines for free (converted before the clock starts). An untimed
     # warm-up write creates every series first, so no timed run pays for series creation
@@ -197,22 +229,26 @@ async def _measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     rounds: list[dict[str, float]] = []
     for i in range(args.rounds):
         phase(f"round {i + 1}: raw loops, then the sink", of=1 + args.rounds)
-        raw = await _raw_rate(url, batches, len(lines))
-        raw_bodies = await _raw_rate(url, bodies, len(lines))
-        sink = await _sink_rate(config, values)
+        raw = await _raw_rate(url, batches, len(lines), args.raw_min_s)
+        raw_bodies = (await _raw_rate(url, bodies, len(lines), args.raw_min_s)).points_per_s
+        sink = await _sink_rate(config, values, server_pid)
         rounds.append(
             {
-                "raw": round(raw),
+                "raw": round(raw.points_per_s),
                 "raw_bodies": round(raw_bodies),
-                "sink": round(sink),
-                "ratio": round(sink / raw, 3),
-                "ratio_bodies": round(sink / raw_bodies, 3),
+                "sink": round(sink.points_per_s),
+                "ratio": round(sink.points_per_s / raw.points_per_s, 3),
+                "ratio_bodies": round(sink.points_per_s / raw_bodies, 3),
+                "sink_cpu_us": round(sink.cpu_us, 2),
+                "raw_cpu_us": round(raw.cpu_us, 2),
+                "server_cpu_us": round(sink.server_cpu_us, 2),
             }
         )
     return {
         "points": args.points,
         "rounds": args.rounds,
         "batch_size": args.batch_size,
+        "raw_min_s": args.raw_min_s,
         "sink_points_per_s": _median(rounds, "sink"),
         "raw_write_points_per_s": _median(rounds, "raw"),
         "raw_bodies_points_per_s": _median(rounds, "raw_bodies"),
@@ -220,6 +256,10 @@ async def _measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
         "ratio_min": min(r["ratio"] for r in rounds),
         "ratio_max": max(r["ratio"] for r in rounds),
         "sink_vs_raw_bodies_ratio": _median(rounds, "ratio_bodies"),
+        "sink_cpu_us_per_point": _median(rounds, "sink_cpu_us"),
+        "raw_cpu_us_per_point": _median(rounds, "raw_cpu_us"),
+        "server_cpu_us_per_point": _median(rounds, "server_cpu_us"),
+        "load_average": os.getloadavg()[0],
         "per_round": rounds,
         "mean_line_bytes": round(sum(map(len, lines)) / len(lines), 1),
     }
@@ -231,13 +271,15 @@ def _median(rounds: Sequence[Mapping[str, float]], key: str) -> float:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.influx_url:
-        result = asyncio.run(_measure(args.influx_url, args))
+        result = asyncio.run(_measure(args.influx_url, args, None))
         result["server"] = args.influx_url
     else:
         with tempfile.TemporaryDirectory(prefix="fw-bench-vm-") as tmp:
             server = VictoriaMetrics(Path(tmp) / "data", Path(tmp) / "vm.log").start()
             try:
-                result = asyncio.run(_measure(server.url, args))
+                proc = server.process.proc if server.process else None
+                pid = proc.pid if proc else None
+                result = asyncio.run(_measure(server.url, args, pid))
             finally:
                 server.stop()
         result["server"] = "victoria-metrics (embedded, loopback)"

@@ -54,6 +54,8 @@ def decode_reading(payload: bytes) -> Reading:
         reading: Reading = _VALIDATE_READING_JSON(payload, strict=True)  # typed Any
     except ValidationError as exc:
         raise _classify(payload, exc) from None
+    if _keys_are_counted_distinct(payload, reading.model_fields_set):
+        return reading
     repeated = repeated_key(payload)
     if repeated is not None:
         # JSON parsers keep the last of two equal keys (RFC 8259 §4: "names SHOULD be
@@ -63,6 +65,18 @@ def decode_reading(payload: bytes) -> Reading:
             DeadLetterReason.DUPLICATE_KEY, f"key {repeated!r} appears more than once"
         )
     return reading
+
+
+def _keys_are_counted_distinct(payload: bytes, fields_set: set[str]) -> bool:
+    """True when counting proves that no key of this validated payload repeats (about 0.5 us,
+    a tenth of `repeated_key`); False proves nothing: `repeated_key` decides.
+
+    Without whitespace, every key is written `"name":`, and `":` appears nowhere else but
+    escaped inside a string (a string's unescaped `"` ends it; a value is never followed by
+    `:`), so count(`":`) >= the keys, at every depth. Each model field set came from its own
+    top-level key. count == len(fields_set) leaves no room for a second copy of any key (nor
+    for an ignored or nested one)."""
+    return len(payload.split(maxsplit=1)) == 1 and payload.count(b'":') == len(fields_set)
 
 
 # A key of a flat JSON object without escapes: `"name"` followed by a colon. Only used on

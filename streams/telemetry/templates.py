@@ -12,14 +12,15 @@ tests hold both equal to the library's own encoding.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from operator import itemgetter
 from typing import Any
 
 from pydantic import BaseModel
 
-from streams.telemetry.lines import TRANSIT_FIELD, layout_of, time_ns, to_line_by_field
+from streams.epoch import epoch_in
+from streams.telemetry.lines import TRANSIT_FIELD, layout_of, to_line_by_field
 from streams.telemetry.slots import NAME_UNSAFE, RECEIVED, TAG_UNSAFE, TEXT_UNSAFE, Slot, slots_of
 
 Getter = Callable[[Mapping[str, Any]], tuple[Any, ...]]
@@ -29,6 +30,18 @@ Getter = Callable[[Mapping[str, Any]], tuple[Any, ...]]
 _MAX_SHAPES_PER_CLASS = 256
 _NONE = type(None)
 _MILLISECOND = timedelta(milliseconds=1)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(slots=True)
+class _Budget:
+    left: int
+
+
+# Measurement and tags as text, per shape and set of tag values (a device's placement: they
+# rarely change), this many at most over all shapes (about 10 MB); past it the rest are
+# formatted every time, as a producer sending every combination of tags would make them.
+_HEADS_BUDGET = _Budget(left=40_000)
 
 
 def _getter(names: Sequence[str]) -> Getter:
@@ -55,6 +68,9 @@ class _Shape:
     tag_texts: Getter
     field_texts: Getter
     needs_check: bool
+    # "charging_port,building=b-1,..." per tuple of tag values: a dict lookup instead of a format.
+    heads: dict[tuple[Any, ...], str] = field(default_factory=dict)
+    keeps_heads: bool = True  # False for a shape built for one reading (past the shapes bound)
 
     def is_plain(self, values: Mapping[str, Any]) -> bool:
         """True when no value needs escaping (always, for identifiers and enum codes)."""
@@ -77,8 +93,18 @@ class _Shape:
         fields = (self.fields % args).replace(".0,", ",")
         if self.has_bools:
             fields = fields.replace("=True,", "=true,").replace("=False,", "=false,")
-        tags = self.tags % self.tag_values(values)
-        return f"{head}{tags}{fields[:-1]} {time_ns(values['observed_at'])}"
+        tag_values = self.tag_values(values)
+        head_and_tags = self.heads.get(tag_values)
+        if head_and_tags is None:
+            # Tags are text or ints (`_shape_of`): equal values give the same text as keys.
+            head_and_tags = head + self.tags % tag_values
+            if self.keeps_heads and _HEADS_BUDGET.left > 0:
+                _HEADS_BUDGET.left -= 1
+                self.heads[tag_values] = head_and_tags
+        observed_at = values["observed_at"]
+        # lines.time_ns, inlined: a call less per reading.
+        time = (observed_at - epoch_in(observed_at.tzinfo)) // _MICROSECOND * 1_000
+        return f"{head_and_tags}{fields[:-1]} {time}"
 
 
 @dataclass(slots=True)
@@ -87,17 +113,21 @@ class _ClassTemplates:
     tags: tuple[tuple[Slot, str], ...]  # (slot, tag key) sorted by key
     fields: tuple[Slot, ...]  # sorted by field name; `received_at` stands for transit_ms
     optional: Sequence[str]  # attributes that may be None: a shape per set present
-    present_types: Callable[[Mapping[str, Any]], tuple[type, ...]]
+    optional_values: Getter
+    # Keyed by the types of the optional values (NoneType where absent): `to_line` looks up
+    # the known shapes itself, one call less per reading.
     shapes: dict[tuple[type, ...], _Shape | None] = field(default_factory=dict)
 
     def shape(self, values: Mapping[str, Any]) -> _Shape | None:
-        key = self.present_types(values)
+        key = tuple(map(type, self.optional_values(values)))
         if key in self.shapes:
             return self.shapes[key]
         absent = {name for name, kind in zip(self.optional, key, strict=True) if kind is _NONE}
         shape = _shape_of(self, absent)
         if len(self.shapes) < _MAX_SHAPES_PER_CLASS:
             self.shapes[key] = shape
+        elif shape is not None:
+            shape = replace(shape, keeps_heads=False)  # thrown away after this reading
         return shape
 
 
@@ -110,13 +140,12 @@ def _templates_of(model: type[BaseModel]) -> _ClassTemplates:
         layout = layout_of(model)
         slots = slots_of(model)
         optional = [slot.name for slot in slots.values() if slot.may_be_none]
-        getter = _getter(optional)
         templates = _CLASSES[model] = _ClassTemplates(
             head=layout.head,
             tags=tuple((slots[attr], key) for attr, key in layout.tags),
             fields=tuple(slots[RECEIVED if n == TRANSIT_FIELD else n] for n in layout.fields),
             optional=optional,
-            present_types=lambda values: tuple(map(type, getter(values))),
+            optional_values=_getter(optional),
         )
     return templates
 
@@ -172,7 +201,10 @@ def to_line(reading: BaseModel) -> str:
     influxdb-client's `Point.to_line_protocol()` gives for `lines.to_point(reading)`."""
     templates = _CLASSES.get(type(reading)) or _templates_of(type(reading))
     values = reading.__dict__
-    shape = templates.shape(values)
-    if shape is None or not shape.is_plain(values):
+    try:
+        shape = templates.shapes[tuple(map(type, templates.optional_values(values)))]
+    except KeyError:  # a new set of optional attributes present: once per class and set
+        shape = templates.shape(values)
+    if shape is None or (shape.needs_check and not shape.is_plain(values)):
         return to_line_by_field(reading)
     return shape.format(templates.head, values)

@@ -33,6 +33,8 @@ def test_bench_sink_prints_rates_and_ratio() -> None:
             "3",
             "--batch-size",
             "200",
+            "--raw-min-s",
+            "0.2",
         ],
         capture_output=True,
         text=True,
@@ -41,6 +43,7 @@ def test_bench_sink_prints_rates_and_ratio() -> None:
     ).stdout
     result = json.loads(out)
     assert result["points"] == 600
+    assert result["raw_min_s"] == 0.2
     rounds = result["per_round"]
     assert len(rounds) == 3
     for r in rounds:  # each ratio is of its own round, both raw loops measured in it
@@ -50,3 +53,11 @@ def test_bench_sink_prints_rates_and_ratio() -> None:
     assert result["sink_vs_raw_ratio"] == statistics.median(r["ratio"] for r in rounds)
     assert result["ratio_min"] <= result["sink_vs_raw_ratio"] <= result["ratio_max"]
     assert result["sink_points_per_s"] == statistics.median(r["sink"] for r in rounds)
+    # CPU per point, of the sink's process and of the client loop: what moves least with the
+    # neighbours. The embedded server's own is read from /proc during the sink's run.
+    for r in rounds:
+        assert r["sink_cpu_us"] > 0
+        assert r["raw_cpu_us"] > 0
+        assert r["server_cpu_us"] >= 0
+    assert result["sink_cpu_us_per_point"] == statistics.median(r["sink_cpu_us"] for r in rounds)
+    assert result["load_average"] >= 0

@@ -117,6 +117,24 @@ async def test_a_record_that_is_not_a_reading_is_named_and_passed() -> None:
     assert _value(metrics, "firewatch_sink_records_skipped_total", {"reason": "empty"}) == 1
 
 
+async def test_a_compact_record_with_a_repeated_key_is_named_not_written() -> None:
+    """The counted fast path (events.codec) vouches only for readings whose keys are all
+    distinct: compact records with a key twice, or an ignored key, are still decided exactly."""
+    consumer, database, expected, metrics = _setup()
+    tp = TP("fw.readings.v1", 0)
+    valid = encode_model(decode_reading(consumer.logs[tp][0].value or b""))
+    twice = valid[:-1] + b',"device_id":"other"}'
+    extra = valid[:-1] + b',"note":{"a":1}}'  # ignored (extra="ignore"): a reading still
+    consumer.append(tp, twice)
+    consumer.append(tp, extra)
+    database.stop_after_lines = len(expected) + 1  # and the reading with an ignored key
+    await asyncio.wait_for(_sink(consumer, database, metrics).run(database.stop), 10)
+    assert sorted(database.lines) == sorted([*expected, to_line(decode_reading(valid))])
+    assert consumer.committed[tp] == len(consumer.logs[tp])
+    skipped = {"reason": "duplicate_key"}
+    assert _value(metrics, "firewatch_sink_records_skipped_total", skipped) == 1
+
+
 async def test_a_batch_given_up_at_stop_blocks_every_later_commit() -> None:
     consumer, database, _, metrics = _setup(failures=10**6)
     sink = _sink(consumer, database, metrics)

@@ -157,3 +157,39 @@ def test_a_decoded_reading_in_another_offset_gives_the_same_time() -> None:
     decoded = decode_reading(encode_model(moved))  # pydantic's own fixed-offset tzinfo
     assert time_ns(decoded.observed_at) == time_ns(AT) == 1748779200123456000
     assert to_line(decoded) == to_line(reading) == _library_line(reading)
+
+
+def test_the_head_kept_per_placement_follows_the_tags_and_stays_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The measurement-and-tags text is kept per tuple of tag values: the same values under
+    other tag keys (another shape), a device that moved, many devices past the bound: each
+    line is still the library's."""
+    budget = templates._Budget(left=3)
+    monkeypatch.setattr(templates, "_HEADS_BUDGET", budget)
+    in_building = _port(building_id="x-1")
+    in_area = _port(area_id="x-1")  # the same tag values, another key
+    moved = _port(building_id="x-2")
+    others = [_port(building_id="x-1", device_id=f"d-{n}") for n in range(6)]
+    port = templates._templates_of(ChargingPortReading)
+    port.shapes.clear()  # earlier tests filled the class's shapes up to their bound
+    shapes = [port.shape(in_building.__dict__), port.shape(in_area.__dict__)]
+    for reading in [in_building, in_area, moved, *others, in_building, *others]:
+        assert to_line(reading) == _library_line(reading)
+    assert ",building=x-1," in to_line(in_building)
+    assert ",area=x-1," in to_line(in_area)
+    # The budget is over every shape: spent, and no more kept.
+    assert sum(len(shape.heads) for shape in shapes if shape) == 3
+    assert budget.left == 0
+
+
+def test_a_shape_past_the_bound_keeps_no_heads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the shapes bound a shape serves one reading: it spends none of the heads' budget."""
+    budget = templates._Budget(left=3)
+    monkeypatch.setattr(templates, "_HEADS_BUDGET", budget)
+    monkeypatch.setattr(templates, "_MAX_SHAPES_PER_CLASS", 0)
+    templates._templates_of(ChargingPortReading).shapes.clear()
+    for n in range(5):
+        reading = _port(building_id=f"b-{n}")
+        assert to_line(reading) == _library_line(reading)
+    assert budget.left == 3
