@@ -11,6 +11,11 @@ Two rules a fire-alarm control panel applies across detectors (issue #15.2, #15.
   pre-alarm confirms alone (2oo2 degrades to 1oo1 on a detected fault, IEC 61508-6, S).
 Findings are re-emitted whenever a signal makes a rule hold: folding them into an incident is
 idempotent (streams.conditions), so a repeat pages nobody.
+
+Signals of different devices reach this stage in processing order, not device time (readings
+are partitioned by device, and partitions are fetched in no set order): a rule is dated by the
+facts it joins, from when all of them held (the later of the two), never by the signal that
+happened to complete the picture (as streams.detectors.area does).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ def on_signal(cs: CompoundState, s: Signal, *, out: Outcome) -> None:
     if s.kind is SignalKind.HEAT_RISE:
         if s.flag:
             fact = cs.heat_rising[s.device_id] = DeviceFact.of(s)
-            _confirm_near_fire(cs, [fact], s.at_s, out=out)
+            _confirm_near_fire(cs, [fact], out=out)
         else:
             cs.heat_rising.pop(s.device_id, None)
         return
@@ -38,16 +43,16 @@ def on_signal(cs: CompoundState, s: Signal, *, out: Outcome) -> None:
     if reasons:
         fact = cs.faulty[s.device_id] = DeviceFact.of(s)
         fact.faults = sorted(reasons)
-        _lone_detectors(cs, s.place, s.at_s, out=out)
+        _lone_detectors(cs, s.place, out=out)
     else:
         cs.faulty.pop(s.device_id, None)
 
 
 def on_fire_level(cs: CompoundState, s: Signal, *, out: Outcome) -> None:
     if s.level == FireLevel.ALARM.value:
-        _confirm_near_fire(cs, list(cs.heat_rising.values()), s.at_s, out=out)
+        _confirm_near_fire(cs, list(cs.heat_rising.values()), out=out)
     elif s.level == FireLevel.PRE_ALARM.value:
-        _lone_detectors(cs, s.place, s.at_s, out=out)
+        _lone_detectors(cs, s.place, out=out)
 
 
 def _is_near(a: Place, b: Place) -> bool:
@@ -56,24 +61,27 @@ def _is_near(a: Place, b: Place) -> bool:
     return a.floor is None or b.floor is None or abs(a.floor - b.floor) <= _ADJACENT_FLOORS
 
 
-def _confirm_near_fire(
-    cs: CompoundState, rising: list[DeviceFact], t_s: float, *, out: Outcome
-) -> None:
+def _confirm_near_fire(cs: CompoundState, rising: list[DeviceFact], *, out: Outcome) -> None:
     fires = [d for d in cs.alarmed.values() if d.level == FireLevel.ALARM.value]
     for d in rising:
         near = sorted(
-            f.device_id for f in fires if f.device_id != d.device_id and _is_near(d.place, f.place)
+            (f.at_s, f.device_id)
+            for f in fires
+            if f.device_id != d.device_id and _is_near(d.place, f.place)
         )
         if not near:
             continue
+        # Held from when the heat rose next to a fire already burning: the later of the rise
+        # and the first neighbour's alarm, whichever of their signals came first.
+        held_s = max(d.at_s, near[0][0])
         out.findings.append(
             Finding(
                 AlertKind.FIRE,
                 f"near:{d.device_id}",
                 d.place,
-                t_s,
+                held_s,
                 stage="heat rise next to a fire",
-                summary=f"fire at {d.device_id}: heat rising while {near[0]} is on fire",
+                summary=f"fire at {d.device_id}: heat rising while {near[0][1]} is on fire",
             )
         )
 
@@ -82,7 +90,7 @@ def _in_area(fact: DeviceFact, area: str, building: str | None) -> bool:
     return fact.place.area_id == area and fact.place.building_id == building
 
 
-def _lone_detectors(cs: CompoundState, where: Place, t_s: float, *, out: Outcome) -> None:
+def _lone_detectors(cs: CompoundState, where: Place, *, out: Outcome) -> None:
     area, building = where.area_id, where.building_id
     if area is None:
         return
@@ -97,6 +105,8 @@ def _lone_detectors(cs: CompoundState, where: Place, t_s: float, *, out: Outcome
         return
     ids = ", ".join(sorted(d.device_id for d in alarmed))
     dead = ", ".join(sorted(failed_ids))
+    # Held from when a detector had failed and another was alarmed: the later of the two.
+    t_s = max(min(d.at_s for d in failed), min(d.at_s for d in alarmed))
     subject = f"area:{area}"
     out.findings.append(
         Finding(
