@@ -25,17 +25,16 @@ from streams.detectors.compound_state import CompoundState, DeviceFact, FireArea
 from streams.detectors.model import Finding, FireLevel, Outcome, Place, Signal, SignalKind
 
 _ADJACENT_FLOORS = 1
+_KEPT_RISES = 8  # per device: enough for the rises a partition's lead can hold back
 
 
 def on_signal(cs: CompoundState, s: Signal, *, out: Outcome) -> None:
     """HEAT_RISE and FAULT signals (FIRE_LEVEL ones go to `on_fire_level` after
     `cs.alarmed` has them)."""
     if s.kind is SignalKind.HEAT_RISE:
-        if s.flag:
-            fact = cs.heat_rising[s.device_id] = DeviceFact.of(s)
+        fact = _rose(cs, s)
+        if s.flag and fact is not None:
             _confirm_near_fire(cs, [fact], out=out)
-        else:
-            cs.heat_rising.pop(s.device_id, None)
         return
     known = cs.faulty.get(s.device_id)
     reasons = set(known.faults) if known else set()
@@ -46,6 +45,22 @@ def on_signal(cs: CompoundState, s: Signal, *, out: Outcome) -> None:
         _lone_detectors(cs, s.place, out=out)
     else:
         cs.faulty.pop(s.device_id, None)
+
+
+def _rose(cs: CompoundState, s: Signal) -> DeviceFact | None:
+    """Record a heat rise starting or ending. The device's recent rises are kept, ended ones
+    too: a neighbour's alarm whose signal comes after a rise ended may have begun during it."""
+    fact = cs.heat_rising.get(s.device_id)
+    if fact is None:
+        if not s.flag:
+            return None
+        fact = cs.heat_rising[s.device_id] = DeviceFact.of(s)
+    fact.place, fact.at_s, fact.event_id = s.place, s.at_s, s.event_id
+    if s.flag:
+        fact.spans = [*fact.spans, [s.at_s, None]][-_KEPT_RISES:]
+    elif fact.spans and fact.spans[-1][1] is None:
+        fact.spans[-1][1] = s.at_s
+    return fact
 
 
 def on_fire_level(cs: CompoundState, s: Signal, *, out: Outcome) -> None:
@@ -71,9 +86,9 @@ def _confirm_near_fire(cs: CompoundState, rising: list[DeviceFact], *, out: Outc
         )
         if not near:
             continue
-        # Held from when the heat rose next to a fire already burning: the later of the rise
-        # and the first neighbour's alarm, whichever of their signals came first.
-        held_s = max(d.at_s, near[0][0])
+        held_s = _first_overlap(d, near[0][0])
+        if held_s is None:
+            continue
         out.findings.append(
             Finding(
                 AlertKind.FIRE,
@@ -84,6 +99,20 @@ def _confirm_near_fire(cs: CompoundState, rising: list[DeviceFact], *, out: Outc
                 summary=f"fire at {d.device_id}: heat rising while {near[0][1]} is on fire",
             )
         )
+
+
+def _first_overlap(rising: DeviceFact, fire_s: float) -> float | None:
+    """When the heat first rose next to a fire already burning (the later of a rise's start
+    and the first neighbour's alarm, while that rise lasted), whichever signal came first;
+    None when every known rise ended before the fire. A rise ending at the very moment the
+    alarm starts overlapped it: the answer must not depend on which signal was first."""
+    spans = rising.spans or [[rising.at_s, None]]  # a fact stored before spans were kept
+    held = [
+        max(start, fire_s)
+        for start, end in spans
+        if start is not None and (end is None or max(start, fire_s) <= end)
+    ]
+    return min(held, default=None)
 
 
 def _in_area(fact: DeviceFact, area: str, building: str | None) -> bool:
