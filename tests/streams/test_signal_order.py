@@ -74,6 +74,9 @@ class _Watermark:
     def now_s(self) -> float:
         return self.t_s
 
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.t_s, tz=UTC)
+
     def monotonic_s(self) -> float:
         return self.t_s
 
