@@ -55,6 +55,8 @@ def _rose(cs: CompoundState, s: Signal) -> DeviceFact | None:
         if not s.flag:
             return None
         fact = cs.heat_rising[s.device_id] = DeviceFact.of(s)
+    elif not fact.spans:  # stored before spans were kept: it was rising since its at_s
+        fact.spans = [[fact.at_s, None]]
     fact.place, fact.at_s, fact.event_id = s.place, s.at_s, s.event_id
     if s.flag:
         fact.spans = [*fact.spans, [s.at_s, None]][-_KEPT_RISES:]
@@ -106,7 +108,7 @@ def _first_overlap(rising: DeviceFact, fire_s: float) -> float | None:
     and the first neighbour's alarm, while that rise lasted), whichever signal came first;
     None when every known rise ended before the fire. A rise ending at the very moment the
     alarm starts overlapped it: the answer must not depend on which signal was first."""
-    spans = rising.spans or [[rising.at_s, None]]  # a fact stored before spans were kept
+    spans = rising.spans or [[rising.at_s, None]]  # stored before spans were kept (_rose)
     held = [
         max(start, fire_s)
         for start, end in spans

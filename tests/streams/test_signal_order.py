@@ -37,6 +37,7 @@ from simulators.datasets import ulfsri
 from simulators.device_scoring import DeviceTable, score_recording
 from simulators.recording import Record
 from streams.detectors.area import CompoundEngine
+from streams.detectors.compound_state import CompoundState
 from streams.detectors.config import DetectorSettings
 from streams.detectors.engine import DeviceEngine
 from streams.detectors.model import FireLevel, Place, Signal, SignalKind
@@ -298,3 +299,17 @@ def test_a_zone_rule_is_dated_by_its_facts_in_every_order_of_their_signals(
     dated = {tuple(f"{s.device_id}@{s.at_s:g}" for s in o): _first_fires(o) for o in orders}
     wrong = {order: fires for order, fires in dated.items() if list(fires.values()) != [held_s]}
     assert not wrong, f"wanted one fire at {held_s:g}: {wrong}"
+
+
+def test_a_rise_stored_before_spans_were_kept_ends_when_its_end_comes() -> None:
+    """Compound state written by the previous version holds a rising fact without spans."""
+    engine, cs = CompoundEngine(), CompoundState()
+    engine.on_signal(cs, _rise("x", 100.0))
+    cs.heat_rising["x"].spans = []  # as the previous version stored it
+    stored = CompoundState.from_dict(cs.to_dict())
+    engine.on_signal(stored, _rise("x", 130.0, is_rising=False))
+    assert stored.heat_rising["x"].spans == [[100.0, 130.0]]
+    late = engine.on_signal(stored, _level("f", 140.0, ALARM))
+    assert not [f for f in late.findings if f.subject == "near:x"]  # it had cooled by then
+    early = engine.on_signal(stored, _level("g", 120.0, ALARM, "den"))
+    assert [f.at_s for f in early.findings if f.subject == "near:x"] == [120.0]
