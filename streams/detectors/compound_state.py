@@ -27,6 +27,9 @@ class DeviceFact:
     are_locks_released: bool = False  # evacuation exits
     due_s: float | None = None  # silent devices: offline at this time unless explained
     faults: list[str] = field(default_factory=list)  # sensor faults: why detection is degraded
+    # Heat rises: [start, end or None] in device time, the last few (streams.detectors.neighbours
+    # judges a rise against a fire by their times, whatever order their signals came in).
+    spans: list[list[float | None]] = field(default_factory=list)
 
     @classmethod
     def of(cls, s: Signal) -> DeviceFact:
@@ -39,7 +42,15 @@ class DeviceFact:
             "at_s": self.at_s,
             "event_id": self.event_id,
         }
-        for name in ("level", "is_open", "door_type", "are_locks_released", "due_s", "faults"):
+        for name in (
+            "level",
+            "is_open",
+            "door_type",
+            "are_locks_released",
+            "due_s",
+            "faults",
+            "spans",
+        ):
             value = getattr(self, name)
             if value:
                 out[name] = value
@@ -58,6 +69,7 @@ class DeviceFact:
             are_locks_released=bool(data.get("are_locks_released", False)),
             due_s=data.get("due_s"),
             faults=list(data.get("faults", [])),
+            spans=[list(span) for span in data.get("spans", [])],
         )
 
 

@@ -11,6 +11,11 @@ Two rules a fire-alarm control panel applies across detectors (issue #15.2, #15.
   pre-alarm confirms alone (2oo2 degrades to 1oo1 on a detected fault, IEC 61508-6, S).
 Findings are re-emitted whenever a signal makes a rule hold: folding them into an incident is
 idempotent (streams.conditions), so a repeat pages nobody.
+
+Signals of different devices reach this stage in processing order, not device time (readings
+are partitioned by device, and partitions are fetched in no set order): a rule is dated by the
+facts it joins, from when all of them held (the later of the two), never by the signal that
+happened to complete the picture (as streams.detectors.area does).
 """
 
 from __future__ import annotations
@@ -20,17 +25,16 @@ from streams.detectors.compound_state import CompoundState, DeviceFact, FireArea
 from streams.detectors.model import Finding, FireLevel, Outcome, Place, Signal, SignalKind
 
 _ADJACENT_FLOORS = 1
+_KEPT_RISES = 8  # per device: enough for the rises a partition's lead can hold back
 
 
 def on_signal(cs: CompoundState, s: Signal, *, out: Outcome) -> None:
     """HEAT_RISE and FAULT signals (FIRE_LEVEL ones go to `on_fire_level` after
     `cs.alarmed` has them)."""
     if s.kind is SignalKind.HEAT_RISE:
-        if s.flag:
-            fact = cs.heat_rising[s.device_id] = DeviceFact.of(s)
-            _confirm_near_fire(cs, [fact], s.at_s, out=out)
-        else:
-            cs.heat_rising.pop(s.device_id, None)
+        fact = _rose(cs, s)
+        if s.flag and fact is not None:
+            _confirm_near_fire(cs, [fact], out=out)
         return
     known = cs.faulty.get(s.device_id)
     reasons = set(known.faults) if known else set()
@@ -38,16 +42,34 @@ def on_signal(cs: CompoundState, s: Signal, *, out: Outcome) -> None:
     if reasons:
         fact = cs.faulty[s.device_id] = DeviceFact.of(s)
         fact.faults = sorted(reasons)
-        _lone_detectors(cs, s.place, s.at_s, out=out)
+        _lone_detectors(cs, s.place, out=out)
     else:
         cs.faulty.pop(s.device_id, None)
 
 
+def _rose(cs: CompoundState, s: Signal) -> DeviceFact | None:
+    """Record a heat rise starting or ending. The device's recent rises are kept, ended ones
+    too: a neighbour's alarm whose signal comes after a rise ended may have begun during it."""
+    fact = cs.heat_rising.get(s.device_id)
+    if fact is None:
+        if not s.flag:
+            return None
+        fact = cs.heat_rising[s.device_id] = DeviceFact.of(s)
+    elif not fact.spans:  # stored before spans were kept: it was rising since its at_s
+        fact.spans = [[fact.at_s, None]]
+    fact.place, fact.at_s, fact.event_id = s.place, s.at_s, s.event_id
+    if s.flag:
+        fact.spans = [*fact.spans, [s.at_s, None]][-_KEPT_RISES:]
+    elif fact.spans and fact.spans[-1][1] is None:
+        fact.spans[-1][1] = s.at_s
+    return fact
+
+
 def on_fire_level(cs: CompoundState, s: Signal, *, out: Outcome) -> None:
     if s.level == FireLevel.ALARM.value:
-        _confirm_near_fire(cs, list(cs.heat_rising.values()), s.at_s, out=out)
+        _confirm_near_fire(cs, list(cs.heat_rising.values()), out=out)
     elif s.level == FireLevel.PRE_ALARM.value:
-        _lone_detectors(cs, s.place, s.at_s, out=out)
+        _lone_detectors(cs, s.place, out=out)
 
 
 def _is_near(a: Place, b: Place) -> bool:
@@ -56,33 +78,50 @@ def _is_near(a: Place, b: Place) -> bool:
     return a.floor is None or b.floor is None or abs(a.floor - b.floor) <= _ADJACENT_FLOORS
 
 
-def _confirm_near_fire(
-    cs: CompoundState, rising: list[DeviceFact], t_s: float, *, out: Outcome
-) -> None:
+def _confirm_near_fire(cs: CompoundState, rising: list[DeviceFact], *, out: Outcome) -> None:
     fires = [d for d in cs.alarmed.values() if d.level == FireLevel.ALARM.value]
     for d in rising:
         near = sorted(
-            f.device_id for f in fires if f.device_id != d.device_id and _is_near(d.place, f.place)
+            (f.at_s, f.device_id)
+            for f in fires
+            if f.device_id != d.device_id and _is_near(d.place, f.place)
         )
         if not near:
+            continue
+        held_s = _first_overlap(d, near[0][0])
+        if held_s is None:
             continue
         out.findings.append(
             Finding(
                 AlertKind.FIRE,
                 f"near:{d.device_id}",
                 d.place,
-                t_s,
+                held_s,
                 stage="heat rise next to a fire",
-                summary=f"fire at {d.device_id}: heat rising while {near[0]} is on fire",
+                summary=f"fire at {d.device_id}: heat rising while {near[0][1]} is on fire",
             )
         )
+
+
+def _first_overlap(rising: DeviceFact, fire_s: float) -> float | None:
+    """When the heat first rose next to a fire already burning (the later of a rise's start
+    and the first neighbour's alarm, while that rise lasted), whichever signal came first;
+    None when every known rise ended before the fire. A rise ending at the very moment the
+    alarm starts overlapped it: the answer must not depend on which signal was first."""
+    spans = rising.spans or [[rising.at_s, None]]  # stored before spans were kept (_rose)
+    held = [
+        max(start, fire_s)
+        for start, end in spans
+        if start is not None and (end is None or max(start, fire_s) <= end)
+    ]
+    return min(held, default=None)
 
 
 def _in_area(fact: DeviceFact, area: str, building: str | None) -> bool:
     return fact.place.area_id == area and fact.place.building_id == building
 
 
-def _lone_detectors(cs: CompoundState, where: Place, t_s: float, *, out: Outcome) -> None:
+def _lone_detectors(cs: CompoundState, where: Place, *, out: Outcome) -> None:
     area, building = where.area_id, where.building_id
     if area is None:
         return
@@ -97,6 +136,8 @@ def _lone_detectors(cs: CompoundState, where: Place, t_s: float, *, out: Outcome
         return
     ids = ", ".join(sorted(d.device_id for d in alarmed))
     dead = ", ".join(sorted(failed_ids))
+    # Held from when a detector had failed and another was alarmed: the later of the two.
+    t_s = max(min(d.at_s for d in failed), min(d.at_s for d in alarmed))
     subject = f"area:{area}"
     out.findings.append(
         Finding(
