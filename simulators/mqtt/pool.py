@@ -130,10 +130,21 @@ class GatewayPool:
         state.client.will_clear()
         if will is not None:
             state.client.will_set(will[0], will[1], qos=1, retain=True)
-        state.connected = asyncio.get_running_loop().create_future()
-        state.is_dropped = False
-        await self._connect_retrying(gw, state)
-        await asyncio.wait_for(state.connected, timeout_s)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.connect_timeout_s
+        while True:
+            state.connected = loop.create_future()
+            state.is_dropped = False
+            await self._connect_retrying(gw, state)
+            try:
+                await asyncio.wait_for(state.connected, timeout_s)
+                return
+            except TimeoutError:
+                # Accepted but never answered (a broker restarting under load: a full run here
+                # failed on it). CONNECT again, as a gateway does, until connect_timeout_s.
+                if loop.time() + timeout_s > deadline:
+                    raise
+                log.warning("%s: no CONNACK within %.0f s; connecting again", gw, timeout_s)
 
     async def _shared_connect(self, gw: GatewayKey) -> None:
         """One connect per gateway at a time: publishers that find the link down together
