@@ -47,7 +47,7 @@ DETECTOR = "firewatch"
 _TICK_S = 1.0
 
 
-class _DataClock:
+class DataClock:
     """The worker's clock, set to each reading's device time: a replay at any speed scores the
     same, and a recording from 2016 is judged as if it were live."""
 
@@ -70,7 +70,7 @@ def engine_alerts(
     """Every alert the stream worker's two stages raise for these records, run in-process in
     device time (the device stage's signals go straight to the compound stage)."""
     cfg = settings or DetectorSettings()
-    clock = _DataClock()
+    clock = DataClock()
     devices = DeviceProcessor(DeviceEngine(cfg), clock, DictStore(), partitions=1)
     compounds = CompoundProcessor(CompoundEngine(cfg), clock, DictStore(), partitions=1)
     alerts: list[Alert] = []

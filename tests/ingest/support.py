@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +12,7 @@ from aiokafka import AIOKafkaConsumer
 
 from benchmarks.load import publish_all, smoke_stream
 from events.topics import Channel, MqttTopic
+from tests import polling
 
 __all__ = ["publish_all"]
 
@@ -62,11 +62,8 @@ def stream(devices: int, per_device: int, first_seq: int = 0) -> list[tuple[str,
 
 
 async def wait_for(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
+    """The ingest tests' positional form of the shared poll (tests/polling.py)."""
+    await polling.wait_for(predicate, timeout_s, what=what)
 
 
 class KafkaReader:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from firewatch.embedded.mosquitto import MosquittoBroker
 from firewatch.embedded.process import ManagedProcess
 from firewatch.embedded.tansu import TansuBroker
 from tests.ingest.support import KafkaReader, publish_all, stream, wait_for
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -26,11 +26,8 @@ def _bridge(mosquitto: MosquittoBroker, kafka: TansuBroker, tmp: Path, n: int) -
     flags += f" --kafka-flavour tansu --bridge-id killed --ready-file {ready}"
     argv = [sys.executable, "-m", "firewatch", "ingest", *flags.split()]
     proc = ManagedProcess(f"bridge-{n}", argv, log_path=tmp / f"bridge-{n}.log").start()
-    deadline = time.monotonic() + 30
-    while not ready.exists():
-        assert proc.is_running(), (tmp / f"bridge-{n}.log").read_text()
-        assert time.monotonic() < deadline, "bridge not ready"
-        time.sleep(0.05)
+    wait_until(lambda: ready.exists() or not proc.is_running(), 30, what="bridge ready")
+    assert proc.is_running(), (tmp / f"bridge-{n}.log").read_text()
     return proc
 
 

@@ -31,7 +31,7 @@ from events.codec import decode_reading
 from events.errors import ContractViolation
 from events.readings import Reading
 from events.sequence import AnomalyType, SequenceAnomaly
-from firewatch.detection_eval import UL_TESTS, engine_alerts
+from firewatch.detection_eval import UL_TESTS, DataClock, engine_alerts
 from runtime.partitioner import partition_for
 from simulators.datasets import ulfsri
 from simulators.device_scoring import DeviceTable, score_recording
@@ -64,22 +64,6 @@ FETCHING = (
     Fetching(lead_s=60.0, tick_every=2000),
     Fetching(lead_s=300.0, tick_every=5000),
 )
-
-
-class _Watermark:
-    """The worker's clock: the newest device time seen (a live worker's wall clock)."""
-
-    def __init__(self) -> None:
-        self.t_s = 0.0
-
-    def now_s(self) -> float:
-        return self.t_s
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.t_s, tz=UTC)
-
-    def monotonic_s(self) -> float:
-        return self.t_s
 
 
 def fetch_order(
@@ -121,7 +105,8 @@ def worker_alerts(
             readings.append(decode_reading(rec.payload))
         except ContractViolation:
             continue  # ingest would dead-letter it
-    cfg, clock = DetectorSettings(), _Watermark()
+    cfg = DetectorSettings()
+    clock = DataClock()  # the newest device time seen: a live worker's wall clock
     devices = DeviceProcessor(DeviceEngine(cfg), clock, DictStore(), READINGS_PARTITIONS)
     compounds = CompoundProcessor(CompoundEngine(cfg), clock, DictStore(), partitions=6)
     pending = list(faults)
@@ -223,7 +208,7 @@ def _merges(devices: Sequence[Sequence[Signal]]) -> Iterator[list[Signal]]:
 
 def _first_fires(signals: Sequence[Signal]) -> dict[str, float]:
     """The first raise of each fire condition the compound stage makes of these signals."""
-    clock = _Watermark()
+    clock = DataClock()  # the newest device time seen: a live worker's wall clock
     stage = CompoundProcessor(CompoundEngine(), clock, DictStore(), partitions=1)
     first: dict[str, float] = {}
     for s in signals:
