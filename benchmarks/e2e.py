@@ -7,6 +7,10 @@ is an incident of its own). Measured per P1: device publish -> alert -> first pa
 stream of a signed-in duty member's console. Then, after `--idle-minutes` of silence, the first
 P1 again (idle connections, cold caches). Target: p99 <= 100 ms for both (issue #17).
 
+The load (telemetry and P1s) comes from a process of its own (benchmarks/e2e_loadproc.py),
+niced by `--load-nice` (devices are not on the server); this process only watches, so an
+arrival is stamped when it comes, not when the load generator lets go of the GIL or the loop.
+
 A benchmark, not a test: the suite runs a small version and asserts only that every P1 reached
 both ends once (tests/benchmarks/test_bench_e2e.py).
 """
@@ -20,7 +24,6 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +32,19 @@ import click
 from alerts.ledger.report import percentile
 from alerts.registry import EXAMPLE_DIR, load_registry
 from benchmarks import run_bench
-from benchmarks.e2e_load import Trigger, bench_fleet, p1_messages, scaled_intervals, triggers
+from benchmarks.e2e_load import Trigger, bench_fleet, scaled_intervals, triggers
+from benchmarks.e2e_loadproc import DEFAULT_LOAD_NICE, LoadJob, LoadProcess
 from benchmarks.e2e_report import reconcile
 from benchmarks.e2e_watch import AlertWatch, ConsoleWatch, TerminalWatch
 from firewatch.commands.console import phase
 from firewatch.settings import Settings
 from firewatch.stack import Endpoints, Stack
-from simulators.engine import Simulation
-from simulators.mqtt.fastpub import FastPool
+from simulators.devices.base import Intervals
+from simulators.fleet import Fleet
 
 TARGET_P99_MS = 100.0
 ARRIVAL_WAIT_S = 60.0  # a P1 later than this is reported missing, not waited for
+START_WAIT_S = 60.0  # the load process's start (spawn imports the simulator afresh)
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class Plan:
     load_s: float
     idle_s: float
     seed: int = 1
+    load_nice: int = DEFAULT_LOAD_NICE
 
 
 @dataclass
@@ -58,6 +64,11 @@ class Ends:
     alerts: AlertWatch
     sent: dict[str, float] = field(default_factory=dict)  # place key -> publish time
     devices: dict[str, str] = field(default_factory=dict)  # place key -> the P1's device
+
+    def published(self, place_key: str, device_id: str, at: float) -> None:
+        """The load process's word that a P1 left (its publish time)."""
+        self.sent[place_key] = at
+        self.devices[place_key] = device_id
 
     def arrived(self, place_keys: list[str]) -> bool:
         found = reconcile(self.sent, self.terminals, self.consoles, place_keys)
@@ -75,6 +86,12 @@ class Ends:
 @click.option("--minutes", type=float, default=2.0, help="Minutes of load.")
 @click.option("--idle-minutes", type=float, default=10.0, help="Silence before the idle P1.")
 @click.option(
+    "--load-nice",
+    type=click.IntRange(0, 19),
+    default=DEFAULT_LOAD_NICE,
+    help="Niceness added to the load process (devices are not on the server); 0: no yielding.",
+)
+@click.option(
     "--work-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
@@ -87,7 +104,9 @@ def command(ctx: click.Context, /, **opts: Any) -> int:
 
 
 def _main(args: argparse.Namespace, settings: Settings) -> int:
-    plan = Plan(args.p1s, args.rate, args.minutes * 60.0, args.idle_minutes * 60.0)
+    plan = Plan(
+        args.p1s, args.rate, args.minutes * 60.0, args.idle_minutes * 60.0, load_nice=args.load_nice
+    )
     if args.work_dir is not None:
         args.work_dir.mkdir(parents=True, exist_ok=True)
         print(json.dumps(run(plan, args.work_dir), indent=2))
@@ -106,8 +125,8 @@ def run(plan: Plan, work_dir: Path) -> dict[str, Any]:
     try:
         phase("embedded stack", of=3)
         endpoints = stack.start(timeout_s=120.0)
-        sim = Simulation(fleet, plan.seed, datetime.now(UTC), intervals)
-        result = asyncio.run(_measure(stack, endpoints, sim, chosen, plan))
+        job = _job(endpoints, fleet, intervals, chosen, plan)
+        result = asyncio.run(_measure(stack, endpoints, job, plan))
     finally:
         stack.stop()
     return {
@@ -121,9 +140,23 @@ def run(plan: Plan, work_dir: Path) -> dict[str, Any]:
     }
 
 
-async def _measure(
-    stack: Stack, endpoints: Endpoints, sim: Simulation, chosen: list[Trigger], plan: Plan
-) -> dict[str, Any]:
+def _job(
+    endpoints: Endpoints, fleet: Fleet, intervals: Intervals, chosen: list[Trigger], plan: Plan
+) -> LoadJob:
+    return LoadJob(
+        conn=endpoints.gateway_connection(),
+        fleet=fleet,
+        intervals=intervals,
+        chosen=tuple(chosen),
+        load_s=plan.load_s,
+        idle_s=plan.idle_s,
+        rate=plan.rate,
+        seed=plan.seed,
+        nice=plan.load_nice,
+    )
+
+
+async def _measure(stack: Stack, endpoints: Endpoints, job: LoadJob, plan: Plan) -> dict[str, Any]:
     assert stack.secrets is not None  # started
     ends = Ends(
         [
@@ -133,14 +166,14 @@ async def _measure(
         [ConsoleWatch(endpoints.console_url, m.member_id) for m in _members()],
         AlertWatch(endpoints.kafka_bootstrap),
     )
+    load_proc = LoadProcess(job, ends.published)
     try:
         await _open_ends(ends)
+        await load_proc.expect("ready", START_WAIT_S)
         phase(f"{plan.p1s} P1s under {plan.rate:.0f} msg/s", of=3)
-        pool = FastPool(endpoints.gateway_connection(), client_prefix="fwbench-e2e")
-        cpu_before = _cpu_s(stack)
-        load = await _load(sim, pool, chosen[: plan.p1s], ends, plan)
-        load["cpu_share_of_a_core"] = _shares(cpu_before, _cpu_s(stack), load["seconds"])
-        measured = chosen[: plan.p1s]
+        load = await _load(stack, load_proc, plan)
+        _warn_if_short(load)
+        measured = job.chosen[: plan.p1s]
         places = [t.place_key for t in measured]
         await _until(lambda: ends.arrived(places), ARRIVAL_WAIT_S)
         under_load = _latencies(ends, places)
@@ -149,27 +182,56 @@ async def _measure(
             for kind in ("fire", "thermal_runaway")
         }
         phase(f"first P1 after {plan.idle_s / 60:.0f} min idle", of=3)
-        idle = await _idle_p1(sim, pool, chosen[plan.p1s], ends, plan.idle_s)
-        await pool.close()
+        idle = await _idle_p1(load_proc, job.chosen[plan.p1s], ends, plan.idle_s)
+        load_proc.send("stop")
+        await load_proc.expect("closed", ARRIVAL_WAIT_S)
         return {"load": load, "under_load": under_load, "after_idle": idle}
     finally:
+        load_proc.close()
         for t in ends.terminals:
             t.stop()
         await asyncio.gather(*(c.stop() for c in ends.consoles))
         await ends.alerts.stop()
 
 
-def _cpu_s(stack: Stack) -> dict[str, float]:
-    """CPU seconds (user + system) each process of the stack has used so far (/proc)."""
-    procs = {name: p for name, p in stack.services.items()}
+async def _load(stack: Stack, load_proc: LoadProcess, plan: Plan) -> dict[str, Any]:
+    """The load process's run, with every process's CPU over it: the stack's, the load
+    generator's (not the stack's cost: devices are not on the server) and the watchers'."""
+    bench = {"load_generator": load_proc.pid, "watchers": os.getpid()}
+    cpu_before = _cpu_s(stack, bench)
+    load_proc.send("go")
+    _, load = await load_proc.expect("load", plan.load_s + ARRIVAL_WAIT_S)
+    shares = _shares(cpu_before, _cpu_s(stack, bench), load["seconds"])
+    bench_shares = {name: shares.pop(name) for name in bench}
+    load["cpu_share_of_a_core"] = shares
+    load["stack_cpu_share"] = round(sum(shares.values()), 3)
+    load["bench_cpu_share_of_a_core"] = bench_shares
+    return dict(load)
+
+
+def _warn_if_short(load: dict[str, Any]) -> None:
+    if not load["reaches_rate"]:
+        click.echo(
+            f"warning: the load reached {load['telemetry_msg_per_s']} of "
+            f"{load['rate_asked']:.0f} msg/s (nice {load['load_nice']}): the figures are "
+            "for a lighter load",
+            err=True,
+        )
+
+
+def _cpu_s(stack: Stack, extra: dict[str, int]) -> dict[str, float]:
+    """CPU seconds (user + system, every thread) each process of the stack, and the `extra`
+    pids, have used so far (/proc)."""
+    pids = {name: p.pid for name, p in stack.services.items()}
     if stack.mosquitto is not None:
-        procs["mosquitto"] = stack.mosquitto.process
+        pids["mosquitto"] = stack.mosquitto.process.pid
     if stack.tansu is not None:
-        procs["tansu"] = stack.tansu.process
+        pids["tansu"] = stack.tansu.process.pid
+    pids.update(extra)
     tick = os.sysconf("SC_CLK_TCK")
     out = {}
-    for name, proc in procs.items():
-        fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    for name, pid in pids.items():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         out[name] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime (proc(5))
     return out
 
@@ -193,49 +255,12 @@ async def _open_ends(ends: Ends) -> None:
     await ends.alerts.start()
 
 
-async def _load(
-    sim: Simulation, pool: FastPool, chosen: list[Trigger], ends: Ends, plan: Plan
-) -> dict[str, Any]:
-    """Publish the fleet paced in real time; P1 i at an even spacing after a tenth's warm-up."""
-    loop = asyncio.get_running_loop()
-    warm_s = plan.load_s * 0.1
-    spacing_s = (plan.load_s * 0.8) / max(1, len(chosen))
-    due = [warm_s + i * spacing_s for i in range(len(chosen))]
-    for e in sim.start():
-        await pool.publish(e.gateway, e.topic, e.payload, qos=e.qos, retain=e.retain)
-    origin, count, fired = loop.time(), 0, 0
-    while (t_s := loop.time() - origin) < plan.load_s:
-        for e in sim.run_until(t_s):
-            await pool.publish(e.gateway, e.topic, e.payload, qos=e.qos, retain=e.retain)
-            count += 1
-        while fired < len(chosen) and due[fired] <= t_s:
-            await _fire(sim, pool, chosen[fired], ends, t_s)
-            fired += 1
-        await asyncio.sleep(0.005)
-    wall_s = loop.time() - origin
-    return {
-        "seconds": round(wall_s, 1),
-        "telemetry_messages": count,
-        "telemetry_msg_per_s": round(count / wall_s),
-        "p1s_fired": fired,
-    }
-
-
-async def _fire(sim: Simulation, pool: FastPool, trigger: Trigger, ends: Ends, t_s: float) -> None:
-    messages = p1_messages(sim, trigger, t_s)
-    ends.sent[trigger.place_key] = time.time()
-    ends.devices[trigger.place_key] = trigger.device.device_id
-    gw = (trigger.device.compound_id, trigger.device.gateway_id)
-    for topic, payload in messages:
-        await pool.publish(gw, topic, payload, qos=1)
-
-
 async def _idle_p1(
-    sim: Simulation, pool: FastPool, trigger: Trigger, ends: Ends, idle_s: float
+    load_proc: LoadProcess, trigger: Trigger, ends: Ends, idle_s: float
 ) -> dict[str, Any]:
     """Nothing flows for `idle_s` (the gateways stay connected), then one P1."""
-    await asyncio.sleep(idle_s)  # the silence under test, not a wait for a condition
-    await _fire(sim, pool, trigger, ends, sim.now_s + idle_s)
+    load_proc.send("idle")
+    await load_proc.expect("idle_fired", idle_s + ARRIVAL_WAIT_S)
     await _until(lambda: ends.arrived([trigger.place_key]), ARRIVAL_WAIT_S)
     return {"idle_s": idle_s, **_latencies(ends, [trigger.place_key])}
 

@@ -3,8 +3,9 @@ console's live stream, each as its real user reaches it.
 
 A terminal logs in with its own credential (the stack's ACL lets it read its own page topic
 only); a console reader signs in as a member with the demo password and reads /api/stream
-(server-sent events). Each arrival is kept with its receive time (time.time(): the publisher
-is in this process, so one clock measures both ends).
+(server-sent events). Each arrival is kept with its receive time (time.time(): the load
+process stamps each P1's publish with the same CLOCK_REALTIME, one clock for every process of
+the machine, so one clock measures both ends).
 """
 
 from __future__ import annotations
