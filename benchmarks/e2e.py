@@ -34,7 +34,7 @@ from alerts.registry import EXAMPLE_DIR, load_registry
 from benchmarks import run_bench
 from benchmarks.e2e_load import Trigger, bench_fleet, scaled_intervals, triggers
 from benchmarks.e2e_loadproc import DEFAULT_LOAD_NICE, LoadJob, LoadProcess
-from benchmarks.e2e_report import reconcile
+from benchmarks.e2e_report import hops, reconcile
 from benchmarks.e2e_watch import AlertWatch, ConsoleWatch, TerminalWatch
 from firewatch.commands.console import phase
 from firewatch.settings import Settings
@@ -279,6 +279,7 @@ def _latencies(ends: Ends, place_keys: list[str]) -> dict[str, Any]:
     to_alert = [(alerts[p] - sent[p]) * 1000 for p in place_keys if p in alerts and p in sent]
     alarms = {p: ends.alerts.alarm_first.get(d) for p, d in ends.devices.items()}
     to_alarm = [(at - sent[p]) * 1000 for p in place_keys if (at := alarms.get(p)) and p in sent]
+    split = hops([sent, {p: a for p, a in alarms.items() if a}, alerts], ends.terminals, place_keys)
     return {
         # Not targets: where the time goes. The device's alarm on the priority topic (the
         # bridge's part), the alert on the alerts topic (+ the worker's), then dispatch's.
@@ -286,6 +287,8 @@ def _latencies(ends: Ends, place_keys: list[str]) -> dict[str, Any]:
         "alert_on_kafka": _stats(to_alert, judged=False),
         "terminal": _stats(found.pop("terminal_ms")),
         "console": _stats(found.pop("console_ms")),
+        "hops": {hop: _stats(ms, judged=False) for hop, ms in split["ms"].items()},
+        "slowest_p1s": split["slowest"],
         **found,
     }
 

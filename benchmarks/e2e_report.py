@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any, Protocol
 
 from benchmarks.e2e_watch import Arrivals
@@ -69,4 +70,33 @@ def reconcile(
         "console_duplicate_pages": _duplicates(consoles, places),
         "unexpected_incidents_paged": sorted(p for p in others if p not in sent),
         "escalation_pages_seen": sum(w.arrivals.others for w in [*terminals, *consoles]),
+    }
+
+
+HOPS = ("device_to_alarm_on_kafka", "alarm_to_alert_on_kafka", "alert_to_terminal")
+
+
+def hops(
+    stamps: Sequence[dict[str, float]], terminals: Sequence[_Watch], place_keys: list[str]
+) -> dict[str, Any]:
+    """Where each P1's time went, in ms, for the P1s stamped at every hop: Mosquitto + bridge +
+    Tansu's produce (device -> its alarm on the priority topic), then the worker (-> the alert;
+    for a thermal runaway that includes the readings topic's path, which raises it), then
+    dispatch (-> the terminal's page). `stamps`: per place, the publish, alarm and alert
+    times, in that order. The three slowest P1s at the terminal with their split: what sets
+    the p99."""
+    term = _firsts(terminals)
+    split: dict[str, list[float]] = {}
+    for p in place_keys:
+        marks = [by_place.get(p) for by_place in stamps] + [term.get(p)]
+        known = [m for m in marks if m is not None]
+        if len(known) == len(marks):
+            split[p] = [(b - a) * 1000 for a, b in pairwise(known)]
+    slowest = sorted(split, key=lambda p: sum(split[p]), reverse=True)[:3]
+    return {
+        "ms": {hop: [split[p][i] for p in split] for i, hop in enumerate(HOPS)},
+        "slowest": [
+            {"place": p, **{hop: round(split[p][i], 1) for i, hop in enumerate(HOPS)}}
+            for p in slowest
+        ],
     }

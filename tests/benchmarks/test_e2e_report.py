@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from benchmarks.e2e_report import reconcile
+from benchmarks.e2e_report import hops, reconcile
 from benchmarks.e2e_watch import FIRST_STEP, Arrivals
 
 FIRE = "c001/building:eb1"
@@ -42,3 +42,22 @@ def test_missing_duplicate_split_and_stray_pages_are_each_counted() -> None:
     assert found["console_duplicate_pages"] == 0
     assert found["places_with_more_than_one_incident"] == [FIRE]
     assert found["unexpected_incidents_paged"] == ["c001/building:b9"]
+
+
+def test_each_p1s_time_is_split_by_hop_and_the_slowest_are_named() -> None:
+    terminal = Watch()
+    terminal.arrivals.note(f"{FIRE}@20261204T220000.000Z", FIRST_STEP, 10.300)
+    terminal.arrivals.note(f"{RUNAWAY}@20261204T220000.000Z", FIRST_STEP, 20.900)
+    sent = {FIRE: 10.0, RUNAWAY: 20.0}
+    alarm = {FIRE: 10.050, RUNAWAY: 20.100}
+    alert = {FIRE: 10.250}  # the runaway's alert was not seen: left out, not counted as 0
+    found = hops([sent, alarm, alert], [terminal], [FIRE, RUNAWAY])
+    assert {hop: [round(ms) for ms in v] for hop, v in found["ms"].items()} == {
+        "device_to_alarm_on_kafka": [50],
+        "alarm_to_alert_on_kafka": [200],
+        "alert_to_terminal": [50],
+    }
+    alert[RUNAWAY] = 20.800
+    found = hops([sent, alarm, alert], [terminal], [FIRE, RUNAWAY])
+    assert [s["place"] for s in found["slowest"]] == [RUNAWAY, FIRE]
+    assert found["slowest"][0]["alarm_to_alert_on_kafka"] == 700.0
