@@ -39,8 +39,6 @@ from benchmarks.e2e_watch import AlertWatch, ConsoleWatch, TerminalWatch
 from firewatch.commands.console import phase
 from firewatch.settings import Settings
 from firewatch.stack import Endpoints, Stack
-from simulators.devices.base import Intervals
-from simulators.fleet import Fleet
 
 TARGET_P99_MS = 100.0
 ARRIVAL_WAIT_S = 60.0  # a P1 later than this is reported missing, not waited for
@@ -125,7 +123,8 @@ def run(plan: Plan, work_dir: Path) -> dict[str, Any]:
     try:
         phase("embedded stack", of=3)
         endpoints = stack.start(timeout_s=120.0)
-        job = _job(endpoints, fleet, intervals, chosen, plan)
+        pace = (plan.load_s, plan.idle_s, plan.rate, plan.seed, plan.load_nice)
+        job = LoadJob(endpoints.gateway_connection(), fleet, intervals, tuple(chosen), *pace)
         result = asyncio.run(_measure(stack, endpoints, job, plan))
     finally:
         stack.stop()
@@ -138,22 +137,6 @@ def run(plan: Plan, work_dir: Path) -> dict[str, Any]:
         **result,
         "target_p99_ms": TARGET_P99_MS,
     }
-
-
-def _job(
-    endpoints: Endpoints, fleet: Fleet, intervals: Intervals, chosen: list[Trigger], plan: Plan
-) -> LoadJob:
-    return LoadJob(
-        conn=endpoints.gateway_connection(),
-        fleet=fleet,
-        intervals=intervals,
-        chosen=tuple(chosen),
-        load_s=plan.load_s,
-        idle_s=plan.idle_s,
-        rate=plan.rate,
-        seed=plan.seed,
-        nice=plan.load_nice,
-    )
 
 
 async def _measure(stack: Stack, endpoints: Endpoints, job: LoadJob, plan: Plan) -> dict[str, Any]:
