@@ -7,9 +7,11 @@ is an incident of its own). Measured per P1: device publish -> alert -> first pa
 stream of a signed-in duty member's console. Then, after `--idle-minutes` of silence, the first
 P1 again (idle connections, cold caches). Target: p99 <= 100 ms for both (issue #17).
 
-The load (telemetry and P1s) comes from a process of its own (benchmarks/e2e_loadproc.py),
-niced by `--load-nice` (devices are not on the server); this process only watches, so an
-arrival is stamped when it comes, not when the load generator lets go of the GIL or the loop.
+The load (telemetry and P1s) comes from a process of its own (benchmarks/e2e_loadproc.py);
+this process only watches, so an arrival is stamped when it comes, not when the load generator
+lets go of the GIL or the loop. `--load-nice` defaults to 10: in a city the devices are not on
+the server, so the stand-in for them yields the CPU to the stack (it still has to reach
+`--rate`, which the JSON records); 0 lets it compete as an equal.
 
 A benchmark, not a test: the suite runs a small version and asserts only that every P1 reached
 both ends once (tests/benchmarks/test_bench_e2e.py).
