@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from benchmarks.soak_verdict import Sample
 from events.topics import Topics
-from firewatch.embedded.process import ManagedProcess, free_port
+from firewatch.embedded.process import ManagedProcess, free_port, python_service_env
 from firewatch.embedded.services import Endpoints, ServiceSpec, default_services
 from firewatch.embedded.victoria import VictoriaMetrics
 from firewatch.stack import Stack
@@ -79,7 +79,7 @@ class SoakRig:
         self.victoria.start()
         argv = [*_firewatch(), "sink", "--bootstrap", self.ends.kafka_bootstrap]
         argv += ["--influx-url", self.victoria.url, "--metrics-port", str(self.ports["sink"])]
-        env = {"FIREWATCH_KAFKA__FLAVOUR": "tansu"}
+        env = python_service_env({"FIREWATCH_KAFKA__FLAVOUR": "tansu"})
         self.sink = ManagedProcess("sink", argv, self.work / "sink.log", env).start()
         _wait_ready(self.sink, self.ports["sink"], STARTUP_S)
 
