@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from benchmarks.soak_verdict import Sample
 from events.topics import Topics
-from firewatch.embedded.process import ManagedProcess, free_port
+from firewatch.embedded.process import ManagedProcess, free_port, python_service_env
 from firewatch.embedded.services import Endpoints, ServiceSpec, default_services
 from firewatch.embedded.victoria import VictoriaMetrics
 from firewatch.stack import Stack
@@ -73,13 +73,14 @@ class SoakRig:
         self.simulator: ManagedProcess | None = None
         self.lag = LagProbe()
         self.counters = {"sent": 0, "bridged": 0, "detected": 0}
+        self.sim_time_s = 0.0  # the simulator's own clock: how far the load fell behind
 
     def start(self) -> None:
         self.ends = self.stack.start(STARTUP_S)
         self.victoria.start()
         argv = [*_firewatch(), "sink", "--bootstrap", self.ends.kafka_bootstrap]
         argv += ["--influx-url", self.victoria.url, "--metrics-port", str(self.ports["sink"])]
-        env = {"FIREWATCH_KAFKA__FLAVOUR": "tansu"}
+        env = python_service_env({"FIREWATCH_KAFKA__FLAVOUR": "tansu"})
         self.sink = ManagedProcess("sink", argv, self.work / "sink.log", env).start()
         _wait_ready(self.sink, self.ports["sink"], STARTUP_S)
 
@@ -119,7 +120,8 @@ class SoakRig:
         rss = {name: round(rss_mb(p.pid), 1) for name, p in self.processes().items()}
         lag, stored = await self.lag.read(self.ends.kafka_bootstrap)
         counters = await asyncio.to_thread(self._counters)
-        return Sample(round(at_s, 1), rss, lag, stored, **counters)
+        behind = round(at_s - self.sim_time_s, 1)
+        return Sample(round(at_s, 1), rss, lag, stored, **counters, load_behind_s=behind)
 
     def _counters(self) -> dict[str, int]:
         """Monotonic counters: a scrape that timed out keeps the last value read (a 0 would
@@ -137,6 +139,9 @@ class SoakRig:
         for name, value in found.items():
             if value is not None:
                 self.counters[name] = int(value)
+        sim_time = scrape(self.sim_port, r"^firewatch_sim_time_seconds ")
+        if sim_time is not None:
+            self.sim_time_s = sim_time
         return dict(self.counters)
 
     def stop(self) -> None:

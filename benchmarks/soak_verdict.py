@@ -26,6 +26,10 @@ class Sample:
     sent: int = 0  # published by the simulator
     bridged: int = 0  # written to Kafka by the bridge (telemetry lane)
     detected: int = 0  # readings the worker applied
+    # Wall time minus the simulator's clock: a starved load generator stamps its readings
+    # late, and past the worker's clock_skew_s (120 s) every device raises a clock-skew work
+    # order that dispatch then holds: growth caused by the rig, not by the stack.
+    load_behind_s: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,6 +63,7 @@ def verdict(
         "detected_msg_s": _rate(samples, "detected"),
         "lag_max_after_baseline": {g: max(s.lag.get(g, 0) for s in after) for g in base.lag},
         "lag_at_end": dict(later[-1].lag),
+        "load_behind_max_s": max(s.load_behind_s for s in samples),
         # The lowest lag after the baseline: a group that keeps up comes back to it between
         # fetched batches, however far a single sample swings (a falling-behind one does not).
         "lag_low_after_baseline": {g: min(s.lag.get(g, 0) for s in after) for g in base.lag},
@@ -100,10 +105,12 @@ def table(rows: list[dict[str, Any]] | list[Sample], judged: dict[str, Any]) -> 
     names = list(samples[0].rss_mb)
     groups = list(samples[0].lag)
     head = ["t (s)", *names, *(f"lag {g.removeprefix('firewatch-')}" for g in groups)]
+    head.append("load behind (s)")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for s in samples:
         cells = [f"{s.at_s:.0f}", *(f"{s.rss_mb.get(n, 0):.0f}" for n in names)]
         cells += [str(s.lag.get(g, 0)) for g in groups]
+        cells.append(f"{s.load_behind_s:.0f}")
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     for name, p in judged.get("processes", {}).items():

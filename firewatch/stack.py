@@ -35,7 +35,7 @@ from firewatch.embedded.mosquitto import (
     save_now,
     start_mosquitto,
 )
-from firewatch.embedded.process import ManagedProcess, free_port
+from firewatch.embedded.process import ManagedProcess, free_port, python_service_env
 from firewatch.embedded.readiness import check_kafka_cluster, check_mqtt_login
 from firewatch.embedded.services import (
     CHECKPOINT_FILE,
@@ -129,7 +129,7 @@ class Stack:
         await ensure_topics(tansu.bootstrap)
 
     def _env(self, spec: ServiceSpec, endpoints: Endpoints) -> dict[str, str]:
-        env = dict(spec.env)
+        env = python_service_env(spec.env)
         if spec.name == "dispatch":
             env |= dispatch_env(endpoints)
         if spec.mqtt_login is not None and self.secrets is not None:

@@ -120,6 +120,9 @@ def run_up(options: UpOptions, settings: Settings) -> int:
         print(f"firewatch up: {problem}", file=sys.stderr)
         return 2
     print(MEMORY_WARNING, file=sys.stderr, flush=True)
+    from firewatch.embedded.tansu import available_mb, memory_bound_note
+
+    print(f"firewatch up: warning: {memory_bound_note(available_mb())}", file=sys.stderr)
     log_config(settings, "kafka", "mqtt")
     # A plain flag, not a threading.Event: Event.set() from a signal handler can deadlock on
     # the Condition lock the interrupted Event.wait() holds (seen with two quick SIGTERMs).

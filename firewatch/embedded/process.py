@@ -65,6 +65,23 @@ def wait_for_port(host: str, port: int, timeout_s: float, proc: subprocess.Popen
     raise TimeoutError(f"nothing listened on {host}:{port} within {timeout_s} s")
 
 
+# glibc gives each thread that allocates an arena of its own, up to 8 per core, and memory
+# freed in one arena is not reused by another. A Python service's threads (paho's network
+# loop, asyncio.to_thread for the ledger, aiokafka's and Faust's helpers) each filled one for
+# the first 15-20 minutes of the soak, so its size grew long after its data stopped growing
+# (issue #17.4, docs/PERFORMANCE.md "Memory over time"). Two arenas keep that bounded at no
+# measurable CPU: these services hold the GIL for most allocations anyway. An operator's own
+# setting wins.
+ALLOCATOR_ENV = {"MALLOC_ARENA_MAX": "2"}
+
+
+def python_service_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a Python service of the stack starts with: the allocator bound, then
+    the service's own variables."""
+    bound = {k: v for k, v in ALLOCATOR_ENV.items() if k not in os.environ}
+    return {**bound, **(env or {})}
+
+
 class ManagedProcess:
     """One child process with a name, a log file, and a clean stop (TERM, then KILL)."""
 

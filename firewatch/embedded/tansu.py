@@ -2,10 +2,19 @@
 
 Memory only: a restart loses every topic and offset, so it is the one-machine default and the
 test broker, never production. No idempotent or transactional producer (STACK-NOTES.md).
+
+And it never lets a record go (checked 2026-12-05 against this 0.6.0 binary, issue #17.4):
+DeleteRecords makes the broker's task panic ("not yet implemented", dynostore.rs:641) and close
+the connection, with every record still there (tests/firewatch/test_tansu_retention.py); a
+topic's `retention.ms` is stored and described back but never applied (5 s retention, records
+still readable from offset 0 after 213 s); the `sqlite://` engine is not built into the wheel
+(FeatureNotEnabled "libsql"). So its memory grows with everything written, and the bound is
+told to operators (`memory_bound_note`, printed by `firewatch up`) instead of trimmed.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +31,33 @@ class TansuBroker:
     @property
     def bootstrap(self) -> str:
         return f"{self.host}:{self.port}"
+
+
+# Tansu's growth under the city-slice soak (docs/PERFORMANCE.md "Memory over time": 370
+# compounds, ~1,010 msg/s for 30 min): readings plus the worker's changelog and alerts.
+GROWTH_MB_PER_HOUR_AT_1000_MSG_S = 5000.0
+
+
+def memory_bound_note(available_mb: float | None, msg_s: float = 1000.0) -> str:
+    """How long this machine's free memory holds the embedded broker's records at `msg_s`."""
+    per_hour = GROWTH_MB_PER_HOUR_AT_1000_MSG_S * msg_s / 1000.0
+    note = (
+        f"the embedded Kafka never drops a record: about {per_hour / 1024:.1f} GB more memory "
+        f"an hour at {msg_s:,.0f} msg/s of telemetry"
+    )
+    if available_mb:
+        note += f"; this machine's {available_mb / 1024:.1f} GB free last about "
+        note += f"{available_mb / per_hour:.1f} h at that rate"
+    return note + " (a compound server runs Apache Kafka: deploy/, docs/OPERATIONS.md)"
+
+
+def available_mb(meminfo: Path = Path("/proc/meminfo")) -> float | None:
+    """MemAvailable in MB, None where /proc/meminfo is not (not Linux)."""
+    try:
+        found = re.search(r"^MemAvailable:\s+(\d+) kB", meminfo.read_text(), re.M)
+    except OSError:
+        return None
+    return int(found.group(1)) / 1024 if found else None
 
 
 def broker_binary() -> str:

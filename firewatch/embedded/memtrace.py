@@ -1,0 +1,61 @@
+"""Opt-in allocation trace for a soak (issue #17.4): what grows inside a Python process.
+
+`FIREWATCH_MEMTRACE_S=N` (and `FIREWATCH_MEMTRACE_DIR`, default the working directory) makes
+the process start tracemalloc and, every N seconds, write the allocation sites that grew most
+to `memtrace-<pid>.txt`: against the snapshot taken `FIREWATCH_MEMTRACE_FROM_S` after start
+(default: one period), so what grows after the warm-up, not the imports; with the traced
+total beside the resident size: traced growth that matches RSS growth is Python objects;
+RSS growing past it is the allocator (glibc arenas) or a C library's cache. Off by
+default: tracing costs CPU.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+
+ENV_PERIOD = "FIREWATCH_MEMTRACE_S"
+ENV_DIR = "FIREWATCH_MEMTRACE_DIR"
+ENV_FROM = "FIREWATCH_MEMTRACE_FROM_S"  # the snapshot later ones are compared with
+TOP = 25  # sites per report: enough to see a cause, short enough to read
+
+
+def start_if_asked() -> bool:
+    period = float(os.environ.get(ENV_PERIOD) or 0)
+    if period <= 0:
+        return False
+    out = Path(os.environ.get(ENV_DIR) or ".") / f"memtrace-{os.getpid()}.txt"
+    tracemalloc.start(4)  # 4 frames: the caller of a container's append, not the append
+    base_s = float(os.environ.get(ENV_FROM) or period)
+    thread = threading.Thread(target=_report_every, args=(base_s, period, out), daemon=True)
+    thread.start()
+    return True
+
+
+def _report_every(base_s: float, period: float, out: Path) -> None:
+    started = time.monotonic()
+    time.sleep(base_s)
+    first = tracemalloc.take_snapshot()
+    while True:
+        time.sleep(period)
+        snap = tracemalloc.take_snapshot()
+        with out.open("a", encoding="utf-8") as f:
+            f.write(_report(first, snap, time.monotonic() - started))
+
+
+def _report(first: tracemalloc.Snapshot, snap: tracemalloc.Snapshot, at_s: float) -> str:
+    traced, _peak = tracemalloc.get_traced_memory()
+    lines = [f"== {at_s:.0f} s: traced {traced / 2**20:.1f} MB, rss {_rss_mb():.1f} MB"]
+    for stat in snap.compare_to(first, "traceback")[:TOP]:
+        where = " <- ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno}" for f in stat.traceback)
+        lines.append(f"{stat.size_diff / 1024:+10.0f} KiB {stat.count_diff:+8d} {where}")
+    return "\n".join(lines) + "\n"
+
+
+def _rss_mb() -> float:
+    found = re.search(r"^VmRSS:\s+(\d+)", Path("/proc/self/status").read_text(), re.M)
+    return int(found.group(1)) / 1024 if found else 0.0
