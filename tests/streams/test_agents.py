@@ -22,7 +22,7 @@ from streams.codec import write_signal
 from streams.config import StreamsConfig
 from streams.detectors.engine import DeviceEngine
 from streams.detectors.state import DeviceState
-from tests.streams.fixtures import T0, records, smoke
+from tests.streams.fixtures import T0, one_by_one, records, smoke
 
 CLOCK = ManualClock.at_epoch_s(T0)
 
@@ -40,6 +40,7 @@ def worker() -> Iterator[Worker]:
     with ExitStack() as stack:
         for store in stores:
             stack.enter_context(patch.object(store, "drain", AsyncMock(return_value=None)))
+        stack.enter_context(patch.object(built.sender, "send_batches", one_by_one(built)))
         yield built
 
 
