@@ -68,11 +68,17 @@ class DeviceEngine:
 
     def on_reading(self, state: DeviceState, r: Reading, now_s: float) -> Outcome | None:
         """None when the reading is a duplicate or replay (already applied)."""
+        out = Outcome()
+        return out if self.apply_reading(state, r, now_s, out) else None
+
+    def apply_reading(self, state: DeviceState, r: Reading, now_s: float, out: Outcome) -> bool:
+        """`on_reading` into the caller's (empty) Outcome: False for a duplicate or replay.
+        The processor reuses one Outcome for every reading (building one cost ~0.4 us, and
+        most readings leave it empty)."""
         obs_s = epoch_s(r.observed_at)
         if not state.accept_seq(r.seq, obs_s):
-            return None  # applied before: a duplicate or a replay
+            return False  # applied before: a duplicate or a replay
         place = _place_from(state, r)
-        out = Outcome()
         # The event id (a formatted string) is read on an edge only, from the reading.
         health.on_alive(state, place, r, now_s, out=out)
         received_at = r.received_at
@@ -81,7 +87,7 @@ class DeviceEngine:
                 state, r, obs_s, epoch_s(received_at), cfg=self.cfg.health, place=place, out=out
             )
         self._detect(state, r, place, obs_s, now_s, out=out)
-        return out
+        return True
 
     def _detect(
         self,

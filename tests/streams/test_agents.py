@@ -103,17 +103,17 @@ async def test_a_detector_failure_dead_letters_that_reading_and_the_batch_goes_o
 ) -> None:
     send, _ = _signalling_mock()
     engine = worker.readings.engine
-    real = engine.on_reading
+    real = engine.apply_reading
 
-    def fails_for_b1(state: DeviceState, r: Any, now_s: float) -> Any:
+    def fails_for_b1(state: DeviceState, r: Any, now_s: float, out: Any) -> Any:
         if r.device_id == "b1":
             raise ZeroDivisionError("a detector bug")
-        return real(state, r, now_s)
+        return real(state, r, now_s, out)
 
     batch = [encode_model(smoke("b1", 1, 0.0)), encode_model(smoke("b2", 1, 0.0, temp_c=80.0))]
     with (
         patch.object(worker.sender, "send", send),
-        patch.object(engine, "on_reading", fails_for_b1),
+        patch.object(engine, "apply_reading", fails_for_b1),
     ):
         await worker.lanes["readings"](records(Topics.READINGS, batch, partition=5))
     (letter,) = [DeadLetter.model_validate_json(v) for v in _sent(send, Topics.DEAD_LETTER)]
