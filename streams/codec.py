@@ -57,10 +57,10 @@ def write_signal(signal: Signal) -> bytes:
     return to_json(signal.to_dict())
 
 
-def signal_records(signals: Iterable[Signal]) -> list[tuple[bytes, bytes]]:
+def signal_records(signals: Iterable[Signal]) -> list[tuple[str, bytes]]:
     """The signals topic's (key, value) records: keyed by compound, so a compound's signals
     stay in order on one partition, where its compound state lives."""
-    return [(s.place.compound_id.encode(), write_signal(s)) for s in signals]
+    return [(s.place.compound_id, write_signal(s)) for s in signals]
 
 
 def dead_letter(
