@@ -34,6 +34,7 @@ from events.readings import (
 )
 from runtime.clock import ManualClock
 from streams.detectors import smoke
+from streams.detectors.config import DetectorSettings, plain_view
 from streams.detectors.engine import DeviceEngine
 from streams.detectors.model import Finding, Outcome, Place
 from streams.detectors.state import DeviceState
@@ -44,8 +45,18 @@ T0 = datetime(2026, 6, 1, tzinfo=UTC)
 SEEDS = range(4)
 
 
+def plain_engine() -> DeviceEngine:
+    """The detectors reading the settings models themselves, not plain views of them."""
+    engine = DeviceEngine()
+    cfg = engine.cfg
+    engine.smoke_cfg, engine.health_cfg = cfg.smoke, cfg.health
+    engine.charging_cfg, engine.doors_cfg = cfg.charging, cfg.doors
+    return engine
+
+
 class PlainProcessor(DeviceProcessor):
-    """The reference: a fresh Outcome for every reading, as before the reuse."""
+    """The reference: a fresh Outcome for every reading, as before the reuse, and the
+    settings read from their models."""
 
     def on_reading(self, r: Reading, into: Emitted) -> None:
         st = self.cache.get(r.device_id) or self._state(r.device_id)
@@ -159,7 +170,8 @@ def stream(seed: int, n: int = 2000, devices: int = 15) -> Iterator[tuple[float,
 def _run(proc_type: type[DeviceProcessor], seed: int) -> tuple[list[Any], DeviceProcessor]:
     clock = ManualClock(T0)
     store = DictStore()
-    proc = proc_type(DeviceEngine(), clock, store, partitions=12)
+    engine = plain_engine() if proc_type is PlainProcessor else DeviceEngine()
+    proc = proc_type(engine, clock, store, partitions=12)
     said = []
     for i, (now_s, r) in enumerate(stream(seed)):
         clock.set(T0 + timedelta(seconds=now_s))
@@ -182,6 +194,21 @@ def test_the_reused_outcome_says_what_a_fresh_one_said(seed: int) -> None:
     }
     assert any(alerts for _, alerts, *_ in fast)  # the streams do raise conditions
     assert any(signals for _, _, signals, *_ in fast)
+
+
+def test_a_plain_view_of_settings_holds_every_field_of_the_model() -> None:
+    rng = random.Random(5)
+    for model in (DetectorSettings().smoke, DetectorSettings().charging, DetectorSettings().health):
+        changed = {
+            name: value * rng.uniform(1.0, 2.0)
+            for name, value in model.model_dump().items()
+            if isinstance(value, float) and rng.random() < 0.5
+        }
+        for settings in (model, type(model).model_validate({**model.model_dump(), **changed})):
+            view = plain_view(settings)
+            assert type(view) is not type(settings)
+            for name in type(settings).model_fields:
+                assert getattr(view, name) == getattr(settings, name), name
 
 
 def test_a_detector_failing_half_way_leaves_nothing_for_the_next_reading() -> None:
