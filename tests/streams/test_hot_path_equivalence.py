@@ -151,7 +151,8 @@ def stream(seed: int, n: int = 2000, devices: int = 15) -> Iterator[tuple[float,
     """(worker clock, reading): devices every ~5 s, with duplicates, replays, late readings
     and counter restarts as at-least-once delivery and rebooting devices make them."""
     rng = random.Random(seed)
-    seqs, sent = [0] * devices, []
+    seqs = [0] * devices
+    sent: list[Reading] = []
     for i in range(n):
         now_s = i * 5.0 / devices
         device = rng.randrange(devices)
@@ -225,5 +226,6 @@ def test_a_detector_failing_half_way_leaves_nothing_for_the_next_reading() -> No
         proc.on_reading(first, Emitted())
     into = Emitted()
     proc.on_reading(second, into)
-    assert into.alerts == [] and into.signals == []
+    assert into.alerts == []
+    assert into.signals == []
     assert proc.dirty == {second.device_id}  # written by the flush, not at once

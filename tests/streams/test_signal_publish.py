@@ -73,4 +73,5 @@ async def test_a_publish_without_signals_sends_none() -> None:
     capture = Capture(worker)
     worker.sender = capture
     await worker.publish(Emitted(), with_state=False)
-    assert capture.batches == [] and capture.single == []
+    assert capture.batches == []
+    assert capture.single == []
