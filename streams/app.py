@@ -251,11 +251,11 @@ class Worker:
             # The alert must be durable before the state that says "raised" is: else a crash
             # between the two would leave a replay dropped as a duplicate and the page lost.
             await asyncio.gather(*delivered)
-        for signal in emitted.signals:
-            await self.sender.send(
+        if emitted.signals:  # keyed by compound, batched per partition (Sender.send_keyed)
+            await self.sender.send_keyed(
                 self.cfg.signals_topic,
-                signal.place.compound_id.encode(),
-                codec.write_signal(signal),
+                codec.signal_records(emitted.signals),
+                self.cfg.signals_partitions,
             )
         if not with_state:
             return

@@ -3,6 +3,7 @@ a dead letter with a reason, never a crashed worker."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from pydantic import TypeAdapter, ValidationError
@@ -54,6 +55,12 @@ def write_signal(signal: Signal) -> bytes:
     """Compact JSON, as json.dumps(separators=(",", ":")) wrote it (the fields are ASCII
     identifiers, numbers and booleans), at a quarter of its cost: one per signal."""
     return to_json(signal.to_dict())
+
+
+def signal_records(signals: Iterable[Signal]) -> list[tuple[str, bytes]]:
+    """The signals topic's (key, value) records: keyed by compound, so a compound's signals
+    stay in order on one partition, where its compound state lives."""
+    return [(s.place.compound_id, write_signal(s)) for s in signals]
 
 
 def dead_letter(

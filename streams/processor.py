@@ -77,6 +77,8 @@ class DeviceProcessor:
         self.cache: dict[str, DeviceState] = {}
         self.dirty: set[str] = set()
         self.duplicates = 0
+        # One Outcome for every reading, emptied after use (on_reading): most stay empty.
+        self._out = Outcome()
 
     def _state(self, device_id: str) -> DeviceState:
         st = self.cache.get(device_id)
@@ -105,11 +107,17 @@ class DeviceProcessor:
     def on_reading(self, r: Reading, into: Emitted) -> None:
         st = self.cache.get(r.device_id) or self._state(r.device_id)
         now_s = self.clock.now_s()
-        out = self.engine.on_reading(st, r, now_s)
-        if out is None:
+        out = self._out
+        try:
+            is_new = self.engine.apply_reading(st, r, now_s, out)
+        except BaseException:
+            self._out = Outcome()  # a detector failed half-way: its leftovers go with it
+            raise
+        if not is_new:
             self.duplicates += 1
         elif out.findings or out.signals or out.is_significant:
             self._after(st, out, into, now_s)
+            self._out = Outcome()  # handed on: the next reading starts empty
         else:  # most readings: nothing new, the state waits for the periodic flush
             self.dirty.add(st.device_id)
 

@@ -16,6 +16,7 @@ from pydantic_core import to_json
 from events.codec import encode_model, kafka_headers
 from events.deadletter import DeadLetter
 from events.topics import Topics
+from runtime.partitioner import partition_for
 from streams.faust_compat import ChangelogTable, aiokafka_producer
 from streams.faust_types import FaustApp, FaustTable
 
@@ -64,6 +65,19 @@ class Sender:
                     batch.append(key=key, value=value, timestamp=None)  # a first always fits
             delivered.append(await raw.send_batch(batch, topic, partition=partition))
         return delivered
+
+    async def send_keyed(
+        self, topic: str, records: Iterable[tuple[str, bytes]], partitions: int
+    ) -> list[Awaitable[Any]]:
+        """(key, value) records in producer batches, each on the partition Kafka's default
+        partitioner gives its key (where `send` without a partition puts it), for a topic of
+        `partitions` partitions: a signal each cost a `send` (~8 us, every fire door's
+        toggle), one publish's signals now share a batch per partition. The partition of a
+        key is cached (`partition_for`): compounds repeat."""
+        return await self.send_batches(
+            topic,
+            [(key.encode(), value, partition_for(key, partitions)) for key, value in records],
+        )
 
     async def send_dead_letter(self, letter: DeadLetter) -> None:
         """To Topics.DEAD_LETTER, keyed by where the record was; its event id is that

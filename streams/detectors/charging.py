@@ -21,6 +21,15 @@ __all__ = ["cut_power", "cut_power_for", "detect_charging"]
 _CLIMB_SPACING_S = 60.0  # climb samples one a minute: 10 points cover the window
 _TEMP = itemgetter(1)  # of a [t_s, temp_c] sample
 
+# Enum members read for every reading, held as module constants: on Python 3.11 a class
+# attribute of an Enum goes through EnumType.__getattr__'s slot hook (~150 ns a lookup, a
+# global ~20 ns; docs/PERFORMANCE.md, "Worker", third pass).
+_OVERCURRENT, _OVERPOWER = AlertKind.CHARGING_OVERCURRENT, AlertKind.CHARGING_OVERPOWER
+_LEAKAGE, _OVER_TEMPERATURE = AlertKind.LEAKAGE_CURRENT, AlertKind.SOCKET_OVER_TEMPERATURE
+_POWER_AFTER_FULL, _TOO_LONG = AlertKind.POWER_AFTER_FULL, AlertKind.CHARGE_TOO_LONG
+_TEMP_CLIMB = AlertKind.CHARGING_TEMP_CLIMB
+_RELAY_ON, _CHARGING, _FULL = RelayState.ON, PortState.CHARGING, PortState.FULL
+
 
 def detect_charging(
     state: DeviceState,
@@ -49,7 +58,7 @@ def _electrical_limits(
     state: DeviceState, r: ChargingPortReading, cfg: ChargingSettings, edges: PortEdges
 ) -> None:
     active = state.active
-    kind = AlertKind.CHARGING_OVERCURRENT
+    kind = _OVERCURRENT
     is_now = r.current_a > cfg.over_current_a
     if is_now != (kind in active):
         edges.edge(
@@ -57,7 +66,7 @@ def _electrical_limits(
             is_now,
             lambda: f"port {r.port_no} draws {r.current_a:.1f} A > {cfg.over_current_a} A",
         )
-    kind = AlertKind.CHARGING_OVERPOWER
+    kind = _OVERPOWER
     is_now = r.power_w > cfg.over_power_w
     if is_now != (kind in active):
         edges.edge(
@@ -65,7 +74,7 @@ def _electrical_limits(
             is_now,
             lambda: f"port {r.port_no} draws {r.power_w:.0f} W > {cfg.over_power_w:.0f} W",
         )
-    kind = AlertKind.LEAKAGE_CURRENT
+    kind = _LEAKAGE
     is_now = r.leakage_ma >= cfg.leakage_ma
     if is_now != (kind in active):
         edges.edge(
@@ -88,16 +97,16 @@ def _held_limits(
     is_hot = state.over_temp_since_s is not None and (
         t_s - state.over_temp_since_s >= cfg.over_temp_delay_s
     )
-    kind = AlertKind.SOCKET_OVER_TEMPERATURE
+    kind = _OVER_TEMPERATURE
     if (is_hot or r.socket_temp_c < cfg.socket_over_temp_c) and is_hot != (kind in active):
         edges.edge(
             kind,
             is_hot,
             lambda: f"socket {r.socket_temp_c:.1f} C >= {cfg.socket_over_temp_c} C",
         )
-    is_full_drawing = r.port_state is PortState.FULL and r.power_w > cfg.full_power_w
+    is_full_drawing = r.port_state is _FULL and r.power_w > cfg.full_power_w
     state.full_power_since_s = _since(state.full_power_since_s, is_full_drawing, t_s)
-    kind = AlertKind.POWER_AFTER_FULL
+    kind = _POWER_AFTER_FULL
     is_now = (
         state.full_power_since_s is not None
         and t_s - state.full_power_since_s >= cfg.power_after_full_s
@@ -110,7 +119,7 @@ def _held_limits(
             cut=True,
         )
     start = state.charge_start_s
-    kind = AlertKind.CHARGE_TOO_LONG
+    kind = _TOO_LONG
     is_now = state.is_charging and start is not None and t_s - start > cfg.max_charge_s
     if is_now != (kind in active):
         edges.edge(
@@ -138,8 +147,8 @@ def _session(
     out: Outcome,
 ) -> None:
     """`volts`: the pack's voltage (pack_voltage_v), when the port knows it."""
-    is_charging = r.relay_state is RelayState.ON and (
-        r.port_state is PortState.CHARGING or r.power_w > cfg.full_power_w
+    is_charging = r.relay_state is _RELAY_ON and (
+        r.port_state is _CHARGING or r.power_w > cfg.full_power_w
     )
     if is_charging and not state.is_charging:
         state.charge_start_s = t_s
@@ -187,7 +196,7 @@ def _climb(
     hysteresis (below `climb_clear_rise_c`, after `climb_min_hold_s`) whether it charges or
     not: a pack heating on after its power was cut is still climbing (issue #10.4)."""
     rise_c = r.socket_temp_c - climb_low_c(state, t_s, r.socket_temp_c, cfg.climb_window_s)
-    if not state.is_active(AlertKind.CHARGING_TEMP_CLIMB):
+    if _TEMP_CLIMB not in state.active:
         if state.is_charging and rise_c >= cfg.climb_rise_c:
             state.climb_since_s = t_s
             edges.edge(

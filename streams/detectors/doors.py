@@ -15,6 +15,12 @@ from streams.detectors.state import DeviceState
 _OPEN_EVENTS = frozenset({DoorEventType.OPENED, DoorEventType.FORCED, DoorEventType.HELD_OPEN})
 _RULE_DOORS = frozenset({DoorType.FIRE_DOOR_NC, DoorType.EVACUATION_EXIT})
 
+# Enum members read for every reading, held as module constants: on Python 3.11 a class
+# attribute of an Enum goes through EnumType.__getattr__'s slot hook (~150 ns a lookup, a
+# global ~20 ns; docs/PERFORMANCE.md, "Worker", third pass).
+_FORCED_EVENT, _FORCED = DoorEventType.FORCED, AlertKind.DOOR_FORCED
+_FIRE_DOOR, _HELD_OPEN = DoorType.FIRE_DOOR_NC, AlertKind.DOOR_HELD_OPEN
+
 
 def detect_door(
     state: DeviceState, r: DoorEvent, place: Place, obs_s: float, now_s: float, *, out: Outcome
@@ -25,7 +31,7 @@ def detect_door(
     def ev() -> tuple[Evidence, ...]:  # built only for a finding: this runs for every event
         return evidence(r.event_id, r.device_id, obs_s, event=r.event.value, is_open=is_open)
 
-    if r.event is DoorEventType.FORCED and state.set_active(AlertKind.DOOR_FORCED, True):
+    if r.event is _FORCED_EVENT and state.set_active(_FORCED, True):
         out.findings.append(
             Finding(
                 AlertKind.DOOR_FORCED,
@@ -37,7 +43,7 @@ def detect_door(
                 evidence=ev(),
             )
         )
-    if not is_open and state.set_active(AlertKind.DOOR_FORCED, False):
+    if not is_open and state.set_active(_FORCED, False):
         out.findings.append(
             Finding(
                 AlertKind.DOOR_FORCED,
@@ -53,13 +59,13 @@ def detect_door(
     was_open = state.door_open_since_s is not None
     is_first = state.door_type == ""
     state.door_type = r.door_type.value
-    if r.door_type is DoorType.FIRE_DOOR_NC:
+    if r.door_type is _FIRE_DOOR:
         if is_open and not was_open:
             state.door_open_since_s = now_s
         elif not is_open and was_open:
             state.door_open_since_s = None
             state.door_stage = ""
-            if state.set_active(AlertKind.DOOR_HELD_OPEN, False):
+            if state.set_active(_HELD_OPEN, False):
                 out.findings.append(
                     Finding(
                         AlertKind.DOOR_HELD_OPEN,

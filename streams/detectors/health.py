@@ -19,6 +19,12 @@ from streams.detectors.state import DeviceState
 
 _DAY_S = 86_400.0
 
+# Enum members read for every reading, held as module constants: on Python 3.11 a class
+# attribute of an Enum goes through EnumType.__getattr__'s slot hook (~150 ns a lookup, a
+# global ~20 ns; docs/PERFORMANCE.md, "Worker", third pass).
+_LOW_BATTERY, _TAMPER = AlertKind.LOW_BATTERY, AlertKind.TAMPER
+_STUCK_VALUE = AlertKind.STUCK_VALUE
+
 
 def edge(
     state: DeviceState,
@@ -106,7 +112,7 @@ def check_health(
 
     battery = r.battery_pct
     is_low = battery is not None and battery < cfg.low_battery_pct
-    if battery is not None and state.set_active(AlertKind.LOW_BATTERY, is_low):
+    if battery is not None and state.set_active(_LOW_BATTERY, is_low):
         found(
             state,
             AlertKind.LOW_BATTERY,
@@ -118,7 +124,7 @@ def check_health(
             ev=ev(),
         )
     if isinstance(r, SmokeReading):
-        if state.set_active(AlertKind.TAMPER, r.is_tampered):
+        if state.set_active(_TAMPER, r.is_tampered):
             found(
                 state,
                 AlertKind.TAMPER,
@@ -195,7 +201,7 @@ def _stuck(
     is_stuck = state.stuck_count >= cfg.stuck_min_readings and (
         obs_s - since >= cfg.stuck_min_duration_s
     )
-    if is_stuck != (AlertKind.STUCK_VALUE in state.active):
+    if is_stuck != (_STUCK_VALUE in state.active):
         edge(
             state,
             AlertKind.STUCK_VALUE,

@@ -20,6 +20,11 @@ from streams.detectors.state import DeviceState
 
 PACK_MAX_V = 100.0  # above this `voltage_v` is the mains side of the port, not the pack
 
+# Enum members read for every reading, held as module constants: on Python 3.11 a class
+# attribute of an Enum goes through EnumType.__getattr__'s slot hook (~150 ns a lookup, a
+# global ~20 ns; docs/PERFORMANCE.md, "Worker", third pass).
+_OFF_GAS = AlertKind.BATTERY_OFF_GAS
+
 
 class Gas(Enum):
     NONE = 0
@@ -140,7 +145,7 @@ def _offgas(
             cut=cfg.offgas_cuts_power and state.is_charging,
         )
         return
-    if not state.is_active(AlertKind.BATTERY_OFF_GAS):
+    if _OFF_GAS not in state.active:
         return
     since = state.offgas_low_since_s = state.offgas_low_since_s or t_s
     if t_s - since >= cfg.offgas_clear_s:

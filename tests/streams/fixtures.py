@@ -27,11 +27,22 @@ from events.readings import (
     RelayState,
     SmokeReading,
 )
-from streams.app import build_app
+from streams.app import Worker, build_app
 from streams.config import StreamsConfig
 from streams.faust_compat import FastConsumer
 
 T0 = 1_800_000_000.0  # a fixed epoch: tests never read the wall clock
+
+
+def one_by_one(worker: Worker) -> Any:
+    """A `Sender.send_batches` that hands each record to the worker's `send` (the signals
+    are batched: Sender.send_keyed), so a test that records `send` sees them too."""
+
+    async def send_batches(topic: str, records: Any) -> list[Any]:
+        send = worker.sender.send  # looked up per call: the test's patch of it
+        return [await send(topic, key, value, partition=p) for key, value, p in records]
+
+    return send_batches
 
 
 def at(t_s: float) -> datetime:

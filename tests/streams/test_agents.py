@@ -22,7 +22,7 @@ from streams.codec import write_signal
 from streams.config import StreamsConfig
 from streams.detectors.engine import DeviceEngine
 from streams.detectors.state import DeviceState
-from tests.streams.fixtures import T0, records, smoke
+from tests.streams.fixtures import T0, one_by_one, records, smoke
 
 CLOCK = ManualClock.at_epoch_s(T0)
 
@@ -40,6 +40,7 @@ def worker() -> Iterator[Worker]:
     with ExitStack() as stack:
         for store in stores:
             stack.enter_context(patch.object(store, "drain", AsyncMock(return_value=None)))
+        stack.enter_context(patch.object(built.sender, "send_batches", one_by_one(built)))
         yield built
 
 
@@ -102,17 +103,17 @@ async def test_a_detector_failure_dead_letters_that_reading_and_the_batch_goes_o
 ) -> None:
     send, _ = _signalling_mock()
     engine = worker.readings.engine
-    real = engine.on_reading
+    real = engine.apply_reading
 
-    def fails_for_b1(state: DeviceState, r: Any, now_s: float) -> Any:
+    def fails_for_b1(state: DeviceState, r: Any, now_s: float, out: Any) -> Any:
         if r.device_id == "b1":
             raise ZeroDivisionError("a detector bug")
-        return real(state, r, now_s)
+        return real(state, r, now_s, out)
 
     batch = [encode_model(smoke("b1", 1, 0.0)), encode_model(smoke("b2", 1, 0.0, temp_c=80.0))]
     with (
         patch.object(worker.sender, "send", send),
-        patch.object(engine, "on_reading", fails_for_b1),
+        patch.object(engine, "apply_reading", fails_for_b1),
     ):
         await worker.lanes["readings"](records(Topics.READINGS, batch, partition=5))
     (letter,) = [DeadLetter.model_validate_json(v) for v in _sent(send, Topics.DEAD_LETTER)]

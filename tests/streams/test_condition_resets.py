@@ -27,7 +27,7 @@ from streams.detectors.model import Finding, Place, evidence
 from streams.detectors.state import DeviceState
 from streams.processor import DeviceProcessor, DictStore, Emitted
 from streams.resets import ConditionReset, resets_of
-from tests.streams.fixtures import T0, records, resolution, smoke
+from tests.streams.fixtures import T0, one_by_one, records, resolution, smoke
 
 KEY = "c1/b1/fire/s1"
 
@@ -138,6 +138,7 @@ def worker() -> Iterator[Worker]:
     with ExitStack() as stack:
         for store in [*stores, built.compound.store]:
             stack.enter_context(patch.object(store, "drain", AsyncMock(return_value=None)))
+        stack.enter_context(patch.object(built.sender, "send_batches", one_by_one(built)))
         yield built
 
 
