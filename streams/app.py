@@ -190,9 +190,14 @@ class Worker:
         return run
 
     def _lanes(self) -> dict[str, faust_compat.LaneHandler]:
+        # The urgent lane sends its state itself (its batches are acked at once); the others'
+        # once after a fetch's batches, so an alert is not behind every earlier batch's write.
+        faust_compat.settle_lanes_with(self.app, self.send_state)
         return {
             "readings": self._lane(Topics.READINGS, codec.read, self.readings.on_reading),
-            "priority": self._lane(Topics.PRIORITY, codec.read, self.priority.on_reading),
+            "priority": self._lane(
+                Topics.PRIORITY, codec.read, self.priority.on_reading, sends_state=True
+            ),
             "sequence": self._lane(Topics.SEQUENCE, codec.read_anomaly, self.sequence.on_sequence),
             "compound": self._lane(
                 self.cfg.signals_topic, codec.read_signal, self.compound.on_signal
@@ -215,7 +220,12 @@ class Worker:
         return topics
 
     def _lane(
-        self, topic: str, decode: Callable[[bytes], T], apply: Callable[[T, Emitted], None]
+        self,
+        topic: str,
+        decode: Callable[[bytes], T],
+        apply: Callable[[T, Emitted], None],
+        *,
+        sends_state: bool = False,
     ) -> faust_compat.LaneHandler:
         return stage_lane(
             self.cfg,
@@ -225,6 +235,7 @@ class Worker:
             publish=self.publish,
             clock=self.clock,
             sender=self.sender,
+            sends_state=sends_state,
         )
 
     def _wire_resets(self, stages: dict[str, DeviceProcessor]) -> dict[str, Any]:
@@ -233,6 +244,10 @@ class Worker:
         return reset_agents(
             self.app, self.cfg, resets, publish=self.publish, clock=self.clock, sender=self.sender
         )
+
+    async def send_state(self) -> None:
+        """The changelog records every stage has pending, to the producer."""
+        await self.publish(Emitted())
 
     async def publish(self, emitted: Emitted, *, with_state: bool = True) -> None:
         """Hand alerts, signals and (unless `with_state` is False) the changelog records to
