@@ -34,6 +34,7 @@ from streams.faust_types import FaustTable, FaustTopic
 from streams.group_lag import GroupLag
 from streams.lanes import stage_lane
 from streams.priority_fetch import PriorityFetch, SideFeed
+from streams.priority_producer import AlertProducer
 from streams.processor import CompoundProcessor, DeviceProcessor, Emitted
 from streams.resets import ResetStage, reset_agents
 from streams.table_store import Sender, TableStore
@@ -100,7 +101,9 @@ def build_app(
         # (STACK-NOTES.md): table recovery needs each changelog partition to end in a
         # one-record batch (TableStore.drain).
         single_record_tail=kafka.flavour is KafkaFlavour.TANSU,
+        alerts=AlertProducer(kafka, client_id=f"{cfg.app_id}-alerts"),
     )
+    app.task(worker.alerts.run)
     if cfg.priority_fetch_max_wait_ms:
         app.task(worker.side_fetch(kafka))
     return worker
@@ -130,9 +133,11 @@ class Worker:
         *,
         on_ready: Callable[[], object] | None,
         single_record_tail: bool,
+        alerts: AlertProducer,
     ) -> None:
         self.app, self.cfg, self.clock, self.health = app, cfg, clock, health
         self.sender = Sender(app)
+        self.alerts = alerts  # not Faust's producer: streams/priority_producer.py
         self.tables = _tables(app, cfg)
         self.stores = {
             name: TableStore(table, single_record_tail=single_record_tail)
@@ -185,9 +190,14 @@ class Worker:
         return run
 
     def _lanes(self) -> dict[str, faust_compat.LaneHandler]:
+        # The urgent lane sends its state itself (its batches are acked at once); the others'
+        # once after a fetch's batches, so an alert is not behind every earlier batch's write.
+        faust_compat.settle_lanes_with(self.app, self.send_state)
         return {
             "readings": self._lane(Topics.READINGS, codec.read, self.readings.on_reading),
-            "priority": self._lane(Topics.PRIORITY, codec.read, self.priority.on_reading),
+            "priority": self._lane(
+                Topics.PRIORITY, codec.read, self.priority.on_reading, sends_state=True
+            ),
             "sequence": self._lane(Topics.SEQUENCE, codec.read_anomaly, self.sequence.on_sequence),
             "compound": self._lane(
                 self.cfg.signals_topic, codec.read_signal, self.compound.on_signal
@@ -210,7 +220,12 @@ class Worker:
         return topics
 
     def _lane(
-        self, topic: str, decode: Callable[[bytes], T], apply: Callable[[T, Emitted], None]
+        self,
+        topic: str,
+        decode: Callable[[bytes], T],
+        apply: Callable[[T, Emitted], None],
+        *,
+        sends_state: bool = False,
     ) -> faust_compat.LaneHandler:
         return stage_lane(
             self.cfg,
@@ -220,6 +235,7 @@ class Worker:
             publish=self.publish,
             clock=self.clock,
             sender=self.sender,
+            sends_state=sends_state,
         )
 
     def _wire_resets(self, stages: dict[str, DeviceProcessor]) -> dict[str, Any]:
@@ -229,15 +245,21 @@ class Worker:
             self.app, self.cfg, resets, publish=self.publish, clock=self.clock, sender=self.sender
         )
 
+    async def send_state(self) -> None:
+        """The changelog records every stage has pending, to the producer."""
+        await self.publish(Emitted())
+
     async def publish(self, emitted: Emitted, *, with_state: bool = True) -> None:
         """Hand alerts, signals and (unless `with_state` is False) the changelog records to
-        the producer now. Not Faust's `topic.send` inside an agent: that attaches them to the
-        event and publishes only at the next commit (~3 s). At least once holds: Faust
-        flushes the producer before it commits offsets (faust/transport/consumer.py)."""
+        the producers now. Not Faust's `topic.send` inside an agent: that attaches them to the
+        event and publishes only at the next commit (~3 s). At least once holds: alerts are
+        delivered before this returns, the rest Faust flushes before it commits offsets
+        (faust/transport/consumer.py). Alerts go on a producer of their own, so they are not
+        queued behind a changelog flush in flight (streams/priority_producer.py)."""
         delivered = []
         for alert in emitted.alerts:
             delivered.append(
-                await self.sender.send(
+                await self.alerts.send(
                     Topics.ALERTS,
                     alert.compound_id.encode(),
                     encode_model(alert),

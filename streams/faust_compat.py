@@ -16,9 +16,11 @@ on a real broker.
    Urgent lanes' batches run first, and are taken between the others' when aiokafka's
    `Fetcher._records` (fetched, not yet taken) holds some (streams/lane_queue.py). A batch in
    flight is registered as an unacked message, so `wait_empty` (revoke, stop) waits for it; a
-   batch fetched before a rebalance is dropped unacked and fetched again. Let go when: Faust
-   can hand a partition's records to a handler in bulk (no upstream issue; #53 is the
-   nearest), and aiokafka tells what it has fetched for a partition.
+   batch fetched before a rebalance is dropped unacked and fetched again. The other lanes'
+   state is sent once after a fetch's batches, before they are acked (`settle_lanes_with`):
+   per batch, an alert in the twelfth readings batch waited for eleven state writes. Let go
+   when: Faust can hand a partition's records to a handler in bulk (no upstream issue; #53 is
+   the nearest), and aiokafka tells what it has fetched for a partition.
 2. `_drain_messages` (a copy). Upstream hands each record to the agents with
    `wait_first(callback(message), suspend_flow.wait())`, asyncio.wait with two new tasks per
    record (faust-streaming #229 reports a deadlock in the same call). The copy awaits the
@@ -116,7 +118,15 @@ def install(app: FaustApp, fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS) -> None:
     app.conf._fw_fetch_max_wait_ms = fetch_max_wait_ms
     app.conf._fw_lanes = {}
     app.conf._fw_urgent = set()
+    app.conf._fw_settle = None
     cast(Any, app).transport.Consumer = FastConsumer
+
+
+def settle_lanes_with(app: FaustApp, settle: Callable[[], Awaitable[None]]) -> None:
+    """The other lanes' handlers leave their state to `settle`, run once after the batches of
+    a fetch, before they are acked: the alerts of the last batch are not behind the state
+    writes of every batch before it (issue #17). Urgent lanes settle their own."""
+    app.conf._fw_settle = settle
 
 
 def add_lane(
@@ -200,32 +210,50 @@ class FastConsumer(faust_aiokafka.Consumer):
 
     async def _run_lanes(self) -> None:
         queue = self._lane_queue()
-        while (batch := queue.pop()) is not None:
-            if self.should_stop or self.suspend_flow.is_set() or not self.flow_active:
-                queue.clear()  # rebalancing: fetched again from the committed offsets
-                return
-            if batch.generation != self.app.consumer_generation_id:
-                continue
-            await self._run_batch(batch)
-            if batch.topic not in queue.urgent_topics:
-                await self._poll_urgent()
+        unsettled: list[LaneBatch[Any]] = []  # handled, acked once `settle` sent their state
+        with self._in_flight():  # wait_empty waits for the settle too
+            while (batch := queue.pop()) is not None:
+                if self.should_stop or self.suspend_flow.is_set() or not self.flow_active:
+                    queue.clear()  # rebalancing: fetched again from the committed offsets
+                    return  # the unsettled too: at least once, replays dropped by seq
+                if batch.generation != self.app.consumer_generation_id:
+                    continue
+                if await self._run_batch(batch):
+                    unsettled.append(batch)
+                if batch.topic not in queue.urgent_topics:
+                    await self._poll_urgent()
+            await self._settle(unsettled)
 
-    async def _run_batch(self, batch: LaneBatch[Any]) -> None:
-        with self._in_flight():
-            handler = self.app.conf._fw_lanes[batch.topic]
-            if batch.topic in self.app.conf._fw_urgent:
-                # The side fetch may have handled these already: the gate skips them.
-                ran = await self._priority_gate().run(
-                    batch.tp,
-                    batch.records,
-                    batch.generation,
-                    handler,
-                    is_current=lambda: self._is_current(batch.generation),
-                )
-                if not ran:
-                    return  # a rebalance began: fetched again from the committed offset
-            else:
-                await handler(batch.records)
+    async def _run_batch(self, batch: LaneBatch[Any]) -> bool:
+        """Whether the batch waits for `_settle` to be acked (else acked here, or dropped)."""
+        handler = self.app.conf._fw_lanes[batch.topic]
+        if batch.topic in self.app.conf._fw_urgent:
+            # The side fetch may have handled these already: the gate skips them.
+            ran = await self._priority_gate().run(
+                batch.tp,
+                batch.records,
+                batch.generation,
+                handler,
+                is_current=lambda: self._is_current(batch.generation),
+            )
+            if not ran:
+                return False  # a rebalance began: fetched again from the committed offset
+        else:
+            await handler(batch.records)
+            if self.app.conf._fw_settle is not None:
+                return True
+        if batch.generation == self.app.consumer_generation_id:
+            await self._ack_batch(batch.tp, batch.records)
+        return False
+
+    async def _settle(self, batches: list[LaneBatch[Any]]) -> None:
+        """Send the state of `batches` (settle_lanes_with), then ack those still current: a
+        record is never committed before the state it changed is with the producer (Faust
+        flushes it before committing)."""
+        if not batches:
+            return
+        await self.app.conf._fw_settle()
+        for batch in batches:
             if batch.generation == self.app.consumer_generation_id:
                 await self._ack_batch(batch.tp, batch.records)
 

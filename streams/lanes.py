@@ -38,10 +38,12 @@ def stage_lane(
     publish: Publisher,
     clock: Clock,
     sender: Sender,
+    sends_state: bool = True,
 ) -> LaneHandler:
     """Alerts are published every `batch_max` records, so a long backlog does not hold an
     alarm back; state once per batch, after its alerts (on Tansu a changelog write waits for
-    two round trips: TableStore.drain)."""
+    two round trips: TableStore.drain), unless `sends_state` is False: the consumer sends it
+    after the fetch's batches (faust_compat.settle_lanes_with)."""
     counter = metrics.EVENTS.labels(topic_name)
     step = cfg.batch_max
 
@@ -76,6 +78,7 @@ def stage_lane(
                     await reject(rec, err, DeadLetterReason.WORKER_ERROR)
             counter.inc(len(chunk))
             await publish(emitted, with_state=False)
-        await publish(Emitted())
+        if sends_state:
+            await publish(Emitted())
 
     return handle

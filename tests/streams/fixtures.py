@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest.mock import AsyncMock, patch
 
 from aiokafka.structs import ConsumerRecord
 
@@ -234,3 +237,11 @@ def fast_consumer(app_id: str, acking_topic: str) -> FastConsumer:
     conductor: Any = built.app.topics
     conductor._acking_topics = {acking_topic}
     return built
+
+
+@contextmanager
+def recording(worker: Worker, send: AsyncMock) -> Iterator[None]:
+    """Everything the worker produces goes to `send` instead, alerts (their own producer:
+    streams/priority_producer.py) and the rest alike, with (topic, key, value) first."""
+    with patch.object(worker.sender, "send", send), patch.object(worker.alerts, "send", send):
+        yield

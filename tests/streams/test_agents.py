@@ -22,7 +22,7 @@ from streams.codec import write_signal
 from streams.config import StreamsConfig
 from streams.detectors.engine import DeviceEngine
 from streams.detectors.state import DeviceState
-from tests.streams.fixtures import T0, one_by_one, records, smoke
+from tests.streams.fixtures import T0, one_by_one, recording, records, smoke
 
 CLOCK = ManualClock.at_epoch_s(T0)
 
@@ -77,7 +77,7 @@ async def test_readings_lane_raises_one_condition_and_drops_replays(worker: Work
     send, _ = _signalling_mock()
     hot = encode_model(smoke("a1", 7, 0.0, temp_c=80.0))
     bad = b'{"kind": "smoke"}'
-    with patch.object(worker.sender, "send", send):
+    with recording(worker, send):
         # One fetched batch: the reading, its replay, and bad input, in offset order.
         await worker.lanes["readings"](records(Topics.READINGS, [hot, hot, bad], partition=3))
     fires = [a for a in _alerts(send) if a.kind is AlertKind.FIRE]
@@ -112,7 +112,7 @@ async def test_a_detector_failure_dead_letters_that_reading_and_the_batch_goes_o
 
     batch = [encode_model(smoke("b1", 1, 0.0)), encode_model(smoke("b2", 1, 0.0, temp_c=80.0))]
     with (
-        patch.object(worker.sender, "send", send),
+        recording(worker, send),
         patch.object(engine, "apply_reading", fails_for_b1),
     ):
         await worker.lanes["readings"](records(Topics.READINGS, batch, partition=5))
@@ -131,7 +131,7 @@ async def test_compound_lane_confirms_two_detectors(worker: Worker) -> None:
         signals.extend(out.signals)
     send, _ = _signalling_mock()
     batch = [write_signal(s) for s in signals] + [b"not a signal"]
-    with patch.object(worker.sender, "send", send):
+    with recording(worker, send):
         await worker.lanes["compound"](records("fw.streams.signals.v1", batch))
     (letter,) = [DeadLetter.model_validate_json(v) for v in _sent(send, Topics.DEAD_LETTER)]
     assert letter.reason == "invalid_json"

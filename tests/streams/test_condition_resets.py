@@ -27,7 +27,7 @@ from streams.detectors.model import Finding, Place, evidence
 from streams.detectors.state import DeviceState
 from streams.processor import DeviceProcessor, DictStore, Emitted
 from streams.resets import ConditionReset, resets_of
-from tests.streams.fixtures import T0, one_by_one, records, resolution, smoke
+from tests.streams.fixtures import T0, one_by_one, recording, records, resolution, smoke
 
 KEY = "c1/b1/fire/s1"
 
@@ -158,7 +158,7 @@ async def test_a_resolution_reaches_every_stage_by_its_own_key_and_clears_once(
     worker: Worker,
 ) -> None:
     send = AsyncMock(side_effect=_done)
-    with patch.object(worker.sender, "send", send):
+    with recording(worker, send):
         hot = encode_model(smoke("r1", 1, T0, temp_c=80.0))
         await worker.lanes["readings"](records(Topics.READINGS, [hot]))
         (fire,) = [a for a in _alerts(send) if a.kind is AlertKind.FIRE]

@@ -16,7 +16,7 @@ from events.topics import Topics
 from runtime.partitioner import partition_for
 from streams.app import build_app
 from streams.config import StreamsConfig
-from streams.faust_compat import FastConsumer, LaneRecord
+from streams.faust_compat import FastConsumer, LaneRecord, settle_lanes_with
 from streams.lane_queue import LaneBatch
 from streams.processor import Emitted
 from tests.streams.fixtures import fast_consumer, records, smoke
@@ -122,3 +122,54 @@ async def test_an_alarm_batch_queued_behind_telemetry_batches_runs_first(
     await consumer._run_lanes()
     assert ran == [(Topics.PRIORITY, 0), (Topics.READINGS, 0), (Topics.READINGS, 1)]
     assert len(queue) == 0
+
+
+async def test_the_state_of_a_fetch_is_sent_once_after_its_batches_and_before_their_acks(
+    consumer: FastConsumer,
+) -> None:
+    """An alert in a later batch is not behind the state writes of the earlier ones; no
+    record is committed before the state it changed is sent (faust_compat item 1)."""
+    events: list[str] = []
+    readings_1 = TP(Topics.READINGS, 1)
+
+    async def lane(batch: Sequence[LaneRecord]) -> None:
+        events.append(f"batch {batch[0].partition}")
+
+    async def settle() -> None:
+        committable = (consumer._new_offset(READINGS_0), consumer._new_offset(readings_1))
+        events.append(f"state, committable {committable}")
+
+    consumer.app.conf._fw_lanes[Topics.READINGS] = lane
+    settle_lanes_with(consumer.app, settle)
+    generation = consumer.app.consumer_generation_id
+    queue = consumer._lane_queue()
+    for tp in (READINGS_0, readings_1):
+        fetched = records(tp.topic, [b"{}"], partition=tp.partition)
+        queue.put(LaneBatch(tp, Topics.READINGS, fetched, generation))
+    await consumer._run_lanes()
+    assert events == ["batch 0", "batch 1", "state, committable (None, None)"]
+    assert (consumer._new_offset(READINGS_0), consumer._new_offset(readings_1)) == (1, 1)
+    assert not consumer._unacked_messages
+
+
+async def test_batches_whose_state_was_not_sent_are_not_acked_on_a_rebalance(
+    consumer: FastConsumer,
+) -> None:
+    settled: list[int] = []
+
+    async def lane(batch: Sequence[LaneRecord]) -> None:
+        consumer.stop_flow()  # a rebalance begins while the fetch's batches run
+
+    async def settle() -> None:
+        settled.append(1)
+
+    consumer.app.conf._fw_lanes[Topics.READINGS] = lane
+    settle_lanes_with(consumer.app, settle)
+    generation = consumer.app.consumer_generation_id
+    _queue(consumer, _at([0]), generation)
+    _queue(consumer, _at([1]), generation)
+    await consumer._run_lanes()
+    consumer.resume_flow()
+    assert settled == []
+    assert consumer._new_offset(READINGS_0) is None  # fetched again from the committed offset
+    assert len(consumer._lane_queue()) == 0

@@ -149,6 +149,7 @@ async def held_back(kafka: TansuBroker) -> Any:
         for store in worker.stores.values():
             stack.enter_context(patch.object(store, "drain", AsyncMock(return_value=None)))
         yield conn, worker
+    await worker.alerts.stop()
     if app.producer.started:
         await app.producer.stop()
 
