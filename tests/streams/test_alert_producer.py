@@ -35,8 +35,16 @@ async def _worker(kafka: TansuBroker) -> Worker:
     conn = KafkaConnection(bootstrap=kafka.bootstrap, flavour=KafkaFlavour.TANSU)
     worker = build_app(StreamsConfig(app_id="fw-it-alert-producer"), conn)
     changelog = worker.stores["readings"].table.changelog_topic_name
-    # Faust creates its changelog topics when it starts; this app never starts its consumer.
-    await ensure_topics(kafka.bootstrap, [TopicSpec(changelog, "state", "device", 12)])
+    # Faust creates its changelog and signal topics when it starts; this app never starts its
+    # consumer. The signals go out in batches on explicit partitions (Sender.send_keyed).
+    cfg = worker.cfg
+    await ensure_topics(
+        kafka.bootstrap,
+        [
+            TopicSpec(changelog, "state", "device", 12),
+            TopicSpec(cfg.signals_topic, "signals", "compound", cfg.signals_partitions),
+        ],
+    )
     await worker.app.maybe_start_producer()
     return worker
 
@@ -85,10 +93,13 @@ async def test_an_alert_is_durable_while_a_state_flush_is_held_on_the_wire(
     worker = await _worker(kafka)
     store = worker.stores["readings"]
     try:
-        # Metadata first (as in a running worker): held answers would hold its requests too.
+        # Metadata and the broker connection first (as in a running worker): held answers
+        # would hold metadata requests too, and only an open connection can be held.
         changelog = store.table.changelog_topic_name
         for topic in (changelog, worker.cfg.signals_topic):
             await aiokafka_producer(worker.app).partitions_for(topic)
+        await _delivered(worker, changelog)
+        assert aiokafka_producer(worker.app).client._conns, "no connection to hold"
         for n in range(STATES):
             store.put(f"port-{n}", {"n": n, "pad": "x" * 1000}, partition=n % 12)
         _hold_answers(worker, held=True)
