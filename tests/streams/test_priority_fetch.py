@@ -24,9 +24,10 @@ from faust.types import TP
 
 from events.codec import encode_model
 from events.connections import KafkaConnection, KafkaFlavour
-from events.topics import Topics
+from events.topics import Topics, TopicSpec
 from firewatch.embedded.process import ManagedProcess, free_port
 from firewatch.embedded.tansu import TansuBroker
+from firewatch.kafka_admin import ensure_topics
 from runtime.partitioner import partition_for
 from streams.app import Worker, build_app
 from streams.config import StreamsConfig
@@ -140,6 +141,11 @@ async def held_back(kafka: TansuBroker) -> Any:
     changelog topics are Faust's to create when it starts)."""
     conn = KafkaConnection(bootstrap=kafka.bootstrap, flavour=KafkaFlavour.TANSU)
     worker = build_app(StreamsConfig(app_id="fw-it-side"), conn)
+    # The signals topic too, as Faust declares it at start: a fire's signal goes out on its
+    # compound's partition of it (Sender.send_keyed), which a topic Tansu auto-creates lacks.
+    cfg = worker.cfg
+    signals = TopicSpec(cfg.signals_topic, "signals", "compound", cfg.signals_partitions)
+    await ensure_topics(kafka.bootstrap, [signals])
     app: Any = worker.app
     app.tables.recovery.completed.set()
     app.topics._acking_topics = {Topics.PRIORITY}  # set when the conductor subscribes
