@@ -61,8 +61,9 @@ class AlertProducer:
             return client
         async with self._lock:
             if self._client is None:
-                settings = producer_settings(self.kafka, client_id=self.client_id, linger_ms=0)
-                fresh = AIOKafkaProducer(**settings)
+                fresh = AIOKafkaProducer(
+                    **producer_settings(self.kafka, client_id=self.client_id, linger_ms=0)
+                )
                 await fresh.start()
                 self._client = fresh
             return self._client
