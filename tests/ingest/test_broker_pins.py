@@ -16,6 +16,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from firewatch.embedded.mosquitto import MosquittoBroker, start_mosquitto
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -106,11 +107,9 @@ def test_a_session_survives_a_crash_a_second_after_subscribing(tmp_path: Path) -
         sub.subscribe()
         sub.close()
         db = tmp_path / "mq" / "mosquitto.db"
-        deadline = time.monotonic() + 10  # autosave_interval 1: saved within a second
-        # Mosquitto writes mosquitto.db.new and renames it: once the name exists it is whole.
-        while not db.exists():
-            assert time.monotonic() < deadline, "Mosquitto never saved"
-            time.sleep(0.02)
+        # autosave_interval 1: saved within a second. Mosquitto writes mosquitto.db.new and
+        # renames it: once the name exists it is whole.
+        wait_until(db.exists, timeout_s=10, what="Mosquitto's save")
         broker.process.kill()
         back = start_mosquitto(tmp_path / "mq", broker.port, log_path=tmp_path / "mq.log")
         try:
