@@ -24,25 +24,32 @@ import asyncio
 import json
 import os
 import tempfile
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import click
 
-from alerts.ledger.report import percentile
 from alerts.registry import EXAMPLE_DIR, load_registry
 from benchmarks import run_bench
 from benchmarks.e2e_load import Trigger, bench_fleet, scaled_intervals, triggers
 from benchmarks.e2e_loadproc import DEFAULT_LOAD_NICE, LoadJob, LoadProcess
-from benchmarks.e2e_report import hops, reconcile
-from benchmarks.e2e_watch import AlertWatch, ConsoleWatch, TerminalWatch
+from benchmarks.e2e_raw import KINDS, load_average, run_raw
+from benchmarks.e2e_report import TARGET_P99_MS, hops, ratios, reconcile, stats
+from benchmarks.e2e_watch import (
+    AlertWatch,
+    ConsoleWatch,
+    TerminalWatch,
+    cpu_seconds,
+    cpu_shares,
+    until,
+)
+from events.connections import MqttConnection
 from firewatch.commands.console import phase
 from firewatch.settings import Settings
 from firewatch.stack import Endpoints, Stack
 
-TARGET_P99_MS = 100.0
+RAW_ORDERS = ("after", "before", "skip")  # the raw floor's phase: after the stack's, before, none
 ARRIVAL_WAIT_S = 60.0  # a P1 later than this is reported missing, not waited for
 START_WAIT_S = 60.0  # the load process's start (spawn imports the simulator afresh)
 
@@ -55,6 +62,7 @@ class Plan:
     idle_s: float
     seed: int = 1
     load_nice: int = DEFAULT_LOAD_NICE
+    raw: str = "after"  # RAW_ORDERS
 
 
 @dataclass
@@ -92,6 +100,12 @@ class Ends:
     help="Niceness added to the load process (devices are not on the server); 0: no yielding.",
 )
 @click.option(
+    "--raw",
+    type=click.Choice(RAW_ORDERS),
+    default="after",
+    help="The raw relay's floor (same load, no Firewatch code): after the stack, before, or skip.",
+)
+@click.option(
     "--work-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
@@ -104,9 +118,8 @@ def command(ctx: click.Context, /, **opts: Any) -> int:
 
 
 def _main(args: argparse.Namespace, settings: Settings) -> int:
-    plan = Plan(
-        args.p1s, args.rate, args.minutes * 60.0, args.idle_minutes * 60.0, load_nice=args.load_nice
-    )
+    minutes = (args.minutes * 60.0, args.idle_minutes * 60.0)
+    plan = Plan(args.p1s, args.rate, *minutes, load_nice=args.load_nice, raw=args.raw)
     if args.work_dir is not None:
         args.work_dir.mkdir(parents=True, exist_ok=True)
         print(json.dumps(run(plan, args.work_dir), indent=2))
@@ -117,28 +130,54 @@ def _main(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run(plan: Plan, work_dir: Path) -> dict[str, Any]:
-    """The whole run on a fresh embedded stack whose data and logs go to `work_dir`."""
+    """The whole run: the stack's phase on a fresh embedded stack and, unless skipped, the raw
+    floor's on brokers of its own (one after the other, never at once), data and logs under
+    `work_dir`."""
     fleet = bench_fleet(plan.p1s)
-    chosen = triggers(fleet)[: plan.p1s + 1]
+    chosen = tuple(triggers(fleet)[: plan.p1s + 1])
     intervals = scaled_intervals(fleet, plan.rate)
-    stack = Stack(work_dir, gateways=fleet.gateways)
-    try:
-        phase("embedded stack", of=3)
-        endpoints = stack.start(timeout_s=120.0)
-        pace = (plan.load_s, plan.idle_s, plan.rate, plan.seed, plan.load_nice)
-        job = LoadJob(endpoints.gateway_connection(), fleet, intervals, tuple(chosen), *pace)
-        result = asyncio.run(_measure(stack, endpoints, job, plan))
-    finally:
-        stack.stop()
-    return {
+    pace = (plan.load_s, plan.idle_s, plan.rate, plan.seed, plan.load_nice)
+    job = LoadJob(MqttConnection(), fleet, intervals, chosen, *pace)  # each phase's broker
+    order = {"after": ("stack", "raw"), "before": ("raw", "stack"), "skip": ("stack",)}[plan.raw]
+    phases: dict[str, dict[str, Any]] = {}
+    for name in order:
+        before = load_average()
+        if name == "stack":
+            phases[name] = _stack_phase(job, work_dir, plan)
+        else:
+            phase("raw relay floor, same load", of=_phases(plan))
+            phases[name] = run_raw(job, work_dir / "raw")
+        phases[name]["load_average_1m"] = {"before": before, "after": load_average()}
+    stack = phases["stack"]
+    out = {
         "bench": "e2e",
         "path": "device publish -> alert -> first P1 page on the terminal (MQTT) / console (SSE)",
         "devices": len(fleet.devices),
         "gateways": len(fleet.gateways),
         "intervals_s": {"smoke": intervals.smoke_s, "heartbeat": intervals.heartbeat_s},
-        **result,
+        **stack,
         "target_p99_ms": TARGET_P99_MS,
     }
+    if "raw" in phases:
+        out["raw"] = {"phase": plan.raw, **phases["raw"]}
+        out["stack_over_raw"] = ratios(stack["under_load"], phases["raw"]["under_load"], KINDS)
+    return out
+
+
+def _phases(plan: Plan) -> int:
+    """The progress steps: the stack's start, its load, its idle P1; the raw floor's."""
+    return 3 if plan.raw == "skip" else 4
+
+
+def _stack_phase(job: LoadJob, work_dir: Path, plan: Plan) -> dict[str, Any]:
+    stack = Stack(work_dir, gateways=job.fleet.gateways)
+    try:
+        phase("embedded stack", of=_phases(plan))
+        endpoints = stack.start(timeout_s=120.0)
+        stack_job = replace(job, conn=endpoints.gateway_connection())
+        return asyncio.run(_measure(stack, endpoints, stack_job, plan))
+    finally:
+        stack.stop()
 
 
 async def _measure(stack: Stack, endpoints: Endpoints, job: LoadJob, plan: Plan) -> dict[str, Any]:
@@ -155,18 +194,18 @@ async def _measure(stack: Stack, endpoints: Endpoints, job: LoadJob, plan: Plan)
     try:
         await _open_ends(ends)
         await load_proc.expect("ready", START_WAIT_S)
-        phase(f"{plan.p1s} P1s under {plan.rate:.0f} msg/s", of=3)
+        phase(f"{plan.p1s} P1s under {plan.rate:.0f} msg/s", of=_phases(plan))
         load = await _load(stack, load_proc, plan)
         _warn_if_short(load)
         measured = job.chosen[: plan.p1s]
         places = [t.place_key for t in measured]
-        await _until(lambda: ends.arrived(places), ARRIVAL_WAIT_S)
+        await until(lambda: ends.arrived(places), ARRIVAL_WAIT_S)
         under_load = _latencies(ends, places)
         under_load["by_kind"] = {
             kind: _latencies(ends, [t.place_key for t in measured if t.kind == kind])
-            for kind in ("fire", "thermal_runaway")
+            for kind in KINDS
         }
-        phase(f"first P1 after {plan.idle_s / 60:.0f} min idle", of=3)
+        phase(f"first P1 after {plan.idle_s / 60:.0f} min idle", of=_phases(plan))
         idle = await _idle_p1(load_proc, job.chosen[plan.p1s], ends, plan.idle_s)
         load_proc.send("stop")
         await load_proc.expect("closed", ARRIVAL_WAIT_S)
@@ -186,7 +225,7 @@ async def _load(stack: Stack, load_proc: LoadProcess, plan: Plan) -> dict[str, A
     cpu_before = _cpu_s(stack, bench)
     load_proc.send("go")
     _, load = await load_proc.expect("load", plan.load_s + ARRIVAL_WAIT_S)
-    shares = _shares(cpu_before, _cpu_s(stack, bench), load["seconds"])
+    shares = cpu_shares(cpu_before, _cpu_s(stack, bench), load["seconds"])
     bench_shares = {name: shares.pop(name) for name in bench}
     load["cpu_share_of_a_core"] = shares
     load["stack_cpu_share"] = round(sum(shares.values()), 3)
@@ -205,25 +244,13 @@ def _warn_if_short(load: dict[str, Any]) -> None:
 
 
 def _cpu_s(stack: Stack, extra: dict[str, int]) -> dict[str, float]:
-    """CPU seconds (user + system, every thread) each process of the stack, and the `extra`
-    pids, have used so far (/proc)."""
+    """CPU seconds each process of the stack, and the `extra` pids, have used so far."""
     pids = {name: p.pid for name, p in stack.services.items()}
     if stack.mosquitto is not None:
         pids["mosquitto"] = stack.mosquitto.process.pid
     if stack.tansu is not None:
         pids["tansu"] = stack.tansu.process.pid
-    pids.update(extra)
-    tick = os.sysconf("SC_CLK_TCK")
-    out = {}
-    for name, pid in pids.items():
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        out[name] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime (proc(5))
-    return out
-
-
-def _shares(before: dict[str, float], after: dict[str, float], wall_s: float) -> dict[str, float]:
-    """Each process's CPU over the load, as a share of one core: what sizes a deployment."""
-    return {name: round((after[name] - before[name]) / wall_s, 3) for name in after}
+    return cpu_seconds(pids | extra)
 
 
 def _members() -> list[Any]:
@@ -246,16 +273,8 @@ async def _idle_p1(
     """Nothing flows for `idle_s` (the gateways stay connected), then one P1."""
     load_proc.send("idle")
     await load_proc.expect("idle_fired", idle_s + ARRIVAL_WAIT_S)
-    await _until(lambda: ends.arrived([trigger.place_key]), ARRIVAL_WAIT_S)
+    await until(lambda: ends.arrived([trigger.place_key]), ARRIVAL_WAIT_S)
     return {"idle_s": idle_s, **_latencies(ends, [trigger.place_key])}
-
-
-async def _until(predicate: Any, timeout_s: float) -> None:
-    """Arrivals come from paho's thread and the SSE readers: poll them with a deadline; what
-    has not come by then is reported missing."""
-    deadline = time.monotonic() + timeout_s
-    while not predicate() and time.monotonic() < deadline:  # noqa: ASYNC110 - other threads
-        await asyncio.sleep(0.05)
 
 
 def _latencies(ends: Ends, place_keys: list[str]) -> dict[str, Any]:
@@ -268,24 +287,11 @@ def _latencies(ends: Ends, place_keys: list[str]) -> dict[str, Any]:
     return {
         # Not targets: where the time goes. The device's alarm on the priority topic (the
         # bridge's part), the alert on the alerts topic (+ the worker's), then dispatch's.
-        "alarm_on_kafka": _stats(to_alarm, judged=False),
-        "alert_on_kafka": _stats(to_alert, judged=False),
-        "terminal": _stats(found.pop("terminal_ms")),
-        "console": _stats(found.pop("console_ms")),
-        "hops": {hop: _stats(ms, judged=False) for hop, ms in split["ms"].items()},
+        "alarm_on_kafka": stats(to_alarm, judged=False),
+        "alert_on_kafka": stats(to_alert, judged=False),
+        "terminal": stats(found.pop("terminal_ms")),
+        "console": stats(found.pop("console_ms")),
+        "hops": {hop: stats(ms, judged=False) for hop, ms in split["ms"].items()},
         "slowest_p1s": split["slowest"],
         **found,
     }
-
-
-def _stats(samples_ms: list[float], *, judged: bool = True) -> dict[str, Any]:
-    p99 = percentile(samples_ms, 99) or 0.0
-    out: dict[str, Any] = {
-        "measured": len(samples_ms),
-        "p50_ms": round(percentile(samples_ms, 50) or 0.0, 1),
-        "p99_ms": round(p99, 1),
-        "max_ms": round(max(samples_ms, default=0.0), 1),
-    }
-    if judged:
-        out["meets_target"] = bool(samples_ms) and p99 <= TARGET_P99_MS
-    return out

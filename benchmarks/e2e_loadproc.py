@@ -141,11 +141,13 @@ class LoadProcess:
     threads or loop is inherited), hands each P1's publish to `on_p1` as it comes, and waits
     for the other messages in order."""
 
-    def __init__(self, job: LoadJob, on_p1: Any) -> None:
+    def __init__(self, job: Any, on_p1: Any, target: Any = None, name: str = "fw-e2e-load") -> None:
+        """`target`: another child speaking the same conversation (the raw relay,
+        benchmarks/e2e_relay.py); the load process by default."""
         ctx = multiprocessing.get_context("spawn")
         self.pipe, child_end = ctx.Pipe()
         self.process = ctx.Process(
-            target=main, args=(job, child_end), name="fw-e2e-load", daemon=True
+            target=target or main, args=(job, child_end), name=name, daemon=True
         )
         self.process.start()
         child_end.close()

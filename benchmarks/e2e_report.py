@@ -8,7 +8,10 @@ from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any, Protocol
 
+from alerts.ledger.report import percentile
 from benchmarks.e2e_watch import Arrivals
+
+TARGET_P99_MS = 100.0  # issue #17: a P1 on the terminal and the console within 100 ms at p99
 
 
 class _Watch(Protocol):
@@ -77,14 +80,17 @@ HOPS = ("device_to_alarm_on_kafka", "alarm_to_alert_on_kafka", "alert_to_termina
 
 
 def hops(
-    stamps: Sequence[dict[str, float]], terminals: Sequence[_Watch], place_keys: list[str]
+    stamps: Sequence[dict[str, float]],
+    terminals: Sequence[_Watch],
+    place_keys: list[str],
+    names: Sequence[str] = HOPS,
 ) -> dict[str, Any]:
     """Where each P1's time went, in ms, for the P1s stamped at every hop: Mosquitto + bridge +
     Tansu's produce (device -> its alarm on the priority topic), then the worker (-> the alert;
     for a thermal runaway that includes the readings topic's path, which raises it), then
     dispatch (-> the terminal's page). `stamps`: per place, the publish, alarm and alert
     times, in that order. The three slowest P1s at the terminal with their split: what sets
-    the p99."""
+    the p99. `names`: one per hop (the raw relay's stamps are others, benchmarks/e2e_raw.py)."""
     term = _firsts(terminals)
     split: dict[str, list[float]] = {}
     for p in place_keys:
@@ -94,9 +100,39 @@ def hops(
             split[p] = [(b - a) * 1000 for a, b in pairwise(known)]
     slowest = sorted(split, key=lambda p: sum(split[p]), reverse=True)[:3]
     return {
-        "ms": {hop: [split[p][i] for p in split] for i, hop in enumerate(HOPS)},
+        "ms": {hop: [split[p][i] for p in split] for i, hop in enumerate(names)},
         "slowest": [
-            {"place": p, **{hop: round(split[p][i], 1) for i, hop in enumerate(HOPS)}}
+            {"place": p, **{hop: round(split[p][i], 1) for i, hop in enumerate(names)}}
             for p in slowest
         ],
     }
+
+
+def stats(samples_ms: list[float], *, judged: bool = True) -> dict[str, Any]:
+    """p50 / p99 / max of `samples_ms`; `judged`: whether the p99 meets the target."""
+    p99 = percentile(samples_ms, 99) or 0.0
+    out: dict[str, Any] = {
+        "measured": len(samples_ms),
+        "p50_ms": round(percentile(samples_ms, 50) or 0.0, 1),
+        "p99_ms": round(p99, 1),
+        "max_ms": round(max(samples_ms, default=0.0), 1),
+    }
+    if judged:
+        out["meets_target"] = bool(samples_ms) and p99 <= TARGET_P99_MS
+    return out
+
+
+def ratios(stack: dict[str, Any], raw: dict[str, Any], kinds: Sequence[str]) -> dict[str, Any]:
+    """The stack's terminal latency over the raw relay's, per percentile, for every P1 and per
+    kind (the project's rule: a figure against the raw limit of the same run). None where the
+    raw figure is 0 (nothing measured)."""
+    parts = {"all": (stack, raw), **{k: (stack["by_kind"][k], raw["by_kind"][k]) for k in kinds}}
+    out: dict[str, Any] = {}
+    for name, (ours, floor) in parts.items():
+        out[name] = {
+            stat[:-3]: round(ours["terminal"][stat] / floor["terminal"][stat], 2)
+            if floor["terminal"][stat]
+            else None
+            for stat in ("p50_ms", "p99_ms", "max_ms")
+        }
+    return out

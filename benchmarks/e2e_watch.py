@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -178,3 +181,28 @@ class AlertWatch:
             self.task.cancel()
             await asyncio.gather(self.task, return_exceptions=True)
         await self.consumer.stop()
+
+
+async def until(predicate: Callable[[], bool], timeout_s: float) -> None:
+    """Arrivals come from paho's thread and the SSE readers: poll them with a deadline; what
+    has not come by then is reported missing."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate() and time.monotonic() < deadline:  # noqa: ASYNC110 - other threads
+        await asyncio.sleep(0.05)
+
+
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds (user + system, every thread) each process has used so far (/proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for name, pid in pids.items():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        out[name] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime (proc(5))
+    return out
+
+
+def cpu_shares(
+    before: dict[str, float], after: dict[str, float], wall_s: float
+) -> dict[str, float]:
+    """Each process's CPU over the load, as a share of one core: what sizes a deployment."""
+    return {name: round((after[name] - before[name]) / wall_s, 3) for name in after}

@@ -4,8 +4,9 @@ first page at either end, and every way a P1 can go wrong is counted, not hidden
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from benchmarks.e2e_report import hops, reconcile
+from benchmarks.e2e_report import hops, ratios, reconcile
 from benchmarks.e2e_watch import FIRST_STEP, Arrivals
 
 FIRE = "c001/building:eb1"
@@ -61,3 +62,15 @@ def test_each_p1s_time_is_split_by_hop_and_the_slowest_are_named() -> None:
     found = hops([sent, alarm, alert], [terminal], [FIRE, RUNAWAY])
     assert [s["place"] for s in found["slowest"]] == [RUNAWAY, FIRE]
     assert found["slowest"][0]["alarm_to_alert_on_kafka"] == 700.0
+
+
+def test_the_stack_is_read_against_the_raw_floor_per_percentile_and_kind() -> None:
+    def part(p50: float, p99: float, high: float) -> dict[str, Any]:
+        return {"terminal": {"p50_ms": p50, "p99_ms": p99, "max_ms": high}}
+
+    stack = {**part(120, 430, 470), "by_kind": {"fire": part(96, 343, 400)}}
+    raw = {**part(40, 215, 0), "by_kind": {"fire": part(32, 343, 200)}}
+    assert ratios(stack, raw, ["fire"]) == {
+        "all": {"p50": 3.0, "p99": 2.0, "max": None},  # no raw figure: no ratio, not infinity
+        "fire": {"p50": 3.0, "p99": 1.0, "max": 2.0},
+    }
