@@ -161,8 +161,27 @@ def _e2e_rows(e2e: dict[str, Any]) -> list[Row]:
         for end, name in ends + (splits if part == "under_load" else []):
             for stat in ("p50_ms", "p99_ms", "max_ms"):
                 value = _get(e2e, part, end, stat)
-                rows.append(Row("e2e", f"P1 publish -> {name} {stat[:-3]} ({label})", value, "ms"))
+                floor = _floor(e2e, (), end, stat) if part == "under_load" else {}
+                rows.append(
+                    Row("e2e", f"P1 publish -> {name} {stat[:-3]} ({label})", value, "ms", **floor)
+                )
+    for kind, name in (("fire", "fires"), ("thermal_runaway", "thermal runaways")):
+        for stat in ("p50_ms", "p99_ms", "max_ms"):
+            value = _get(e2e, "under_load", "by_kind", kind, "terminal", stat)
+            floor = _floor(e2e, ("by_kind", kind), "terminal", stat)
+            rows.append(
+                Row("e2e", f"{name}: P1 -> terminal page {stat[:-3]}", value, "ms", **floor)
+            )
     return rows
+
+
+def _floor(e2e: dict[str, Any], within: tuple[str, ...], end: str, stat: str) -> dict[str, Any]:
+    """The raw relay's figure of the same run beside the terminal's (benchmarks/e2e_raw.py);
+    the console has no raw counterpart."""
+    if end != "terminal" or "raw" not in e2e:
+        return {}
+    raw = _get(e2e, "raw", "under_load", *within, end, stat)
+    return {"raw_limit": "raw relay (same run)", "raw_value": raw}
 
 
 def rows(results: dict[str, Any]) -> list[Row]:

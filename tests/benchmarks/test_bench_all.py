@@ -70,6 +70,21 @@ def test_markdown_has_one_line_per_row_with_rate_raw_and_ratio() -> None:
     assert json.loads(json.dumps([r.as_json() for r in table]))[0]["ratio"] is None
 
 
+def test_the_terminal_latency_is_read_against_the_raw_relay_of_the_same_run() -> None:
+    floor = {"terminal": {"p50_ms": 10.0, "p99_ms": 45.0, "max_ms": 60.0}}
+    stack = {**RECORDED["e2e"]["under_load"], "by_kind": {"fire": floor}}
+    e2e = {**RECORDED["e2e"], "under_load": stack, "raw": {"under_load": {"by_kind": {}, **floor}}}
+    table = rows({"e2e": e2e})
+    p99 = [r for r in table if r.measure == "P1 publish -> terminal page p99 (under load)"]
+    assert [(r.raw_limit, r.raw_value, r.ratio) for r in p99] == [
+        ("raw relay (same run)", 45.0, 2.0)
+    ]
+    console = [r for r in table if r.measure == "P1 publish -> console page p99 (under load)"]
+    assert [(r.raw_limit, r.ratio) for r in console] == [("", None)]  # no raw console
+    fires = [r for r in table if r.measure == "fires: P1 -> terminal page p99"]
+    assert [(r.raw_value, r.ratio) for r in fires] == [(None, None)]  # no raw fires recorded
+
+
 def test_the_command_explains_itself() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "firewatch", "bench", "all", "--help"],
