@@ -7,6 +7,12 @@ is an incident of its own). Measured per P1: device publish -> alert -> first pa
 stream of a signed-in duty member's console. Then, after `--idle-minutes` of silence, the first
 P1 again (idle connections, cold caches). Target: p99 <= 100 ms for both (issue #17).
 
+The floor (`--raw`, on by default): the same load process, rate and P1 schedule through a raw
+relay with the same hops and no Firewatch code, on a fresh Mosquitto and Tansu
+(benchmarks/e2e_raw.py); the JSON gains its figures (`raw`) and the stack's over them
+(`stack_over_raw`), and the 1-minute load average around each phase. The phases run one after
+the other, in the order `--raw` states (alternate it between runs).
+
 The load (telemetry and P1s) comes from a process of its own (benchmarks/e2e_loadproc.py);
 this process only watches, so an arrival is stamped when it comes, not when the load generator
 lets go of the GIL or the loop. `--load-nice` defaults to 10: in a city the devices are not on
@@ -87,7 +93,8 @@ class Ends:
     "e2e",
     context_settings={"show_default": True},
     epilog="\b\nExamples:\n  firewatch bench e2e --idle-minutes 0\n"
-    "  firewatch bench e2e --p1s 400 --rate 3000 --minutes 5",
+    "  firewatch bench e2e --idle-minutes 0 --raw before\n"
+    "  firewatch bench e2e --p1s 400 --rate 3000 --minutes 5 --raw skip",
 )
 @click.option("--p1s", type=int, default=200, help="P1s measured under load.")
 @click.option("--rate", type=float, default=2000.0, help="Telemetry msg/s of the fleet.")
