@@ -176,16 +176,22 @@ async def _load(load_proc: LoadProcess, pids: dict[str, int], job: LoadJob) -> d
 
 def latencies(ends: RawEnds, stamps: dict[str, dict[str, float]], measured: Any) -> dict[str, Any]:
     """The stack phase's figures for the raw path: terminal p50 / p99 / max for every P1 and per
-    kind, the counts that must reconcile, and each P1's time split by the relay's hops."""
-    places = [t.place_key for t in measured]
-    out = _terminal(ends, places)
-    out["by_kind"] = {
-        kind: _terminal(ends, [t.place_key for t in measured if t.kind == kind]) for kind in KINDS
-    }
+    kind, the counts that must reconcile, and each P1's time split by the relay's hops (per
+    kind too: a fire and a runaway take different topics)."""
     marks = [ends.sent, *({p: s[h] for p, s in stamps.items() if h in s} for h in HOP_STAMPS)]
-    split = hops(marks, ends.terminals, places, RAW_HOPS)
-    out["hops"] = {hop: stats(ms, judged=False) for hop, ms in split["ms"].items()}
-    out["slowest_p1s"] = split["slowest"]
+
+    def part(places: list[str]) -> dict[str, Any]:
+        split = hops(marks, ends.terminals, places, RAW_HOPS)
+        return {
+            **_terminal(ends, places),
+            "hops": {hop: stats(ms, judged=False) for hop, ms in split["ms"].items()},
+            "slowest_p1s": split["slowest"],
+        }
+
+    out = part([t.place_key for t in measured])
+    out["by_kind"] = {
+        kind: part([t.place_key for t in measured if t.kind == kind]) for kind in KINDS
+    }
     return out
 
 
