@@ -46,6 +46,7 @@ RAW_HOPS = (
     "page_published_to_terminal",
 )
 START_WAIT_S = 60.0
+_SETTINGS = ("linger_ms", "max_batch_bytes", "readings_fetch_wait_ms", "priority_fetch_wait_ms")
 ARRIVAL_WAIT_S = 60.0
 _ANY_PASSWORD = "raw"  # noqa: S105 - the raw broker is open (no password file): any login
 
@@ -68,10 +69,12 @@ def run_raw(
     work_dir: Path,
     drop: frozenset[str] = frozenset(),
     arrival_wait_s: float = ARRIVAL_WAIT_S,
+    tune: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The load of `job` (its connection replaced) through the raw relay on brokers of its own,
     whose data and logs go to `work_dir`. `drop`: places the relay must lose (tests); a P1 not
-    at its terminal `arrival_wait_s` after the load is reported missing."""
+    at its terminal `arrival_wait_s` after the load is reported missing. `tune`: RelayJob
+    fields other than the stack's settings (what-if runs, e.g. a shorter readings fetch wait)."""
     work_dir.mkdir(parents=True, exist_ok=True)
     broker = start_mosquitto(work_dir / "mosquitto", log_path=work_dir / "mosquitto.log")
     try:
@@ -79,7 +82,7 @@ def run_raw(
         try:
             raw_job = replace(job, conn=MqttConnection(host=broker.host, port=broker.port))
             raw_job = replace(raw_job, idle_s=0.0)
-            return asyncio.run(_measure(raw_job, broker, tansu, drop, arrival_wait_s))
+            return asyncio.run(_measure(raw_job, broker, tansu, (drop, arrival_wait_s, tune)))
         finally:
             tansu.process.stop()
     finally:
@@ -128,12 +131,12 @@ async def _measure(
     job: LoadJob,
     broker: MosquittoBroker,
     tansu: TansuBroker,
-    drop: frozenset[str],
-    arrival_wait_s: float,
+    how: tuple[frozenset[str], float, dict[str, Any] | None],
 ) -> dict[str, Any]:
     wanted = {Topics.READINGS, Topics.PRIORITY}
     await ensure_topics(tansu.bootstrap, [s for s in KAFKA_TOPICS if s.name in wanted])
-    relay_spec = relay_job(job, broker, tansu.bootstrap, drop)
+    drop, arrival_wait_s, tune = how
+    relay_spec = replace(relay_job(job, broker, tansu.bootstrap, drop), **(tune or {}))
     terminals = sorted({t.page_topic.split("/")[3] for t in relay_spec.triggers.values()})
     ends = RawEnds([TerminalWatch(broker.host, broker.port, t, _ANY_PASSWORD) for t in terminals])
     relay = LoadProcess(relay_spec, None, target=relay_main, name="fw-e2e-raw-relay")
@@ -156,7 +159,13 @@ async def _measure(
         relay.send("stop")
         _, done = await relay.expect("done", ARRIVAL_WAIT_S)
         under_load = latencies(ends, done["stamps"], measured)
-        return {"load": load, "under_load": under_load, "relay_counts": done["counts"]}
+        settings = {k: getattr(relay_spec, k) for k in _SETTINGS}
+        return {
+            "load": load,
+            "under_load": under_load,
+            "relay_counts": done["counts"],
+            "relay_settings": settings,
+        }
     finally:
         load_proc.close()
         relay.close()
