@@ -103,6 +103,10 @@ class Relay:
     stamps: dict[str, dict[str, float]] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
     paged: set[str] = field(default_factory=set)
+    by_place: dict[str, Trigger] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_place = {t.place_key: t for t in self.job.triggers.values()}
 
     def stamp(self, place: str, hop: str, at: float) -> None:
         self.stamps.setdefault(place, {}).setdefault(hop, at)
@@ -157,7 +161,7 @@ class Relay:
         self.stamp(place, "consumed", consumed_at)
         if place in self.job.drop:
             return
-        trigger = next(t for t in self.job.triggers.values() if t.place_key == place)
+        trigger = self.by_place[place]
         body = {"incident_key": f"{place}@raw", "step": FIRST_STEP, "kind": trigger.kind}
         self.pages.publish(trigger.page_topic, json.dumps(body).encode(), qos=1)
         self.stamp(place, "page_published", time.time())
@@ -204,43 +208,43 @@ async def _consumer(job: RelayJob, topic: str, wait_ms: int) -> AIOKafkaConsumer
     return consumer
 
 
-async def _serve(job: RelayJob, pipe: Connection) -> None:
-    loop = asyncio.get_running_loop()
-    producers = {
-        "telemetry": AIOKafkaProducer(
+def _producers(job: RelayJob) -> dict[str, AIOKafkaProducer]:
+    """The bridge's two producers (ingest/kafka_writer.make_producer): acks=all; the priority
+    lane's at once (linger 0), the telemetry lane's batched. No idempotence: Tansu has none."""
+    return {
+        lane: AIOKafkaProducer(
             bootstrap_servers=job.bootstrap,
             acks="all",
-            linger_ms=job.linger_ms,
+            linger_ms=job.linger_ms if lane == "telemetry" else 0,
             max_batch_size=job.max_batch_bytes,
-        ),
-        "priority": AIOKafkaProducer(
-            bootstrap_servers=job.bootstrap,
-            acks="all",
-            linger_ms=0,
-            max_batch_size=job.max_batch_bytes,
-        ),
+        )
+        for lane in ("telemetry", "priority")
     }
+
+
+async def _serve(job: RelayJob, pipe: Connection) -> None:
+    producers = _producers(job)
     consumers = {
         "alarm": await _consumer(job, job.priority_topic, job.priority_fetch_wait_ms),
         "telemetry": await _consumer(job, job.readings_topic, job.readings_fetch_wait_ms),
     }
     pages, pages_ready = _client(job, "pages", ())
-    relay = Relay(job, loop, pages)
+    relay = Relay(job, asyncio.get_running_loop(), pages)
     sessions = {
         "priority": _client(job, "priority", job.priority_filters),
         "telemetry": _client(job, "telemetry", job.telemetry_filters),
     }
-    tasks = []
+    clients = [*sessions.values(), (pages, pages_ready)]
+    tasks: list[asyncio.Task[None]] = []
     try:
         for p in producers.values():
             await p.start()
-        for channel, consumer in consumers.items():
-            tasks.append(asyncio.create_task(relay.consume(consumer, channel)))
+        tasks += [asyncio.create_task(relay.consume(c, ch)) for ch, c in consumers.items()]
         for lane, (client, _ready) in sessions.items():
             queue: asyncio.Queue[tuple[str, bytes, float]] = asyncio.Queue()
             client.on_message = relay.handler(queue)
             tasks.append(asyncio.create_task(relay.forward(queue, producers[lane], lane)))
-        for client, ready in [*sessions.values(), (pages, pages_ready)]:
+        for client, ready in clients:
             client.loop_start()
             if not await asyncio.to_thread(ready.wait, SUBSCRIBE_WAIT_S):
                 raise RuntimeError("raw relay: an MQTT session did not subscribe")
@@ -253,10 +257,8 @@ async def _serve(job: RelayJob, pipe: Connection) -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for client, _ready in [*sessions.values(), (pages, pages_ready)]:
+        for client, _ready in clients:
             client.loop_stop()
             client.disconnect()
-        for c in consumers.values():
-            await c.stop()
-        for p in producers.values():
-            await p.stop()
+        for closable in [*consumers.values(), *producers.values()]:
+            await closable.stop()
