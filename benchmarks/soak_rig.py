@@ -63,7 +63,7 @@ class SoakRig:
         fleet = synthetic_fleet(compounds, seed)
         self.gateways = list(fleet.gateways)
         self.devices = len(fleet.devices)
-        self.ports = {"ingest": free_port(), "worker": free_port(), "sink": free_port()}
+        self.ports = {"ingest": free_port(), "worker": free_port()}
         self.sim_port = free_port()
         specs = [_with_metrics(s, self.ports.get(s.name)) for s in default_services()]
         self.stack = Stack(work / "stack", services=specs, gateways=self.gateways)
@@ -78,6 +78,9 @@ class SoakRig:
     def start(self) -> None:
         self.ends = self.stack.start(STARTUP_S)
         self.victoria.start()
+        # Picked now, not with the others: the stack's start (a minute of connections on
+        # ephemeral ports) once took a port picked before it ("Address already in use").
+        self.ports["sink"] = free_port()
         argv = [*_firewatch(), "sink", "--bootstrap", self.ends.kafka_bootstrap]
         argv += ["--influx-url", self.victoria.url, "--metrics-port", str(self.ports["sink"])]
         env = python_service_env({"FIREWATCH_KAFKA__FLAVOUR": "tansu"})
