@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import re
+import socket
 import sys
 import time
 import urllib.request
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from alerts.service.factory import INSTANCE_ENV
 from benchmarks.soak_verdict import Sample
 from events.topics import Topics
 from firewatch.embedded.process import ManagedProcess, free_port, python_service_env
@@ -29,6 +32,13 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "firewatch-streams": (Topics.READINGS, Topics.PRIORITY, Topics.SEQUENCE),
     "firewatch-sink": (Topics.READINGS,),
     "firewatch-dispatch": (Topics.ALERTS,),
+    # Dispatch also reads every reading for its read-backs, in a group per instance
+    # (alerts/service/factory.py; the instance is the host name unless set): records it
+    # fetched and did not take yet are held in its memory, as the worker's are.
+    f"firewatch-dispatch-readback.{os.environ.get(INSTANCE_ENV) or socket.gethostname()}": (
+        Topics.READINGS,
+        Topics.PRIORITY,
+    ),
 }
 
 
