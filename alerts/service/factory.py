@@ -42,14 +42,6 @@ from runtime.kafka import consumer_settings, producer_settings
 log = logging.getLogger(__name__)
 
 INSTANCE_ENV = "FIREWATCH_DISPATCH_INSTANCE"
-# The read-back consumer reads every reading to find the few it awaits (keys only): what it
-# holds between fetches is memory that scales with how far it fell behind (issue #17.4).
-# aiokafka keeps a partition's fetch response until it is taken, and Tansu 0.6.0 returns
-# about four times the bytes asked (docs/PERFORMANCE.md "Memory over time"): at aiokafka's
-# default (1 MiB asked) up to ~60 MB over the 15 partitions read. 64 KiB asked, ~256 KiB
-# returned, is ~300 readings a partition per fetch: at the 10 ms fetch wait (config.py),
-# far more than a city's 20k readings a second.
-READBACK_PARTITION_FETCH_BYTES = 64 * 1024
 # Longer than a live step takes to send (the MQTT PUBACK wait, webhook retries): a claim still
 # "sending" after this belongs to an instance that died mid-step (alerts/ledger/sharing.py).
 CLAIM_LEASE_S = 30.0
@@ -136,7 +128,6 @@ def build_dispatch_service(
                 Topics.PRIORITY,
                 group=f"{config.readback_group}.{instance}",
                 reset="latest",
-                partition_fetch_bytes=READBACK_PARTITION_FETCH_BYTES,
             ),
             instance_id=instance,
         )
@@ -158,15 +149,10 @@ def _consumer(
     group: str,
     reset: Literal["earliest", "latest"],
     ranged: bool = False,
-    partition_fetch_bytes: int | None = None,
 ) -> AIOKafkaConsumer:
     """`ranged`: range assignment, so co-partitioned topics (fw.alerts.v2, fw.actions.v1)
     give the same partition numbers of both to one member."""
-    extra: dict[str, Any] = {}
-    if ranged:
-        extra["partition_assignment_strategy"] = (RangePartitionAssignor,)
-    if partition_fetch_bytes is not None:
-        extra["max_partition_fetch_bytes"] = partition_fetch_bytes
+    extra: dict[str, Any] = {"partition_assignment_strategy": (RangePartitionAssignor,)}
     return AIOKafkaConsumer(
         *topics,
         **consumer_settings(
@@ -176,5 +162,5 @@ def _consumer(
             auto_offset_reset=reset,
             fetch_max_wait_ms=config.fetch_max_wait_ms,
         ),
-        **extra,
+        **(extra if ranged else {}),
     )
