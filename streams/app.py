@@ -52,9 +52,11 @@ _DEVICE_TOPICS = {
 # keeps each partition's last fetch response until it is consumed, and Tansu 0.6.0 returns
 # about four times the bytes asked a partition (docs/PERFORMANCE.md "Memory over time"). At
 # Faust's default, 1 MiB asked, a worker behind its 18 device-topic partitions could hold
-# ~70 MB of them (the soak's trace: +11 MB of fetch responses in 6 minutes at a lag of 1-3k).
+# ~70 MB of them (a traced soak whose worker fell behind: +11 MB of fetch responses held).
 # 256 KiB asked (~1 MiB returned, about a thousand readings a partition per fetch) bounds
-# that to ~18 MB; throughput: docs/PERFORMANCE.md "Memory over time", bench streams pairs.
+# that to ~18 MB, and is the bridge's producer batch, so its largest batches pass
+# (tests/streams/test_fetch_bound.py); no throughput lost in bench streams, alternated with
+# main (docs/PERFORMANCE.md "Memory over time", fifth run).
 PARTITION_FETCH_BYTES = 256 * 1024
 _TABLES = {
     "readings": "device-state",
