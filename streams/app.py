@@ -48,6 +48,16 @@ _DEVICE_TOPICS = {
     "priority": Topics.PRIORITY,
     "sequence": Topics.SEQUENCE,
 }
+# What the worker's consumer holds of fetched records not yet taken (issue #17.4): aiokafka
+# keeps each partition's last fetch response until it is consumed, and Tansu 0.6.0 returns
+# about four times the bytes asked a partition (docs/PERFORMANCE.md "Memory over time"). At
+# Faust's default, 1 MiB asked, a worker behind its 18 device-topic partitions could hold
+# ~70 MB of them (a traced soak whose worker fell behind: +11 MB of fetch responses held).
+# 256 KiB asked (~1 MiB returned, about a thousand readings a partition per fetch) bounds
+# that to ~18 MB, and is the bridge's producer batch, so its largest batches pass
+# (tests/streams/test_fetch_bound.py); no throughput lost in bench streams, alternated with
+# main (docs/PERFORMANCE.md "Memory over time", fifth run).
+PARTITION_FETCH_BYTES = 256 * 1024
 _TABLES = {
     "readings": "device-state",
     "priority": "priority-state",
@@ -81,6 +91,7 @@ def build_app(
         table_standby_replicas=0,  # standbys were not kept current on Tansu (STACK-NOTES.md)
         consumer_auto_offset_reset="earliest",
         producer_max_batch_size=cfg.producer_max_batch_bytes,
+        consumer_max_fetch_size=PARTITION_FETCH_BYTES,
         web_enabled=web_port is not None,
         web_port=web_port or 6066,
         web_in_thread=False,
