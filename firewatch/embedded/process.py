@@ -75,10 +75,11 @@ def wait_for_port(host: str, port: int, timeout_s: float, proc: subprocess.Popen
 # of a 12-minute soak showed every service's malloc'd bytes in use flat (dispatch 82.3 ->
 # 82.6 MB) while the bytes freed but held grew (dispatch 47 -> 59, the sink 55 -> 81 MB in
 # 3 minutes): what is freed below blocks still in use stays resident, however long it is
-# unused. `malloc_trim(0)` every 30 s (firewatch/embedded/glibc_heap.py; Dask's workers
-# trim their "unmanaged memory" the same way) hands the holes' whole pages back.
+# unused. A periodic `malloc_trim(0)` (firewatch/embedded/glibc_heap.py, opt-in with
+# FIREWATCH_MALLOC_TRIM_S) bought nothing measurable in 10-minute soaks, and it takes each
+# arena's lock while it walks the heap, a pause a P1's path need not risk: not set here.
 # An operator's own settings win.
-ALLOCATOR_ENV = {"MALLOC_ARENA_MAX": "2", "FIREWATCH_MALLOC_TRIM_S": "30"}
+ALLOCATOR_ENV = {"MALLOC_ARENA_MAX": "2"}
 
 
 def python_service_env(env: dict[str, str] | None = None) -> dict[str, str]:
