@@ -20,6 +20,7 @@ PACKAGES = (
 # raw client baselines whose settings are part of the measurement (never a configured broker).
 OWN_BROKERS_ONLY = {
     "benchmarks/dispatch.py",
+    "benchmarks/e2e_relay.py",
     "benchmarks/e2e_watch.py",
     "benchmarks/ingest.py",
     "benchmarks/raw.py",
