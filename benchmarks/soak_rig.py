@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import re
-import socket
 import sys
 import time
 import urllib.request
@@ -16,7 +14,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from alerts.service.factory import INSTANCE_ENV
+from alerts.service.factory import default_instance
 from benchmarks.soak_verdict import Sample
 from events.topics import Topics
 from firewatch.embedded.process import ManagedProcess, free_port, python_service_env
@@ -35,7 +33,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     # Dispatch also reads every reading for its read-backs, in a group per instance
     # (alerts/service/factory.py; the instance is the host name unless set): records it
     # fetched and did not take yet are held in its memory, as the worker's are.
-    f"firewatch-dispatch-readback.{os.environ.get(INSTANCE_ENV) or socket.gethostname()}": (
+    f"firewatch-dispatch-readback.{default_instance()}": (
         Topics.READINGS,
         Topics.PRIORITY,
     ),

@@ -42,6 +42,14 @@ from runtime.kafka import consumer_settings, producer_settings
 log = logging.getLogger(__name__)
 
 INSTANCE_ENV = "FIREWATCH_DISPATCH_INSTANCE"
+
+
+def default_instance() -> str:
+    """This instance's name when none is given: FIREWATCH_DISPATCH_INSTANCE, else the host
+    name (a Kubernetes pod's name, a compose service's container)."""
+    return os.environ.get(INSTANCE_ENV) or socket.gethostname()
+
+
 # Longer than a live step takes to send (the MQTT PUBACK wait, webhook retries): a claim still
 # "sending" after this belongs to an instance that died mid-step (alerts/ledger/sharing.py).
 CLAIM_LEASE_S = 30.0
@@ -72,7 +80,7 @@ def build_dispatch_service(
     else the host name (a Kubernetes pod's name, a compose service's container)."""
     clock = clock or SystemClock()
     metrics = metrics or DispatchMetrics()
-    instance = instance_id or os.environ.get(INSTANCE_ENV) or socket.gethostname()
+    instance = instance_id or default_instance()
     registry = load_registry(config.registry_dir)
     ledger = _ledger(config, clock)
     link = MqttLink(mqtt, client_id="firewatch-dispatch", qos=config.terminal_qos)
