@@ -22,7 +22,6 @@ class DispatchConfig(BaseModel):
     # sqlite:///relative/path.db, sqlite:////absolute/path.db or postgresql://user@host/db
     database_url: SecretStr = SecretStr("sqlite:///var/firewatch-ledger.db")
     consumer_group: str = "firewatch-dispatch"
-    readback_group: str = "firewatch-dispatch-readback"
     # Tansu answers a fetch only when the max wait has passed (measured here: p50 222 ms
     # produce->consume at aiokafka's default 500 ms, 4 ms at 10 ms). Apache Kafka answers at
     # once with fetch.min.bytes=1, so a low value only costs idle fetches there.

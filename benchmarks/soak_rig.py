@@ -14,7 +14,6 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from alerts.service.factory import default_instance
 from benchmarks.soak_verdict import Sample
 from events.topics import Topics
 from firewatch.embedded.process import ManagedProcess, free_port, python_service_env
@@ -30,13 +29,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "firewatch-streams": (Topics.READINGS, Topics.PRIORITY, Topics.SEQUENCE),
     "firewatch-sink": (Topics.READINGS,),
     "firewatch-dispatch": (Topics.ALERTS,),
-    # Dispatch also reads every reading for its read-backs, in a group per instance
-    # (alerts/service/factory.py; the instance is the host name unless set): records it
-    # fetched and did not take yet are held in its memory, as the worker's are.
-    f"firewatch-dispatch-readback.{default_instance()}": (
-        Topics.READINGS,
-        Topics.PRIORITY,
-    ),
+    # Dispatch reads the readings only while a command awaits its read-back, without a
+    # group (alerts/service/readback_feed.py): it has no lag to report.
 }
 
 

@@ -278,6 +278,10 @@ class Dispatcher:
         """Devices whose readings matter now (a command awaits their read-back)."""
         return {p.command.device_id for p in self.commands.values()}
 
+    def oldest_pending_command(self) -> datetime | None:
+        """When the oldest command awaiting its read-back was issued (None: none awaits)."""
+        return min((p.command.issued_at for p in self.commands.values()), default=None)
+
     def on_reading(self, reading: object, now: datetime) -> Effects:
         fx = Effects()
         for cid, pending in list(self.commands.items()):

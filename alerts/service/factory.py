@@ -31,6 +31,7 @@ from alerts.service.kafka_outbox import KafkaOutbox
 from alerts.service.metrics import DispatchMetrics
 from alerts.service.mqtt_link import MqttLink
 from alerts.service.pager import Pager
+from alerts.service.readback_feed import ReadbackFeed
 from alerts.service.runner import DispatchParts, DispatchService
 from alerts.service.shell import Shell
 from events.connections import KafkaConnection, MqttConnection
@@ -106,7 +107,19 @@ def build_dispatch_service(
     )
     producer = AIOKafkaProducer(**producer_settings(kafka, client_id="fw-dispatch"))
     core = Dispatcher(registry, config)
-    shell = Shell(core, ledger, pager, KafkaOutbox(producer, link), hub, clock)
+    readback = ReadbackFeed(
+        AIOKafkaConsumer(
+            **consumer_settings(
+                kafka,
+                client_id=f"fw-dispatch-readback.{instance}",
+                group_id=None,
+                auto_offset_reset="latest",
+                fetch_max_wait_ms=config.fetch_max_wait_ms,
+            )
+        ),
+        (Topics.READINGS, Topics.PRIORITY),
+    )
+    shell = Shell(core, ledger, pager, KafkaOutbox(producer, link), hub, clock, readback)
     return DispatchService(
         DispatchParts(
             config=config,
@@ -127,16 +140,9 @@ def build_dispatch_service(
             ),
             console_db=Database(config.database_url.get_secret_value()),
             health=health or Health(),
-            # Every instance reads every read-back (readings are keyed by device, not by
-            # compound), each in a group of its own that resumes after a restart.
-            readings=_consumer(
-                kafka,
-                config,
-                Topics.READINGS,
-                Topics.PRIORITY,
-                group=f"{config.readback_group}.{instance}",
-                reset="latest",
-            ),
+            # Every instance reads the read-backs of its own commands (readings are keyed by
+            # device, not by compound), only while one is pending (readback_feed.py).
+            readings=readback,
             instance_id=instance,
         )
     )
@@ -153,7 +159,7 @@ def _ledger(config: DispatchConfig, clock: Clock) -> Ledger:
 def _consumer(
     kafka: KafkaConnection,
     config: DispatchConfig,
-    *topics: str,
+    *,
     group: str,
     reset: Literal["earliest", "latest"],
     ranged: bool = False,
@@ -162,7 +168,6 @@ def _consumer(
     give the same partition numbers of both to one member."""
     extra: dict[str, Any] = {"partition_assignment_strategy": (RangePartitionAssignor,)}
     return AIOKafkaConsumer(
-        *topics,
         **consumer_settings(
             kafka,
             client_id=group,

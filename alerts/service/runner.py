@@ -46,6 +46,7 @@ from alerts.service.mqtt_link import MqttLink
 from alerts.service.ownership import Handover, Ownership, Rebalance, commit
 from alerts.service.pager import Pager
 from alerts.service.periodic import every
+from alerts.service.readback_feed import ReadbackFeed
 from alerts.service.readiness import Readiness
 from alerts.service.shell import Shell
 from events.actions import ConsoleAction
@@ -79,7 +80,7 @@ class DispatchParts:
     http: httpx.AsyncClient
     producer: AIOKafkaProducer
     alerts: AIOKafkaConsumer
-    readings: AIOKafkaConsumer
+    readings: ReadbackFeed
     console_db: Database  # the console's own connection: its sessions table (migration 0005)
     health: Health
     instance_id: str = "dispatch"  # claims steps in the shared ledger (alerts.ledger.sharing)
@@ -171,7 +172,7 @@ class DispatchService:
 
     async def wait_ready(self, timeout_s: float = 30.0) -> None:
         """Until both consumer groups have their partitions (Tansu holds joins a while)."""
-        consumers = (self.parts.alerts, self.parts.readings)
+        consumers = (self.parts.alerts, self.parts.readings.consumer)
         async with asyncio.timeout(timeout_s):
             # aiokafka has no "assigned" event to await: poll the assignment.
             while not all(c.assignment() for c in consumers):  # noqa: ASYNC110 - see above
@@ -327,7 +328,8 @@ class DispatchService:
         )
 
     async def _reading_loop(self) -> None:
-        consumer = self.parts.readings
+        """Read-backs, while the shell's feed follows (paused, this waits and fetches nothing)."""
+        consumer = self.parts.readings.consumer
         while True:
             batches = await consumer.getmany(timeout_ms=200, max_records=2000)
             self.readiness.follow(self.readiness.readback_assigned, bool(consumer.assignment()))
@@ -335,8 +337,6 @@ class DispatchService:
                 for record in records:
                     if record.key in self.shell.watched:  # no decode unless awaited
                         await self._one_reading(record)
-            if batches:
-                await commit(consumer)
 
     async def _one_reading(self, record: Any) -> None:
         try:

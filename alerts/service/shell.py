@@ -24,6 +24,7 @@ from alerts.service.dispatcher import Dispatcher
 from alerts.service.effects import Effects
 from alerts.service.pager import Pager
 from alerts.service.ports import Outbox
+from alerts.service.readback_feed import NoReadback, Readback
 from runtime.clock import Clock
 
 
@@ -36,15 +37,20 @@ class Shell:
         outbox: Outbox,
         hub: ConsoleHub,
         clock: Clock,
+        readback: Readback | None = None,
     ) -> None:
         self.core, self.ledger, self.pager, self.outbox = core, ledger, pager, outbox
         self.hub, self.clock = hub, clock
+        # Read only while a command awaits its read-back (alerts.service.readback_feed).
+        self.readback: Readback = readback or NoReadback()
         # Record keys of the devices whose read-back is awaited: the read-back consumer
         # skips every other record before decoding anything (issue 13).
         self.watched: frozenset[bytes] = frozenset()
 
     async def apply(self, fx: Effects) -> None:
         while not fx.is_empty:
+            if fx.commands:  # the feed's start positions are taken before a reply can exist
+                await self.readback.before_commands(min(p.command.issued_at for p in fx.commands))
             for pending in fx.commands:
                 await self.outbox.command(pending.command)
             for inc in fx.changed.values():
@@ -66,3 +72,4 @@ class Shell:
                 after.merge(self.core.on_pages_sent(key, step, report.unreached, self.clock.now()))
             fx = after
         self.watched = frozenset(d.encode() for d in self.core.readback_devices())
+        await self.readback.settle(self.core.oldest_pending_command())

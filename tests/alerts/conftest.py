@@ -93,7 +93,6 @@ def short_config(tmp_path: Path, **overrides: Any) -> DispatchConfig:
         "escalation": EscalationPolicy(p1=SHORT_P1),
         "readback_deadline_s": 2.0,
         "consumer_group": f"dispatch-{tmp_path.name}",
-        "readback_group": f"readback-{tmp_path.name}",
     }
     values.update(overrides)
     return DispatchConfig(**values)

@@ -44,7 +44,6 @@ async def run(spec: dict[str, Any]) -> None:
         console_port=0,
         escalation=EscalationPolicy(p1=HA_P1),
         consumer_group=spec["group"],
-        readback_group=f"{spec['group']}-readback",
     )
     kafka = KafkaConnection(
         bootstrap=spec["bootstrap"],

@@ -251,7 +251,6 @@ def _config(database_url: str, group: str) -> DispatchConfig:
         console_port=0,
         escalation=EscalationPolicy(p1=HA_P1),
         consumer_group=group,
-        readback_group=f"{group}-readback",
     )
 
 
