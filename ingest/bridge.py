@@ -110,6 +110,7 @@ class Bridge:
                 cfg.session_expiry_s,
                 cfg.retry_backoff_s,
                 frozenset(UPLINK_CHANNELS) - frozenset(PRIORITY_CHANNELS),
+                hold_s=cfg.telemetry_hold_ms / 1000,
             ),
         ]
 

@@ -92,6 +92,9 @@ class Lane:
         self._writes: asyncio.Queue[Batch] = asyncio.Queue()
         self._confirms: asyncio.Queue[Batch] = asyncio.Queue()
         self._idle = asyncio.Event()
+        # Set when a held write should go at once: the window half full, or draining.
+        self._pressure = asyncio.Event()
+        self._is_draining = False
         self._tasks: list[asyncio.Task[None]] = []
 
     # --- life cycle -------------------------------------------------------------------------
@@ -120,6 +123,8 @@ class Lane:
         """Stop reading, then wait until every message read so far is written and acked."""
         self.mqtt.stop_reading()
         self._flush_batch()
+        self._is_draining = True
+        self._pressure.set()  # nothing more is coming: a held write goes now
         if self.lane_stats.in_flight > 0:
             self._idle.clear()
             with contextlib.suppress(TimeoutError):
@@ -238,7 +243,10 @@ class Lane:
 
     def _flush_batch(self) -> None:
         if self._batch.messages or self._batch.records:
+            self._batch.read_at = asyncio.get_running_loop().time()
             self._writes.put_nowait(self._batch)
+            if self._is_pressed():
+                self._pressure.set()
             self._batch = Batch(self._generation)
 
     # --- Kafka side ---------------------------------------------------------------------------
@@ -252,10 +260,28 @@ class Lane:
         later: Batch | None = None
         while True:
             batch = later or await self._writes.get()
+            await self._hold(batch)
             later = coalesce(batch, self._writes)
             await self.watch.wait_intact()
             batch.sends = await self.kafka.send_all(batch.records)
+            self.lane_stats.writes += 1
             self._confirms.put_nowait(batch)
+
+    def _is_pressed(self) -> bool:
+        return self._is_draining or self._unwritten >= max(1, self.spec.receive_maximum // 2)
+
+    async def _hold(self, batch: Batch) -> None:
+        """Let what arrives within the hold join this write (fewer, larger Kafka batches).
+        A window half full (a backlog draining) or a drain writes at once: the hold must
+        never cap the lane's rate at a window per hold."""
+        wait_s = batch.read_at + self.spec.hold_s - asyncio.get_running_loop().time()
+        if wait_s <= 0 or self._is_pressed():
+            return
+        self.lane_stats.held_writes += 1
+        self._pressure.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait_s):
+                await self._pressure.wait()
 
     async def _confirmer(self) -> None:
         while True:

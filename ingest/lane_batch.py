@@ -23,6 +23,7 @@ class Batch:
     dead_lettered: int = 0
     skipped: int = 0
     sends: list[Send] = field(default_factory=list)
+    read_at: float = 0.0  # the event loop's time when the lane handed it to the writer
 
     def absorb(self, later: Batch) -> None:
         """Take a later batch of the same connection: one Kafka write for both."""

@@ -43,6 +43,8 @@ class LaneSpec:
     retry_backoff_s: float
     # The uplink channels this lane forwards; others reaching it are the other lane's.
     channels: frozenset[Channel] = frozenset()
+    # How long read messages wait for more before they are written (IngestConfig).
+    hold_s: float = 0.0
 
 
 class LaneSession:

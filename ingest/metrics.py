@@ -21,6 +21,8 @@ _PER_LANE = (
     ("in_flight", "in_flight"),
     ("in_flight_peak", "in_flight_peak"),
     ("window_holds_total", "holds"),
+    ("kafka_writes_total", "writes"),
+    ("held_writes_total", "held_writes"),
     ("mqtt_connected", "is_connected"),
 )
 

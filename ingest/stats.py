@@ -26,6 +26,8 @@ class LaneStats:
     in_flight: int = 0  # received, not yet acknowledged to the MQTT broker
     in_flight_peak: int = 0  # the most ever in flight: never above the window
     holds: int = 0  # times the lane stopped reading, its window full (a PUBLISH waiting)
+    held_writes: int = 0  # writes that waited for the telemetry hold to gather more
+    writes: int = 0  # Kafka writes (each one batch per partition it touches)
     connects: int = 0
     is_connected: bool = False
 
