@@ -46,7 +46,13 @@ RAW_HOPS = (
     "page_published_to_terminal",
 )
 START_WAIT_S = 60.0
-_SETTINGS = ("linger_ms", "max_batch_bytes", "readings_fetch_wait_ms", "priority_fetch_wait_ms")
+_SETTINGS = (
+    "linger_ms",
+    "hold_ms",
+    "max_batch_bytes",
+    "readings_fetch_wait_ms",
+    "priority_fetch_wait_ms",
+)
 ARRIVAL_WAIT_S = 60.0
 _ANY_PASSWORD = "raw"  # noqa: S105 - the raw broker is open (no password file): any login
 
@@ -105,6 +111,7 @@ def relay_job(
         priority_filters=tuple(priority_subscriptions()),
         linger_ms=ingest.kafka_linger_ms,
         max_batch_bytes=ingest.kafka_max_batch_bytes,
+        hold_ms=ingest.telemetry_hold_ms,
         readings_fetch_wait_ms=streams.fetch_max_wait_ms,
         priority_fetch_wait_ms=streams.priority_fetch_max_wait_ms,
         triggers=_relay_triggers(job.chosen),

@@ -2,9 +2,11 @@
 the same broker and the same settings as the stack, and no Firewatch code in between.
 
   device --MQTT--> Mosquitto --paho (QoS 1, the bridge's two sessions and subscriptions)-->
-  aiokafka producer (telemetry: the bridge's linger and batch size; alarms: linger 0; acks=all
-  both, as ingest/kafka_writer.py) --> Tansu --> aiokafka consumers (the priority topic with
-  the worker's priority-fetch wait, the readings topic drained with the worker's fetch wait)
+  aiokafka producer (telemetry: the bridge's hold as the linger, and batch size; alarms and
+  the P1's own reading: linger 0, as the bridge writes a reading that may start a P1 at once;
+  acks=all both, as ingest/kafka_writer.py) --> Tansu --> aiokafka consumers (the priority
+  topic with the worker's priority-fetch wait, the readings topic drained with the worker's
+  fetch wait)
   --> the P1 recognised --> paho publish of a page (QoS 1) to the station terminal's topic.
 
 The relay recognises a P1 by the device ids the benchmark hands it (what the load process
@@ -69,6 +71,7 @@ class RelayJob:
     priority_filters: tuple[str, ...]
     linger_ms: int
     max_batch_bytes: int
+    hold_ms: int  # the bridge's telemetry hold (ingest/config.py): the telemetry linger here
     readings_fetch_wait_ms: int
     priority_fetch_wait_ms: int
     triggers: dict[str, Trigger]  # device id -> its P1
@@ -100,6 +103,7 @@ class Relay:
     job: RelayJob
     loop: asyncio.AbstractEventLoop
     pages: mqtt.Client
+    urgent: AIOKafkaProducer  # linger 0: the priority lane's producer
     stamps: dict[str, dict[str, float]] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
     paged: set[str] = field(default_factory=set)
@@ -132,11 +136,14 @@ class Relay:
             # never forwards downlink topics (pages, commands): the ACL withholds them there.
             if lane == "telemetry" and (channel in ("alarm", "cmd", "page")):
                 continue
-            future = await producer.send(topic, payload, key=device_id.encode())
+            place = ""
+            if device_id in self.job.triggers:
+                place = recognise(self.job.triggers, device_id, channel, payload)
+            # A P1's reading is not held: the bridge ends its hold for it (ingest/urgency.py).
+            sender = self.urgent if place else producer
+            future = await sender.send(topic, payload, key=device_id.encode())
             self.counts[f"produced_{lane}"] += 1
-            if device_id in self.job.triggers and (
-                place := recognise(self.job.triggers, device_id, channel, payload)
-            ):
+            if place:
                 self.stamp(place, "mqtt_received", at)
                 future.add_done_callback(lambda _f, p=place: self.stamp(p, "on_kafka", time.time()))
 
@@ -210,12 +217,13 @@ async def _consumer(job: RelayJob, topic: str, wait_ms: int) -> AIOKafkaConsumer
 
 def _producers(job: RelayJob) -> dict[str, AIOKafkaProducer]:
     """The bridge's two producers (ingest/kafka_writer.make_producer): acks=all; the priority
-    lane's at once (linger 0), the telemetry lane's batched. No idempotence: Tansu has none."""
+    lane's at once (linger 0), the telemetry lane's batched over the bridge's hold. No
+    idempotence: Tansu has none."""
     return {
         lane: AIOKafkaProducer(
             bootstrap_servers=job.bootstrap,
             acks="all",
-            linger_ms=job.linger_ms if lane == "telemetry" else 0,
+            linger_ms=max(job.linger_ms, job.hold_ms) if lane == "telemetry" else 0,
             max_batch_size=job.max_batch_bytes,
         )
         for lane in ("telemetry", "priority")
@@ -229,7 +237,7 @@ async def _serve(job: RelayJob, pipe: Connection) -> None:
         "telemetry": await _consumer(job, job.readings_topic, job.readings_fetch_wait_ms),
     }
     pages, pages_ready = _client(job, "pages", ())
-    relay = Relay(job, asyncio.get_running_loop(), pages)
+    relay = Relay(job, asyncio.get_running_loop(), pages, producers["priority"])
     sessions = {
         "priority": _client(job, "priority", job.priority_filters),
         "telemetry": _client(job, "telemetry", job.telemetry_filters),

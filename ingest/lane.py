@@ -40,6 +40,7 @@ from ingest.lane_session import LaneSession, LaneSpec
 from ingest.log_limit import LogLimiter
 from ingest.sequence import SequenceTracker
 from ingest.stats import BridgeStats
+from ingest.urgency import is_urgent
 from runtime.clock import Clock
 from runtime.health import Health
 
@@ -92,7 +93,8 @@ class Lane:
         self._writes: asyncio.Queue[Batch] = asyncio.Queue()
         self._confirms: asyncio.Queue[Batch] = asyncio.Queue()
         self._idle = asyncio.Event()
-        # Set when a held write should go at once: the window half full, or draining.
+        # Set when a held write should go at once: an urgent reading queued (ingest/urgency.py),
+        # the window half full, or draining. Cleared by the write that takes them all.
         self._pressure = asyncio.Event()
         self._is_draining = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -214,6 +216,9 @@ class Lane:
                 batch.records.append(outcome.fault)
             return
         batch.published += 1
+        if self.spec.hold_s and not batch.is_urgent and is_urgent(outcome.reading):
+            batch.is_urgent = True  # it may start a P1: the hold ends (ingest/urgency.py)
+            self.lane_stats.urgent += 1
         if outcome.is_sequence_checked:
             anomalies = self.tracker.observe(outcome.reading, self._now, inbound.is_dup)
             for anomaly in anomalies:
@@ -245,7 +250,7 @@ class Lane:
         if self._batch.messages or self._batch.records:
             self._batch.read_at = asyncio.get_running_loop().time()
             self._writes.put_nowait(self._batch)
-            if self._is_pressed():
+            if self._batch.is_urgent or self._is_pressed():
                 self._pressure.set()
             self._batch = Batch(self._generation)
 
@@ -262,6 +267,8 @@ class Lane:
             batch = later or await self._writes.get()
             await self._hold(batch)
             later = coalesce(batch, self._writes)
+            if later is None:  # every batch queued, urgent ones too, is in this write
+                self._pressure.clear()
             await self.watch.wait_intact()
             batch.sends = await self.kafka.send_all(batch.records)
             self.lane_stats.writes += 1
@@ -275,10 +282,9 @@ class Lane:
         A window half full (a backlog draining) or a drain writes at once: the hold must
         never cap the lane's rate at a window per hold."""
         wait_s = batch.read_at + self.spec.hold_s - asyncio.get_running_loop().time()
-        if wait_s <= 0 or self._is_pressed():
+        if wait_s <= 0 or self._pressure.is_set() or self._is_pressed():
             return
         self.lane_stats.held_writes += 1
-        self._pressure.clear()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wait_s):
                 await self._pressure.wait()

@@ -24,6 +24,7 @@ class Batch:
     skipped: int = 0
     sends: list[Send] = field(default_factory=list)
     read_at: float = 0.0  # the event loop's time when the lane handed it to the writer
+    is_urgent: bool = False  # holds a reading that may start a P1: never held
 
     def absorb(self, later: Batch) -> None:
         """Take a later batch of the same connection: one Kafka write for both."""
@@ -33,6 +34,7 @@ class Batch:
         self.published += later.published
         self.dead_lettered += later.dead_lettered
         self.skipped += later.skipped
+        self.is_urgent = self.is_urgent or later.is_urgent
 
 
 def coalesce(first: Batch, queued: asyncio.Queue[Batch]) -> Batch | None:

@@ -23,6 +23,7 @@ _PER_LANE = (
     ("window_holds_total", "holds"),
     ("kafka_writes_total", "writes"),
     ("held_writes_total", "held_writes"),
+    ("urgent_batches_total", "urgent"),
     ("mqtt_connected", "is_connected"),
 )
 

@@ -28,6 +28,7 @@ class LaneStats:
     holds: int = 0  # times the lane stopped reading, its window full (a PUBLISH waiting)
     held_writes: int = 0  # writes that waited for the telemetry hold to gather more
     writes: int = 0  # Kafka writes (each one batch per partition it touches)
+    urgent: int = 0  # batches that ended the hold: a reading that may start a P1 in them
     connects: int = 0
     is_connected: bool = False
 

@@ -60,6 +60,7 @@ _INGEST = (
     _m("firewatch_ingest_window_holds_total", "counter", "lane", "reads held, window full"),
     _m("firewatch_ingest_kafka_writes_total", "counter", "lane", "Kafka writes (batches)"),
     _m("firewatch_ingest_held_writes_total", "counter", "lane", "writes held to gather more"),
+    _m("firewatch_ingest_urgent_batches_total", "counter", "lane", "batches that ended a hold"),
     _m("firewatch_ingest_mqtt_connected", "gauge", "lane", "1 while the MQTT session is up"),
     _m("firewatch_ingest_kafka_retries_total", "counter", "", "Kafka writes retried"),
     # 0 while the bridge holds everything: Kafka lost its data (ingest/kafka_integrity.py).

@@ -38,7 +38,10 @@ class StreamsConfig(BaseModel):
     # idle worker waits up to this long. Measured with the lanes (bench streams, 20 s idle):
     # 100 ms gave p50 31 / p99 46 ms alarms and 17-18k events/s; 20 ms gave 20 / 30 ms and
     # 16k/s. Apache Kafka answers at once when data arrives: the wait matters less there.
-    fetch_max_wait_ms: int = Field(default=100, ge=1, le=1500)
+    # 40 ms since the bridge holds telemetry (ingest/config.py telemetry_hold_ms): with
+    # Tansu's fetches cheap again a thermal runaway's reading is no longer behind a 100 ms
+    # poll (bench e2e, 2,000 msg/s: runaways p99 132 vs 154 ms; Tansu 0.42 vs 0.36 of a core).
+    fetch_max_wait_ms: int = Field(default=40, ge=1, le=1500)
     # The priority partitions' own fetch (streams/priority_fetch.py), so a device's alarm is
     # not behind the readings' fetch cycle (issue #17); 0 turns it off (Faust's fetch alone).
     priority_fetch_max_wait_ms: int = Field(default=20, ge=0, le=1500)

@@ -11,7 +11,15 @@ import pytest
 
 from firewatch.embedded.mosquitto import MosquittoBroker
 from tests.ingest.conftest import BridgeFactory
-from tests.ingest.support import alarm, alarm_topic, publish_all, stream, wait_for
+from tests.ingest.support import (
+    alarm,
+    alarm_topic,
+    publish_all,
+    smoke,
+    stream,
+    telemetry_topic,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -53,3 +61,26 @@ async def test_a_backlog_drains_at_the_windows_pace_not_a_window_per_hold(
     await wait_for(lambda: telemetry.acked == 1000, 20, "the backlog drained")
     assert telemetry.in_flight_peak <= 100
     assert telemetry.writes >= 10  # at most a window per write
+
+
+async def test_a_reading_that_may_start_a_p1_ends_the_hold(
+    mosquitto: MosquittoBroker, make_bridge: BridgeFactory
+) -> None:
+    hold_s = 5.0
+    bridge = await make_bridge(bridge_id="hold-urgent", telemetry_hold_ms=int(hold_s * 1000))
+    telemetry = bridge.stats.lanes["telemetry"]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.to_thread(publish_all, mosquitto.port, stream(devices=5, per_device=2))
+    await wait_for(lambda: telemetry.received == 10, 30, "the readings read")
+    now = bridge.clock.now().isoformat()
+    smoky = smoke("sd-smoky", 1, observed_at=now, obscuration_db_per_m=0.2)
+    await asyncio.to_thread(
+        publish_all, mosquitto.port, [(telemetry_topic("sd-smoky"), json.dumps(smoky).encode())]
+    )
+    await wait_for(lambda: telemetry.published == 11, 30, "all eleven written")
+    # Written long before the hold would have let the first ten go (a generous bound: the
+    # write takes milliseconds), in one write with the smoky reading.
+    assert loop.time() - started < hold_s
+    assert telemetry.urgent == 1
+    assert telemetry.writes == 1
