@@ -8,6 +8,7 @@ table update per event caps a Faust agent near 3.3k events/s).
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from collections.abc import Iterable
@@ -151,8 +152,14 @@ class DeviceProcessor:
             if out.findings or out.signals or out.is_significant:
                 self._after(st, out, into, now_s)
 
-    def flush(self) -> int:
-        dirty, self.dirty = self.dirty, set()
+    def flush(self, limit: int | None = None) -> int:
+        """Write changed states to the store, at most `limit` of them (the rest stay changed
+        for the next call); how many were written."""
+        if limit is None or len(self.dirty) <= limit:
+            dirty, self.dirty = self.dirty, set()
+        else:
+            dirty = set(itertools.islice(self.dirty, limit))
+            self.dirty -= dirty
         for device_id in dirty:
             st = self.cache.get(device_id)
             if st is not None:

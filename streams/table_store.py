@@ -64,6 +64,7 @@ class Sender:
                     batch = raw.create_batch()
                     batch.append(key=key, value=value, timestamp=None)  # a first always fits
             delivered.append(await raw.send_batch(batch, topic, partition=partition))
+            await asyncio.sleep(0)  # a flush's thousands of records: a P1 may run between
         return delivered
 
     async def send_keyed(
