@@ -202,7 +202,12 @@ async def test_the_other_instance_fires_the_escalation_on_time_after_a_kill(
 
     await _fire_in_compound(kafka)
     await wait_for(lambda: terminals.of("p1-page"), 30, what="the first step's terminal page")
-    rows = _ledger(database_url, "SELECT opened_at FROM incidents WHERE state <> 'resolved'")
+    # The shell pages before it records the step (a recorded step was sent): wait for the row.
+    rows = await wait_for(
+        lambda: _ledger(database_url, "SELECT opened_at FROM incidents WHERE state <> 'resolved'"),
+        30,
+        what="the incident recorded",
+    )
     assert len(rows) == 1
     due_at = float(rows[0][0]) + NO_ACK_S
     assert time.time() < due_at - 10, "the kill must come well before the step is due"

@@ -111,8 +111,16 @@ async def test_stuck_relay_fails_the_power_cut_task(stack: Stack) -> None:
     details = await wait_for(failed, timeout_s=10)
     assert "power cut not confirmed by cp-1" in details[0]
     assert len(stack.service.open_incidents()) == 1  # a task state, not an incident
-    states = stack.service.ledger.db.query("SELECT state FROM commands")
-    assert states == [("not_confirmed",)]
+
+    def settled() -> list[tuple[str, ...]]:
+        # In memory first; the shell pages the next step, then writes the ledger (its order).
+        with stack.service.ledger.lock:
+            rows = stack.service.ledger.db.query("SELECT state FROM commands")
+        return [] if ("pending",) in rows else rows
+
+    assert await wait_for(settled, timeout_s=10, what="the command's state recorded") == [
+        ("not_confirmed",)
+    ]
     stored = stack.service.ledger.db.query(
         "SELECT task_key, state FROM incident_tasks WHERE kind = 'cut_power'"
     )
