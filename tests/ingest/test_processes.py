@@ -19,6 +19,10 @@ from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
+# 30,000 readings: the kill comes after the first 1,000 are on Kafka, and must come before the
+# last (a bridge writing larger batches, its telemetry hold, got 10,000 through once first).
+DEVICES, PER_DEVICE = 100, 300
+
 
 def _bridge(mosquitto: MosquittoBroker, kafka: TansuBroker, tmp: Path, n: int) -> ManagedProcess:
     ready = tmp / f"ready-{n}"
@@ -37,25 +41,25 @@ async def test_sigkill_mid_stream_then_restart_loses_nothing(
     first = _bridge(mosquitto, kafka, tmp_path, 1)
     async with KafkaReader(kafka.bootstrap, Topics.READINGS) as reader:
         publishing = asyncio.create_task(
-            asyncio.to_thread(publish_all, mosquitto.port, stream(100, 100))
+            asyncio.to_thread(publish_all, mosquitto.port, stream(DEVICES, PER_DEVICE))
         )
         await wait_for(lambda: reader.count(Topics.READINGS) >= 1000, 60, "1000 on Kafka")
         first.kill()
         killed_at = reader.count(Topics.READINGS)
         await publishing
-        assert killed_at < 10_000, "the kill came too late to prove anything"
+        assert killed_at < DEVICES * PER_DEVICE, "the kill came too late to prove anything"
         second = _bridge(mosquitto, kafka, tmp_path, 2)
         try:
             await wait_for(
                 lambda: (
                     all(
-                        s == set(range(100))
+                        s == set(range(PER_DEVICE))
                         for s in reader.seqs_by_device(Topics.READINGS).values()
                     )
-                    and len(reader.seqs_by_device(Topics.READINGS)) == 100
+                    and len(reader.seqs_by_device(Topics.READINGS)) == DEVICES
                 ),
                 120,
-                "every device's seq 0..99 on Kafka",
+                "every device's every seq on Kafka",
             )
         finally:
             assert second.stop() == 0
