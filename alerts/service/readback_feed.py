@@ -55,10 +55,14 @@ class ReadbackFeed:
     def __init__(self, consumer: AIOKafkaConsumer, topics: tuple[str, ...]) -> None:
         self.consumer = consumer
         self.topics = topics
-        self.is_following = False
-        # The oldest issue time the positions cover: a command older than it (restored
-        # while the feed followed newer ones) needs the feed placed further back.
+        # While following: the oldest issue time the positions cover (a command older than
+        # it, restored while the feed followed newer ones, needs the feed placed further
+        # back). None: paused.
         self.covered_from: datetime | None = None
+
+    @property
+    def is_following(self) -> bool:
+        return self.covered_from is not None
 
     async def start(self) -> None:
         await self.consumer.start()
@@ -82,8 +86,7 @@ class ReadbackFeed:
         if oldest_pending is None:
             self._pause()
             return
-        covered = self.covered_from
-        if self.is_following and covered is not None and covered <= oldest_pending:
+        if self.covered_from is not None and self.covered_from <= oldest_pending:
             return
         parts = await self._assign()
         since_ms = int((oldest_pending - CLOCK_MARGIN).timestamp() * 1000)
@@ -96,12 +99,12 @@ class ReadbackFeed:
         for tp, offset in offsets.items():
             self.consumer.seek(tp, offset)
         self.consumer.resume(*offsets)
-        self.is_following = bool(offsets)
         self.covered_from = covered_from if offsets else None
 
     def _pause(self) -> None:
-        self.consumer.pause(*self.consumer.assignment())
-        self.is_following, self.covered_from = False, None
+        if self.is_following:  # else already paused: this runs after every dispatch step
+            self.consumer.pause(*self.consumer.assignment())
+            self.covered_from = None
 
     async def _assign(self) -> list[TopicPartition]:
         """Every partition of the topics; the set grows when a topic appears later (the
@@ -119,5 +122,5 @@ class ReadbackFeed:
             log.info("read-back feed: %d partitions of %s", len(wanted), ", ".join(self.topics))
             self.consumer.assign(sorted(wanted))
             self.consumer.pause(*wanted)
-            self.is_following, self.covered_from = False, None
+            self.covered_from = None
         return sorted(wanted)
